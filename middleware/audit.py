@@ -1,0 +1,75 @@
+"""Record: one structured JSON record per decision on the ``jurisgate.audit`` logger.
+
+The record is built as a dict and handed to logging unformatted; it becomes JSON only if a
+handler actually emits it, so an unconfigured audit logger costs one ``isEnabledFor`` check.
+Handlers that want fields rather than text read ``record.audit``. The token is never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Final
+
+from .decision import Decision
+from .principal import Principal
+
+__all__ = ["AUDIT_LOGGER", "AuditLog", "AuditRecord"]
+
+AUDIT_LOGGER: Final = "jurisgate.audit"
+
+
+class AuditRecord:
+    """Lazily formatted: ``str()`` is the JSON line."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return json.dumps(self.fields, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class AuditLog:
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or logging.getLogger(AUDIT_LOGGER)
+
+    def record(
+        self,
+        *,
+        decision_id: str,
+        method: str,
+        path: str,
+        status: int,
+        effect: str,
+        started: float,
+        principal: Principal | None = None,
+        decision: Decision | None = None,
+        reason: str | None = None,
+        tier: str | None = None,
+        issuer: str | None = None,
+    ) -> None:
+        logger = self.logger
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        citation = decision.citation if decision is not None else None
+        fields: dict[str, Any] = {
+            "ts": time.time(),
+            "decision_id": decision_id,
+            "issuer": principal.issuer if principal else issuer,
+            "subject": principal.subject if principal else None,
+            "principal": principal.as_dict() if principal else None,
+            "method": method,
+            "path": path,
+            "effect": effect,
+            "status": status,
+            "rule": decision.rule if decision else None,
+            "citation": citation.url if citation else None,
+            "policy_version": decision.policy_version if decision else None,
+            "reason": reason,
+            "tier": tier,
+            "latency_us": round((time.perf_counter() - started) * 1e6, 1),
+        }
+        logger.info(AuditRecord(fields), extra={"audit": fields})

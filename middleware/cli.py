@@ -1,0 +1,190 @@
+"""The ``jurisgate`` command for security admins.
+
+Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .clock import SystemClock, parse_instant
+from .config import PolicySettings, load_config
+from .decision import Decision
+from .engine import PolicyEngine
+from .errors import ClaimsError, JurisgateError
+from .gate import load_engine
+from .paths import canonical_method, canonical_path
+from .principal import Principal, principal_from_claims
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.run(args)
+    except JurisgateError as exc:
+        print(f"jurisgate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jurisgate", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    explain = commands.add_parser(
+        "explain",
+        help="decide one claims set and say which rule decided, and why",
+        description="Decide a claims set (no token needed) as the middleware would.",
+    )
+    _add_config(explain)
+    explain.add_argument(
+        "--claims",
+        required=True,
+        metavar="CLAIMS.json",
+        help="JSON object with entity_type, country, region ('-' for stdin)",
+    )
+    explain.add_argument("--path", required=True, help="request path, e.g. /search")
+    explain.add_argument("--method", default="GET", help="HTTP method (default GET)")
+    explain.add_argument("--at", help="ISO 8601 instant to decide for (default: now)")
+    explain.add_argument("--json", action="store_true", help="print one JSON object")
+    explain.add_argument(
+        "--trace", action="store_true", help="list every rule and why it matched or not"
+    )
+    explain.set_defaults(run=_explain)
+    return parser
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="jurisgate.toml (default: $JURISGATE_CONFIG, else the bundled pack)",
+    )
+
+
+def engine_from_args(config: str | None) -> PolicyEngine:
+    """The configured policy, or the bundled settlement pack when no config is given."""
+    import os
+
+    from .config import CONFIG_ENV
+
+    if config is None and not os.environ.get(CONFIG_ENV):
+        return load_engine(PolicySettings())
+    return load_engine(load_config(config).policy)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    engine = engine_from_args(args.config)
+    claims = _read_claims(args.claims)
+    at = parse_instant(args.at) if args.at else SystemClock().now()
+    method = canonical_method(args.method.upper())
+    path = canonical_path(args.path)
+    result: dict[str, Any] = {
+        "method": method,
+        "path": path,
+        "at": _iso(at),
+        "policy_version": engine.version,
+    }
+    principal: Principal | None = None
+    public = engine.decide_anonymous(method, path, at)
+    if public.allowed:
+        decision, reason = public, "public path: no token needed"
+    else:
+        try:
+            principal = principal_from_claims(
+                str(claims.get("iss", "(claims file)")),
+                str(claims.get("sub", "(claims file)")),
+                claims,
+            )
+        except ClaimsError as exc:
+            decision = Decision("deny", 403, None, None, engine.version)
+            reason = f"claims unusable: {exc.code} ({exc})"
+        else:
+            decision = engine.decide(*principal.policy_view(), method, path, at)
+            reason = _reason(decision)
+    result.update(
+        {
+            "effect": decision.effect,
+            "status": decision.status,
+            "rule": decision.rule,
+            "citation": decision.citation.as_dict() if decision.citation else None,
+            "reason": reason,
+            "valid_until": None
+            if decision.valid_until == float("inf")
+            else _iso(decision.valid_until),
+            "principal": principal.as_dict() if principal else None,
+        }
+    )
+    if args.trace:
+        view = principal.policy_view() if principal else ("anonymous", "", "")
+        result["trace"] = [
+            {
+                "rule": t.rule.id,
+                "effect": t.rule.effect,
+                "matched": t.matched,
+                "why_not": t.mismatch,
+                "source": t.rule.source,
+            }
+            for t in engine.trace(*view, method, path, at)
+        ]
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        _print_explain(result)
+    return EXIT_OK
+
+
+def _reason(decision: Decision) -> str:
+    if decision.allowed:
+        return f"allowed by rule {decision.rule}"
+    if decision.rule:
+        return f"denied by rule {decision.rule} (deny overrides allow)"
+    return "no rule allows this request (default deny)"
+
+
+def _print_explain(result: dict[str, Any]) -> None:
+    print(f"{result['method']} {result['path']} at {result['at']}")
+    print(f"  decision: {result['effect'].upper()} -> {result['status']}")
+    print(f"  why:      {result['reason']}")
+    if result["citation"]:
+        print(f"  citation: {result['citation']['text']}")
+        print(f"            {result['citation']['url']}")
+    if result["principal"]:
+        p = result["principal"]
+        print(f"  client:   {p['entity_type']} in {p['country']}/{p['region'] or '(no region)'}")
+    print(f"  holds until: {result['valid_until'] or 'no rule changes ahead'}")
+    print(f"  policy version: {result['policy_version']}")
+    for item in result.get("trace", []):
+        mark = "MATCH" if item["matched"] else "  -  "
+        why = "" if item["matched"] else f"  ({item['why_not']})"
+        print(f"  [{mark}] {item['effect']:5} {item['rule']}{why}  {item['source']}")
+
+
+def _read_claims(source: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        claims = json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise JurisgateError(f"cannot read claims from {source}: {exc}") from exc
+    if not isinstance(claims, dict):
+        raise JurisgateError(f"claims in {source} must be a JSON object")
+    return claims
+
+
+def _iso(at: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,207 @@
+"""Read and validate jurisgate.toml once, at start-up.
+
+Every key is known: an unknown key or a wrong value stops the app with a message that names
+the key and the file, because a misspelt ``audiance`` silently ignored is a hole.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from .errors import ConfigError
+from .tokens import TokenPolicy, TrustedIssuer
+
+__all__ = ["CONFIG_ENV", "CacheSettings", "GateConfig", "PolicySettings", "load_config"]
+
+CONFIG_ENV: Final = "JURISGATE_CONFIG"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySettings:
+    """Where the policy lives; both None means the bundled settlement pack."""
+
+    model: Path | None = None
+    policy: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    redis_url: str | None = None
+    local_max_entries: int = 10_000
+    ttl: float = 300.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.local_max_entries <= 10_000_000:
+            raise ValueError("local_max_entries must be between 0 and 10000000")
+        if not 0 < self.ttl <= 86_400:
+            raise ValueError("ttl must be between 0 and 86400 seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class GateConfig:
+    issuers: tuple[TrustedIssuer, ...]
+    tokens: TokenPolicy = field(default_factory=TokenPolicy)
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    blocked_by: str | None = None
+    origin: str = "<keyword options>"
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
+    """Load ``path``, or the file named by $JURISGATE_CONFIG. Raises ConfigError."""
+    if path is None:
+        path = os.environ.get(CONFIG_ENV)
+        if not path:
+            raise ConfigError(f"no configuration: pass config=... or set ${CONFIG_ENV}")
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read config ({exc.strerror})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: not valid TOML ({exc})") from exc
+    return _parse(data, file)
+
+
+class _Table:
+    """One TOML table being read; remembers which keys were used so the rest can be refused."""
+
+    def __init__(self, data: object, where: str, file: Path) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{file}: {where} must be a table")
+        self.data: dict[str, Any] = data
+        self.where = where
+        self.file = file
+        self.used: set[str] = set()
+
+    def get(
+        self, key: str, kind: type[T], default: T | None = None, *, required: bool = False
+    ) -> T:
+        self.used.add(key)
+        if key not in self.data:
+            if required:
+                raise self.error(key, "is required")
+            return default  # type: ignore[return-value]
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            raise self.error(key, f"must be a {kind.__name__}, not {type(value).__name__}")
+        return value
+
+    def check(self, key: str, value: T, test: Callable[[T], bool], message: str) -> T:
+        if not test(value):
+            raise self.error(key, message)
+        return value
+
+    def error(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.file}: {self.where}.{key} {message}")
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise ConfigError(f"{self.file}: unknown key {self.where}.{unknown[0]}")
+
+
+def _parse(data: dict[str, Any], file: Path) -> GateConfig:
+    root = _Table(data, "(top level)", file)
+    base = file.parent
+    raw_issuers = root.get("issuers", list, required=True)
+    if not raw_issuers:
+        raise root.error("issuers", "needs at least one [[issuers]] table")
+    issuers = tuple(_issuer(item, i, base, file) for i, item in enumerate(raw_issuers))
+    if len({issuer.issuer for issuer in issuers}) != len(issuers):
+        raise ConfigError(f"{file}: the same issuer appears twice in [[issuers]]")
+
+    tokens = _Table(root.get("tokens", dict, {}), "tokens", file)
+    token_policy = _build(
+        tokens,
+        lambda: TokenPolicy(
+            leeway=tokens.get("leeway", float, 30.0),
+            max_bytes=tokens.get("max_bytes", int, 8192),
+            max_lifetime=tokens.get("max_lifetime", float, 86400.0),
+        ),
+    )
+
+    policy_table = _Table(root.get("policy", dict, {}), "policy", file)
+    model = policy_table.get("model", str)
+    policy = policy_table.get("policy", str)
+    if (model is None) != (policy is None):
+        raise policy_table.error(
+            "model" if model is None else "policy", "is required when the other one is set"
+        )
+    policy_table.finish()
+    policy_settings = PolicySettings(
+        model=_path(base, model) if model else None, policy=_path(base, policy) if policy else None
+    )
+
+    cache = _Table(root.get("cache", dict, {}), "cache", file)
+    redis_url = cache.get("redis_url", str)
+    if redis_url is not None:
+        cache.check(
+            "redis_url",
+            redis_url,
+            lambda u: u.startswith(("redis://", "rediss://", "unix://")),
+            "must start with redis://, rediss:// or unix://",
+        )
+    cache_settings = _build(
+        cache,
+        lambda: CacheSettings(
+            redis_url=redis_url,
+            local_max_entries=cache.get("local_max_entries", int, 10_000),
+            ttl=cache.get("ttl", float, 300.0),
+        ),
+    )
+
+    responses = _Table(root.get("responses", dict, {}), "responses", file)
+    blocked_by = responses.get("blocked_by", str)
+    if blocked_by is not None:
+        responses.check("blocked_by", blocked_by, _is_link_target, "must be an http(s) URL")
+    responses.finish()
+    root.finish()
+    return GateConfig(issuers, token_policy, policy_settings, cache_settings, blocked_by, str(file))
+
+
+def _issuer(data: object, index: int, base: Path, file: Path) -> TrustedIssuer:
+    table = _Table(data, f"issuers[{index}]", file)
+    issuer = table.get("issuer", str, required=True)
+    audience = table.get("audience", str, required=True)
+    algorithms = table.get("algorithms", list, required=True)
+    if not algorithms or not all(isinstance(a, str) for a in algorithms):
+        raise table.error("algorithms", "must be a non-empty list of algorithm names")
+    key_file = _path(base, table.get("public_key_file", str, required=True))
+    try:
+        key = key_file.read_bytes()
+    except OSError as exc:
+        raise table.error(
+            "public_key_file", f"cannot be read: {key_file} ({exc.strerror})"
+        ) from exc
+    if any(alg.startswith("HS") for alg in algorithms):
+        key = key.strip()
+    elif b"PRIVATE KEY" in key:
+        raise table.error("public_key_file", "holds a private key; give the public key only")
+    return _build(table, lambda: TrustedIssuer(issuer, audience, tuple(algorithms), key))
+
+
+def _build(table: _Table, make: Callable[[], T]) -> T:
+    try:
+        value = make()
+    except ValueError as exc:
+        raise ConfigError(f"{table.file}: [{table.where}] {exc}") from exc
+    table.finish()
+    return value
+
+
+def _path(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _is_link_target(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and not any(c in url for c in '<>" \t\r\n')

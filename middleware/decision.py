@@ -1,0 +1,72 @@
+"""Values that describe a rule and the decision it produced."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Citation", "Decision", "Effect", "Rule"]
+
+Effect = Literal["allow", "deny"]
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """The law, order or agreement a rule enforces."""
+
+    text: str
+    url: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"text": self.text, "url": self.url}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One policy row, parsed and validated; ``source`` is ``file:line`` for admins."""
+
+    id: str
+    effect: Effect
+    entity_types: str
+    country: str
+    region: str
+    path: str
+    methods: str
+    start: float  # -inf when open
+    end: float  # +inf when open
+    citation: Citation | None
+    source: str = field(default="", compare=False)
+
+    def active_at(self, at: float) -> bool:
+        return self.start <= at < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the policy said for one request at one instant, and until when that holds.
+
+    ``valid_until`` is the next instant at which any rule starts or ends (``inf`` if none):
+    a cached decision must not be served past it.
+    """
+
+    effect: Effect
+    status: int
+    rule: str | None
+    citation: Citation | None
+    policy_version: str
+    valid_until: float = math.inf
+
+    @property
+    def allowed(self) -> bool:
+        return self.effect == "allow"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "effect": self.effect,
+            "status": self.status,
+            "rule": self.rule,
+            "citation": self.citation.as_dict() if self.citation else None,
+            "policy_version": self.policy_version,
+            "valid_until": None if math.isinf(self.valid_until) else self.valid_until,
+        }

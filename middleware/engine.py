@@ -1,0 +1,137 @@
+"""Decide: ask Casbin whether a normalized client may do this request at this instant.
+
+An engine is immutable: it is built from one PolicySource and answers for that version only.
+Reloading a policy builds a new engine and swaps the reference, so a request in flight always
+finishes on the version it started with.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import casbin
+
+from .decision import Decision, Rule
+from .errors import PolicyError
+from .matchers import active, path_match, set_match
+from .policy_source import PolicySource
+from .principal import ANONYMOUS
+from .rules import parse_rules
+
+__all__ = ["REQUEST_FIELDS", "PolicyEngine", "RuleTrace"]
+
+# What the policy can see of a request, in the model's request_definition order.
+REQUEST_FIELDS: Final = ("entity", "country", "region", "path", "method", "at")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTrace:
+    """One rule as considered for one request: did it match, and if not, which field did not."""
+
+    rule: Rule
+    matched: bool
+    mismatch: str | None
+
+
+class PolicyEngine:
+    def __init__(self, source: PolicySource) -> None:
+        model = _new_model(source.model_text)
+        request = [token.removeprefix("r_") for token in model["r"]["r"].tokens]
+        if tuple(request) != REQUEST_FIELDS:
+            raise PolicyError(
+                f"{source.model_origin}: request_definition must be "
+                f"'r = {', '.join(REQUEST_FIELDS)}', found 'r = {', '.join(request)}'"
+            )
+        fields = [token.removeprefix("p_") for token in model["p"]["p"].tokens]
+        self.rules: tuple[Rule, ...] = parse_rules(source.rows, fields)
+        for row in source.rows:
+            assertion = model.model.get(row.ptype[:1], {}).get(row.ptype)
+            if assertion is None:
+                raise PolicyError(f"{row.source}: policy type {row.ptype!r} is not in the model")
+            assertion.policy.append(list(row.values))
+
+        enforcer = casbin.Enforcer(model)
+        enforcer.add_function("setMatch", set_match)
+        enforcer.add_function("pathMatch", path_match)
+        enforcer.add_function("active", active)
+        self._enforcer = enforcer
+        self._id_index = fields.index("id")
+        self._by_id = {rule.id: rule for rule in self.rules}
+        self.version: str = source.version
+        self.source = source
+        bounds = {b for rule in self.rules for b in (rule.start, rule.end) if math.isfinite(b)}
+        self.boundaries: tuple[float, ...] = tuple(sorted(bounds))
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return self._by_id.get(rule_id)
+
+    def valid_until(self, at: float) -> float:
+        """The next instant after ``at`` at which any rule starts or ends."""
+        index = bisect.bisect_right(self.boundaries, at)
+        return self.boundaries[index] if index < len(self.boundaries) else math.inf
+
+    def decide(
+        self, entity: str, country: str, region: str, method: str, path: str, at: float
+    ) -> Decision:
+        """Deny overrides allow; nothing allowed is denied. Raises PolicyError, never allows."""
+        try:
+            allowed, explain = self._enforcer.enforce_ex(entity, country, region, path, method, at)
+        except Exception as exc:  # Casbin raises bare RuntimeError/SyntaxError and evaluator errors
+            raise PolicyError(f"policy evaluation failed: {type(exc).__name__}") from exc
+        rule = self._by_id.get(explain[self._id_index]) if explain else None
+        until = self.valid_until(at)
+        if allowed is True and rule is not None and rule.effect == "allow":
+            return Decision("allow", 200, rule.id, rule.citation, self.version, until)
+        if rule is not None and rule.effect == "deny":
+            status = 451 if rule.citation is not None else 403
+            return Decision("deny", status, rule.id, rule.citation, self.version, until)
+        return Decision("deny", 403, None, None, self.version, until)
+
+    def decide_anonymous(self, method: str, path: str, at: float) -> Decision:
+        return self.decide(ANONYMOUS, "", "", method, path, at)
+
+    def trace(
+        self, entity: str, country: str, region: str, method: str, path: str, at: float
+    ) -> list[RuleTrace]:
+        """Every rule, in order, with the first field that kept it from matching."""
+        request = {"entity": entity, "country": country, "region": region, "method": method}
+        traces = []
+        for rule in self.rules:
+            mismatch = _first_mismatch(rule, request, path, at)
+            traces.append(RuleTrace(rule, mismatch is None, mismatch))
+        return traces
+
+
+def _first_mismatch(rule: Rule, request: dict[str, str], path: str, at: float) -> str | None:
+    patterns: Sequence[tuple[str, str]] = (
+        ("entity", rule.entity_types),
+        ("country", rule.country),
+        ("region", rule.region),
+    )
+    for name, pattern in patterns:
+        if not set_match(request[name], pattern):
+            return f"{name} {request[name] or '(none)'!s} not in {pattern}"
+    if not path_match(path, rule.path):
+        return f"path {path} not in {rule.path}"
+    if not set_match(request["method"], rule.methods):
+        return f"method {request['method']} not in {rule.methods}"
+    if not rule.active_at(at):
+        return "not in effect at that instant"
+    return None
+
+
+def _new_model(text: str) -> Any:
+    try:
+        model = casbin.Enforcer.new_model(text=text)
+        for section in ("r", "p", "e", "m"):
+            if section not in model.model:
+                raise PolicyError(f"the model has no [{section}] section")
+    except PolicyError:
+        raise
+    except Exception as exc:
+        raise PolicyError(f"the model cannot be loaded: {exc}") from exc
+    return model

@@ -1,0 +1,67 @@
+"""Every exception jurisgate raises, in one tree.
+
+    JurisgateError
+    ├── ConfigError        start-up: a config file, key or value is unusable
+    ├── PolicyError        a model or policy cannot be loaded (file and line when known)
+    ├── TokenError         401: the bearer token is missing or unusable      (code: RFC 6750)
+    ├── ClaimsError        403: a verified token's jurisdiction claims are unusable
+    └── CacheError         a decision cache failed; callers treat it as a miss
+
+Third-party exceptions (PyJWT, Casbin, redis, tomllib) are translated at the module that calls
+them, so callers never catch a dependency's exception type. Each error has a short machine
+``code`` that feeds both the HTTP answer and the audit log.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CacheError",
+    "ClaimsError",
+    "ConfigError",
+    "JurisgateError",
+    "PolicyError",
+    "TokenError",
+]
+
+
+class JurisgateError(Exception):
+    """Base class; ``code`` is a stable, machine-readable reason."""
+
+    code: str = "jurisgate_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class ConfigError(JurisgateError):
+    code = "invalid_config"
+
+
+class PolicyError(JurisgateError):
+    code = "invalid_policy"
+
+
+class TokenError(JurisgateError):
+    """``code`` is the RFC 6750 error: ``invalid_request`` or ``invalid_token``.
+
+    ``reason`` is finer-grained (``expired``, ``bad_signature``...) for logs and metrics only;
+    it never reaches the client.
+    """
+
+    code = "invalid_token"
+
+    def __init__(self, reason: str, *, code: str = "invalid_token") -> None:
+        super().__init__(reason, code=code)
+        self.reason = reason
+
+
+class ClaimsError(JurisgateError):
+    """``code`` names the claim problem (``invalid_region``, ``missing_region``...)."""
+
+    code = "invalid_claims"
+
+
+class CacheError(JurisgateError):
+    code = "cache_error"

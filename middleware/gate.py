@@ -1,0 +1,335 @@
+"""The jurisdiction gate: a pure ASGI middleware that verifies, normalizes, decides and answers.
+
+Flow per request (HTTP and WebSocket alike):
+1. canonical method and path; a path the policy opens to ``anonymous`` passes without a token;
+2. exactly one ``Authorization: Bearer`` header, verified (401/400 otherwise);
+3. jurisdiction claims normalized to a Principal (403 when unusable);
+4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
+5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
+   ``request.state.principal`` / ``request.state.decision`` set.
+Any exception on this path denies. Per-request state lives in locals, never on ``self``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import secrets
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .audit import AuditLog
+from .cache import DecisionCache, DecisionKey, LruTtlCache
+from .clock import Clock, SystemClock
+from .config import CacheSettings, GateConfig, PolicySettings, load_config
+from .decision import Decision
+from .engine import PolicyEngine
+from .errors import ClaimsError, PolicyError, TokenError
+from .paths import canonical_method, canonical_path
+from .principal import ANONYMOUS, Principal, principal_from_claims
+from .regions import subdivisions
+from .responses import (
+    DECISION_ID_HEADER,
+    decision_problem,
+    send_problem,
+    token_problem,
+    websocket_deny,
+)
+from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
+
+__all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
+
+logger = logging.getLogger("jurisgate")
+_BEARER: Final = b"bearer "
+_TOKEN_CACHE_TTL: Final = 300.0
+
+
+class JurisdictionUser(BaseUser):
+    """``request.user`` for a client that passed the gate."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return self.principal.subject
+
+    @property
+    def identity(self) -> str:
+        return f"{self.principal.issuer}#{self.principal.subject}"
+
+
+def load_engine(settings: PolicySettings) -> PolicyEngine:
+    """Build an engine from configured policy files, or the bundled settlement pack."""
+    from jurisgate.adapters.policy_files import load_policy_files
+    from jurisgate.policies import pack_files
+
+    if settings.model is not None and settings.policy is not None:
+        return PolicyEngine(load_policy_files(settings.model, settings.policy))
+    model, policy = pack_files()
+    return PolicyEngine(
+        load_policy_files(
+            model,
+            policy,
+            model_origin=f"bundled:{DEFAULT_PACK}/model.conf",
+            policy_origin=f"bundled:{DEFAULT_PACK}/policy.csv",
+        )
+    )
+
+
+class JurisdictionMiddleware:
+    """Mount with ``app.add_middleware(JurisdictionMiddleware, config="jurisgate.toml")``.
+
+    Options (keyword-only): ``config`` (a path, a GateConfig, or None for $JURISGATE_CONFIG),
+    or ``issuers`` to configure in code; ``engine`` (defaults to the configured policy),
+    ``shared_cache`` (a DecisionCache, defaults to none), ``clock`` (defaults to the system
+    clock), ``audit`` (defaults to the ``jurisgate.audit`` logger).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        config: str | os.PathLike[str] | GateConfig | None = None,
+        issuers: Sequence[TrustedIssuer] | None = None,
+        token_policy: TokenPolicy | None = None,
+        policy: PolicySettings | None = None,
+        cache: CacheSettings | None = None,
+        blocked_by: str | None = None,
+        engine: PolicyEngine | None = None,
+        shared_cache: DecisionCache | None = None,
+        clock: Clock | None = None,
+        audit: AuditLog | None = None,
+    ) -> None:
+        if issuers is not None:
+            if config is not None:
+                raise TypeError("pass either config or issuers, not both")
+            config = GateConfig(
+                issuers=tuple(issuers),
+                tokens=token_policy or TokenPolicy(),
+                policy=policy or PolicySettings(),
+                cache=cache or CacheSettings(),
+                blocked_by=blocked_by,
+            )
+        elif not isinstance(config, GateConfig):
+            config = load_config(Path(config) if config is not None else None)
+        if clock is not None and not isinstance(clock, Clock):
+            raise TypeError("clock must have a now() method")
+        self.app = app
+        self.config = config
+        self.engine = engine if engine is not None else load_engine(config.policy)
+        self.verifier = TokenVerifier(config.issuers, config.tokens)
+        self.clock: Clock = clock or SystemClock()
+        self.audit = audit or AuditLog()
+        self.shared_cache = shared_cache
+        self.decisions: LruTtlCache[DecisionKey, Decision] = LruTtlCache(
+            config.cache.local_max_entries
+        )
+        self.tokens: LruTtlCache[str, tuple[Principal, float]] = LruTtlCache(
+            config.cache.local_max_entries
+        )
+        self._decision_ttl = config.cache.ttl
+        self._blocked_by = config.blocked_by
+        subdivisions()  # load ISO data now, not on the first request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        decision_id = secrets.token_hex(8)
+        method = canonical_method(scope["method"]) if kind == "http" else "GET"
+        path = canonical_path(scope["path"])
+        now = self.clock.now()
+        engine = self.engine  # one version for the whole request, even if a reload swaps it
+
+        try:
+            public, _ = await self._decide(engine, ANONYMOUS, "", "", method, path, now, math.inf)
+        except PolicyError:
+            logger.exception("policy evaluation failed; denying")
+            public = None
+        if public is not None and public.allowed:
+            scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
+            self.audit.record(
+                decision_id=decision_id,
+                method=method,
+                path=path,
+                status=200,
+                effect="allow",
+                started=started,
+                decision=public,
+                tier="public",
+            )
+            await self._forward(scope, receive, send, decision_id)
+            return
+
+        try:
+            principal, expires_at = self._authenticate(scope, now)
+        except TokenError as exc:
+            self.audit.record(
+                decision_id=decision_id,
+                method=method,
+                path=path,
+                status=400 if exc.code == "invalid_request" else 401,
+                effect="deny",
+                started=started,
+                reason=exc.reason,
+            )
+            error = None if exc.reason == "missing" else exc.code
+            await self._refuse(scope, send, token_problem(error, decision_id), decision_id)
+            return
+        except ClaimsError as exc:
+            denied = Decision("deny", 403, None, None, engine.version)
+            self.audit.record(
+                decision_id=decision_id,
+                method=method,
+                path=path,
+                status=403,
+                effect="deny",
+                started=started,
+                decision=denied,
+                reason=exc.code,
+            )
+            problem = decision_problem(denied, decision_id, code=exc.code)
+            await self._refuse(scope, send, problem, decision_id)
+            return
+
+        entity, country, region = principal.policy_view()
+        try:
+            decision, tier = await self._decide(
+                engine, entity, country, region, method, path, now, expires_at
+            )
+        except PolicyError:
+            logger.exception("policy evaluation failed; denying")
+            decision, tier = Decision("deny", 403, None, None, engine.version), "error"
+        self.audit.record(
+            decision_id=decision_id,
+            method=method,
+            path=path,
+            status=decision.status,
+            effect=decision.effect,
+            started=started,
+            principal=principal,
+            decision=decision,
+            tier=tier,
+        )
+        if not decision.allowed:
+            problem = decision_problem(decision, decision_id, blocked_by=self._blocked_by)
+            await self._refuse(scope, send, problem, decision_id)
+            return
+        scope["user"] = JurisdictionUser(principal)
+        scope["auth"] = AuthCredentials(["authenticated"])
+        state = scope.setdefault("state", {})
+        state["principal"] = principal
+        state["decision"] = decision
+        await self._forward(scope, receive, send, decision_id)
+
+    def _authenticate(self, scope: Scope, now: float) -> tuple[Principal, float]:
+        """The verified, normalized client and its token's expiry. Raises TokenError/ClaimsError."""
+        token = _bearer_token(scope["headers"])
+        cached = self.tokens.get(token, now)
+        if cached is not None:
+            return cached
+        verified = self.verifier.verify(token, now)
+        principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
+        # Keyed by the whole token string (never by its signature alone), never past its expiry.
+        entry = (principal, verified.expires_at)
+        self.tokens.put(token, entry, min(verified.expires_at, now + _TOKEN_CACHE_TTL), now)
+        return entry
+
+    async def _decide(
+        self,
+        engine: PolicyEngine,
+        entity: str,
+        country: str,
+        region: str,
+        method: str,
+        path: str,
+        now: float,
+        not_after: float,
+    ) -> tuple[Decision, str]:
+        key: DecisionKey = (engine.version, entity, country, region, method, path)
+        decision = self.decisions.get(key, now)
+        if decision is not None:
+            return decision, "local"
+        tier = "engine"
+        shared = self.shared_cache
+        if shared is not None:
+            try:
+                decision = await shared.get(key, now)
+            except Exception:  # a cache outage costs speed, never correctness
+                logger.warning("shared decision cache failed; deciding locally", exc_info=True)
+                decision = None
+            if decision is not None and decision.policy_version == engine.version:
+                tier = "shared"
+            else:
+                decision = None
+        if decision is None:
+            decision = engine.decide(entity, country, region, method, path, now)
+            if shared is not None:
+                try:
+                    await shared.set(
+                        key, decision, min(decision.valid_until, now + self._decision_ttl)
+                    )
+                except Exception:
+                    logger.warning("shared decision cache write failed", exc_info=True)
+        expires = min(decision.valid_until, now + self._decision_ttl, not_after)
+        self.decisions.put(key, decision, expires, now)
+        return decision, tier
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send, decision_id: str) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = (DECISION_ID_HEADER, decision_id.encode("latin-1"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+    @staticmethod
+    async def _refuse(
+        scope: Scope,
+        send: Send,
+        problem: tuple[int, list[tuple[bytes, bytes]], bytes],
+        decision_id: str,
+    ) -> None:
+        if scope["type"] == "websocket":
+            await websocket_deny(send, f"denied ({problem[0]}); decision {decision_id}")
+        else:
+            await send_problem(send, problem, decision_id)
+
+
+def _bearer_token(headers: Sequence[tuple[bytes, bytes]]) -> str:
+    """Exactly one ``Authorization: Bearer <token>`` (scheme case-insensitive, RFC 6750)."""
+    found: bytes | None = None
+    for name, value in headers:
+        if name == b"authorization":
+            if found is not None:
+                raise TokenError("duplicate_authorization", code="invalid_request")
+            found = value
+    if found is None:
+        raise TokenError("missing")
+    if found[:7].lower() != _BEARER:
+        raise TokenError("missing")  # another scheme is not a bearer token at all
+    token = found[7:].strip(b" ")
+    if not token or b" " in token:
+        raise TokenError("malformed", code="invalid_request")
+    try:
+        return token.decode("ascii")
+    except UnicodeDecodeError:
+        raise TokenError("malformed") from None

@@ -1,0 +1,33 @@
+"""The path the policy sees: one spelling per resource, so ``//search``, ``/search/`` and
+``/search/./x/..`` cannot slip past a rule written for ``/search``."""
+
+from __future__ import annotations
+
+__all__ = ["canonical_method", "canonical_path"]
+
+
+def canonical_path(path: str) -> str:
+    """Collapse duplicate slashes, resolve ``.``/``..``, drop a trailing slash (as Starlette's
+    redirect_slashes does). ``path`` is the ASGI scope path, already percent-decoded once."""
+    if (
+        "//" not in path
+        and "/." not in path
+        and (len(path) == 1 or not path.endswith("/"))
+        and path.startswith("/")
+    ):
+        return path
+    resolved: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if resolved:
+                resolved.pop()
+            continue
+        resolved.append(segment)
+    return "/" + "/".join(resolved)
+
+
+def canonical_method(method: str) -> str:
+    """HEAD is served by GET routes in Starlette, so the policy sees it as GET."""
+    return "GET" if method == "HEAD" else method

@@ -1,0 +1,100 @@
+"""Answer: RFC 9457 problem+json for 400/401/403/451, and WebSocket closes, sent as raw ASGI.
+
+Bodies never echo the token or any claim value, and 401 bodies carry only the RFC 6750 error
+code: an attacker learns that a token failed, not why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Final
+
+from starlette.types import Send
+
+from .decision import Decision
+
+__all__ = [
+    "DECISION_ID_HEADER",
+    "Problem",
+    "decision_problem",
+    "send_problem",
+    "token_problem",
+    "websocket_deny",
+]
+
+DECISION_ID_HEADER: Final = b"x-jurisgate-decision-id"
+_PROBLEM_TYPE: Final = "application/problem+json"
+_TITLES: Final = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    451: "Unavailable For Legal Reasons",
+}
+# WebSocket close code for a policy violation (RFC 6455 section 7.4.1).
+WS_POLICY_VIOLATION: Final = 1008
+
+Problem = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def token_problem(error: str | None, decision_id: str) -> Problem:
+    """401 (or 400 for ``invalid_request``) with the RFC 6750 challenge."""
+    challenge = 'Bearer realm="jurisgate"'
+    if error is not None:
+        challenge += f', error="{error}"'
+    status = 400 if error == "invalid_request" else 401
+    body: dict[str, object] = {
+        "type": f"urn:jurisgate:problem:{error or 'token_required'}",
+        "title": _TITLES[status],
+        "status": status,
+        "decision_id": decision_id,
+    }
+    if error is not None:
+        body["error"] = error
+    return status, [(b"www-authenticate", challenge.encode("latin-1"))], _encode(body)
+
+
+def decision_problem(
+    decision: Decision, decision_id: str, *, code: str | None = None, blocked_by: str | None = None
+) -> Problem:
+    """403 or 451 for a policy denial or unusable claims (``code`` names the claims problem)."""
+    status = decision.status
+    body: dict[str, object] = {"title": _TITLES[status], "status": status}
+    if status == 451 and decision.citation is not None:
+        body["type"] = "urn:jurisgate:problem:legal_block"
+        body["detail"] = "This service is not available to you for legal reasons."
+        body["citation"] = decision.citation.as_dict()
+    elif code is not None:
+        body["type"] = f"urn:jurisgate:problem:{code}"
+        body["detail"] = "Your identity claims cannot be used to decide this request."
+    else:
+        body["type"] = "urn:jurisgate:problem:forbidden"
+        body["detail"] = "No rule allows this request."
+    body["rule"] = decision.rule
+    body["decision_id"] = decision_id
+    headers: list[tuple[bytes, bytes]] = []
+    if status == 451 and blocked_by is not None:
+        headers.append((b"link", f'<{blocked_by}>; rel="blocked-by"'.encode("latin-1")))
+    return status, headers, _encode(body)
+
+
+async def send_problem(send: Send, problem: Problem, decision_id: str) -> None:
+    status, extra, body = problem
+    headers: Sequence[tuple[bytes, bytes]] = [
+        (b"content-type", _PROBLEM_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        (DECISION_ID_HEADER, decision_id.encode("latin-1")),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def websocket_deny(send: Send, reason: str) -> None:
+    """Close before accepting; servers answer the upgrade with 403."""
+    await send({"type": "websocket.close", "code": WS_POLICY_VIOLATION, "reason": reason[:120]})
+
+
+def _encode(body: dict[str, object]) -> bytes:
+    return json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode()

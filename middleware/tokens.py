@@ -1,0 +1,224 @@
+"""Verify: turn a bearer token into (issuer, subject, claims) or a TokenError, nothing else.
+
+Signature checking uses PyJWT's algorithm implementations with the key and algorithms pinned
+for the issuer the token names. Parsing and claim validation are ours, because PyJWT alone
+accepts things a gate must not: duplicate JSON members (the last wins, so
+``{"country":"IR","country":"US"}`` reads as US), non-UTF-8 payloads, string-typed ``exp``, no
+size cap, and a clock that cannot be injected.
+
+Order matters: the size cap comes before any decoding, the signature before any claim is
+believed. Every failure, whatever raised it, becomes a TokenError; callers never see a
+PyJWT or cryptography exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from jwt.algorithms import Algorithm, get_default_algorithms
+
+from .errors import TokenError
+
+__all__ = ["ALGORITHM_FAMILIES", "TokenPolicy", "TokenVerifier", "TrustedIssuer", "VerifiedToken"]
+
+ALGORITHM_FAMILIES: Final[Mapping[str, str]] = {
+    **{f"RS{n}": "RSA" for n in (256, 384, 512)},
+    **{f"PS{n}": "RSA" for n in (256, 384, 512)},
+    **{f"ES{n}": "EC" for n in (256, 384, 512)},
+    "ES256K": "EC",
+    "EdDSA": "OKP",
+    **{f"HS{n}": "HMAC" for n in (256, 384, 512)},
+}
+
+_SEGMENT = re.compile(rb"[A-Za-z0-9_-]+")
+# Header parameters that would make us fetch or trust a key named by the token itself.
+_KEY_CARRYING_HEADERS: Final = frozenset({"jku", "x5u", "jwk", "x5c"})
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedIssuer:
+    """An identity provider we accept tokens from, with the only key and algorithms it may use."""
+
+    issuer: str
+    audience: str
+    algorithms: tuple[str, ...]
+    key: str | bytes
+
+    def __post_init__(self) -> None:
+        if not self.algorithms:
+            raise ValueError(f"issuer {self.issuer!r}: algorithms must not be empty")
+        unknown = [alg for alg in self.algorithms if alg not in ALGORITHM_FAMILIES]
+        if unknown:
+            raise ValueError(f"issuer {self.issuer!r}: unsupported algorithms {unknown}")
+        if len({ALGORITHM_FAMILIES[alg] for alg in self.algorithms}) != 1:
+            raise ValueError(f"issuer {self.issuer!r}: a key serves one algorithm family only")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPolicy:
+    """Limits on what we parse and believe. Defaults are strict; loosen them explicitly."""
+
+    leeway: float = 30.0
+    max_bytes: int = 8192
+    max_lifetime: float = 24 * 3600.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.leeway <= 300:
+            raise ValueError("leeway must be between 0 and 300 seconds")
+        if not 256 <= self.max_bytes <= 65536:
+            raise ValueError("max_bytes must be between 256 and 65536")
+        if self.max_lifetime <= 0:
+            raise ValueError("max_lifetime must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    issuer: str
+    subject: str
+    claims: Mapping[str, Any]
+    expires_at: float
+
+
+class TokenVerifier:
+    def __init__(self, issuers: Sequence[TrustedIssuer], policy: TokenPolicy | None = None) -> None:
+        if not issuers:
+            raise ValueError("at least one trusted issuer is required")
+        self.policy = policy or TokenPolicy()
+        algorithms = get_default_algorithms()
+        self._issuers: dict[str, tuple[TrustedIssuer, dict[str, tuple[Algorithm, Any]]]] = {}
+        for trusted in issuers:
+            if trusted.issuer in self._issuers:
+                raise ValueError(f"issuer {trusted.issuer!r} is configured twice")
+            prepared: dict[str, tuple[Algorithm, Any]] = {}
+            for name in trusted.algorithms:
+                if name not in algorithms:
+                    raise ValueError(f"algorithm {name} needs the cryptography package")
+                algorithm = algorithms[name]
+                try:
+                    prepared[name] = (algorithm, algorithm.prepare_key(trusted.key))
+                except Exception as exc:
+                    raise ValueError(f"issuer {trusted.issuer!r}: key unusable for {name}") from exc
+            self._issuers[trusted.issuer] = (trusted, prepared)
+
+    def verify(self, token: str, now: float) -> VerifiedToken:
+        """Verify signature, then claims, at instant ``now``. Raises TokenError only."""
+        try:
+            return self._verify(token, now)
+        except TokenError:
+            raise
+        except Exception as exc:  # a bug or a library surprise must still deny
+            raise TokenError("unverifiable") from exc
+
+    def _verify(self, token: str, now: float) -> VerifiedToken:
+        if len(token) > self.policy.max_bytes:
+            raise TokenError("too_large")
+        try:
+            raw = token.encode("ascii")
+        except UnicodeEncodeError:
+            raise TokenError("malformed") from None
+        parts = raw.split(b".")
+        if len(parts) != 3 or not all(_SEGMENT.fullmatch(part) for part in parts):
+            raise TokenError("malformed")
+        header = _json_object(parts[0])
+        payload = _json_object(parts[1])
+
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg.lower() == "none":
+            raise TokenError("bad_algorithm")
+        if "crit" in header:
+            raise TokenError("unsupported_crit")
+        if _KEY_CARRYING_HEADERS & header.keys():
+            raise TokenError("embedded_key")
+
+        issuer_name = payload.get("iss")
+        if not isinstance(issuer_name, str) or issuer_name not in self._issuers:
+            raise TokenError("untrusted_issuer")
+        trusted, prepared = self._issuers[issuer_name]
+        if alg not in prepared:
+            raise TokenError("bad_algorithm")
+        algorithm, key = prepared[alg]
+        signature = _b64decode(parts[2])
+        if not algorithm.verify(parts[0] + b"." + parts[1], key, signature):
+            raise TokenError("bad_signature")
+
+        expires_at = self._check_times(payload, now)
+        self._check_audience(payload, trusted.audience)
+        subject = payload.get("sub")
+        if not isinstance(subject, str) or not subject or len(subject) > 256:
+            raise TokenError("bad_subject")
+        return VerifiedToken(issuer_name, subject, payload, expires_at)
+
+    def _check_times(self, payload: Mapping[str, Any], now: float) -> float:
+        leeway = self.policy.leeway
+        exp = _numeric_date(payload, "exp")
+        if exp is None:
+            raise TokenError("missing_exp")
+        if exp <= now - leeway:
+            raise TokenError("expired")
+        nbf = _numeric_date(payload, "nbf")
+        if nbf is not None and nbf > now + leeway:
+            raise TokenError("not_yet_valid")
+        iat = _numeric_date(payload, "iat")
+        if iat is not None and iat > now + leeway:
+            raise TokenError("issued_in_future")
+        issued = iat if iat is not None else now
+        if exp - issued > self.policy.max_lifetime:
+            raise TokenError("lifetime_too_long")
+        return exp
+
+    @staticmethod
+    def _check_audience(payload: Mapping[str, Any], audience: str) -> None:
+        aud = payload.get("aud")
+        if isinstance(aud, str):
+            ok = aud == audience
+        elif isinstance(aud, list) and aud and all(isinstance(item, str) for item in aud):
+            ok = audience in aud
+        else:
+            ok = False
+        if not ok:
+            raise TokenError("bad_audience")
+
+
+def _numeric_date(payload: Mapping[str, Any], name: str) -> float | None:
+    """A NumericDate claim must be a JSON number; PyJWT alone would take ``"exp": "9999"``."""
+    value = payload.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TokenError(f"bad_{name}")
+    return float(value)
+
+
+def _b64decode(segment: bytes) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):
+        raise TokenError("malformed") from None
+
+
+def _json_object(segment: bytes) -> dict[str, Any]:
+    try:
+        text = _b64decode(segment).decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise TokenError("malformed") from None
+    if not isinstance(value, dict):
+        raise TokenError("malformed")
+    return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate member name")
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
