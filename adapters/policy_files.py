@@ -50,7 +50,8 @@ def load_policy_files(
         policy_text = policy.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read policy files: {exc}") from exc
-    policy_origin = _display(policy)
+    model_origin = model_origin or str(model)
+    policy_origin = policy_origin or str(policy)
     return PolicySource(
-        model_text, read_policy_csv(policy_text, policy_origin), _display(model), policy_origin
+        model_text, read_policy_csv(policy_text, policy_origin), model_origin, policy_origin
     )

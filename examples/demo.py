@@ -68,12 +68,11 @@ def main() -> None:
     for subject, (label, entity_type, country, region) in CLIENTS.items():
         token = dev_token(subject, entity_type, country, region)
         print(f"# {label}: entity_type={entity_type} country={country} region={region}")
-        print(
-            f"  curl -i {shlex.quote(base + '/search?q=avery')} -H 'Authorization: Bearer {token}'\n"
-        )
+        url = shlex.quote(base + "/search?q=avery")
+        print(f"  curl -i {url} -H 'Authorization: Bearer {token}'\n")
     if args.no_serve:
         return
-    import uvicorn  # noqa: PLC0415 - only the serving demo needs it
+    import uvicorn  # only the serving demo needs it
 
     uvicorn.run("examples.search_api:app", host=args.host, port=args.port)
 

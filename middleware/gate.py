@@ -71,8 +71,9 @@ class JurisdictionUser(BaseUser):
 
 def load_engine(settings: PolicySettings) -> PolicyEngine:
     """Build an engine from configured policy files, or the bundled settlement pack."""
+    # Imported here: jurisgate.adapters imports jurisgate.middleware, not the other way round.
     from jurisgate.adapters.policy_files import load_policy_files
-    from jurisgate.policies import pack_files
+    from jurisgate.policies import DEFAULT_PACK, pack_files
 
     if settings.model is not None and settings.policy is not None:
         return PolicyEngine(load_policy_files(settings.model, settings.policy))

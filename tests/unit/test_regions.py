@@ -220,7 +220,7 @@ def test_us_region_lookalikes_rejected(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["\uff35\uff21-30", "UA-3\u0030\u200b", "UA-30 ", "UA-30\n", "\tUA-30", "\u0423A-30"]
+    "value", ["\uff35\uff21-30", "UA-30\u200b", "UA-30 ", "UA-30\n", "\tUA-30", "\u0423A-30"]
 )
 def test_foreign_region_lookalikes_rejected(value: str) -> None:
     with pytest.raises(ClaimsError) as info:
@@ -231,11 +231,6 @@ def test_foreign_region_lookalikes_rejected(value: str) -> None:
 @pytest.mark.parametrize(("value", "expected"), [("UA-30", "UA-30"), ("ua-30", "UA-30")])
 def test_foreign_region_code(value: str, expected: str) -> None:
     assert normalize_region(value, "UA") == expected
-
-
-def test_foreign_regions_have_no_name_aliases() -> None:
-    with pytest.raises(ClaimsError):
-        normalize_region("Kyiv", "UA")
 
 
 def test_subdivisions_map_codes_to_their_country() -> None:

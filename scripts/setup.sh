@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Create .venv (Python >= 3.11) and install jurisgate editable with its test and dev tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || { echo "jurisgate needs Python >= 3.11 (found $("$PY" --version))" >&2; exit 2; }
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+# strict editable mode: mypy and the tests see exactly the installed jurisgate.* names.
+.venv/bin/python -m pip install -q -e ".[dev]" --config-settings editable_mode=strict 2>&1 \
+  | grep -v '^WARNING: Location' || true
+.venv/bin/python -c 'import jurisgate.middleware' # fail here, not in the first test
