@@ -18,6 +18,7 @@ import os
 import secrets
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -36,6 +37,7 @@ from .principal import ANONYMOUS, Principal, principal_from_claims
 from .regions import subdivisions
 from .responses import (
     DECISION_ID_HEADER,
+    Problem,
     decision_problem,
     send_problem,
     token_problem,
@@ -148,12 +150,28 @@ class JurisdictionMiddleware:
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
         decision_id = secrets.token_hex(8)
-        method = canonical_method(scope["method"]) if kind == "http" else "GET"
+        try:
+            refusal = await self._check(scope, decision_id)
+        except Exception:  # a bug on the gate's path denies; it never lets the request through
+            logger.exception("jurisgate failed while deciding; denying")
+            denied = Decision("deny", 403, None, None, self.engine.version)
+            refusal = decision_problem(denied, decision_id, code="gate_error")
+        if refusal is not None:
+            await self._refuse(scope, send, refusal, decision_id)
+            return
+        await self._forward(scope, receive, send, decision_id)
+
+    async def _check(self, scope: Scope, decision_id: str) -> Problem | None:
+        """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
+        started = time.perf_counter()
+        method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
         path = canonical_path(scope["path"])
         now = self.clock.now()
         engine = self.engine  # one version for the whole request, even if a reload swaps it
+        record = partial(
+            self.audit.record, decision_id=decision_id, method=method, path=path, started=started
+        )
 
         try:
             public, _ = await self._decide(engine, ANONYMOUS, "", "", method, path, now, math.inf)
@@ -162,49 +180,20 @@ class JurisdictionMiddleware:
             public = None
         if public is not None and public.allowed:
             scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
-            self.audit.record(
-                decision_id=decision_id,
-                method=method,
-                path=path,
-                status=200,
-                effect="allow",
-                started=started,
-                decision=public,
-                tier="public",
-            )
-            await self._forward(scope, receive, send, decision_id)
-            return
+            record(status=200, effect="allow", decision=public, tier="public")
+            return None
 
         try:
             principal, expires_at = self._authenticate(scope, now)
         except TokenError as exc:
-            self.audit.record(
-                decision_id=decision_id,
-                method=method,
-                path=path,
-                status=400 if exc.code == "invalid_request" else 401,
-                effect="deny",
-                started=started,
-                reason=exc.reason,
-            )
             error = None if exc.reason == "missing" else exc.code
-            await self._refuse(scope, send, token_problem(error, decision_id), decision_id)
-            return
+            problem = token_problem(error, decision_id)
+            record(status=problem[0], effect="deny", reason=exc.reason)
+            return problem
         except ClaimsError as exc:
             denied = Decision("deny", 403, None, None, engine.version)
-            self.audit.record(
-                decision_id=decision_id,
-                method=method,
-                path=path,
-                status=403,
-                effect="deny",
-                started=started,
-                decision=denied,
-                reason=exc.code,
-            )
-            problem = decision_problem(denied, decision_id, code=exc.code)
-            await self._refuse(scope, send, problem, decision_id)
-            return
+            record(status=403, effect="deny", decision=denied, reason=exc.code)
+            return decision_problem(denied, decision_id, code=exc.code)
 
         entity, country, region = principal.policy_view()
         try:
@@ -214,27 +203,21 @@ class JurisdictionMiddleware:
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
             decision, tier = Decision("deny", 403, None, None, engine.version), "error"
-        self.audit.record(
-            decision_id=decision_id,
-            method=method,
-            path=path,
+        record(
             status=decision.status,
             effect=decision.effect,
-            started=started,
             principal=principal,
             decision=decision,
             tier=tier,
         )
         if not decision.allowed:
-            problem = decision_problem(decision, decision_id, blocked_by=self._blocked_by)
-            await self._refuse(scope, send, problem, decision_id)
-            return
+            return decision_problem(decision, decision_id, blocked_by=self._blocked_by)
         scope["user"] = JurisdictionUser(principal)
         scope["auth"] = AuthCredentials(["authenticated"])
         state = scope.setdefault("state", {})
         state["principal"] = principal
         state["decision"] = decision
-        await self._forward(scope, receive, send, decision_id)
+        return None
 
     def _authenticate(self, scope: Scope, now: float) -> tuple[Principal, float]:
         """The verified, normalized client and its token's expiry. Raises TokenError/ClaimsError."""
@@ -303,12 +286,7 @@ class JurisdictionMiddleware:
         await self.app(scope, receive, send_with_id)
 
     @staticmethod
-    async def _refuse(
-        scope: Scope,
-        send: Send,
-        problem: tuple[int, list[tuple[bytes, bytes]], bytes],
-        decision_id: str,
-    ) -> None:
+    async def _refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> None:
         if scope["type"] == "websocket":
             await websocket_deny(send, f"denied ({problem[0]}); decision {decision_id}")
         else:
