@@ -26,6 +26,9 @@ __all__ = ["REQUEST_FIELDS", "PolicyEngine", "RuleTrace"]
 
 # What the policy can see of a request, in the model's request_definition order.
 REQUEST_FIELDS: Final = ("entity", "country", "region", "path", "method", "at")
+# The only effect jurisgate enforces: deny overrides allow, and nothing allowed is denied. A model
+# with another effect would let an allow outvote a legal deny, so it is refused at load time.
+DENY_OVERRIDES: Final = "some(where (p_eft == allow)) && !some(where (p_eft == deny))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,12 @@ class PolicyEngine:
                 f"{source.model_origin}: request_definition must be "
                 f"'r = {', '.join(REQUEST_FIELDS)}', found 'r = {', '.join(request)}'"
             )
+        effect = model["e"]["e"].value
+        if effect != DENY_OVERRIDES:
+            raise PolicyError(
+                f"{source.model_origin}: policy_effect must be "
+                "'e = some(where (p.eft == allow)) && !some(where (p.eft == deny))'"
+            )
         fields = [token.removeprefix("p_") for token in model["p"]["p"].tokens]
         self.rules: tuple[Rule, ...] = parse_rules(source.rows, fields)
         for row in source.rows:
@@ -59,6 +68,12 @@ class PolicyEngine:
         enforcer.add_function("pathMatch", path_match)
         enforcer.add_function("active", active)
         self._enforcer = enforcer
+        try:  # compile and run the matcher once, so a broken one fails the load, not a request
+            enforcer.enforce_ex(ANONYMOUS, "", "", "/", "GET", 0.0)
+        except Exception as exc:
+            raise PolicyError(
+                f"{source.model_origin}: the matcher cannot be evaluated: {exc}"
+            ) from exc
         self._id_index = fields.index("id")
         self._by_id = {rule.id: rule for rule in self.rules}
         self.version: str = source.version
