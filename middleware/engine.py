@@ -8,6 +8,7 @@ finishes on the version it started with.
 from __future__ import annotations
 
 import bisect
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ class PolicyEngine:
                 raise PolicyError(f"{row.source}: policy type {row.ptype!r} is not in the model")
             assertion.policy.append(list(row.values))
 
-        enforcer = casbin.Enforcer(model)
+        enforcer = _new_enforcer(model)
         enforcer.add_function("setMatch", set_match)
         enforcer.add_function("pathMatch", path_match)
         enforcer.add_function("active", active)
@@ -137,6 +138,25 @@ def _first_mismatch(rule: Rule, request: dict[str, str], path: str, at: float) -
     if not rule.active_at(at):
         return "not in effect at that instant"
     return None
+
+
+def _new_enforcer(model: Any) -> Any:
+    """A Casbin enforcer without its constructor's global logging side effect.
+
+    ``casbin.Enforcer(model)`` disables (or reconfigures) every ``casbin*`` logger of the
+    process; the app's logging is not ours to change. We run the same initialisation with a
+    private, silent logger instead: Casbin would otherwise log every denial as a warning, and
+    our audit log already records each decision once.
+    """
+    enforcer = casbin.Enforcer.__new__(casbin.Enforcer)
+    enforcer.logger = _SILENT
+    model.logger = _SILENT
+    enforcer.init_with_model_and_adapter(model, None)
+    return enforcer
+
+
+_SILENT = logging.Logger("jurisgate.casbin")  # not registered with logging: affects nobody else
+_SILENT.disabled = True
 
 
 def _new_model(text: str) -> Any:
