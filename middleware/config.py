@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -72,13 +72,18 @@ def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
 class _Table:
     """One TOML table being read; remembers which keys were used so the rest can be refused."""
 
-    def __init__(self, data: object, where: str, file: Path) -> None:
+    def __init__(self, data: object, where: str, file: Path, keys: Collection[str]) -> None:
         if not isinstance(data, dict):
             raise ConfigError(f"{file}: {where} must be a table")
         self.data: dict[str, Any] = data
         self.where = where
         self.file = file
         self.used: set[str] = set()
+        # Unknown keys first: a misspelt "audiance" must be named, not reported as a missing
+        # "audience".
+        unknown = sorted(set(data) - set(keys))
+        if unknown:
+            raise ConfigError(f"{file}: unknown key {where}.{unknown[0]}")
 
     def get(
         self, key: str, kind: type[T], default: T | None = None, *, required: bool = False
@@ -110,7 +115,7 @@ class _Table:
 
 
 def _parse(data: dict[str, Any], file: Path) -> GateConfig:
-    root = _Table(data, "(top level)", file)
+    root = _Table(data, "(top level)", file, ("issuers", "tokens", "policy", "cache", "responses"))
     base = file.parent
     raw_issuers = root.get("issuers", list, required=True)
     if not raw_issuers:
@@ -119,7 +124,9 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     if len({issuer.issuer for issuer in issuers}) != len(issuers):
         raise ConfigError(f"{file}: the same issuer appears twice in [[issuers]]")
 
-    tokens = _Table(root.get("tokens", dict, {}), "tokens", file)
+    tokens = _Table(
+        root.get("tokens", dict, {}), "tokens", file, ("leeway", "max_bytes", "max_lifetime")
+    )
     token_policy = _build(
         tokens,
         lambda: TokenPolicy(
@@ -129,19 +136,25 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         ),
     )
 
-    policy_table = _Table(root.get("policy", dict, {}), "policy", file)
+    policy_table = _Table(root.get("policy", dict, {}), "policy", file, ("model", "policy"))
     model = policy_table.get("model", str)
     policy = policy_table.get("policy", str)
     if (model is None) != (policy is None):
         raise policy_table.error(
             "model" if model is None else "policy", "is required when the other one is set"
         )
+    for key, value in (("model", model), ("policy", policy)):
+        if value is not None and not value.strip():
+            raise policy_table.error(key, "must not be empty (omit [policy] for the bundled pack)")
     policy_table.finish()
     policy_settings = PolicySettings(
-        model=_path(base, model) if model else None, policy=_path(base, policy) if policy else None
+        model=_path(base, model) if model is not None else None,
+        policy=_path(base, policy) if policy is not None else None,
     )
 
-    cache = _Table(root.get("cache", dict, {}), "cache", file)
+    cache = _Table(
+        root.get("cache", dict, {}), "cache", file, ("redis_url", "local_max_entries", "ttl")
+    )
     redis_url = cache.get("redis_url", str)
     if redis_url is not None:
         cache.check(
@@ -159,7 +172,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         ),
     )
 
-    responses = _Table(root.get("responses", dict, {}), "responses", file)
+    responses = _Table(root.get("responses", dict, {}), "responses", file, ("blocked_by",))
     blocked_by = responses.get("blocked_by", str)
     if blocked_by is not None:
         responses.check("blocked_by", blocked_by, _is_link_target, "must be an http(s) URL")
@@ -169,7 +182,12 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
 
 
 def _issuer(data: object, index: int, base: Path, file: Path) -> TrustedIssuer:
-    table = _Table(data, f"issuers[{index}]", file)
+    table = _Table(
+        data,
+        f"issuers[{index}]",
+        file,
+        ("issuer", "audience", "algorithms", "public_key_file"),
+    )
     issuer = table.get("issuer", str, required=True)
     audience = table.get("audience", str, required=True)
     algorithms = table.get("algorithms", list, required=True)

@@ -166,7 +166,12 @@ class JurisdictionMiddleware:
         """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
         started = time.perf_counter()
         method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
-        path = canonical_path(scope["path"])
+        raw_path = scope["path"]
+        path = canonical_path(raw_path)
+        # The router sees the raw spelling, the policy the canonical one. When they differ the
+        # request must be allowed under both, so no spelling (`/search/../health`, `//x`) can
+        # borrow another path's rights.
+        paths = (path,) if path == raw_path else (path, raw_path)
         now = self.clock.now()
         engine = self.engine  # one version for the whole request, even if a reload swaps it
         record = partial(
@@ -174,7 +179,9 @@ class JurisdictionMiddleware:
         )
 
         try:
-            public, _ = await self._decide(engine, ANONYMOUS, "", "", method, path, now, math.inf)
+            public, _ = await self._decide_paths(
+                engine, ANONYMOUS, "", "", method, paths, now, math.inf
+            )
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
             public = None
@@ -197,8 +204,8 @@ class JurisdictionMiddleware:
 
         entity, country, region = principal.policy_view()
         try:
-            decision, tier = await self._decide(
-                engine, entity, country, region, method, path, now, expires_at
+            decision, tier = await self._decide_paths(
+                engine, entity, country, region, method, paths, now, expires_at
             )
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
@@ -231,6 +238,26 @@ class JurisdictionMiddleware:
         entry = (principal, verified.expires_at)
         self.tokens.put(token, entry, min(verified.expires_at, now + _TOKEN_CACHE_TTL), now)
         return entry
+
+    async def _decide_paths(
+        self,
+        engine: PolicyEngine,
+        entity: str,
+        country: str,
+        region: str,
+        method: str,
+        paths: tuple[str, ...],
+        now: float,
+        not_after: float,
+    ) -> tuple[Decision, str]:
+        """Allowed only if every spelling of the path is allowed; else the first denial."""
+        for path in paths:
+            decision, tier = await self._decide(
+                engine, entity, country, region, method, path, now, not_after
+            )
+            if not decision.allowed:
+                break
+        return decision, tier
 
     async def _decide(
         self,
