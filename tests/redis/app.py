@@ -1,0 +1,75 @@
+"""A tiny protected app and an HTTP client for it, shared by the Redis tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+from jurisgate.middleware import (
+    CacheSettings,
+    FixedClock,
+    JurisdictionMiddleware,
+    PolicySettings,
+    TrustedIssuer,
+)
+from jurisgate.middleware.cache import DecisionCache
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .conftest import AT, CACHE_SECRET
+
+# (entity_type, country, region, expected status) from the README's decision table.
+TABLE: Sequence[tuple[str, str, str | None, int]] = (
+    ("federal_law_enforcement", "US", "US-DC", 200),
+    ("federal_law_enforcement", "US", "US-IL", 451),
+    ("state_law_enforcement", "US", "US-IL", 451),
+    ("local_law_enforcement", "US", "US-NY", 200),
+    ("state_agency", "US", "US-TX", 200),
+    ("private_company", "US", "US-TX", 451),
+    ("individual", "US", "US-CA", 451),
+    ("foreign_law_enforcement", "UA", None, 403),
+)
+
+
+async def search(request: Request) -> JSONResponse:
+    return JSONResponse({"results": [], "for": request.state.principal.entity_type})
+
+
+def gate(
+    issuer: TrustedIssuer,
+    *,
+    redis_url: str | None,
+    local_max_entries: int = 0,
+    policy: PolicySettings | None = None,
+    shared_cache: DecisionCache | None = None,
+    breaker_cooldown: float = 0.2,
+) -> JurisdictionMiddleware:
+    """One replica: the gate around the app, local tier off by default so Redis is exercised."""
+    app = Starlette(routes=[Route("/search", search)])
+    cache = CacheSettings(
+        redis_url=redis_url,
+        local_max_entries=local_max_entries,
+        secret=CACHE_SECRET,
+        breaker_cooldown=breaker_cooldown,
+    )
+    return JurisdictionMiddleware(
+        app,
+        issuers=[issuer],
+        cache=cache,
+        policy=policy,
+        shared_cache=shared_cache,
+        clock=FixedClock(AT),
+    )
+
+
+def client(app: JurisdictionMiddleware) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://replica")
+
+
+async def status_of(http: httpx.AsyncClient, token: str) -> int:
+    response = await http.get(
+        "/search", params={"q": "x"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    return response.status_code
