@@ -31,7 +31,10 @@ _MAX_BACKOFF: Final = 1.0  # reconnect at least every second: replicas catch up 
 
 
 class RedisAnnouncer:
-    """Publishes and listens on ``channel`` (by default ``<key_prefix>policy``)."""
+    """Publishes and listens on ``channel`` (by default ``<key_prefix>policy``).
+
+    ``connected`` is true once subscribed and caught up, false after the connection failed.
+    """
 
     def __init__(self, url: str, channel: str, *, timeout: float = 0.5) -> None:
         self.url = url
@@ -65,11 +68,11 @@ class RedisAnnouncer:
             try:
                 async with asyncio.timeout(max(self.timeout, 1.0)):
                     await pubsub.subscribe(self.channel)
+                await on_change(None)  # catch up on whatever was announced while away
                 if not self.connected:
                     logger.info("listening for policy reloads on Redis channel %s", self.channel)
                 self.connected = True
                 backoff = 0.1
-                await on_change(None)
                 while True:
                     message = await pubsub.get_message(timeout=_POLL)
                     version = self._version(message)

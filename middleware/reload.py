@@ -134,7 +134,8 @@ class PolicyReloader:
             logger.warning(
                 "policy reloaded (%s): version %s -> %s", reason, old.version, engine.version
             )
-        if self.announcer is not None and reason != "announced":
+        # A change seen here first is news; one we heard of, or caught up on, is not.
+        if self.announcer is not None and reason not in ("announced", "resubscribed"):
             await self.announcer.publish(engine.version)
         return True
 
@@ -157,7 +158,9 @@ class PolicyReloader:
                 await self._guarded("files changed")
 
     async def _announced(self, version: str | None) -> None:
-        if version is None or version != self._current().version:
+        if version is None:
+            await self._guarded("resubscribed")
+        elif version != self._current().version:
             await self._guarded("announced")
 
     async def _guarded(self, reason: str) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 
 import httpx
 from jurisgate.middleware import (
@@ -73,3 +74,10 @@ async def status_of(http: httpx.AsyncClient, token: str) -> int:
         "/search", params={"q": "x"}, headers={"Authorization": f"Bearer {token}"}
     )
     return response.status_code
+
+
+async def until(condition: Callable[[], object], seconds: float = 5.0) -> None:
+    """Poll ``condition`` until it holds; TimeoutError after ``seconds``."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - the state changes in other tasks and threads
+            await asyncio.sleep(0.02)
