@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import httpx
 from jurisgate.middleware import (
@@ -14,6 +16,7 @@ from jurisgate.middleware import (
     TrustedIssuer,
 )
 from jurisgate.middleware.cache import DecisionCache
+from jurisgate.policies import pack_files
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -81,3 +84,27 @@ async def until(condition: Callable[[], object], seconds: float = 5.0) -> None:
     async with asyncio.timeout(seconds):
         while not condition():  # noqa: ASYNC110 - the state changes in other tasks and threads
             await asyncio.sleep(0.02)
+
+
+def copy_pack(directory: Path) -> tuple[Path, Path]:
+    model, policy = pack_files()
+    model_path, policy_path = directory / "model.conf", directory / "policy.csv"
+    model_path.write_text(model.read_text(encoding="utf-8"), encoding="utf-8")
+    policy_path.write_text(policy.read_text(encoding="utf-8"), encoding="utf-8")
+    return model_path, policy_path
+
+
+def edit(path: Path, change: Callable[[str], str]) -> None:
+    """Replace the file atomically, as deployment tools do."""
+    text = change(path.read_text(encoding="utf-8"))
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def without_illinois_rule(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if "il-five-years" not in line)
+
+
+def with_row(row: str) -> Callable[[str], str]:
+    return lambda text: f"{text}\n{row}\n"

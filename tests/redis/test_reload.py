@@ -8,45 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 from jurisgate.middleware import JurisdictionMiddleware, PolicySettings, TrustedIssuer
-from jurisgate.policies import pack_files
 
-from .app import client, gate, status_of, until
+from .app import client, copy_pack, edit, gate, status_of, until, with_row, without_illinois_rule
 from .conftest import MakeToken, RedisServer
 
 pytestmark = pytest.mark.redis
 
 FOLLOW = 2.0  # seconds within which every replica must run the new policy (issue #3)
-
-
-def copy_pack(directory: Path) -> tuple[Path, Path]:
-    model, policy = pack_files()
-    model_path, policy_path = directory / "model.conf", directory / "policy.csv"
-    model_path.write_text(model.read_text(encoding="utf-8"), encoding="utf-8")
-    policy_path.write_text(policy.read_text(encoding="utf-8"), encoding="utf-8")
-    return model_path, policy_path
-
-
-def edit(path: Path, change: Callable[[str], str]) -> None:
-    """Replace the file atomically, as deployment tools do."""
-    text = change(path.read_text(encoding="utf-8"))
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def without_illinois_rule(text: str) -> str:
-    return "\n".join(line for line in text.splitlines() if "il-five-years" not in line)
-
-
-def with_row(row: str) -> Callable[[str], str]:
-    return lambda text: f"{text}\n{row}\n"
 
 
 def announcer(replica: JurisdictionMiddleware) -> RedisAnnouncer:
