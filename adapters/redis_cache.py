@@ -18,6 +18,7 @@ import asyncio
 import logging
 import math
 import os
+from collections.abc import Callable
 from typing import Final
 
 import redis.asyncio as aioredis
@@ -80,12 +81,17 @@ class RedisDecisionCache:
         max_ttl: float = 300.0,
         clock: Clock | None = None,
         breaker: CircuitBreaker | None = None,
+        reconnect: Callable[[], aioredis.Redis] | None = None,
     ) -> None:
         if len(secret) < 16:
             raise ValueError("secret must be at least 16 bytes")
         if not 0 < timeout <= 5:
             raise ValueError("timeout must be between 0 and 5 seconds")
         self.client = client
+        # redis.asyncio connections belong to one event loop; ``reconnect`` makes a client for
+        # a new loop (test clients that run each request in a fresh loop).
+        self._reconnect = reconnect
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.prefix = prefix
         self.timeout = timeout
         self.max_ttl = max_ttl
@@ -98,10 +104,11 @@ class RedisDecisionCache:
     @classmethod
     def from_settings(cls, settings: CacheSettings, *, clock: Clock) -> RedisDecisionCache:
         """Build the tier from ``[cache]``; raises ConfigError without redis_url or secret."""
-        if settings.redis_url is None:
+        url = settings.redis_url
+        if url is None:
             raise ConfigError("[cache] redis_url is not set")
         return cls(
-            redis_client(settings.redis_url, timeout=settings.socket_timeout),
+            redis_client(url, timeout=settings.socket_timeout),
             secret=resolve_secret(settings),
             prefix=settings.key_prefix,
             timeout=settings.socket_timeout,
@@ -112,6 +119,7 @@ class RedisDecisionCache:
                 failures=settings.breaker_failures,
                 cooldown=settings.breaker_cooldown,
             ),
+            reconnect=lambda: redis_client(url, timeout=settings.socket_timeout),
         )
 
     async def get(self, key: DecisionKey, now: float) -> Decision | None:
@@ -122,7 +130,7 @@ class RedisDecisionCache:
         name = redis_key(self.prefix, key)
         try:
             async with asyncio.timeout(self.timeout):
-                raw = await self.client.get(name)
+                raw = await self._client().get(name)
         except REDIS_ERRORS as exc:
             self._failed(exc)
             return None
@@ -154,7 +162,7 @@ class RedisDecisionCache:
         entry = seal_entry(self._secret, name, decision, expires_at)
         try:
             async with asyncio.timeout(self.timeout):
-                await self.client.set(name, entry, px=max(1, math.floor(ttl * 1000)))
+                await self._client().set(name, entry, px=max(1, math.floor(ttl * 1000)))
         except REDIS_ERRORS as exc:
             self._failed(exc)
             return
@@ -168,6 +176,14 @@ class RedisDecisionCache:
         if self._probe is not None:
             self._probe.cancel()
         await self.client.aclose()
+
+    def _client(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None and self._reconnect is not None:
+                self.client = self._reconnect()  # the old loop's connections cannot be reused
+            self._loop = loop
+        return self.client
 
     def _failed(self, exc: BaseException) -> None:
         self.counts["errors"] += 1
@@ -186,7 +202,7 @@ class RedisDecisionCache:
             await asyncio.sleep(self.breaker.cooldown)
             try:
                 async with asyncio.timeout(max(self.timeout, 0.5)):
-                    await self.client.ping()
+                    await self._client().ping()
             except REDIS_ERRORS as exc:
                 logger.debug("redis decision cache still unavailable (%s)", exc)
                 continue
