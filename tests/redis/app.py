@@ -49,14 +49,20 @@ def gate(
     policy: PolicySettings | None = None,
     shared_cache: DecisionCache | None = None,
     breaker_cooldown: float = 0.2,
+    socket_timeout: float = 1.0,
 ) -> JurisdictionMiddleware:
-    """One replica: the gate around the app, local tier off by default so Redis is exercised."""
+    """One replica: the gate around the app, local tier off by default so Redis is exercised.
+
+    The Redis timeout is generous (1 s) so a loaded CI machine cannot turn a test about keys
+    into an outage; the outage tests pass the production default (0.05 s).
+    """
     app = Starlette(routes=[Route("/search", search)])
     cache = CacheSettings(
         redis_url=redis_url,
         local_max_entries=local_max_entries,
         secret=CACHE_SECRET,
         breaker_cooldown=breaker_cooldown,
+        socket_timeout=socket_timeout,
     )
     return JurisdictionMiddleware(
         app,

@@ -65,7 +65,7 @@ def replicas(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[list[s
         f'public_key_file = "{key}"\n'
         f'[policy]\nmodel = "{model}"\npolicy = "{policy}"\nwatch_interval = 0.1\n'
         f'[cache]\nredis_url = "{redis_server.url}"\nbreaker_cooldown = 0.2\n'
-        "local_max_entries = 0\n",
+        "local_max_entries = 0\nsocket_timeout = 0.25\n",
         encoding="utf-8",
     )
     env = {**os.environ, "JURISGATE_CONFIG": str(config), "JURISGATE_CACHE_SECRET": CACHE_SECRET}
@@ -126,7 +126,7 @@ def test_two_replicas_on_one_redis(
     urls, policy = replicas
     plain = redis.Redis.from_url(redis_server.url)
     assert answers(urls) == expected(urls, after_edit=False)
-    assert plain.keys("jurisgate:decision:*")
+    wait_for(lambda: bool(plain.keys("jurisgate:decision:*")), 5)
 
     edit(policy, without_illinois_rule)
     wait_for(lambda: answers(urls) == expected(urls, after_edit=True), 2.0)

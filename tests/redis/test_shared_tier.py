@@ -33,7 +33,7 @@ async def keys(url: str, pattern: str = "*") -> list[bytes]:
 
 def cache_for(server: RedisServer, *, max_ttl: float) -> RedisDecisionCache:
     return RedisDecisionCache(
-        redis_client(server.url, timeout=0.05),
+        redis_client(server.url, timeout=1.0),
         secret=SECRET,
         clock=FixedClock(AT),
         max_ttl=max_ttl,
