@@ -28,6 +28,12 @@ class PolicySettings:
 
     model: Path | None = None
     policy: Path | None = None
+    # Seconds between checks of the policy files for a change; 0 stops watching them.
+    watch_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (self.watch_interval == 0 or 0.05 <= self.watch_interval <= 3600):
+            raise ValueError("watch_interval must be 0 (off) or between 0.05 and 3600 seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +41,33 @@ class CacheSettings:
     redis_url: str | None = None
     local_max_entries: int = 10_000
     ttl: float = 300.0
+    # The shared (Redis) tier; see adapters/redis_cache.py and the README.
+    key_prefix: str = "jurisgate:"
+    secret: str | None = field(default=None, repr=False)  # MAC key shared by the replicas
+    secret_env: str = "JURISGATE_CACHE_SECRET"  # noqa: S105 - a variable name; read when no secret
+    socket_timeout: float = 0.05
+    breaker_failures: int = 3
+    breaker_cooldown: float = 5.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.local_max_entries <= 10_000_000:
             raise ValueError("local_max_entries must be between 0 and 10000000")
         if not 0 < self.ttl <= 86_400:
             raise ValueError("ttl must be between 0 and 86400 seconds")
+        if not (0 < len(self.key_prefix) <= 64 and self.key_prefix.isascii()) or any(
+            not c.isprintable() or c.isspace() for c in self.key_prefix
+        ):
+            raise ValueError("key_prefix must be 1 to 64 printable ASCII characters, no spaces")
+        if self.secret is not None and len(self.secret.encode()) < 16:
+            raise ValueError("secret must be at least 16 bytes")
+        if not self.secret_env:
+            raise ValueError("secret_env must name an environment variable")
+        if not 0 < self.socket_timeout <= 5:
+            raise ValueError("socket_timeout must be between 0 and 5 seconds")
+        if not 1 <= self.breaker_failures <= 1000:
+            raise ValueError("breaker_failures must be between 1 and 1000")
+        if not 0 < self.breaker_cooldown <= 3600:
+            raise ValueError("breaker_cooldown must be between 0 and 3600 seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +163,9 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         ),
     )
 
-    policy_table = _Table(root.get("policy", dict, {}), "policy", file, ("model", "policy"))
+    policy_table = _Table(
+        root.get("policy", dict, {}), "policy", file, ("model", "policy", "watch_interval")
+    )
     model = policy_table.get("model", str)
     policy = policy_table.get("policy", str)
     if (model is None) != (policy is None):
@@ -146,14 +175,30 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     for key, value in (("model", model), ("policy", policy)):
         if value is not None and not value.strip():
             raise policy_table.error(key, "must not be empty (omit [policy] for the bundled pack)")
-    policy_table.finish()
-    policy_settings = PolicySettings(
-        model=_path(base, model) if model is not None else None,
-        policy=_path(base, policy) if policy is not None else None,
+    policy_settings = _build(
+        policy_table,
+        lambda: PolicySettings(
+            model=_path(base, model) if model is not None else None,
+            policy=_path(base, policy) if policy is not None else None,
+            watch_interval=policy_table.get("watch_interval", float, 1.0),
+        ),
     )
 
     cache = _Table(
-        root.get("cache", dict, {}), "cache", file, ("redis_url", "local_max_entries", "ttl")
+        root.get("cache", dict, {}),
+        "cache",
+        file,
+        (
+            "redis_url",
+            "local_max_entries",
+            "ttl",
+            "key_prefix",
+            "secret",
+            "secret_env",
+            "socket_timeout",
+            "breaker_failures",
+            "breaker_cooldown",
+        ),
     )
     redis_url = cache.get("redis_url", str)
     if redis_url is not None:
@@ -169,6 +214,12 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             redis_url=redis_url,
             local_max_entries=cache.get("local_max_entries", int, 10_000),
             ttl=cache.get("ttl", float, 300.0),
+            key_prefix=cache.get("key_prefix", str, "jurisgate:"),
+            secret=cache.get("secret", str),
+            secret_env=cache.get("secret_env", str, "JURISGATE_CACHE_SECRET"),
+            socket_timeout=cache.get("socket_timeout", float, 0.05),
+            breaker_failures=cache.get("breaker_failures", int, 3),
+            breaker_cooldown=cache.get("breaker_cooldown", float, 5.0),
         ),
     )
 

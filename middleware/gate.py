@@ -35,6 +35,7 @@ from .errors import ClaimsError, PolicyError, TokenError
 from .paths import canonical_method, canonical_path
 from .principal import ANONYMOUS, Principal, principal_from_claims
 from .regions import subdivisions
+from .reload import gate_reloader
 from .responses import (
     DECISION_ID_HEADER,
     Problem,
@@ -43,6 +44,7 @@ from .responses import (
     token_problem,
     websocket_deny,
 )
+from .singleflight import SingleFlight
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
@@ -134,7 +136,12 @@ class JurisdictionMiddleware:
         self.verifier = TokenVerifier(config.issuers, config.tokens)
         self.clock: Clock = clock or SystemClock()
         self.audit = audit or AuditLog()
+        if shared_cache is None and config.cache.redis_url is not None:
+            from jurisgate.adapters.redis_cache import RedisDecisionCache
+
+            shared_cache = RedisDecisionCache.from_settings(config.cache, clock=self.clock)
         self.shared_cache = shared_cache
+        self._flights: SingleFlight[DecisionKey, tuple[Decision, str]] = SingleFlight()
         self.decisions: LruTtlCache[DecisionKey, Decision] = LruTtlCache(
             config.cache.local_max_entries
         )
@@ -142,10 +149,13 @@ class JurisdictionMiddleware:
             config.cache.local_max_entries
         )
         self._decision_ttl = config.cache.ttl
+        self.reloader = gate_reloader(self, config) if engine is None else None
         self._blocked_by = config.blocked_by
         subdivisions()  # load ISO data now, not on the first request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.reloader is not None:
+            self.reloader.ensure_running()  # lazily: the first call of each event loop
         kind = scope["type"]
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
@@ -274,8 +284,24 @@ class JurisdictionMiddleware:
         decision = self.decisions.get(key, now)
         if decision is not None:
             return decision, "local"
+        # Concurrent misses of one key compute (and ask Redis) once; see singleflight.py.
+        (decision, tier), _ = await self._flights.run(key, lambda: self._fill(engine, key, now))
+        if not now < decision.valid_until:  # computed by a caller just before a rule change
+            decision, tier = engine.decide(entity, country, region, method, path, now), "engine"
+        expires = min(decision.valid_until, now + self._decision_ttl, not_after)
+        self.decisions.put(key, decision, expires, now)
+        return decision, tier
+
+    async def _fill(
+        self, engine: PolicyEngine, key: DecisionKey, now: float
+    ) -> tuple[Decision, str]:
+        """A local miss: the shared tier, else the engine (whose answer is then shared)."""
+        _, entity, country, region, method, path = key
+        decision: Decision | None = None
         tier = "engine"
-        shared = self.shared_cache
+        # Requests without a verified token never reach Redis: the public-path check is cheap
+        # locally, and attacker-chosen paths must not become shared-cache traffic.
+        shared = self.shared_cache if entity != ANONYMOUS else None
         if shared is not None:
             try:
                 decision = await shared.get(key, now)
@@ -295,9 +321,21 @@ class JurisdictionMiddleware:
                     )
                 except Exception:
                     logger.warning("shared decision cache write failed", exc_info=True)
-        expires = min(decision.valid_until, now + self._decision_ttl, not_after)
-        self.decisions.put(key, decision, expires, now)
         return decision, tier
+
+    async def aclose(self) -> None:
+        """Stop the policy watcher and close the shared tier's connections (at shutdown)."""
+        if self.reloader is not None:
+            self.reloader.stop()
+        close = getattr(self.shared_cache, "aclose", None)
+        if close is not None:
+            await close()
+
+    def health(self) -> dict[str, object]:
+        """Cache and policy state for a health endpoint (see jurisgate.middleware.health)."""
+        from .health import gate_health
+
+        return gate_health(self)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, decision_id: str) -> None:
         if scope["type"] != "http":

@@ -97,6 +97,7 @@ policy = "policy/policy.csv"
 redis_url = "rediss://cache.example.gov:6380/1"
 local_max_entries = 0
 ttl = 60
+secret = "replicas-share-this-secret-0123456789"
 
 [responses]
 blocked_by = "https://search.example.com/legal"
@@ -114,7 +115,12 @@ blocked_by = "https://search.example.com/legal"
     assert config.policy == PolicySettings(
         conf_dir / "policy" / "model.conf", conf_dir / "policy" / "policy.csv"
     )
-    assert config.cache == CacheSettings("rediss://cache.example.gov:6380/1", 0, 60.0)
+    assert config.cache == CacheSettings(
+        redis_url="rediss://cache.example.gov:6380/1",
+        local_max_entries=0,
+        ttl=60.0,
+        secret="replicas-share-this-secret-0123456789",
+    )
     assert config.blocked_by == "https://search.example.com/legal"
     assert config.origin == str(path)
     # ...and the middleware starts on it.
