@@ -12,6 +12,7 @@ Any exception on this path denies. Per-request state lives in locals, never on `
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -45,6 +46,7 @@ from .responses import (
     websocket_deny,
 )
 from .singleflight import SingleFlight
+from .store import PolicyStore, load_from_store, open_store
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
@@ -73,12 +75,18 @@ class JurisdictionUser(BaseUser):
         return f"{self.principal.issuer}#{self.principal.subject}"
 
 
-def load_engine(settings: PolicySettings) -> PolicyEngine:
-    """Build an engine from configured policy files, or the bundled settlement pack."""
+def load_engine(settings: PolicySettings, *, store: PolicyStore | None = None) -> PolicyEngine:
+    """Build an engine from configured policy files, a PostgreSQL store (``store`` reuses an
+    open one, else one is opened and closed), or the bundled settlement pack."""
     # Imported here: jurisgate.adapters imports jurisgate.middleware, not the other way round.
     from jurisgate.adapters.policy_files import load_policy_files
     from jurisgate.policies import DEFAULT_PACK, pack_files
 
+    if settings.store is not None and settings.model is not None:
+        if store is not None:
+            return PolicyEngine(load_from_store(settings.model, store))
+        with contextlib.closing(open_store(settings)) as opened:
+            return PolicyEngine(load_from_store(settings.model, opened))
     if settings.model is not None and settings.policy is not None:
         return PolicyEngine(load_policy_files(settings.model, settings.policy))
     model, policy = pack_files()

@@ -1,0 +1,64 @@
+"""Policy stores: where the rows live when they are not in a file (PostgreSQL today).
+
+The engine never sees a store: it gets a PolicySource (the model file's text and the store's
+rows), so a policy read from a store is versioned and validated exactly like one read from
+files. The store adapter is imported only when configured, so psycopg stays an optional
+extra (``pip install jurisgate[postgres]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from .config import PolicySettings
+from .errors import PolicyError
+from .policy_source import PolicyRow, PolicySource
+
+__all__ = ["PolicyStore", "load_from_store", "open_store"]
+
+
+class PolicyStore(Protocol):
+    """The rows of one policy, replaced whole. Methods block: call them off the event loop."""
+
+    origin: str  # names the store in messages, e.g. "postgresql:jurisgate_policy"
+
+    def load_rows(self) -> tuple[PolicyRow, ...]:
+        """Every row in order; PolicyError when absent, empty or unreachable."""
+        raise NotImplementedError
+
+    def content_version(self) -> str:
+        """Changes whenever the rows change; cheap enough to poll every second."""
+        raise NotImplementedError
+
+    def replace(
+        self, rows: Sequence[PolicyRow], *, check: Callable[[tuple[PolicyRow, ...]], None]
+    ) -> tuple[PolicyRow, ...]:
+        """Atomically replace every row, unless ``check`` (given the stored rows) raises."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+def open_store(settings: PolicySettings) -> PolicyStore:
+    """The store that ``[policy] store`` names (connections are opened on first use)."""
+    if settings.store is None:
+        raise PolicyError("no policy store is configured ([policy] store)")
+    try:
+        from jurisgate.adapters.postgres_store import PostgresPolicyStore
+    except ImportError as exc:
+        raise PolicyError(
+            f"[policy] store needs the PostgreSQL driver: pip install 'jurisgate[postgres]' ({exc})"
+        ) from exc
+    return PostgresPolicyStore(settings.store, table=settings.store_table)
+
+
+def load_from_store(model: Path, store: PolicyStore) -> PolicySource:
+    """The model file and the store's rows: what the engine compiles, as from files."""
+    try:
+        model_text = model.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read the policy model: {exc}") from exc
+    return PolicySource(model_text, store.load_rows(), str(model), store.origin)
