@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Protocol
 
 from .config import PolicySettings
+from .engine import PolicyEngine
 from .errors import PolicyError
 from .policy_source import PolicyRow, PolicySource
 
-__all__ = ["PolicyStore", "load_from_store", "open_store"]
+__all__ = ["PolicyStore", "load_from_store", "open_store", "push_policy"]
 
 
 class PolicyStore(Protocol):
@@ -57,8 +58,43 @@ def open_store(settings: PolicySettings) -> PolicyStore:
 
 def load_from_store(model: Path, store: PolicyStore) -> PolicySource:
     """The model file and the store's rows: what the engine compiles, as from files."""
+    return PolicySource(_model_text(model), store.load_rows(), str(model), store.origin)
+
+
+def push_policy(settings: PolicySettings, policy_file: Path) -> PolicyEngine:
+    """Validate ``policy_file`` against the configured model, then replace the store's rows with
+    it in one transaction (re-validated as stored). Returns the engine of the pushed policy;
+    raises PolicyError and leaves the store unchanged when anything is wrong."""
+    from jurisgate.adapters.policy_files import read_policy_csv
+
+    if settings.model is None or settings.store is None:
+        raise PolicyError("the configuration has no [policy] store to push to")
+    model, model_text = str(settings.model), _model_text(settings.model)
     try:
-        model_text = model.read_text(encoding="utf-8")
+        text = policy_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read the policy file: {exc}") from exc
+    rows = read_policy_csv(text, str(policy_file))
+    if not rows:
+        raise PolicyError(f"{policy_file}: no policy rows; refusing to empty the store")
+    # Checked from the file first, so errors name its lines; then as stored, inside the push.
+    engine = PolicyEngine(PolicySource(model_text, rows, model, str(policy_file)))
+    store = open_store(settings)
+
+    def check(stored: tuple[PolicyRow, ...]) -> None:
+        as_stored = PolicyEngine(PolicySource(model_text, stored, model, store.origin))
+        if as_stored.version != engine.version:
+            raise PolicyError(f"{store.origin}: the rows changed on their way into the store")
+
+    try:
+        store.replace(rows, check=check)
+    finally:
+        store.close()
+    return engine
+
+
+def _model_text(model: Path) -> str:
+    try:
+        return model.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read the policy model: {exc}") from exc
-    return PolicySource(model_text, store.load_rows(), str(model), store.origin)
