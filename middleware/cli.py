@@ -1,4 +1,5 @@
-"""The ``jurisgate`` command for security admins.
+"""The ``jurisgate`` command for security admins: ``explain`` a decision, ``policy push`` a
+policy file into the configured store.
 
 Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
 """
