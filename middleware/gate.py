@@ -140,7 +140,15 @@ class JurisdictionMiddleware:
             raise TypeError("clock must have a now() method")
         self.app = app
         self.config = config
-        self.engine = engine if engine is not None else load_engine(config.policy)
+        # The reloader fingerprints the policy before it is loaded, so a change made in between
+        # is seen by its first check rather than missed until the next one.
+        self.reloader = gate_reloader(self, config) if engine is None else None
+        try:
+            self.engine = engine if engine is not None else load_engine(config.policy)
+        except BaseException:
+            if self.reloader is not None:
+                self.reloader.stop()  # releases the store connection it may hold
+            raise
         self.verifier = TokenVerifier(config.issuers, config.tokens)
         self.clock: Clock = clock or SystemClock()
         self.audit = audit or AuditLog()
@@ -157,7 +165,6 @@ class JurisdictionMiddleware:
             config.cache.local_max_entries
         )
         self._decision_ttl = config.cache.ttl
-        self.reloader = gate_reloader(self, config) if engine is None else None
         self._blocked_by = config.blocked_by
         subdivisions()  # load ISO data now, not on the first request
 

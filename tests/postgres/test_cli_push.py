@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,22 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["policy", "push"])  # argparse: POLICY.csv is required
     assert caught.value.code == 2
     assert "POLICY.csv" in capsys.readouterr().err
+
+
+def test_explain_reads_the_store(
+    store_settings: PolicySettings,
+    pack_policy: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = write_config(tmp_path, store_settings)
+    assert main(["policy", "push", "--config", str(config), str(pack_policy)]) == 0
+    capsys.readouterr()
+    claims = tmp_path / "claims.json"
+    claims.write_text('{"entity_type": "state_law_enforcement", "country": "US", "region": "IL"}')
+    argv = ["explain", "--config", str(config), "--claims", str(claims), "--path", "/search"]
+    assert main([*argv, "--at", "2026-11-26T00:00:00Z", "--json", "--trace"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["status"], result["rule"]) == (451, "il-five-years")
+    sources = {item["rule"]: item["source"] for item in result["trace"]}
+    assert sources["il-five-years"] == f"postgresql:{store_settings.store_table}#2"

@@ -14,7 +14,13 @@ import pytest
 from jurisgate.adapters import load_policy_files
 from jurisgate.adapters.casbin_store import CasbinStoreAdapter
 from jurisgate.adapters.postgres_store import PostgresPolicyStore
-from jurisgate.middleware import PolicyError, PolicySettings, load_engine
+from jurisgate.middleware import (
+    JurisdictionMiddleware,
+    PolicyError,
+    PolicySettings,
+    TrustedIssuer,
+    load_engine,
+)
 from jurisgate.middleware.clock import parse_instant
 from jurisgate.middleware.engine import PolicyEngine
 from jurisgate.middleware.policy_source import PolicyRow
@@ -196,6 +202,16 @@ def test_missing_table_and_unreachable_server_are_policy_errors(
         load_engine(down)
     assert "s3cret-pw" not in str(caught.value)
     assert "s3cret-pw" not in repr(PostgresPolicyStore(unreachable_dsn()))
+
+
+def test_a_gate_does_not_start_without_a_pushed_policy(
+    store_settings: PolicySettings, issuer: TrustedIssuer
+) -> None:
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("never called")
+
+    with pytest.raises(PolicyError, match="push a policy first"):
+        JurisdictionMiddleware(app, issuers=[issuer], policy=store_settings)
 
 
 def test_an_empty_table_is_refused(store_settings: PolicySettings, pack_policy: Path) -> None:
