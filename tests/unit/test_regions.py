@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pycountry
 import pytest
-
 from jurisgate.middleware.errors import ClaimsError, JurisgateError
 from jurisgate.middleware.regions import (
     known_countries,
@@ -14,14 +13,18 @@ from jurisgate.middleware.regions import (
     us_aliases,
 )
 
-US_SUBDIVISIONS = sorted(sub.code for sub in pycountry.subdivisions.get(country_code="US") or ())
+US_SUBDIVISIONS = sorted(
+    sub.code
+    for sub in pycountry.subdivisions.get(country_code="US")  # type: ignore[no-untyped-call]
+    or ()
+)
 
 # Strings that look like (or contain) a valid claim but are not plain printable ASCII.
 COUNTRY_LOOKALIKES = [
-    "\uff35\uff33",  # full-width ＵＳ
-    "\u0423\u0421",  # Cyrillic У + С
-    "U\u0405",  # Latin U + Cyrillic Ѕ (dze)
-    "\u0423S",  # Cyrillic У + Latin S
+    "\uff35\uff33",  # full-width ＵＳ  # noqa: RUF003
+    "\u0423\u0421",  # Cyrillic У + С  # noqa: RUF003
+    "U\u0405",  # Latin U + Cyrillic Ѕ (dze)  # noqa: RUF003
+    "\u0423S",  # Cyrillic У + Latin S  # noqa: RUF003
     "U\u200bS",  # zero-width space inside
     "\u200bUS",  # zero-width space before
     "US\u200b",  # zero-width space after
@@ -33,10 +36,10 @@ COUNTRY_LOOKALIKES = [
     "U S",
 ]
 REGION_LOOKALIKES = [
-    "\uff29\uff2c",  # full-width ＩＬ
-    "\u0406L",  # Ukrainian І + Latin L
+    "\uff29\uff2c",  # full-width ＩＬ  # noqa: RUF003
+    "\u0406L",  # Ukrainian І + Latin L  # noqa: RUF003
     "\u0130L",  # Turkish dotted İ (its lower() is two code points)
-    "\u0421\u0410",  # Cyrillic С + А, looks like CA
+    "\u0421\u0410",  # Cyrillic С + А, looks like CA  # noqa: RUF003
     "US-\u0406L",
     "\uff35\uff33-IL",
     "I\u200bL",
@@ -80,7 +83,7 @@ def test_country_not_an_assigned_alpha2(value: str) -> None:
     assert info.value.code == "invalid_country"
 
 
-@pytest.mark.parametrize("value", WRONG_TYPES + [None])
+@pytest.mark.parametrize("value", [*WRONG_TYPES, None])
 def test_country_wrong_type(value: object) -> None:
     with pytest.raises(ClaimsError) as info:
         normalize_country(value)
@@ -119,7 +122,10 @@ def test_il_with_country_us_is_never_israel() -> None:
 def test_maryland_is_the_us_state_never_liberia(value: str) -> None:
     # Liberia has a county named Maryland: a global name lookup would find it.
     liberian = [
-        s.code for s in pycountry.subdivisions.get(country_code="LR") or () if s.name == "Maryland"
+        s.code
+        for s in pycountry.subdivisions.get(country_code="LR")  # type: ignore[no-untyped-call]
+        or ()
+        if s.name == "Maryland"
     ]
     assert liberian
     assert normalize_region(value, "US") == "US-MD"
@@ -135,7 +141,7 @@ def test_us_aliases_never_leave_the_us() -> None:
 
 @pytest.mark.parametrize("code", US_SUBDIVISIONS)
 def test_every_us_subdivision_by_code_suffix_and_name(code: str) -> None:
-    sub = pycountry.subdivisions.get(code=code)
+    sub = pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
     assert sub is not None
     suffix = code.split("-", 1)[1]
     for alias in {
@@ -205,7 +211,7 @@ def test_unknown_region(value: str, country: str) -> None:
 
 
 @pytest.mark.parametrize("country", ["US", "UA"])
-@pytest.mark.parametrize("value", WRONG_TYPES + [None])
+@pytest.mark.parametrize("value", [*WRONG_TYPES, None])
 def test_region_wrong_type(value: object, country: str) -> None:
     with pytest.raises(ClaimsError) as info:
         normalize_region(value, country)
