@@ -31,7 +31,7 @@ from .config import CacheSettings, GateConfig, PolicySettings, load_config
 from .decision import Decision
 from .engine import PolicyEngine
 from .errors import ClaimsError, PolicyError, TokenError
-from .paths import canonical_method, canonical_path
+from .paths import canonical_method, canonical_path, policy_paths
 from .principal import ANONYMOUS, Principal, principal_from_claims
 from .regions import subdivisions
 from .responses import (
@@ -156,7 +156,9 @@ class JurisdictionMiddleware:
         engine = self.engine  # one version for the whole request, even if a reload swaps it
 
         try:
-            public, _ = await self._decide(engine, ANONYMOUS, "", "", method, path, now, math.inf)
+            public, _ = await self._decide_all(
+                engine, ANONYMOUS, "", "", method, policy_paths(scope["path"]), now, math.inf
+            )
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
             public = None
@@ -208,8 +210,15 @@ class JurisdictionMiddleware:
 
         entity, country, region = principal.policy_view()
         try:
-            decision, tier = await self._decide(
-                engine, entity, country, region, method, path, now, expires_at
+            decision, tier = await self._decide_all(
+                engine,
+                entity,
+                country,
+                region,
+                method,
+                policy_paths(scope["path"]),
+                now,
+                expires_at,
             )
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
@@ -248,6 +257,26 @@ class JurisdictionMiddleware:
         entry = (principal, verified.expires_at)
         self.tokens.put(token, entry, min(verified.expires_at, now + _TOKEN_CACHE_TTL), now)
         return entry
+
+    async def _decide_all(
+        self,
+        engine: PolicyEngine,
+        entity: str,
+        country: str,
+        region: str,
+        method: str,
+        paths: tuple[str, ...],
+        now: float,
+        not_after: float,
+    ) -> tuple[Decision, str]:
+        """The first denial among the spellings of the path, or the last allowance."""
+        for path in paths:
+            decision, tier = await self._decide(
+                engine, entity, country, region, method, path, now, not_after
+            )
+            if not decision.allowed:
+                break
+        return decision, tier
 
     async def _decide(
         self,
