@@ -39,6 +39,7 @@ ALGORITHM_FAMILIES: Final[Mapping[str, str]] = {
 _SEGMENT = re.compile(rb"[A-Za-z0-9_-]+")
 # Header parameters that would make us fetch or trust a key named by the token itself.
 _KEY_CARRYING_HEADERS: Final = frozenset({"jku", "x5u", "jwk", "x5c"})
+_MAX_KID: Final = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,9 @@ class TokenVerifier:
             raise TokenError("unsupported_crit")
         if _KEY_CARRYING_HEADERS & header.keys():
             raise TokenError("embedded_key")
+        kid = header.get("kid", "")
+        if "kid" in header and (not isinstance(kid, str) or not 0 < len(kid) <= _MAX_KID):
+            raise TokenError("bad_kid")
 
         issuer_name = payload.get("iss")
         if not isinstance(issuer_name, str) or issuer_name not in self._issuers:
