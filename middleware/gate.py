@@ -25,6 +25,7 @@ from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedU
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .audit import AuditLog
+from .authority import check_authority
 from .cache import DecisionCache, DecisionKey, LruTtlCache
 from .clock import Clock, SystemClock
 from .config import CacheSettings, GateConfig, PolicySettings, load_config
@@ -139,6 +140,11 @@ class JurisdictionMiddleware:
         self.tokens: LruTtlCache[str, tuple[Principal, float]] = LruTtlCache(
             config.cache.local_max_entries
         )
+        self._authorities = {
+            trusted.issuer: trusted.authority
+            for trusted in config.issuers
+            if not trusted.authority.unlimited
+        }
         self._decision_ttl = config.cache.ttl
         self._blocked_by = config.blocked_by
         subdivisions()  # load ISO data now, not on the first request
@@ -178,6 +184,7 @@ class JurisdictionMiddleware:
             return
 
         try:
+            await self._fetch_keys(scope, now)
             principal, expires_at = self._authenticate(scope, now)
         except TokenError as exc:
             self.audit.record(
@@ -245,6 +252,15 @@ class JurisdictionMiddleware:
         state["decision"] = decision
         await self._forward(scope, receive, send, decision_id)
 
+    async def _fetch_keys(self, scope: Scope, now: float) -> None:
+        """Make sure a JWKS issuer's keys for this token are loaded, without blocking."""
+        token = _bearer_token(scope["headers"])
+        if self.tokens.get(token, now) is not None:
+            return
+        wanted = self.verifier.key_source(token)
+        if wanted is not None:
+            await wanted[0].ensure(wanted[1])
+
     def _authenticate(self, scope: Scope, now: float) -> tuple[Principal, float]:
         """The verified, normalized client and its token's expiry. Raises TokenError/ClaimsError."""
         token = _bearer_token(scope["headers"])
@@ -253,6 +269,7 @@ class JurisdictionMiddleware:
             return cached
         verified = self.verifier.verify(token, now)
         principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
+        check_authority(principal, self._authorities)
         # Keyed by the whole token string (never by its signature alone), never past its expiry.
         entry = (principal, verified.expires_at)
         self.tokens.put(token, entry, min(verified.expires_at, now + _TOKEN_CACHE_TTL), now)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import httpx
 import jwt
@@ -206,7 +206,10 @@ class Reached:
 
 
 def build_app(
-    idps: IdPs, reached: Reached, extra_routes: Sequence[Route | WebSocketRoute] = ()
+    idps: IdPs,
+    reached: Reached,
+    extra_routes: Sequence[Route | WebSocketRoute] = (),
+    issuers: Sequence[TrustedIssuer] | None = None,
 ) -> ASGIApp:
     example = load_example()
 
@@ -233,7 +236,11 @@ def build_app(
     return Starlette(
         routes=routes,
         middleware=[
-            Middleware(JurisdictionMiddleware, issuers=idps.trusted(), clock=FixedClock(NOW))
+            Middleware(
+                JurisdictionMiddleware,
+                issuers=issuers if issuers is not None else idps.trusted(),
+                clock=FixedClock(NOW),
+            )
         ],
     )
 
@@ -325,23 +332,32 @@ class Gate:
         assert_refused(response, status, token=token)
 
 
-MakeGate = Callable[[Sequence[Route | WebSocketRoute]], Gate]
+class MakeGate(Protocol):
+    def __call__(
+        self,
+        extra_routes: Sequence[Route | WebSocketRoute] = (),
+        issuers: Sequence[TrustedIssuer] | None = None,
+    ) -> Gate: ...
 
 
 @pytest.fixture
 def make_gate(idps: IdPs) -> MakeGate:
-    """A gate over the example routes plus ``extra_routes``."""
+    """A gate over the example routes plus ``extra_routes``, trusting ``issuers`` (defaults to
+    the three test IdPs, unlimited)."""
 
-    def make(extra_routes: Sequence[Route | WebSocketRoute] = ()) -> Gate:
+    def make(
+        extra_routes: Sequence[Route | WebSocketRoute] = (),
+        issuers: Sequence[TrustedIssuer] | None = None,
+    ) -> Gate:
         reached = Reached()
-        return Gate(build_app(idps, reached, extra_routes), reached)
+        return Gate(build_app(idps, reached, extra_routes, issuers), reached)
 
     return make
 
 
 @pytest.fixture
 def gate(make_gate: MakeGate) -> Gate:
-    return make_gate(())
+    return make_gate()
 
 
 def assert_refused(response: httpx.Response, status: int, *, token: str | None = None) -> None:
