@@ -98,6 +98,7 @@ class JwksKeys:
         self._fetched_at = -float("inf")  # when the current keys were fetched
         self._attempted_at = -float("inf")  # when a fetch was last tried, success or not
         self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.fetches = 0  # how many fetches were attempted (for tests and metrics)
 
     @property
@@ -117,8 +118,10 @@ class JwksKeys:
         """
         if self.lookup(kid):
             return
-        if self._lock is None:
-            self._lock = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            # An asyncio.Lock belongs to one event loop; a new loop (tests, reloads) gets its own.
+            self._lock, self._lock_loop = asyncio.Lock(), loop
         async with self._lock:
             # Another request may have fetched while this one waited.
             if self.lookup(kid) or not self._may_fetch():
