@@ -382,3 +382,10 @@ def assert_refused(response: httpx.Response, status: int, *, token: str | None =
             assert 'error="invalid_token"' in challenge
     if status == 400:
         assert problem["error"] == "invalid_request"
+
+
+@pytest.fixture(scope="session")
+def shared_gate(idps: IdPs) -> Gate:
+    """One gate for property tests (hypothesis runs many examples per test function)."""
+    reached = Reached()
+    return Gate(build_app(idps, reached), reached)
