@@ -158,12 +158,13 @@ class JurisdictionMiddleware:
         decision_id = secrets.token_hex(8)
         method = canonical_method(scope["method"]) if kind == "http" else "GET"
         path = canonical_path(scope["path"])
+        paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
         now = self.clock.now()
         engine = self.engine  # one version for the whole request, even if a reload swaps it
 
         try:
             public, _ = await self._decide_all(
-                engine, ANONYMOUS, "", "", method, policy_paths(scope["path"]), now, math.inf
+                engine, ANONYMOUS, "", "", method, paths, now, math.inf
             )
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
@@ -218,14 +219,7 @@ class JurisdictionMiddleware:
         entity, country, region = principal.policy_view()
         try:
             decision, tier = await self._decide_all(
-                engine,
-                entity,
-                country,
-                region,
-                method,
-                policy_paths(scope["path"]),
-                now,
-                expires_at,
+                engine, entity, country, region, method, paths, now, expires_at
             )
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
