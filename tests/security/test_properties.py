@@ -135,7 +135,11 @@ def mutated(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 JSON_SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12)
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
 )
 JSON = st.recursive(
     JSON_SCALARS,
