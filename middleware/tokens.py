@@ -247,10 +247,11 @@ def _media_type(name: str) -> str:
 
 
 def _numeric_date(payload: Mapping[str, Any], name: str) -> float | None:
-    """A NumericDate claim must be a JSON number; PyJWT alone would take ``"exp": "9999"``."""
-    value = payload.get(name)
-    if value is None:
+    """A NumericDate claim, when present, must be a JSON number; PyJWT alone would take
+    ``"exp": "9999"``, and a ``null`` is present but no date."""
+    if name not in payload:
         return None
+    value = payload[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TokenError(f"bad_{name}")
     return float(value)

@@ -98,9 +98,9 @@ def oracle_token_ok(header: dict[str, Any], claims: dict[str, Any], trusted_key:
         return False
 
     def number(name: str) -> float | None:
-        value = claims.get(name)
-        if value is None:
+        if name not in claims:
             return None
+        value = claims[name]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(name)
         return float(value)
