@@ -15,10 +15,11 @@ lifetime ends; after that, tokens of the issuer are refused until a fetch succee
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import logging
 import time
-import urllib.request
+import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -35,16 +36,6 @@ PreparedKeys = Mapping[str, tuple[Algorithm, Any]]
 _FAMILY_OF_KTY: Final = {"RSA": "RSA", "EC": "EC", "OKP": "OKP", "oct": "HMAC"}
 _PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth"})
 _EMPTY: Final[PreparedKeys] = {}
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A JWKS URL is configured exactly; a redirect elsewhere is a failure, not a new source."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER: Final = urllib.request.build_opener(_NoRedirects())
 
 
 class JwksKeys:
@@ -136,7 +127,8 @@ class JwksKeys:
         self._attempted_at = self._monotonic()
         self.fetches += 1
         try:
-            raw = await asyncio.to_thread(self._read)
+            # The socket timeout bounds each read, not a server that drips bytes: bound it all.
+            raw = await asyncio.wait_for(asyncio.to_thread(self._read), self.timeout * 2)
             keys = self.parse(raw)
         except Exception as exc:  # a dead or hostile IdP endpoint must not break the gate
             logger.warning("JWKS fetch from %s failed: %s", self.source, type(exc).__name__)
@@ -151,13 +143,7 @@ class JwksKeys:
                 data = handle.read(self.max_bytes + 1)
         else:
             assert self.url is not None
-            request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
-                self.url, headers={"Accept": "application/jwk-set+json, application/json"}
-            )
-            with _OPENER.open(request, timeout=self.timeout) as response:
-                if response.status != 200:
-                    raise OSError(f"HTTP {response.status}")
-                data = response.read(self.max_bytes + 1)
+            data = _http_get(self.url, self.timeout, self.max_bytes + 1)
         if len(data) > self.max_bytes:
             raise ValueError("JWKS document too large")
         return data
@@ -207,6 +193,31 @@ class JwksKeys:
                     type(exc).__name__,
                 )
         return prepared
+
+
+def _http_get(url: str, timeout: float, limit: int) -> bytes:
+    """GET ``url`` with http.client: no redirects followed (a JWKS URL is configured exactly),
+    no proxies from the environment, and the connection closed whatever happens."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("jwks_url must be an http(s) URL")
+    connection_type = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_type(parts.hostname, parts.port, timeout=timeout)
+    try:
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        connection.request(
+            "GET", target, headers={"Accept": "application/jwk-set+json, application/json"}
+        )
+        with connection.getresponse() as response:
+            if response.status != 200:
+                raise OSError(f"HTTP {response.status}")
+            return response.read(limit)
+    finally:
+        connection.close()
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -54,6 +54,12 @@ def jwks_server() -> Iterator[JwksServer]:
         def do_GET(self) -> None:
             state.hits[self.path] = state.hits.get(self.path, 0) + 1
             time.sleep(state.delay)
+            try:
+                self._answer()
+            except OSError:  # the client gave up (timeout tests): not the server's failure
+                self.close_connection = True
+
+        def _answer(self) -> None:
             if state.redirect_to is not None:
                 self.send_response(302)
                 self.send_header("Location", state.redirect_to)
@@ -340,6 +346,17 @@ def test_unreachable_idp_fails_closed(
     source = JwksKeys(algorithms=("RS256",), url="http://127.0.0.1:9/jwks.json", timeout=1)
     gate = jwks_gate(make_gate, source)
     gate.refused(gate.request(token=signers[0].token(idps)), 401)
+
+
+def test_a_slow_idp_is_abandoned_after_the_timeout(
+    make_gate: MakeGate, idps: IdPs, jwks_server: JwksServer, signers: list[Signer]
+) -> None:
+    jwks_server.documents["/jwks.json"] = jwks(signers[0].jwk())
+    jwks_server.delay = 1.5
+    gate = jwks_gate(make_gate, url_keys(jwks_server, Ticker(), timeout=0.3))
+    started = time.perf_counter()
+    gate.refused(gate.request(token=signers[0].token(idps)), 401)
+    assert time.perf_counter() - started < 1.2
 
 
 def test_jwks_issuer_needs_a_kid(
