@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING
 
 import pytest
+from jurisgate.middleware import AUDIT_LOGGER
 
 if TYPE_CHECKING:
     from tests.security.conftest import Gate, IdPs
@@ -171,3 +173,34 @@ def test_expired_not_yet_valid_and_too_long_lived(
     }
     token = idps.ec.mint_with(claims=overrides)
     gate.refused(gate.request(token=token), 401, token=token)
+
+
+@pytest.mark.parametrize(
+    ("attack", "reason"),
+    [
+        ("attacker", "bad_signature"),
+        ("expired", "expired"),
+        ("none", "bad_algorithm"),
+        ("jku", "embedded_key"),
+        ("issuer", "untrusted_issuer"),
+    ],
+)
+def test_the_reason_goes_to_the_audit_log_only(
+    gate: Gate, idps: IdPs, caplog: pytest.LogCaptureFixture, attack: str, reason: str
+) -> None:
+    caplog.set_level(logging.INFO, logger=AUDIT_LOGGER)
+    token = {
+        "attacker": lambda: idps.attacker_rsa.mint(),
+        "expired": lambda: idps.rsa.mint(exp=int(idps.now) - 3600),
+        "none": lambda: idps.rsa.mint_with(alg="RS256").replace(
+            idps.b64url(b'{"alg":"RS256","typ":"JWT"}'), idps.b64url(b'{"alg":"none"}')
+        ),
+        "jku": lambda: idps.rsa.mint_with(header={"jku": "http://127.0.0.1:1/k"}),
+        "issuer": lambda: idps.rsa.mint(iss="https://evil.test"),
+    }[attack]()
+    response = gate.request(token=token)
+    gate.refused(response, 401, token=token)
+    assert reason not in response.text
+    audited = [r.audit for r in caplog.records if r.name == AUDIT_LOGGER]  # type: ignore[attr-defined]
+    assert [(a["status"], a["reason"]) for a in audited] == [(401, reason)]
+    assert token not in caplog.text
