@@ -163,7 +163,7 @@ class JurisdictionMiddleware:
         engine = self.engine  # one version for the whole request, even if a reload swaps it
 
         try:
-            public, _ = await self._decide_all(
+            public, _ = await self._decide_paths(
                 engine, ANONYMOUS, "", "", method, paths, now, math.inf
             )
         except PolicyError:
@@ -218,7 +218,7 @@ class JurisdictionMiddleware:
 
         entity, country, region = principal.policy_view()
         try:
-            decision, tier = await self._decide_all(
+            decision, tier = await self._decide_paths(
                 engine, entity, country, region, method, paths, now, expires_at
             )
         except PolicyError:
@@ -269,7 +269,7 @@ class JurisdictionMiddleware:
         self.tokens.put(token, entry, min(verified.expires_at, now + _TOKEN_CACHE_TTL), now)
         return entry
 
-    async def _decide_all(
+    async def _decide_paths(
         self,
         engine: PolicyEngine,
         entity: str,
@@ -280,7 +280,7 @@ class JurisdictionMiddleware:
         now: float,
         not_after: float,
     ) -> tuple[Decision, str]:
-        """The first denial among the spellings of the path, or the last allowance."""
+        """Allowed only if every spelling of the path is allowed; else the first denial."""
         for path in paths:
             decision, tier = await self._decide(
                 engine, entity, country, region, method, path, now, not_after

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-__all__ = ["canonical_method", "canonical_path", "policy_paths", "routed_path"]
+__all__ = ["canonical_method", "canonical_path", "policy_paths"]
 
 
 def canonical_path(path: str) -> str:
@@ -28,22 +28,13 @@ def canonical_path(path: str) -> str:
     return "/" + "/".join(resolved)
 
 
-def routed_path(path: str) -> str:
-    """The path as a router that does not resolve dot segments matches it (Starlette does not):
-    duplicate and trailing slashes dropped, ``.`` and ``..`` kept as literal segments."""
-    segments = [segment for segment in path.split("/") if segment]
-    return "/" + "/".join(segments)
-
-
 def policy_paths(path: str) -> tuple[str, ...]:
-    """Every spelling the policy must allow: the canonical path, and when dot segments make the
-    router see another resource (``/search/../health`` is served by a ``/search/{rest:path}``
-    route, not by ``/health``), the routed spelling too. A request passes only if all pass."""
+    """Every spelling the policy must allow: the canonical path and, when it differs, the path
+    as sent, which is what the router matches (Starlette resolves no dot segments). A request
+    passes only if all pass, so ``/search/../health`` (served by a ``/search/{rest:path}``
+    route) cannot borrow the public ``/health``'s rights."""
     canonical = canonical_path(path)
-    if "." not in path:
-        return (canonical,)
-    routed = routed_path(path)
-    return (canonical,) if routed == canonical else (canonical, routed)
+    return (canonical,) if canonical == path else (canonical, path)
 
 
 def canonical_method(method: str) -> str:

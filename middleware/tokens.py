@@ -252,6 +252,8 @@ def _numeric_date(payload: Mapping[str, Any], name: str) -> float | None:
     if name not in payload:
         return None
     value = payload[name]
+    if value is None and name == "exp":
+        raise TokenError("missing_exp")  # a null expiry is no expiry
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TokenError(f"bad_{name}")
     return float(value)
