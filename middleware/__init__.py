@@ -5,6 +5,7 @@ exported for configuring it in code, testing with it, and extending it.
 """
 
 from .audit import AUDIT_LOGGER, AuditLog
+from .authority import IssuerAuthority
 from .cache import DecisionCache, DecisionKey, LruTtlCache
 from .clock import Clock, FixedClock, SystemClock
 from .config import CacheSettings, GateConfig, PolicySettings, load_config
@@ -12,6 +13,7 @@ from .decision import Citation, Decision, Rule
 from .engine import PolicyEngine
 from .errors import CacheError, ClaimsError, ConfigError, JurisgateError, PolicyError, TokenError
 from .gate import JurisdictionMiddleware, JurisdictionUser, load_engine
+from .keys import JwksKeys
 from .principal import ENTITY_TYPES, Principal, principal_from_claims
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
 
@@ -30,9 +32,11 @@ __all__ = [
     "DecisionKey",
     "FixedClock",
     "GateConfig",
+    "IssuerAuthority",
     "JurisdictionMiddleware",
     "JurisdictionUser",
     "JurisgateError",
+    "JwksKeys",
     "LruTtlCache",
     "PolicyEngine",
     "PolicyError",

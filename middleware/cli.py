@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from .decision import Decision
 from .engine import PolicyEngine
 from .errors import ClaimsError, JurisgateError
 from .gate import load_engine
-from .paths import canonical_method, canonical_path
+from .paths import canonical_method, canonical_path, policy_paths
 from .principal import Principal, principal_from_claims
 
 __all__ = ["main"]
@@ -113,7 +113,9 @@ def _explain(args: argparse.Namespace) -> int:
         "policy_version": engine.version,
     }
     principal: Principal | None = None
-    public = engine.decide_anonymous(method, path, at)
+    # Like the gate: every spelling the policy must allow (see paths.policy_paths).
+    spellings = policy_paths(args.path)
+    public = _first_denial(engine.decide_anonymous(method, p, at) for p in spellings)
     if public.allowed:
         decision, reason = public, "public path: no token needed"
     else:
@@ -127,7 +129,8 @@ def _explain(args: argparse.Namespace) -> int:
             decision = Decision("deny", 403, None, None, engine.version)
             reason = f"claims unusable: {exc.code} ({exc})"
         else:
-            decision = engine.decide(*principal.policy_view(), method, path, at)
+            view = principal.policy_view()
+            decision = _first_denial(engine.decide(*view, method, p, at) for p in spellings)
             reason = _reason(decision)
     result.update(
         {
@@ -186,6 +189,16 @@ def _push(args: argparse.Namespace) -> int:
     else:  # publish() logged why; the push itself succeeded and replicas still poll
         print("  not announced (Redis unreachable); replicas pick it up at their next check")
     return EXIT_OK
+
+
+def _first_denial(decisions: Iterable[Decision]) -> Decision:
+    decision = None
+    for decision in decisions:
+        if not decision.allowed:
+            break
+    if decision is None:  # policy_paths always gives at least one path
+        raise JurisgateError("no path to decide")
+    return decision
 
 
 def _reason(decision: Decision) -> str:

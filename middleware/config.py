@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from .authority import IssuerAuthority
 from .errors import ConfigError
+from .keys import JwksKeys
 from .tokens import TokenPolicy, TrustedIssuer
 
 __all__ = ["CONFIG_ENV", "CacheSettings", "GateConfig", "PolicySettings", "load_config"]
@@ -260,13 +262,52 @@ def _issuer(data: object, index: int, base: Path, file: Path) -> TrustedIssuer:
         data,
         f"issuers[{index}]",
         file,
-        ("issuer", "audience", "algorithms", "public_key_file"),
+        (
+            "issuer",
+            "audience",
+            "algorithms",
+            "public_key_file",
+            "jwks_file",
+            "jwks_url",
+            "jwks_cache_ttl",
+            "jwks_min_refresh",
+            "required_typ",
+            "entity_types",
+            "countries",
+            "regions",
+        ),
     )
     issuer = table.get("issuer", str, required=True)
     audience = table.get("audience", str, required=True)
     algorithms = table.get("algorithms", list, required=True)
     if not algorithms or not all(isinstance(a, str) for a in algorithms):
         raise table.error("algorithms", "must be a non-empty list of algorithm names")
+    sources = [k for k in ("public_key_file", "jwks_file", "jwks_url") if k in table.data]
+    if len(sources) != 1:
+        raise table.error("public_key_file", "or jwks_file or jwks_url: exactly one is required")
+    key: bytes | None = None
+    jwks: JwksKeys | None = None
+    if sources[0] == "public_key_file":
+        key = _read_key(table, base, algorithms)
+    else:
+        jwks = _jwks(table, base, tuple(algorithms))
+    required_typ = table.get("required_typ", str)
+    authority = _authority(table)
+    return _build(
+        table,
+        lambda: TrustedIssuer(
+            issuer,
+            audience,
+            tuple(algorithms),
+            key,
+            required_typ=required_typ,
+            authority=authority,
+            jwks=jwks,
+        ),
+    )
+
+
+def _read_key(table: _Table, base: Path, algorithms: list[str]) -> bytes:
     key_file = _path(base, table.get("public_key_file", str, required=True))
     try:
         key = key_file.read_bytes()
@@ -278,7 +319,37 @@ def _issuer(data: object, index: int, base: Path, file: Path) -> TrustedIssuer:
         key = key.strip()
     elif b"PRIVATE KEY" in key:
         raise table.error("public_key_file", "holds a private key; give the public key only")
-    return _build(table, lambda: TrustedIssuer(issuer, audience, tuple(algorithms), key))
+    return key
+
+
+def _jwks(table: _Table, base: Path, algorithms: tuple[str, ...]) -> JwksKeys:
+    url = table.get("jwks_url", str)
+    file = table.get("jwks_file", str)
+    if url is not None:
+        table.check("jwks_url", url, _is_link_target, "must be an http(s) URL")
+    try:
+        return JwksKeys(
+            algorithms=algorithms,
+            url=url,
+            file=_path(base, file) if file is not None else None,
+            cache_ttl=table.get("jwks_cache_ttl", float, 300.0),
+            min_refresh_interval=table.get("jwks_min_refresh", float, 30.0),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{table.file}: [{table.where}] {exc}") from exc
+
+
+def _authority(table: _Table) -> IssuerAuthority:
+    limits: dict[str, list[str] | None] = {}
+    for name in ("entity_types", "countries", "regions"):
+        values = table.get(name, list)
+        if values is not None and (not values or not all(isinstance(v, str) for v in values)):
+            raise table.error(name, "must be a non-empty list of strings")
+        limits[name] = values
+    try:
+        return IssuerAuthority.limit(**limits)
+    except ValueError as exc:
+        raise ConfigError(f"{table.file}: [{table.where}] {exc}") from exc
 
 
 def _build(table: _Table, make: Callable[[], T]) -> T:

@@ -18,7 +18,7 @@ import casbin
 
 from .decision import Decision, Rule
 from .errors import PolicyError
-from .matchers import active, path_match, set_match
+from .matchers import active, path_match, regex_full_match, set_match
 from .policy_source import PolicySource
 from .principal import ANONYMOUS
 from .rules import parse_rules
@@ -68,6 +68,7 @@ class PolicyEngine:
         enforcer.add_function("setMatch", set_match)
         enforcer.add_function("pathMatch", path_match)
         enforcer.add_function("active", active)
+        enforcer.add_function("regexMatch", regex_full_match)  # Casbin's is unanchored at the end
         self._enforcer = enforcer
         try:  # compile and run the matcher once, so a broken one fails the load, not a request
             enforcer.enforce_ex(ANONYMOUS, "", "", "/", "GET", 0.0)

@@ -27,13 +27,14 @@ from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedU
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .audit import AuditLog
+from .authority import check_authority
 from .cache import DecisionCache, DecisionKey, LruTtlCache
 from .clock import Clock, SystemClock
 from .config import CacheSettings, GateConfig, PolicySettings, load_config
 from .decision import Decision
 from .engine import PolicyEngine
 from .errors import ClaimsError, PolicyError, TokenError
-from .paths import canonical_method, canonical_path
+from .paths import canonical_method, canonical_path, policy_paths
 from .principal import ANONYMOUS, Principal, principal_from_claims
 from .regions import subdivisions
 from .reload import gate_reloader
@@ -164,6 +165,11 @@ class JurisdictionMiddleware:
         self.tokens: LruTtlCache[str, tuple[Principal, float]] = LruTtlCache(
             config.cache.local_max_entries
         )
+        self._authorities = {
+            trusted.issuer: trusted.authority
+            for trusted in config.issuers
+            if not trusted.authority.unlimited
+        }
         self._decision_ttl = config.cache.ttl
         self._blocked_by = config.blocked_by
         subdivisions()  # load ISO data now, not on the first request
@@ -191,12 +197,8 @@ class JurisdictionMiddleware:
         """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
         started = time.perf_counter()
         method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
-        raw_path = scope["path"]
-        path = canonical_path(raw_path)
-        # The router sees the raw spelling, the policy the canonical one. When they differ the
-        # request must be allowed under both, so no spelling (`/search/../health`, `//x`) can
-        # borrow another path's rights.
-        paths = (path,) if path == raw_path else (path, raw_path)
+        path = canonical_path(scope["path"])
+        paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
         now = self.clock.now()
         engine = self.engine  # one version for the whole request, even if a reload swaps it
         record = partial(
@@ -216,6 +218,7 @@ class JurisdictionMiddleware:
             return None
 
         try:
+            await self._fetch_keys(scope, now)
             principal, expires_at = self._authenticate(scope, now)
         except TokenError as exc:
             error = None if exc.reason == "missing" else exc.code
@@ -251,6 +254,15 @@ class JurisdictionMiddleware:
         state["decision"] = decision
         return None
 
+    async def _fetch_keys(self, scope: Scope, now: float) -> None:
+        """Make sure a JWKS issuer's keys for this token are loaded, without blocking."""
+        token = _bearer_token(scope["headers"])
+        if self.tokens.get(token, now) is not None:
+            return
+        wanted = self.verifier.key_source(token)
+        if wanted is not None:
+            await wanted[0].ensure(wanted[1])
+
     def _authenticate(self, scope: Scope, now: float) -> tuple[Principal, float]:
         """The verified, normalized client and its token's expiry. Raises TokenError/ClaimsError."""
         token = _bearer_token(scope["headers"])
@@ -259,6 +271,7 @@ class JurisdictionMiddleware:
             return cached
         verified = self.verifier.verify(token, now)
         principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
+        check_authority(principal, self._authorities)
         # Keyed by the whole token string (never by its signature alone), never past its expiry.
         entry = (principal, verified.expires_at)
         self.tokens.put(token, entry, min(verified.expires_at, now + _TOKEN_CACHE_TTL), now)

@@ -8,12 +8,13 @@ public by accident.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 from .clock import parse_instant
 from .principal import ANONYMOUS
 
-__all__ = ["active", "alternatives", "instant", "path_match", "set_match"]
+__all__ = ["active", "alternatives", "instant", "path_match", "regex_full_match", "set_match"]
 
 
 @lru_cache(maxsize=4096)
@@ -36,6 +37,21 @@ def path_match(path: str, pattern: str) -> bool:
         base = pattern[:-2]
         return path == base or path.startswith(base + "/") or (base == "" and path == "/")
     return path == pattern
+
+
+def regex_full_match(value: str, pattern: str) -> bool:
+    """Replaces Casbin's ``regexMatch``, which is ``re.match``: anchored at the start only, so
+    ``US`` would match ``USA`` and ``/health`` would match ``/health-admin``. A pattern that
+    does not compile raises (the request is then denied), never skips its rule."""
+    return _compiled(pattern).fullmatch(value) is not None
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"policy pattern {pattern!r} is not a regular expression") from exc
 
 
 @lru_cache(maxsize=4096)

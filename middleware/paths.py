@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-__all__ = ["canonical_method", "canonical_path"]
+__all__ = ["canonical_method", "canonical_path", "policy_paths"]
 
 
 def canonical_path(path: str) -> str:
@@ -26,6 +26,15 @@ def canonical_path(path: str) -> str:
             continue
         resolved.append(segment)
     return "/" + "/".join(resolved)
+
+
+def policy_paths(path: str) -> tuple[str, ...]:
+    """Every spelling the policy must allow: the canonical path and, when it differs, the path
+    as sent, which is what the router matches (Starlette resolves no dot segments). A request
+    passes only if all pass, so ``/search/../health`` (served by a ``/search/{rest:path}``
+    route) cannot borrow the public ``/health``'s rights."""
+    canonical = canonical_path(path)
+    return (canonical,) if canonical == path else (canonical, path)
 
 
 def canonical_method(method: str) -> str:

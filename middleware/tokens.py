@@ -18,12 +18,14 @@ import binascii
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from jwt.algorithms import Algorithm, get_default_algorithms
 
+from .authority import IssuerAuthority
 from .errors import TokenError
+from .keys import JwksKeys
 
 __all__ = ["ALGORITHM_FAMILIES", "TokenPolicy", "TokenVerifier", "TrustedIssuer", "VerifiedToken"]
 
@@ -39,18 +41,32 @@ ALGORITHM_FAMILIES: Final[Mapping[str, str]] = {
 _SEGMENT = re.compile(rb"[A-Za-z0-9_-]+")
 # Header parameters that would make us fetch or trust a key named by the token itself.
 _KEY_CARRYING_HEADERS: Final = frozenset({"jku", "x5u", "jwk", "x5c"})
+_MAX_KID: Final = 256
+_TYP: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(?:/[A-Za-z0-9!#$&^_.+-]{1,127})?")
 
 
 @dataclass(frozen=True, slots=True)
 class TrustedIssuer:
-    """An identity provider we accept tokens from, with the only key and algorithms it may use."""
+    """An identity provider we accept tokens from, with the only keys and algorithms it may use.
+
+    Give either ``key`` (one PEM public key or HMAC secret) or ``jwks`` (keys by ``kid``).
+    ``required_typ`` (e.g. ``at+jwt``, RFC 9068) makes the ``typ`` header mandatory and exact;
+    ``authority`` limits what the issuer may assert (defaults to unlimited).
+    """
 
     issuer: str
     audience: str
     algorithms: tuple[str, ...]
-    key: str | bytes
+    key: str | bytes | None = None
+    required_typ: str | None = None
+    authority: IssuerAuthority = field(default_factory=IssuerAuthority)
+    jwks: JwksKeys | None = None
 
     def __post_init__(self) -> None:
+        if (self.key is None) == (self.jwks is None):
+            raise ValueError(f"issuer {self.issuer!r}: give exactly one of a key and a JWKS")
+        if self.required_typ is not None and not _TYP.fullmatch(self.required_typ):
+            raise ValueError(f"issuer {self.issuer!r}: required_typ is not a media type name")
         if not self.algorithms:
             raise ValueError(f"issuer {self.issuer!r}: algorithms must not be empty")
         unknown = [alg for alg in self.algorithms if alg not in ALGORITHM_FAMILIES]
@@ -91,12 +107,12 @@ class TokenVerifier:
             raise ValueError("at least one trusted issuer is required")
         self.policy = policy or TokenPolicy()
         algorithms = get_default_algorithms()
-        self._issuers: dict[str, tuple[TrustedIssuer, dict[str, tuple[Algorithm, Any]]]] = {}
+        self._issuers: dict[str, tuple[TrustedIssuer, Mapping[str, tuple[Algorithm, Any]]]] = {}
         for trusted in issuers:
             if trusted.issuer in self._issuers:
                 raise ValueError(f"issuer {trusted.issuer!r} is configured twice")
             prepared: dict[str, tuple[Algorithm, Any]] = {}
-            for name in trusted.algorithms:
+            for name in trusted.algorithms if trusted.key is not None else ():
                 if name not in algorithms:
                     raise ValueError(f"algorithm {name} needs the cryptography package")
                 algorithm = algorithms[name]
@@ -115,7 +131,25 @@ class TokenVerifier:
         except Exception as exc:  # a bug or a library surprise must still deny
             raise TokenError("unverifiable") from exc
 
-    def _verify(self, token: str, now: float) -> VerifiedToken:
+    def key_source(self, token: str) -> tuple[JwksKeys, str] | None:
+        """The JWKS and kid a token's signature needs, when its issuer publishes a JWKS.
+
+        The gate awaits ``JwksKeys.ensure(kid)`` before ``verify``, so that fetching never
+        blocks. Nothing here is believed: ``verify`` checks everything again.
+        """
+        try:
+            _, header, payload = self._parse(token)
+        except Exception:
+            return None
+        issuer, kid = payload.get("iss"), header.get("kid")
+        if not isinstance(issuer, str) or not isinstance(kid, str) or not 0 < len(kid) <= _MAX_KID:
+            return None
+        entry = self._issuers.get(issuer)
+        if entry is None or entry[0].jwks is None:
+            return None
+        return entry[0].jwks, kid
+
+    def _parse(self, token: str) -> tuple[list[bytes], dict[str, Any], dict[str, Any]]:
         if len(token) > self.policy.max_bytes:
             raise TokenError("too_large")
         try:
@@ -125,9 +159,10 @@ class TokenVerifier:
         parts = raw.split(b".")
         if len(parts) != 3 or not all(_SEGMENT.fullmatch(part) for part in parts):
             raise TokenError("malformed")
-        header = _json_object(parts[0])
-        payload = _json_object(parts[1])
+        return parts, _json_object(parts[0]), _json_object(parts[1])
 
+    def _verify(self, token: str, now: float) -> VerifiedToken:
+        parts, header, payload = self._parse(token)
         alg = header.get("alg")
         if not isinstance(alg, str) or alg.lower() == "none":
             raise TokenError("bad_algorithm")
@@ -135,11 +170,21 @@ class TokenVerifier:
             raise TokenError("unsupported_crit")
         if _KEY_CARRYING_HEADERS & header.keys():
             raise TokenError("embedded_key")
+        kid = header.get("kid", "")
+        if "kid" in header and (not isinstance(kid, str) or not 0 < len(kid) <= _MAX_KID):
+            raise TokenError("bad_kid")
 
         issuer_name = payload.get("iss")
         if not isinstance(issuer_name, str) or issuer_name not in self._issuers:
             raise TokenError("untrusted_issuer")
         trusted, prepared = self._issuers[issuer_name]
+        _check_typ(header, trusted.required_typ)
+        if trusted.jwks is not None:
+            if "kid" not in header:
+                raise TokenError("missing_kid")
+            prepared = trusted.jwks.lookup(kid)
+            if not prepared:
+                raise TokenError("unknown_kid")
         if alg not in prepared:
             raise TokenError("bad_algorithm")
         algorithm, key = prepared[alg]
@@ -185,11 +230,30 @@ class TokenVerifier:
             raise TokenError("bad_audience")
 
 
+def _check_typ(header: Mapping[str, Any], required: str | None) -> None:
+    """``typ`` is optional unless the issuer requires one; compared as RFC 7515 media types."""
+    if "typ" not in header and required is None:
+        return
+    typ = header.get("typ")
+    if not isinstance(typ, str):
+        raise TokenError("bad_typ")
+    if required is not None and _media_type(typ) != _media_type(required):
+        raise TokenError("bad_typ")
+
+
+def _media_type(name: str) -> str:
+    lowered = name.lower()
+    return lowered.removeprefix("application/") if lowered.count("/") == 1 else lowered
+
+
 def _numeric_date(payload: Mapping[str, Any], name: str) -> float | None:
-    """A NumericDate claim must be a JSON number; PyJWT alone would take ``"exp": "9999"``."""
-    value = payload.get(name)
-    if value is None:
+    """A NumericDate claim, when present, must be a JSON number; PyJWT alone would take
+    ``"exp": "9999"``, and a ``null`` is present but no date."""
+    if name not in payload:
         return None
+    value = payload[name]
+    if value is None and name == "exp":
+        raise TokenError("missing_exp")  # a null expiry is no expiry
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TokenError(f"bad_{name}")
     return float(value)
