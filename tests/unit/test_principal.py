@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from jurisgate.middleware.errors import ClaimsError
 from jurisgate.middleware.principal import (
     ANONYMOUS,
@@ -87,9 +86,22 @@ def test_every_contract_entity_type_accepted(entity_type: str) -> None:
 
 @pytest.mark.parametrize(
     "entity_type",
-    ["Federal_Agency", "FEDERAL_AGENCY", "federal-agency", "federal agency", " federal_agency",
-     "federal_agency ", "federal_agency\n", "anonymous", "Anonymous", "", "*", "government",
-     "private_company|individual", "\uff46ederal_agency"],
+    [
+        "Federal_Agency",
+        "FEDERAL_AGENCY",
+        "federal-agency",
+        "federal agency",
+        " federal_agency",
+        "federal_agency ",
+        "federal_agency\n",
+        "anonymous",
+        "Anonymous",
+        "",
+        "*",
+        "government",
+        "private_company|individual",
+        "\uff46ederal_agency",
+    ],
 )
 def test_entity_type_outside_contract_rejected(entity_type: str) -> None:
     assert claims_error(claims(entity_type=entity_type)) == "invalid_entity_type"
