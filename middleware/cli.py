@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import lint
 from .clock import SystemClock, parse_instant
 from .config import PolicySettings, load_config
 from .decision import Decision
@@ -64,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         "--trace", action="store_true", help="list every rule and why it matched or not"
     )
     explain.set_defaults(run=_explain)
+    # Each admin command lives in its own module and adds its own sub-command.
+    for command in (lint,):
+        command.register(commands)
     return parser
 
 
