@@ -58,8 +58,8 @@ class Route:
     path: str
 
     def describe(self) -> str:
-        method = "any other method" if self.method == OTHER_METHOD else self.method
-        path = "any other path" if self.path == OTHER_PATH else self.path
+        method = "(other method)" if self.method == OTHER_METHOD else self.method
+        path = "(other path)" if self.path == OTHER_PATH else self.path
         return f"{method} {path}"
 
 
