@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any, Final
 
+from .audit_subjects import AuditSettings
 from .decision import Decision
 from .principal import Principal
 
@@ -33,8 +34,13 @@ class AuditRecord:
 
 
 class AuditLog:
-    def __init__(self, logger: logging.Logger | None = None) -> None:
+    """``subjects`` says how records name the subject (defaults to as sent)."""
+
+    def __init__(
+        self, logger: logging.Logger | None = None, *, subjects: AuditSettings | None = None
+    ) -> None:
         self.logger = logger or logging.getLogger(AUDIT_LOGGER)
+        self.subjects = subjects or AuditSettings()
 
     def record(
         self,
@@ -55,12 +61,15 @@ class AuditLog:
         if not logger.isEnabledFor(logging.INFO):
             return
         citation = decision.citation if decision is not None else None
+        subject = (
+            self.subjects.subject_for(principal.issuer, principal.subject) if principal else None
+        )
         fields: dict[str, Any] = {
             "ts": time.time(),
             "decision_id": decision_id,
             "issuer": principal.issuer if principal else issuer,
-            "subject": principal.subject if principal else None,
-            "principal": principal.as_dict() if principal else None,
+            "subject": subject,
+            "principal": {**principal.as_dict(), "subject": subject} if principal else None,
             "method": method,
             "path": path,
             "effect": effect,

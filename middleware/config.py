@@ -11,8 +11,9 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
+from .audit_subjects import SUBJECT_MODES, AuditSettings, SubjectMode
 from .errors import ConfigError
 from .tokens import TokenPolicy, TrustedIssuer
 
@@ -51,6 +52,7 @@ class GateConfig:
     cache: CacheSettings = field(default_factory=CacheSettings)
     blocked_by: str | None = None
     origin: str = "<keyword options>"
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
@@ -164,8 +166,29 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     if blocked_by is not None:
         responses.check("blocked_by", blocked_by, _is_link_target, "must be an http(s) URL")
     responses.finish()
+    audit = _audit(_Table(root.get("audit", dict, {}), "audit", file), base)
     root.finish()
-    return GateConfig(issuers, token_policy, policy_settings, cache_settings, blocked_by, str(file))
+    return GateConfig(
+        issuers, token_policy, policy_settings, cache_settings, blocked_by, str(file), audit
+    )
+
+
+def _audit(table: _Table, base: Path) -> AuditSettings:
+    """``[audit]``: ``subject`` = raw (default), hash or omit; hash needs ``subject_key_file``."""
+    mode = table.get("subject", str, "raw")
+    key_name = table.get("subject_key_file", str)
+    key = None
+    if key_name is not None:
+        key_file = _path(base, key_name)
+        try:
+            key = key_file.read_bytes().strip()
+        except OSError as exc:
+            raise table.error(
+                "subject_key_file", f"cannot be read: {key_file} ({exc.strerror})"
+            ) from exc
+    if mode not in SUBJECT_MODES:
+        raise table.error("subject", f"must be raw, hash or omit, not {mode!r}")
+    return _build(table, lambda: AuditSettings(cast(SubjectMode, mode), key))
 
 
 def _issuer(data: object, index: int, base: Path, file: Path) -> TrustedIssuer:

@@ -131,7 +131,7 @@ class JurisdictionMiddleware:
         self.engine = engine if engine is not None else load_engine(config.policy)
         self.verifier = TokenVerifier(config.issuers, config.tokens)
         self.clock: Clock = clock or SystemClock()
-        self.audit = audit or AuditLog()
+        self.audit = audit or AuditLog(subjects=config.audit)
         self.shared_cache = shared_cache
         self.decisions: LruTtlCache[DecisionKey, Decision] = LruTtlCache(
             config.cache.local_max_entries
