@@ -209,7 +209,10 @@ def _issuer(data: object, index: int, base: Path, file: Path) -> TrustedIssuer:
         key = key.strip()
     elif b"PRIVATE KEY" in key:
         raise table.error("public_key_file", "holds a private key; give the public key only")
-    return _build(table, lambda: TrustedIssuer(issuer, audience, tuple(algorithms), key))
+    production = table.get("production", bool, False)
+    return _build(
+        table, lambda: TrustedIssuer(issuer, audience, tuple(algorithms), key, production)
+    )
 
 
 def _build(table: _Table, make: Callable[[], T]) -> T:
