@@ -98,7 +98,9 @@ def test_production_key_under_a_dev_issuer_is_refused(tmp_path: Path) -> None:
         + issuer_table("https://prod.test", public, production=True)
     )
     config = load_config(config_file)
-    with pytest.raises(JurisgateError, match=re.escape("key of production issuer https://prod.test")):
+    with pytest.raises(
+        JurisgateError, match=re.escape("key of production issuer https://prod.test")
+    ):
         mint_token(config, private.read_bytes(), dict(CLAIMS), issuer="https://dev.test")
 
 
