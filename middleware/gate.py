@@ -24,7 +24,7 @@ from typing import Final
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .audit import AuditLog
+from .audit import AuditLog, AuditObserver
 from .cache import DecisionCache, DecisionKey, LruTtlCache
 from .clock import Clock, SystemClock
 from .config import CacheSettings, GateConfig, PolicySettings, load_config
@@ -94,7 +94,8 @@ class JurisdictionMiddleware:
     Options (keyword-only): ``config`` (a path, a GateConfig, or None for $JURISGATE_CONFIG),
     or ``issuers`` to configure in code; ``engine`` (defaults to the configured policy),
     ``shared_cache`` (a DecisionCache, defaults to none), ``clock`` (defaults to the system
-    clock), ``audit`` (defaults to the ``jurisgate.audit`` logger).
+    clock), ``audit`` (defaults to the ``jurisgate.audit`` logger), ``metrics`` (a
+    ``jurisgate.middleware.metrics.GateMetrics``, defaults to none).
     """
 
     def __init__(
@@ -111,6 +112,7 @@ class JurisdictionMiddleware:
         shared_cache: DecisionCache | None = None,
         clock: Clock | None = None,
         audit: AuditLog | None = None,
+        metrics: AuditObserver | None = None,
     ) -> None:
         if issuers is not None:
             if config is not None:
@@ -124,6 +126,8 @@ class JurisdictionMiddleware:
             )
         elif not isinstance(config, GateConfig):
             config = load_config(Path(config) if config is not None else None)
+        if audit is not None and metrics is not None:
+            raise TypeError("with audit=, pass metrics as AuditLog(observers=[metrics])")
         if clock is not None and not isinstance(clock, Clock):
             raise TypeError("clock must have a now() method")
         self.app = app
@@ -131,7 +135,9 @@ class JurisdictionMiddleware:
         self.engine = engine if engine is not None else load_engine(config.policy)
         self.verifier = TokenVerifier(config.issuers, config.tokens)
         self.clock: Clock = clock or SystemClock()
-        self.audit = audit or AuditLog(subjects=config.audit)
+        self.audit = audit or AuditLog(
+            subjects=config.audit, observers=(metrics,) if metrics is not None else ()
+        )
         self.shared_cache = shared_cache
         self.decisions: LruTtlCache[DecisionKey, Decision] = LruTtlCache(
             config.cache.local_max_entries
