@@ -88,6 +88,11 @@ class GateMetrics:
             ["operation"],
             registry=r,
         )
+        self.sink_failures = Counter(
+            "jurisgate_audit_sink_failures",
+            "Audit records the durable sink could not store (written to the fallback log)",
+            registry=r,
+        )
         self.circuit = Gauge(
             "jurisgate_redis_circuit_state",
             "1 for the Redis circuit breaker's current state, 0 for the others",
@@ -125,6 +130,10 @@ class GateMetrics:
 
     def redis_error(self, operation: str) -> None:
         self.redis_errors.labels(operation).inc()
+
+    def sink_failed(self) -> None:
+        """One audit record went to the fallback log (``RedisStreamSink(on_failure=...)``)."""
+        self.sink_failures.inc()
 
     def set_circuit(self, state: CircuitState) -> None:
         if state not in _CIRCUIT_STATES:
