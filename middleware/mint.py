@@ -30,6 +30,7 @@ def register(commands: Any) -> None:
     token: argparse.ArgumentParser = commands.add_parser(
         "token", help="development tokens (never for production issuers)"
     )
+    token.set_defaults(run=lambda _: _usage(token))
     actions = token.add_subparsers(title="token commands")
     mint = actions.add_parser(
         "mint",
@@ -48,6 +49,11 @@ def register(commands: Any) -> None:
     mint.add_argument("--alg", help="signing algorithm (default: the issuer's first)")
     mint.add_argument("--lifetime", type=int, default=3600, help="seconds (default 3600)")
     mint.set_defaults(run=_run)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -162,3 +162,9 @@ def test_cli_refusals(
     )
     assert (code, out) == (2, "")
     assert message in err
+
+
+def test_token_without_a_command_prints_its_help(run: Run) -> None:
+    code, out, err = run("token")
+    assert (code, out) == (2, "")
+    assert "mint" in err
