@@ -12,8 +12,7 @@ import argparse
 import contextlib
 import math
 import re
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from typing import Any, Final
 
 from .admin_files import (
@@ -24,11 +23,10 @@ from .admin_files import (
     policy_files_for,
 )
 from .decision import Rule
-from .engine import PolicyEngine
-from .errors import JurisgateError, PolicyError
+from .errors import PolicyError
+from .lint_coverage import Finding, dead_rules
 from .matchers import alternatives, instant
-from .policy_source import PolicyRow, PolicySource
-from .policy_space import policy_space
+from .policy_source import PolicyRow
 from .principal import ANONYMOUS, ENTITY_TYPES
 from .regions import known_countries, subdivisions
 from .rules import RULE_FIELDS, parse_rule
@@ -37,28 +35,6 @@ __all__ = ["Finding", "lint_files", "lint_text", "register"]
 
 _RULE_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _METHOD: Final = re.compile(r"[A-Z]{3,10}")
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem: where (``file:line``), which rule, a short code and a sentence."""
-
-    source: str
-    rule: str | None
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        rule = f"rule {self.rule!r}: " if self.rule else ""
-        return f"{self.source}: {self.code}: {rule}{self.message}"
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {
-            "source": self.source,
-            "rule": self.rule,
-            "code": self.code,
-            "message": self.message,
-        }
 
 
 def register(commands: Any) -> None:
@@ -104,7 +80,7 @@ def lint_text(
     """All findings of a policy, in file order. Raises PolicyError if the model is unusable."""
     from jurisgate.adapters.policy_files import read_policy_csv
 
-    fields = _model_fields(model_text, model_origin)
+    fields, ptypes = _model_fields(model_text, model_origin)
     findings: list[Finding] = []
     good: list[tuple[PolicyRow, Rule]] = []
     first_use: dict[str, str] = {}
@@ -120,6 +96,9 @@ def lint_text(
             continue
         row = PolicyRow(parsed.ptype, parsed.values, where)
         if row.ptype != "p":
+            if row.ptype not in ptypes:
+                message = f"policy type {row.ptype!r} is not in the model"
+                findings.append(Finding(where, None, "bad_row", message))
             continue  # other policy types are the model's business, not rules
         if len(row.values) != len(fields):
             message = f"expected {len(fields)} fields after 'p', found {len(row.values)}"
@@ -139,11 +118,12 @@ def lint_text(
             # Advisory findings (expired, no citation) do not keep a rule from loading.
             with contextlib.suppress(PolicyError):
                 good.append((row, parse_rule(values, where)))
-    findings += _dead_rules(model_text, good, model_origin, policy_origin, now)
+    findings += dead_rules(model_text, good, model_origin, policy_origin, now)
     return sorted(findings, key=lambda f: _line(f.source))
 
 
-def _model_fields(model_text: str, origin: str) -> list[str]:
+def _model_fields(model_text: str, origin: str) -> tuple[list[str], set[str]]:
+    """The model's ``p`` fields and every policy type it defines (``p``, ``g``, ...)."""
     from .engine import _new_model
 
     model = _new_model(model_text)
@@ -151,7 +131,8 @@ def _model_fields(model_text: str, origin: str) -> list[str]:
     missing = [name for name in RULE_FIELDS if name not in fields]
     if missing:
         raise PolicyError(f"{origin}: policy_definition lacks {', '.join(missing)}")
-    return fields
+    ptypes = {ptype for section in ("p", "g") for ptype in model.model.get(section, {})}
+    return fields, ptypes
 
 
 def _check_row(values: dict[str, str], where: str, now: float) -> list[Finding]:
@@ -233,58 +214,6 @@ def _bound(
     except ValueError:
         add("bad_date", f"{name} is not an ISO 8601 date or date-time: {text!r}")
         return None
-
-
-def _dead_rules(
-    model_text: str,
-    good: Sequence[tuple[PolicyRow, Rule]],
-    model_origin: str,
-    policy_origin: str,
-    now: float,
-) -> list[Finding]:
-    """Rules that decide no request from ``now`` on: wherever they match, another rule decides."""
-    if not good:
-        return []
-    source = PolicySource(model_text, tuple(row for row, _ in good), model_origin, policy_origin)
-    try:
-        engine = PolicyEngine(source)
-        return _undecided(engine, now)
-    except JurisgateError as exc:
-        return [Finding(policy_origin, None, "not_loadable", str(exc))]
-
-
-def _undecided(engine: PolicyEngine, now: float) -> list[Finding]:
-    rules = engine.rules
-    space = policy_space([rules], start=now)
-    deciders: dict[str, set[str]] = {rule.id: set() for rule in rules}
-    matched: dict[str, bool] = {rule.id: False for rule in rules}
-    for client in space.clients:
-        for route in space.routes:
-            for at in space.instants:
-                decision = engine.decide(*client.view, route.method, route.path, at)
-                for trace in engine.trace(*client.view, route.method, route.path, at):
-                    if trace.matched:
-                        matched[trace.rule.id] = True
-                        deciders[trace.rule.id].add(decision.rule or "(default deny)")
-    found: list[Finding] = []
-    for rule in rules:
-        if rule.end <= now:
-            continue  # already reported as expired
-        if not matched[rule.id]:
-            message = "it matches no request from now on"
-            found.append(Finding(rule.source, rule.id, "never_decides", message))
-        elif rule.id not in deciders[rule.id]:
-            others = sorted(deciders[rule.id])
-            denies = [other for other in others if _effect(engine, other) == "deny"]
-            how = "shadowed by deny" if denies == others else "covered by"
-            message = f"it decides no request from now on: {how} {', '.join(others)}"
-            found.append(Finding(rule.source, rule.id, "never_decides", message))
-    return found
-
-
-def _effect(engine: PolicyEngine, rule_id: str) -> str | None:
-    rule = engine.rule(rule_id)
-    return rule.effect if rule is not None else None
 
 
 def _line(source: str) -> tuple[str, int]:

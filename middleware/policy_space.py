@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .decision import Rule
-from .matchers import alternatives, path_match, set_match
+from .matchers import alternatives, path_match
 from .principal import ANONYMOUS, ENTITY_TYPES
 from .regions import known_countries, subdivisions
 
@@ -147,12 +147,8 @@ def _routes(rules: Sequence[Rule]) -> tuple[Route, ...]:
         candidates, lambda path: frozenset(p for p in patterns if path_match(path, p))
     )
 
-    method_sets = {rule.methods for rule in rules}
-    methods = sorted(_named(rules, "methods"))
-    methods = _distinct(
-        [*methods, OTHER_METHOD],
-        lambda method: frozenset(m for m in method_sets if set_match(method, m)),
-    )
+    # Methods are few: every named one stays its own column, plus "any other method".
+    methods = [*sorted(_named(rules, "methods")), OTHER_METHOD]
     return tuple(Route(method, path) for path in paths for method in methods)
 
 

@@ -116,3 +116,11 @@ def test_bad_at_is_a_usage_error(run: Run) -> None:
     code, _, err = run("lint", "--at", "yesterday")
     assert code == 2
     assert "--at" in err
+
+
+def test_rows_of_a_type_the_model_does_not_know(write_config: WriteConfig) -> None:
+    text = (POLICIES / "clean.csv").read_text(encoding="utf-8") + "g, alice, admins\n"
+    files = policy_files_for(str(write_config(text)))
+    (finding,) = lint_files(files, now=parse_instant(NOW))
+    assert (finding.source.rsplit(":", 1)[1], finding.code) == ("5", "bad_row")
+    assert "'g' is not in the model" in finding.message
