@@ -34,9 +34,19 @@ from .engine import PolicyEngine
 from .policy_space import Client, PolicySpace, Route, policy_space
 from .principal import ANONYMOUS, ENTITY_TYPES
 
-__all__ = ["Answer", "Change", "diff_engines", "gate_answer", "register", "truth_table"]
+__all__ = [
+    "Answer",
+    "Change",
+    "Table",
+    "compare",
+    "diff_engines",
+    "gate_answer",
+    "register",
+    "truth_table",
+]
 
 Answer = tuple[int, str | None]  # (status, deciding rule)
+Table = dict[tuple[Client, Route], list[Answer]]  # client class, route -> answer per period
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +148,14 @@ def _run(args: argparse.Namespace) -> int:
             from .errors import JurisgateError
 
             raise JurisgateError("--between: B must be after A")
-    changes = diff_engines(old, new, start=start, end=end)
+    space, before, after = compare(old, new, start=start, end=end)
+    changes = _changes(old, new, space, before, after, open_start=start is None)
     if args.json:
         report = {
             "old": {"file": args.old, "policy_version": old.version},
             "new": {"file": args.new, "policy_version": new.version},
             "changes": [change.as_dict() for change in changes],
+            "truth_table": _table_rows(space, before, after, open_start=start is None),
         }
         print(json.dumps(report, indent=2))
     else:
@@ -201,8 +213,52 @@ def diff_engines(
 ) -> list[Change]:
     """Every difference between the two policies' answers, merged into readable changes:
     first the entity types that change alike at a location and route, then their routes."""
+    space, before, after = compare(old, new, start=start, end=end)
+    return _changes(old, new, space, before, after, open_start=start is None)
+
+
+def compare(
+    old: PolicyEngine, new: PolicyEngine, *, start: float | None = None, end: float | None = None
+) -> tuple[PolicySpace, Table, Table]:
+    """The common space of both policies and each one's truth table over it."""
     space = policy_space([old.rules, new.rules], start=start, end=end)
-    before, after = truth_table(old, space), truth_table(new, space)
+    return space, truth_table(old, space), truth_table(new, space)
+
+
+def _table_rows(
+    space: PolicySpace, before: Table, after: Table, *, open_start: bool
+) -> list[dict[str, Any]]:
+    """The full truth table of both versions, one row per client class, route and period."""
+    rows = []
+    for (client, route), old_answers in before.items():
+        for index, at in enumerate(space.instants):
+            o, n = old_answers[index], after[(client, route)][index]
+            end = space.ends[index]
+            rows.append(
+                {
+                    "entity_type": client.entity,
+                    "location": client.label,
+                    "regions": list(client.regions),
+                    "method": route.method,
+                    "path": route.path,
+                    "from": None if index == 0 and open_start else format_instant(at),
+                    "until": None if math.isinf(end) else format_instant(end),
+                    "old": {"status": o[0], "rule": o[1]},
+                    "new": {"status": n[0], "rule": n[1]},
+                }
+            )
+    return rows
+
+
+def _changes(
+    old: PolicyEngine,
+    new: PolicyEngine,
+    space: PolicySpace,
+    before: Table,
+    after: Table,
+    *,
+    open_start: bool,
+) -> list[Change]:
     # (location client, route, old, new, first period, last period, why) -> entity types
     by_route: dict[tuple[Any, ...], list[str]] = {}
     for (client, route), old_answers in before.items():
@@ -226,7 +282,7 @@ def diff_engines(
             n,
             space.instants[first],
             space.ends[last],
-            first == 0 and start is None,
+            first == 0 and open_start,
             why,
         )
         for (entities, where, o, n, first, last, why), routes in merged.items()

@@ -79,6 +79,21 @@ def test_moving_the_end_date_as_json(run: Run, pack_policy: str, tmp_path: Path)
         == "rule us-government-search no longer decides; rule il-five-years changed"
     )
     assert report["old"]["policy_version"] != report["new"]["policy_version"]
+    table = report["truth_table"]
+    il_police = [
+        row
+        for row in table
+        if (row["entity_type"], row["location"], row["method"], row["path"])
+        == ("state_law_enforcement", "US-IL", "GET", "/search")
+    ]
+    assert [(r["from"], r["until"], r["old"]["status"], r["new"]["status"]) for r in il_police] == [
+        (None, "2022-05-11", 403, 403),
+        ("2022-05-11", "2027-05-11", 451, 451),
+        ("2027-05-11", "2027-06-01", 200, 451),
+        ("2027-06-01", None, 200, 200),
+    ]
+    changed = [row for row in table if row["old"] != row["new"]]
+    assert len(changed) == sum(len(c["routes"]) * len(c["entity_types"]) for c in report["changes"])
 
 
 def test_at_and_between_limit_the_periods(run: Run, pack_policy: str, tmp_path: Path) -> None:
