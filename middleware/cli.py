@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import lint, matrix, mint, policy_tests, truth_table
+from . import lint, matrix, mint, policy_diff, policy_tests
 from .clock import SystemClock, parse_instant
 from .config import PolicySettings, load_config
 from .decision import Decision
@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.set_defaults(run=_explain)
     # Each admin command lives in its own module and adds its own sub-command.
-    for command in (lint, policy_tests, truth_table, matrix, mint):
+    for command in (lint, policy_tests, policy_diff, matrix, mint):
         command.register(commands)
     return parser
 
