@@ -126,18 +126,19 @@ class JurisdictionMiddleware:
             )
         elif not isinstance(config, GateConfig):
             config = load_config(Path(config) if config is not None else None)
-        if audit is not None and metrics is not None:
-            raise TypeError("with audit=, pass metrics as AuditLog(observers=[metrics])")
         if clock is not None and not isinstance(clock, Clock):
             raise TypeError("clock must have a now() method")
+        if audit is None:
+            observers = (metrics,) if metrics is not None else ()
+            audit = AuditLog(subjects=config.audit, observers=observers)
+        elif metrics is not None:
+            raise TypeError("with audit=, pass metrics as AuditLog(observers=[metrics])")
         self.app = app
         self.config = config
         self.engine = engine if engine is not None else load_engine(config.policy)
         self.verifier = TokenVerifier(config.issuers, config.tokens)
         self.clock: Clock = clock or SystemClock()
-        self.audit = audit or AuditLog(
-            subjects=config.audit, observers=(metrics,) if metrics is not None else ()
-        )
+        self.audit = audit or AuditLog()
         self.shared_cache = shared_cache
         self.decisions: LruTtlCache[DecisionKey, Decision] = LruTtlCache(
             config.cache.local_max_entries
