@@ -53,6 +53,7 @@ class GateConfig:
     blocked_by: str | None = None
     origin: str = "<keyword options>"
     audit: AuditSettings = field(default_factory=AuditSettings)
+    production_issuers: frozenset[str] = frozenset()  # `token mint` refuses these and their keys
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
@@ -117,6 +118,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     raw_issuers = root.get("issuers", list, required=True)
     if not raw_issuers:
         raise root.error("issuers", "needs at least one [[issuers]] table")
+    production = _production_marks(raw_issuers, file)
     issuers = tuple(_issuer(item, i, base, file) for i, item in enumerate(raw_issuers))
     if len({issuer.issuer for issuer in issuers}) != len(issuers):
         raise ConfigError(f"{file}: the same issuer appears twice in [[issuers]]")
@@ -169,8 +171,30 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     audit = _audit(_Table(root.get("audit", dict, {}), "audit", file), base)
     root.finish()
     return GateConfig(
-        issuers, token_policy, policy_settings, cache_settings, blocked_by, str(file), audit
+        issuers,
+        token_policy,
+        policy_settings,
+        cache_settings,
+        blocked_by,
+        str(file),
+        audit,
+        production,
     )
+
+
+def _production_marks(raw_issuers: list[Any], file: Path) -> frozenset[str]:
+    """Issuers marked ``production = true`` (``jurisgate token mint`` refuses them and their
+    keys). Read and removed here: it says how a key may be used, not how tokens verify."""
+    marked: set[str] = set()
+    for index, item in enumerate(raw_issuers):
+        if not isinstance(item, dict) or "production" not in item:
+            continue
+        value = item.pop("production")
+        if not isinstance(value, bool):
+            raise ConfigError(f"{file}: issuers[{index}].production must be true or false")
+        if value and isinstance(item.get("issuer"), str):
+            marked.add(item["issuer"])
+    return frozenset(marked)
 
 
 def _audit(table: _Table, base: Path) -> AuditSettings:
@@ -209,10 +233,7 @@ def _issuer(data: object, index: int, base: Path, file: Path) -> TrustedIssuer:
         key = key.strip()
     elif b"PRIVATE KEY" in key:
         raise table.error("public_key_file", "holds a private key; give the public key only")
-    production = table.get("production", bool, False)
-    return _build(
-        table, lambda: TrustedIssuer(issuer, audience, tuple(algorithms), key, production)
-    )
+    return _build(table, lambda: TrustedIssuer(issuer, audience, tuple(algorithms), key))
 
 
 def _build(table: _Table, make: Callable[[], T]) -> T:

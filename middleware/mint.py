@@ -95,7 +95,7 @@ def mint_token(
     import jwt
 
     trusted = _issuer(config, issuer)
-    if trusted.production:
+    if trusted.issuer in config.production_issuers:
         raise JurisgateError(f"issuer {trusted.issuer} is marked production: refusing to mint")
     alg = algorithm or trusted.algorithms[0]
     if alg not in trusted.algorithms:
@@ -150,7 +150,7 @@ def _refuse_production_keys(config: GateConfig, alg: str, key: bytes) -> None:
     except Exception as exc:
         raise JurisgateError(f"cannot sign with this key and {alg}: {exc}") from exc
     for trusted in config.issuers:
-        if not trusted.production or alg not in trusted.algorithms:
+        if trusted.issuer not in config.production_issuers or alg not in trusted.algorithms:
             continue
         verifier = algorithms[alg]
         try:

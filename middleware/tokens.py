@@ -49,7 +49,6 @@ class TrustedIssuer:
     audience: str
     algorithms: tuple[str, ...]
     key: str | bytes
-    production: bool = False  # `jurisgate token mint` refuses this issuer and its key
 
     def __post_init__(self) -> None:
         if not self.algorithms:

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jurisgate.middleware import TokenVerifier, load_config, principal_from_claims
-from jurisgate.middleware.errors import JurisgateError
+from jurisgate.middleware.errors import ConfigError, JurisgateError
 from jurisgate.middleware.mint import mint_token
 
 from .conftest import Run, WriteConfig
@@ -168,3 +168,18 @@ def test_token_without_a_command_prints_its_help(run: Run) -> None:
     code, out, err = run("token")
     assert (code, out) == (2, "")
     assert "mint" in err
+
+
+def test_production_must_be_a_boolean(tmp_path: Path) -> None:
+    _, public = ec_pair(tmp_path, "dev")
+    config_file = tmp_path / "bad.toml"
+    config_file.write_text(
+        issuer_table("https://dev.test", public, production=False).replace(
+            "production = false", 'production = "yes"'
+        )
+    )
+    with pytest.raises(ConfigError, match=r"issuers\[0\]\.production must be true or false"):
+        load_config(config_file)
+    marked = tmp_path / "marked.toml"
+    marked.write_text(issuer_table("https://prod.test", public, production=True))
+    assert load_config(marked).production_issuers == {"https://prod.test"}
