@@ -93,7 +93,7 @@ def engine_from_args(config: str | None) -> PolicyEngine:
 def _explain(args: argparse.Namespace) -> int:
     engine = engine_from_args(args.config)
     claims = _read_claims(args.claims)
-    at = parse_instant(args.at) if args.at else SystemClock().now()
+    at = _instant(args.at) if args.at else SystemClock().now()
     method = canonical_method(args.method.upper())
     path = canonical_path(args.path)
     result: dict[str, Any] = {
@@ -186,6 +186,13 @@ def _read_claims(source: str) -> dict[str, Any]:
     if not isinstance(claims, dict):
         raise JurisgateError(f"claims in {source} must be a JSON object")
     return claims
+
+
+def _instant(text: str) -> float:
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise JurisgateError(f"--at must be an ISO 8601 date or date-time, not {text!r}") from exc
 
 
 def _iso(at: float) -> str:

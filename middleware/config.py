@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar, cast
@@ -29,6 +29,12 @@ class PolicySettings:
 
     model: Path | None = None
     policy: Path | None = None
+    # Seconds between checks of the policy files for a change; 0 stops watching them.
+    watch_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (self.watch_interval == 0 or 0.05 <= self.watch_interval <= 3600):
+            raise ValueError("watch_interval must be 0 (off) or between 0.05 and 3600 seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +42,33 @@ class CacheSettings:
     redis_url: str | None = None
     local_max_entries: int = 10_000
     ttl: float = 300.0
+    # The shared (Redis) tier; see adapters/redis_cache.py and the README.
+    key_prefix: str = "jurisgate:"
+    secret: str | None = field(default=None, repr=False)  # MAC key shared by the replicas
+    secret_env: str = "JURISGATE_CACHE_SECRET"  # noqa: S105 - a variable name; read when no secret
+    socket_timeout: float = 0.05
+    breaker_failures: int = 3
+    breaker_cooldown: float = 5.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.local_max_entries <= 10_000_000:
             raise ValueError("local_max_entries must be between 0 and 10000000")
         if not 0 < self.ttl <= 86_400:
             raise ValueError("ttl must be between 0 and 86400 seconds")
+        if not (0 < len(self.key_prefix) <= 64 and self.key_prefix.isascii()) or any(
+            not c.isprintable() or c.isspace() for c in self.key_prefix
+        ):
+            raise ValueError("key_prefix must be 1 to 64 printable ASCII characters, no spaces")
+        if self.secret is not None and len(self.secret.encode()) < 16:
+            raise ValueError("secret must be at least 16 bytes")
+        if not self.secret_env:
+            raise ValueError("secret_env must name an environment variable")
+        if not 0 < self.socket_timeout <= 5:
+            raise ValueError("socket_timeout must be between 0 and 5 seconds")
+        if not 1 <= self.breaker_failures <= 1000:
+            raise ValueError("breaker_failures must be between 1 and 1000")
+        if not 0 < self.breaker_cooldown <= 3600:
+            raise ValueError("breaker_cooldown must be between 0 and 3600 seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +102,18 @@ def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
 class _Table:
     """One TOML table being read; remembers which keys were used so the rest can be refused."""
 
-    def __init__(self, data: object, where: str, file: Path) -> None:
+    def __init__(self, data: object, where: str, file: Path, keys: Collection[str]) -> None:
         if not isinstance(data, dict):
             raise ConfigError(f"{file}: {where} must be a table")
         self.data: dict[str, Any] = data
         self.where = where
         self.file = file
         self.used: set[str] = set()
+        # Unknown keys first: a misspelt "audiance" must be named, not reported as a missing
+        # "audience".
+        unknown = sorted(set(data) - set(keys))
+        if unknown:
+            raise ConfigError(f"{file}: unknown key {where}.{unknown[0]}")
 
     def get(
         self, key: str, kind: type[T], default: T | None = None, *, required: bool = False
@@ -113,7 +145,9 @@ class _Table:
 
 
 def _parse(data: dict[str, Any], file: Path) -> GateConfig:
-    root = _Table(data, "(top level)", file)
+    root = _Table(
+        data, "(top level)", file, ("issuers", "tokens", "policy", "cache", "responses", "audit")
+    )
     base = file.parent
     raw_issuers = root.get("issuers", list, required=True)
     if not raw_issuers:
@@ -123,7 +157,9 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     if len({issuer.issuer for issuer in issuers}) != len(issuers):
         raise ConfigError(f"{file}: the same issuer appears twice in [[issuers]]")
 
-    tokens = _Table(root.get("tokens", dict, {}), "tokens", file)
+    tokens = _Table(
+        root.get("tokens", dict, {}), "tokens", file, ("leeway", "max_bytes", "max_lifetime")
+    )
     token_policy = _build(
         tokens,
         lambda: TokenPolicy(
@@ -133,19 +169,43 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         ),
     )
 
-    policy_table = _Table(root.get("policy", dict, {}), "policy", file)
+    policy_table = _Table(
+        root.get("policy", dict, {}), "policy", file, ("model", "policy", "watch_interval")
+    )
     model = policy_table.get("model", str)
     policy = policy_table.get("policy", str)
     if (model is None) != (policy is None):
         raise policy_table.error(
             "model" if model is None else "policy", "is required when the other one is set"
         )
-    policy_table.finish()
-    policy_settings = PolicySettings(
-        model=_path(base, model) if model else None, policy=_path(base, policy) if policy else None
+    for key, value in (("model", model), ("policy", policy)):
+        if value is not None and not value.strip():
+            raise policy_table.error(key, "must not be empty (omit [policy] for the bundled pack)")
+    policy_settings = _build(
+        policy_table,
+        lambda: PolicySettings(
+            model=_path(base, model) if model is not None else None,
+            policy=_path(base, policy) if policy is not None else None,
+            watch_interval=policy_table.get("watch_interval", float, 1.0),
+        ),
     )
 
-    cache = _Table(root.get("cache", dict, {}), "cache", file)
+    cache = _Table(
+        root.get("cache", dict, {}),
+        "cache",
+        file,
+        (
+            "redis_url",
+            "local_max_entries",
+            "ttl",
+            "key_prefix",
+            "secret",
+            "secret_env",
+            "socket_timeout",
+            "breaker_failures",
+            "breaker_cooldown",
+        ),
+    )
     redis_url = cache.get("redis_url", str)
     if redis_url is not None:
         cache.check(
@@ -160,15 +220,22 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             redis_url=redis_url,
             local_max_entries=cache.get("local_max_entries", int, 10_000),
             ttl=cache.get("ttl", float, 300.0),
+            key_prefix=cache.get("key_prefix", str, "jurisgate:"),
+            secret=cache.get("secret", str),
+            secret_env=cache.get("secret_env", str, "JURISGATE_CACHE_SECRET"),
+            socket_timeout=cache.get("socket_timeout", float, 0.05),
+            breaker_failures=cache.get("breaker_failures", int, 3),
+            breaker_cooldown=cache.get("breaker_cooldown", float, 5.0),
         ),
     )
 
-    responses = _Table(root.get("responses", dict, {}), "responses", file)
+    responses = _Table(root.get("responses", dict, {}), "responses", file, ("blocked_by",))
     blocked_by = responses.get("blocked_by", str)
     if blocked_by is not None:
         responses.check("blocked_by", blocked_by, _is_link_target, "must be an http(s) URL")
     responses.finish()
-    audit = _audit(_Table(root.get("audit", dict, {}), "audit", file), base)
+    audit_table = _Table(root.get("audit", dict, {}), "audit", file, _AUDIT_KEYS)
+    audit = _audit(audit_table, base)
     root.finish()
     return GateConfig(
         issuers,
@@ -197,6 +264,9 @@ def _production_marks(raw_issuers: list[Any], file: Path) -> frozenset[str]:
     return frozenset(marked)
 
 
+_AUDIT_KEYS: Final = ("subject", "subject_key_file")
+
+
 def _audit(table: _Table, base: Path) -> AuditSettings:
     """``[audit]``: ``subject`` = raw (default), hash or omit; hash needs ``subject_key_file``."""
     mode = table.get("subject", str, "raw")
@@ -216,7 +286,12 @@ def _audit(table: _Table, base: Path) -> AuditSettings:
 
 
 def _issuer(data: object, index: int, base: Path, file: Path) -> TrustedIssuer:
-    table = _Table(data, f"issuers[{index}]", file)
+    table = _Table(
+        data,
+        f"issuers[{index}]",
+        file,
+        ("issuer", "audience", "algorithms", "public_key_file"),
+    )
     issuer = table.get("issuer", str, required=True)
     audience = table.get("audience", str, required=True)
     algorithms = table.get("algorithms", list, required=True)

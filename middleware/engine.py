@@ -8,6 +8,7 @@ finishes on the version it started with.
 from __future__ import annotations
 
 import bisect
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ __all__ = ["REQUEST_FIELDS", "PolicyEngine", "RuleTrace"]
 
 # What the policy can see of a request, in the model's request_definition order.
 REQUEST_FIELDS: Final = ("entity", "country", "region", "path", "method", "at")
+# The only effect jurisgate enforces: deny overrides allow, and nothing allowed is denied. A model
+# with another effect would let an allow outvote a legal deny, so it is refused at load time.
+DENY_OVERRIDES: Final = "some(where (p_eft == allow)) && !some(where (p_eft == deny))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,12 @@ class PolicyEngine:
                 f"{source.model_origin}: request_definition must be "
                 f"'r = {', '.join(REQUEST_FIELDS)}', found 'r = {', '.join(request)}'"
             )
+        effect = model["e"]["e"].value
+        if effect != DENY_OVERRIDES:
+            raise PolicyError(
+                f"{source.model_origin}: policy_effect must be "
+                "'e = some(where (p.eft == allow)) && !some(where (p.eft == deny))'"
+            )
         fields = [token.removeprefix("p_") for token in model["p"]["p"].tokens]
         self.rules: tuple[Rule, ...] = parse_rules(source.rows, fields)
         for row in source.rows:
@@ -54,11 +64,17 @@ class PolicyEngine:
                 raise PolicyError(f"{row.source}: policy type {row.ptype!r} is not in the model")
             assertion.policy.append(list(row.values))
 
-        enforcer = casbin.Enforcer(model)
+        enforcer = _new_enforcer(model)
         enforcer.add_function("setMatch", set_match)
         enforcer.add_function("pathMatch", path_match)
         enforcer.add_function("active", active)
         self._enforcer = enforcer
+        try:  # compile and run the matcher once, so a broken one fails the load, not a request
+            enforcer.enforce_ex(ANONYMOUS, "", "", "/", "GET", 0.0)
+        except Exception as exc:
+            raise PolicyError(
+                f"{source.model_origin}: the matcher cannot be evaluated: {exc}"
+            ) from exc
         self._id_index = fields.index("id")
         self._by_id = {rule.id: rule for rule in self.rules}
         self.version: str = source.version
@@ -122,6 +138,25 @@ def _first_mismatch(rule: Rule, request: dict[str, str], path: str, at: float) -
     if not rule.active_at(at):
         return "not in effect at that instant"
     return None
+
+
+def _new_enforcer(model: Any) -> Any:
+    """A Casbin enforcer without its constructor's global logging side effect.
+
+    ``casbin.Enforcer(model)`` disables (or reconfigures) every ``casbin*`` logger of the
+    process; the app's logging is not ours to change. We run the same initialisation with a
+    private, silent logger instead: Casbin would otherwise log every denial as a warning, and
+    our audit log already records each decision once.
+    """
+    enforcer = casbin.Enforcer.__new__(casbin.Enforcer)
+    enforcer.logger = _SILENT
+    model.logger = _SILENT
+    enforcer.init_with_model_and_adapter(model, None)
+    return enforcer
+
+
+_SILENT = logging.Logger("jurisgate.casbin")  # not registered with logging: affects nobody else
+_SILENT.disabled = True
 
 
 def _new_model(text: str) -> Any:

@@ -18,6 +18,7 @@ import os
 import secrets
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -34,13 +35,16 @@ from .errors import ClaimsError, PolicyError, TokenError
 from .paths import canonical_method, canonical_path
 from .principal import ANONYMOUS, Principal, principal_from_claims
 from .regions import subdivisions
+from .reload import gate_reloader
 from .responses import (
     DECISION_ID_HEADER,
+    Problem,
     decision_problem,
     send_problem,
     token_problem,
     websocket_deny,
 )
+from .singleflight import SingleFlight
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
@@ -139,7 +143,12 @@ class JurisdictionMiddleware:
         self.verifier = TokenVerifier(config.issuers, config.tokens)
         self.clock: Clock = clock or SystemClock()
         self.audit = audit or AuditLog()
+        if shared_cache is None and config.cache.redis_url is not None:
+            from jurisgate.adapters.redis_cache import RedisDecisionCache
+
+            shared_cache = RedisDecisionCache.from_settings(config.cache, clock=self.clock)
         self.shared_cache = shared_cache
+        self._flights: SingleFlight[DecisionKey, tuple[Decision, str]] = SingleFlight()
         self.decisions: LruTtlCache[DecisionKey, Decision] = LruTtlCache(
             config.cache.local_max_entries
         )
@@ -147,101 +156,92 @@ class JurisdictionMiddleware:
             config.cache.local_max_entries
         )
         self._decision_ttl = config.cache.ttl
+        self.reloader = gate_reloader(self, config) if engine is None else None
         self._blocked_by = config.blocked_by
         subdivisions()  # load ISO data now, not on the first request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.reloader is not None:
+            self.reloader.ensure_running()  # lazily: the first call of each event loop
         kind = scope["type"]
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
         decision_id = secrets.token_hex(8)
-        method = canonical_method(scope["method"]) if kind == "http" else "GET"
-        path = canonical_path(scope["path"])
+        try:
+            refusal = await self._check(scope, decision_id)
+        except Exception:  # a bug on the gate's path denies; it never lets the request through
+            logger.exception("jurisgate failed while deciding; denying")
+            denied = Decision("deny", 403, None, None, self.engine.version)
+            refusal = decision_problem(denied, decision_id, code="gate_error")
+        if refusal is not None:
+            await self._refuse(scope, send, refusal, decision_id)
+            return
+        await self._forward(scope, receive, send, decision_id)
+
+    async def _check(self, scope: Scope, decision_id: str) -> Problem | None:
+        """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
+        started = time.perf_counter()
+        method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
+        raw_path = scope["path"]
+        path = canonical_path(raw_path)
+        # The router sees the raw spelling, the policy the canonical one. When they differ the
+        # request must be allowed under both, so no spelling (`/search/../health`, `//x`) can
+        # borrow another path's rights.
+        paths = (path,) if path == raw_path else (path, raw_path)
         now = self.clock.now()
         engine = self.engine  # one version for the whole request, even if a reload swaps it
+        record = partial(
+            self.audit.record, decision_id=decision_id, method=method, path=path, started=started
+        )
 
         try:
-            public, _ = await self._decide(engine, ANONYMOUS, "", "", method, path, now, math.inf)
+            public, _ = await self._decide_paths(
+                engine, ANONYMOUS, "", "", method, paths, now, math.inf
+            )
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
             public = None
         if public is not None and public.allowed:
             scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
-            self.audit.record(
-                decision_id=decision_id,
-                method=method,
-                path=path,
-                status=200,
-                effect="allow",
-                started=started,
-                decision=public,
-                tier="public",
-            )
-            await self._forward(scope, receive, send, decision_id)
-            return
+            record(status=200, effect="allow", decision=public, tier="public")
+            return None
 
         try:
             principal, expires_at = self._authenticate(scope, now)
         except TokenError as exc:
-            self.audit.record(
-                decision_id=decision_id,
-                method=method,
-                path=path,
-                status=400 if exc.code == "invalid_request" else 401,
-                effect="deny",
-                started=started,
-                reason=exc.reason,
-            )
             error = None if exc.reason == "missing" else exc.code
-            await self._refuse(scope, send, token_problem(error, decision_id), decision_id)
-            return
+            problem = token_problem(error, decision_id)
+            record(status=problem[0], effect="deny", reason=exc.reason)
+            return problem
         except ClaimsError as exc:
             denied = Decision("deny", 403, None, None, engine.version)
-            self.audit.record(
-                decision_id=decision_id,
-                method=method,
-                path=path,
-                status=403,
-                effect="deny",
-                started=started,
-                decision=denied,
-                reason=exc.code,
-            )
-            problem = decision_problem(denied, decision_id, code=exc.code)
-            await self._refuse(scope, send, problem, decision_id)
-            return
+            record(status=403, effect="deny", decision=denied, reason=exc.code)
+            return decision_problem(denied, decision_id, code=exc.code)
 
         entity, country, region = principal.policy_view()
         try:
-            decision, tier = await self._decide(
-                engine, entity, country, region, method, path, now, expires_at
+            decision, tier = await self._decide_paths(
+                engine, entity, country, region, method, paths, now, expires_at
             )
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
             decision, tier = Decision("deny", 403, None, None, engine.version), "error"
-        self.audit.record(
-            decision_id=decision_id,
-            method=method,
-            path=path,
+        record(
             status=decision.status,
             effect=decision.effect,
-            started=started,
             principal=principal,
             decision=decision,
             tier=tier,
         )
         if not decision.allowed:
-            problem = decision_problem(decision, decision_id, blocked_by=self._blocked_by)
-            await self._refuse(scope, send, problem, decision_id)
-            return
+            return decision_problem(decision, decision_id, blocked_by=self._blocked_by)
         scope["user"] = JurisdictionUser(principal)
         scope["auth"] = AuthCredentials(["authenticated"])
         state = scope.setdefault("state", {})
         state["principal"] = principal
         state["decision"] = decision
-        await self._forward(scope, receive, send, decision_id)
+        return None
 
     def _authenticate(self, scope: Scope, now: float) -> tuple[Principal, float]:
         """The verified, normalized client and its token's expiry. Raises TokenError/ClaimsError."""
@@ -255,6 +255,26 @@ class JurisdictionMiddleware:
         entry = (principal, verified.expires_at)
         self.tokens.put(token, entry, min(verified.expires_at, now + _TOKEN_CACHE_TTL), now)
         return entry
+
+    async def _decide_paths(
+        self,
+        engine: PolicyEngine,
+        entity: str,
+        country: str,
+        region: str,
+        method: str,
+        paths: tuple[str, ...],
+        now: float,
+        not_after: float,
+    ) -> tuple[Decision, str]:
+        """Allowed only if every spelling of the path is allowed; else the first denial."""
+        for path in paths:
+            decision, tier = await self._decide(
+                engine, entity, country, region, method, path, now, not_after
+            )
+            if not decision.allowed:
+                break
+        return decision, tier
 
     async def _decide(
         self,
@@ -271,8 +291,24 @@ class JurisdictionMiddleware:
         decision = self.decisions.get(key, now)
         if decision is not None:
             return decision, "local"
+        # Concurrent misses of one key compute (and ask Redis) once; see singleflight.py.
+        (decision, tier), _ = await self._flights.run(key, lambda: self._fill(engine, key, now))
+        if not now < decision.valid_until:  # computed by a caller just before a rule change
+            decision, tier = engine.decide(entity, country, region, method, path, now), "engine"
+        expires = min(decision.valid_until, now + self._decision_ttl, not_after)
+        self.decisions.put(key, decision, expires, now)
+        return decision, tier
+
+    async def _fill(
+        self, engine: PolicyEngine, key: DecisionKey, now: float
+    ) -> tuple[Decision, str]:
+        """A local miss: the shared tier, else the engine (whose answer is then shared)."""
+        _, entity, country, region, method, path = key
+        decision: Decision | None = None
         tier = "engine"
-        shared = self.shared_cache
+        # Requests without a verified token never reach Redis: the public-path check is cheap
+        # locally, and attacker-chosen paths must not become shared-cache traffic.
+        shared = self.shared_cache if entity != ANONYMOUS else None
         if shared is not None:
             try:
                 decision = await shared.get(key, now)
@@ -292,9 +328,21 @@ class JurisdictionMiddleware:
                     )
                 except Exception:
                     logger.warning("shared decision cache write failed", exc_info=True)
-        expires = min(decision.valid_until, now + self._decision_ttl, not_after)
-        self.decisions.put(key, decision, expires, now)
         return decision, tier
+
+    async def aclose(self) -> None:
+        """Stop the policy watcher and close the shared tier's connections (at shutdown)."""
+        if self.reloader is not None:
+            self.reloader.stop()
+        close = getattr(self.shared_cache, "aclose", None)
+        if close is not None:
+            await close()
+
+    def health(self) -> dict[str, object]:
+        """Cache and policy state for a health endpoint (see jurisgate.middleware.health)."""
+        from .health import gate_health
+
+        return gate_health(self)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, decision_id: str) -> None:
         if scope["type"] != "http":
@@ -310,12 +358,7 @@ class JurisdictionMiddleware:
         await self.app(scope, receive, send_with_id)
 
     @staticmethod
-    async def _refuse(
-        scope: Scope,
-        send: Send,
-        problem: tuple[int, list[tuple[bytes, bytes]], bytes],
-        decision_id: str,
-    ) -> None:
+    async def _refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> None:
         if scope["type"] == "websocket":
             await websocket_deny(send, f"denied ({problem[0]}); decision {decision_id}")
         else:

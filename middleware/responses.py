@@ -59,18 +59,21 @@ def decision_problem(
 ) -> Problem:
     """403 or 451 for a policy denial or unusable claims (``code`` names the claims problem)."""
     status = decision.status
-    body: dict[str, object] = {"title": _TITLES[status], "status": status}
     if status == 451 and decision.citation is not None:
-        body["type"] = "urn:jurisgate:problem:legal_block"
-        body["detail"] = "This service is not available to you for legal reasons."
-        body["citation"] = decision.citation.as_dict()
+        kind, detail = "legal_block", "This service is not available to you for legal reasons."
     elif code is not None:
-        body["type"] = f"urn:jurisgate:problem:{code}"
-        body["detail"] = "Your identity claims cannot be used to decide this request."
+        kind, detail = code, "Your request cannot be decided with the identity it presents."
     else:
-        body["type"] = "urn:jurisgate:problem:forbidden"
-        body["detail"] = "No rule allows this request."
-    body["rule"] = decision.rule
+        kind, detail = "forbidden", "No rule allows this request."
+    body: dict[str, object] = {
+        "type": f"urn:jurisgate:problem:{kind}",
+        "title": _TITLES[status],
+        "status": status,
+        "detail": detail,
+        "rule": decision.rule,
+    }
+    if status == 451 and decision.citation is not None:
+        body["citation"] = decision.citation.as_dict()
     body["decision_id"] = decision_id
     headers: list[tuple[bytes, bytes]] = []
     if status == 451 and blocked_by is not None:

@@ -49,8 +49,10 @@ def parse_rules(rows: Sequence[PolicyRow], fields: Sequence[str]) -> tuple[Rule,
         if row.ptype != "p":
             continue
         if len(row.values) != len(fields):
+            rule_id = row.values[0] if row.values else ""
             raise PolicyError(
-                f"{row.source}: expected {len(fields)} fields after 'p', found {len(row.values)}"
+                f"{row.source}: rule {rule_id!r}: expected {len(fields)} fields after 'p', "
+                f"found {len(row.values)}"
             )
         rule = parse_rule(dict(zip(fields, row.values, strict=True)), row.source)
         if rule.id in seen:
@@ -73,9 +75,13 @@ def parse_rule(values: dict[str, str], source: str) -> Rule:
     _check_set(values["entity"], ENTITY_TYPES | {ANONYMOUS}, "entity type", fail)
     _check_set(values["country"], known_countries(), "country", fail)
     _check_set(values["region"], subdivisions().keys(), "region", fail)
+    _check_regions_in_countries(values["region"], values["country"], fail)
     path = values["path"]
-    if path != "*" and (not path.startswith("/") or "*" in path[:-1] or "//" in path):
-        raise fail(f"path must be '*', an absolute path, or a prefix ending in '/*': {path!r}")
+    subtree = path.endswith("/*")
+    if path != "*" and (
+        not path.startswith("/") or "*" in (path[:-2] if subtree else path) or "//" in path
+    ):
+        raise fail(f"path must be '*', an exact path, or a subtree ending in '/*': {path!r}")
     methods = values["method"]
     if methods != "*" and not all(_METHOD.fullmatch(m) for m in alternatives(methods)):
         raise fail(f"method must be '*' or upper-case methods joined by '|': {methods!r}")
@@ -89,6 +95,8 @@ def parse_rule(values: dict[str, str], source: str) -> Rule:
     text, url = values["citation"], values["url"]
     if url and not url.startswith(("https://", "http://")):
         raise fail(f"citation url must be http(s): {url!r}")
+    if url and not text:
+        raise fail("a citation url needs citation text")
     citation = Citation(text, url) if text else None
     decided: Effect = "allow" if effect == "allow" else "deny"
     return Rule(
@@ -114,3 +122,15 @@ def _check_set(
     unknown = sorted(value for value in alternatives(pattern) if value not in known)
     if unknown:
         raise fail(f"unknown {what} {', '.join(map(repr, unknown))}")
+
+
+def _check_regions_in_countries(
+    regions: str, countries: str, fail: Callable[[str], PolicyError]
+) -> None:
+    """A region outside every country of its rule can never match: refuse it."""
+    if regions == "*" or countries == "*":
+        return
+    allowed = alternatives(countries)
+    stray = sorted(r for r in alternatives(regions) if r.split("-", 1)[0] not in allowed)
+    if stray:
+        raise fail(f"region {', '.join(stray)} is not in country {countries}")

@@ -18,4 +18,9 @@ def pack_files(pack: str = DEFAULT_PACK) -> tuple[Traversable, Traversable]:
 def pack_file(name: str, pack: str = DEFAULT_PACK) -> Traversable:
     if not pack.isidentifier():
         raise ValueError(f"pack must be a package name, not {pack!r}")
-    return files(f"jurisgate.policies.{pack}").joinpath(name)
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise ValueError(f"name must be a file name inside the pack, not {name!r}")
+    try:
+        return files(f"jurisgate.policies.{pack}").joinpath(name)
+    except ModuleNotFoundError:
+        raise ValueError(f"no bundled policy pack named {pack!r}") from None

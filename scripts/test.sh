@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest "$@"
+# .venv/bin/pytest, not "python -m pytest": -m would put the checkout on sys.path and make
+# bare `middleware` importable, hiding packaging mistakes.
+exec .venv/bin/pytest "$@"

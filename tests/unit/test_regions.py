@@ -13,14 +13,18 @@ from jurisgate.middleware.regions import (
     us_aliases,
 )
 
-US_SUBDIVISIONS = sorted(sub.code for sub in pycountry.subdivisions.get(country_code="US") or ())
+# Straight from pycountry, not through jurisgate's tables.
+PYCOUNTRY_SUBDIVISIONS = {sub.code: sub for sub in pycountry.subdivisions}
+US_SUBDIVISIONS = sorted(
+    code for code, sub in PYCOUNTRY_SUBDIVISIONS.items() if sub.country_code == "US"
+)
 
 # Strings that look like (or contain) a valid claim but are not plain printable ASCII.
 COUNTRY_LOOKALIKES = [
-    "\uff35\uff33",  # full-width ＵＳ
-    "\u0423\u0421",  # Cyrillic У + С
-    "U\u0405",  # Latin U + Cyrillic Ѕ (dze)
-    "\u0423S",  # Cyrillic У + Latin S
+    "\uff35\uff33",  # full-width U and S
+    "\u0423\u0421",  # Cyrillic U and ES
+    "U\u0405",  # Latin U + Cyrillic DZE
+    "\u0423S",  # Cyrillic U + Latin S
     "U\u200bS",  # zero-width space inside
     "\u200bUS",  # zero-width space before
     "US\u200b",  # zero-width space after
@@ -32,10 +36,10 @@ COUNTRY_LOOKALIKES = [
     "U S",
 ]
 REGION_LOOKALIKES = [
-    "\uff29\uff2c",  # full-width ＩＬ
-    "\u0406L",  # Ukrainian І + Latin L
-    "\u0130L",  # Turkish dotted İ (its lower() is two code points)
-    "\u0421\u0410",  # Cyrillic С + А, looks like CA
+    "\uff29\uff2c",  # full-width I and L
+    "\u0406L",  # Ukrainian I + Latin L
+    "\u0130L",  # Turkish dotted capital I (its lower() is two code points)
+    "\u0421\u0410",  # Cyrillic ES + A, looks like CA
     "US-\u0406L",
     "\uff35\uff33-IL",
     "I\u200bL",
@@ -118,7 +122,9 @@ def test_il_with_country_us_is_never_israel() -> None:
 def test_maryland_is_the_us_state_never_liberia(value: str) -> None:
     # Liberia has a county named Maryland: a global name lookup would find it.
     liberian = [
-        s.code for s in pycountry.subdivisions.get(country_code="LR") or () if s.name == "Maryland"
+        code
+        for code, sub in PYCOUNTRY_SUBDIVISIONS.items()
+        if sub.country_code == "LR" and sub.name == "Maryland"
     ]
     assert liberian
     assert normalize_region(value, "US") == "US-MD"
@@ -134,8 +140,7 @@ def test_us_aliases_never_leave_the_us() -> None:
 
 @pytest.mark.parametrize("code", US_SUBDIVISIONS)
 def test_every_us_subdivision_by_code_suffix_and_name(code: str) -> None:
-    sub = pycountry.subdivisions.get(code=code)
-    assert sub is not None
+    sub = PYCOUNTRY_SUBDIVISIONS[code]
     suffix = code.split("-", 1)[1]
     for alias in {
         code,

@@ -177,16 +177,11 @@ def test_wrong_field_count_names_file_line(line: str) -> None:
     assert "expected 11 fields" in message
 
 
-@pytest.mark.xfail(strict=True, reason="field-count error does not name the rule id (rules.py)")
 @pytest.mark.parametrize("line", [row_text() + ", extra", row_text().rsplit(",", 1)[0]])
 def test_wrong_field_count_names_rule_id(line: str) -> None:
     assert "gov-search" in refusal(HEADER + line)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="'/search*' passes validation but only ever matches the literal path '/search*'",
-)
 @pytest.mark.parametrize("path", ["/search*", "/opt-out*"])
 def test_star_not_after_slash_is_refused(path: str) -> None:
     refusal(row_text(path=path))

@@ -1,0 +1,108 @@
+"""Policy reload announcements on a Redis channel, with a subscriber that reconnects.
+
+Our own small pub/sub on ``redis.asyncio`` rather than ``casbin-redis-watcher`` (issue #3: its
+1.3 delivers a replica's own updates, runs callbacks on its own thread, and its subscriber
+thread dies for good when the connection drops).
+
+A message is JSON ``{"version": ..., "replica": ...}``. It is only a hint: a replica that
+hears it re-reads its *own* policy store, so a message forged by someone with Redis access can
+make replicas re-read their policy, never load another one. After every (re)subscription the
+listener reports ``None`` so the replica checks for changes it may have missed meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+from .redis_cache import REDIS_ERRORS, redis_client
+
+__all__ = ["RedisAnnouncer"]
+
+logger = logging.getLogger("jurisgate.reload")
+
+_POLL: Final = 0.5  # seconds a read waits for a message before checking liveness again
+_MAX_BACKOFF: Final = 1.0  # reconnect at least every second: replicas catch up within ~2 s
+
+
+class RedisAnnouncer:
+    """Publishes and listens on ``channel`` (by default ``<key_prefix>policy``).
+
+    ``connected`` is true once subscribed and caught up, false after the connection failed.
+    """
+
+    def __init__(self, url: str, channel: str, *, timeout: float = 0.5) -> None:
+        self.url = url
+        self.channel = channel
+        self.timeout = timeout
+        self.replica = secrets.token_hex(8)
+        self.connected = False
+        self.published = 0
+        self.heard = 0
+
+    async def publish(self, version: str) -> None:
+        """Announce a reload; failures are logged (the others still poll their files)."""
+        message = json.dumps({"version": version, "replica": self.replica})
+        client = redis_client(self.url, timeout=self.timeout)
+        try:
+            async with asyncio.timeout(self.timeout):
+                await client.publish(self.channel, message)
+            self.published += 1
+        except REDIS_ERRORS as exc:
+            logger.warning("could not announce policy version %s on Redis: %s", version, exc)
+        finally:
+            await client.aclose()
+
+    async def listen(self, on_change: Callable[[str | None], Awaitable[None]]) -> None:
+        """Subscribe and report announcements forever, reconnecting after any failure."""
+        backoff = 0.1
+        while True:
+            # No socket timeout: an idle subscription is normal; reads are bounded by _POLL.
+            client = redis_client(self.url, timeout=None)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                async with asyncio.timeout(max(self.timeout, 1.0)):
+                    await pubsub.subscribe(self.channel)
+                await on_change(None)  # catch up on whatever was announced while away
+                if not self.connected:
+                    logger.info("listening for policy reloads on Redis channel %s", self.channel)
+                self.connected = True
+                backoff = 0.1
+                while True:
+                    message = await pubsub.get_message(timeout=_POLL)
+                    version = self._version(message)
+                    if version is not None:
+                        self.heard += 1
+                        await on_change(version)
+            except REDIS_ERRORS as exc:
+                if self.connected:
+                    logger.warning("policy reload channel lost (%s); reconnecting", exc)
+                self.connected = False
+            finally:
+                with contextlib.suppress(*REDIS_ERRORS):  # already broken: nothing to release
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                with contextlib.suppress(*REDIS_ERRORS):
+                    await client.aclose()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _MAX_BACKOFF)
+
+    def health(self) -> dict[str, object]:
+        return {"channel": self.channel, "subscribed": self.connected, "heard": self.heard}
+
+    def _version(self, message: object) -> str | None:
+        if not isinstance(message, dict) or message.get("type") != "message":
+            return None
+        try:
+            body = json.loads(message["data"])
+        except (ValueError, TypeError):
+            logger.warning("ignoring a malformed policy announcement on %s", self.channel)
+            return None
+        version = body.get("version") if isinstance(body, dict) else None
+        if not isinstance(version, str) or body.get("replica") == self.replica:
+            return None
+        return version

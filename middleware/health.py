@@ -1,0 +1,49 @@
+"""Health: what a readiness endpoint or an operator needs to see of the gate's state.
+
+``gate.health()`` returns plain JSON-able data: the policy version in force, the local cache,
+the shared (Redis) tier with its circuit breaker, and the policy reloader. ``status`` is
+``"degraded"`` while the shared tier is skipped: decisions stay correct, only slower.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from .gate import JurisdictionMiddleware
+
+__all__ = ["Reporting", "gate_health"]
+
+
+@runtime_checkable
+class Reporting(Protocol):
+    """A collaborator (shared cache, announcer) that can describe its own state."""
+
+    def health(self) -> dict[str, object]:
+        raise NotImplementedError
+
+
+def gate_health(gate: JurisdictionMiddleware) -> dict[str, object]:
+    shared = gate.shared_cache
+    shared_state: dict[str, object] | None = None
+    if shared is not None:
+        shared_state = shared.health() if isinstance(shared, Reporting) else {}
+        shared_state.setdefault("tier", type(shared).__name__)
+    reloader = gate.reloader
+    reload_state: dict[str, object] | None = None
+    if reloader is not None:
+        reload_state = reloader.health()
+        if isinstance(reloader.announcer, Reporting):
+            reload_state["channel"] = reloader.announcer.health()
+    degraded = shared_state is not None and shared_state.get("state", "closed") != "closed"
+    return {
+        "status": "degraded" if degraded else "ok",
+        "policy_version": gate.engine.version,
+        "local_cache": {
+            "entries": len(gate.decisions),
+            "hits": gate.decisions.hits,
+            "misses": gate.decisions.misses,
+        },
+        "shared_cache": shared_state,
+        "reload": reload_state,
+    }

@@ -1,0 +1,199 @@
+"""Reload: watch the policy files and swap in a new engine when they change validly.
+
+A watcher task polls the files' stat (size, mtime, inode) every ``watch_interval`` seconds,
+off the event loop (``asyncio.to_thread``); on a change it loads and compiles the policy in a
+thread too. A valid policy with a new version replaces the gate's engine in one assignment:
+requests in flight keep the engine they started with, and cached decisions of the old version
+become unreachable because the version is part of every key. An invalid policy is refused
+with one error log line and the last good policy stays in force.
+
+With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is
+announced to the other replicas, and an announcement (or a re-established subscription,
+which may have missed some) makes this replica check its policy at once.
+The tasks start lazily, on the first ASGI call (lifespan included) of each event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from .config import GateConfig
+from .engine import PolicyEngine
+from .errors import PolicyError
+
+__all__ = ["Announcer", "PolicyReloader", "file_fingerprint", "gate_reloader"]
+
+if TYPE_CHECKING:
+    from .gate import JurisdictionMiddleware
+
+logger = logging.getLogger("jurisgate.reload")
+
+Fingerprint = tuple[tuple[int, int, int] | None, ...]
+
+
+class Announcer(Protocol):
+    """Tells other replicas about a reload, and listens for theirs."""
+
+    async def publish(self, version: str) -> None:
+        raise NotImplementedError
+
+    async def listen(self, on_change: Callable[[str | None], Awaitable[None]]) -> None:
+        """Call ``on_change(version)`` per announcement from another replica, and
+        ``on_change(None)`` after each (re)subscription; reconnect forever."""
+        raise NotImplementedError
+
+
+def file_fingerprint(paths: Sequence[Path]) -> Fingerprint:
+    """Cheap change detection: (size, mtime in ns, inode) per file, None when unreadable."""
+    prints: list[tuple[int, int, int] | None] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            prints.append(None)
+        else:
+            prints.append((st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(prints)
+
+
+class PolicyReloader:
+    """Keeps ``current()`` in step with the policy that ``load()`` reads; ``swap`` installs."""
+
+    def __init__(
+        self,
+        *,
+        load: Callable[[], PolicyEngine],
+        current: Callable[[], PolicyEngine],
+        swap: Callable[[PolicyEngine], None],
+        paths: Sequence[Path],
+        interval: float,
+        announcer: Announcer | None = None,
+    ) -> None:
+        if not interval > 0:
+            raise ValueError("interval must be > 0")
+        self._load = load
+        self._current = current
+        self._swap = swap
+        self._paths = tuple(paths)
+        self.interval = interval
+        self.announcer = announcer
+        self._seen: Fingerprint = file_fingerprint(self._paths)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._lock: asyncio.Lock | None = None
+        self.reloads = 0
+        self.rejected = 0
+        self.last_error: str | None = None
+
+    def ensure_running(self) -> None:
+        """Start the watcher (and listener) in the running loop unless they already run."""
+        loop = asyncio.get_running_loop()
+        if self._tasks and all(t.get_loop() is loop and not t.done() for t in self._tasks):
+            return
+        for task in self._tasks:
+            task.cancel()
+        self._lock = asyncio.Lock()
+        self._tasks = [loop.create_task(self._watch(), name="jurisgate-policy-watch")]
+        if self.announcer is not None:
+            listen = self.announcer.listen(self._announced)
+            self._tasks.append(loop.create_task(listen, name="jurisgate-policy-listen"))
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+
+    async def check(self, reason: str) -> bool:
+        """Load the policy now; swap it in if it is valid and new. True when swapped."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:  # one load at a time; a burst of triggers loads once or twice
+            self._seen = await asyncio.to_thread(file_fingerprint, self._paths)
+            old = self._current()
+            try:
+                engine = await asyncio.to_thread(self._load)
+            except PolicyError as exc:
+                self.rejected += 1
+                self.last_error = str(exc)
+                logger.error(
+                    "policy reload (%s) rejected, keeping version %s in force: %s",
+                    reason,
+                    old.version,
+                    exc,
+                )
+                return False
+            if engine.version == old.version:
+                return False
+            self._swap(engine)
+            self.reloads += 1
+            self.last_error = None
+            logger.warning(
+                "policy reloaded (%s): version %s -> %s", reason, old.version, engine.version
+            )
+        # A change seen here first is news; one we heard of, or caught up on, is not.
+        if self.announcer is not None and reason not in ("announced", "resubscribed"):
+            await self.announcer.publish(engine.version)
+        return True
+
+    def health(self) -> dict[str, object]:
+        running = any(not t.done() for t in self._tasks)
+        return {
+            "watching": running,
+            "interval": self.interval,
+            "reloads": self.reloads,
+            "rejected": self.rejected,
+            "last_error": self.last_error,
+            "announcing": self.announcer is not None,
+        }
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            seen = await asyncio.to_thread(file_fingerprint, self._paths)
+            if seen != self._seen:
+                await self._guarded("files changed")
+
+    async def _announced(self, version: str | None) -> None:
+        if version is None:
+            await self._guarded("resubscribed")
+        elif version != self._current().version:
+            await self._guarded("announced")
+
+    async def _guarded(self, reason: str) -> None:
+        try:
+            await self.check(reason)
+        except Exception:  # the watcher must outlive any surprise; the old policy stays
+            logger.exception("policy reload (%s) failed; keeping the current policy", reason)
+
+
+def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyReloader | None:
+    """The reloader for a gate's configured policy files; None for the bundled pack or when
+    ``[policy] watch_interval`` is 0."""
+    settings = config.policy
+    if settings.model is None or settings.policy is None or settings.watch_interval == 0:
+        return None
+    from .gate import load_engine
+
+    announcer: Announcer | None = None
+    if config.cache.redis_url is not None:
+        from jurisgate.adapters.redis_pubsub import RedisAnnouncer
+
+        channel = f"{config.cache.key_prefix}policy"
+        announcer = RedisAnnouncer(config.cache.redis_url, channel, timeout=1.0)
+
+    def swap(engine: PolicyEngine) -> None:
+        gate.engine = engine
+        gate.decisions.clear()  # old-version entries are unreachable anyway; free them
+
+    return PolicyReloader(
+        load=lambda: load_engine(settings),
+        current=lambda: gate.engine,
+        swap=swap,
+        paths=(settings.model, settings.policy),
+        interval=settings.watch_interval,
+        announcer=announcer,
+    )

@@ -1,0 +1,137 @@
+"""The example API served by a real uvicorn, called with the demo's tokens over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+import pytest
+from jurisgate.middleware import FixedClock
+from jurisgate.middleware.config import CONFIG_ENV
+
+pytestmark = pytest.mark.slow
+
+IL_RULE_ENDS = FixedClock("2027-05-11T00:00:00Z").now()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(repo_root: Path, tmp_path: Path) -> Iterator[str]:
+    """``uvicorn examples.search_api:app`` from the repository root, on a free loopback port."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in (CONFIG_ENV, "PYTHONPATH")}
+    log = tmp_path / "uvicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "examples.search_api:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            cwd=repo_root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"uvicorn exited ({process.returncode}):\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"uvicorn did not answer /health in 30 s:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_example_api_over_real_http(server: str, demo: ModuleType) -> None:
+    dev_token: Callable[..., str] = demo.dev_token
+    clients: dict[str, tuple[str, str, str, str | None]] = demo.CLIENTS
+
+    def token(name: str) -> str:
+        _, entity_type, country, region = clients[name]
+        return dev_token(name, entity_type, country, region)
+
+    with httpx.Client(base_url=server, timeout=10) as client:
+        assert client.get("/health").json() == {"status": "ok"}
+        assert client.get("/search").status_code == 401
+
+        def search(name: str) -> httpx.Response:
+            return client.get(
+                "/search", params={"q": "avery"}, headers={"Authorization": f"Bearer {token(name)}"}
+            )
+
+        fbi = search("fbi-hq")
+        assert fbi.status_code == 200
+        assert fbi.json()["served_to"] == {
+            "entity_type": "federal_law_enforcement",
+            "region": "US-DC",
+        }
+        assert fbi.headers["x-jurisgate-decision-id"]
+        assert search("nypd").status_code == 200
+
+        company = search("texas-company")
+        assert company.status_code == 451
+        assert company.headers["content-type"] == "application/problem+json"
+        assert company.json()["rule"] == "us-private-permanent"
+        assert company.headers["link"] == '<https://search.example.invalid/legal>; rel="blocked-by"'
+
+        sheriff = search("sheriff-no-region")
+        assert sheriff.status_code == 403
+        assert sheriff.json()["type"] == "urn:jurisgate:problem:missing_region"
+        assert search("ukraine-police").status_code == 403
+
+        # The server runs on the real clock: rule il-five-years ends on 2027-05-11.
+        illinois = search("illinois-state-police")
+        assert illinois.status_code == (451 if time.time() < IL_RULE_ENDS else 200)
+
+        opt_out = client.post("/opt-out", json={"face_id": "face-0000"})
+        assert opt_out.status_code == 202
+        assert all(face["id"] != "face-0000" for face in search("fbi-hq").json()["results"])
+
+        assert (
+            client.head(
+                "/search", headers={"Authorization": f"Bearer {token('fbi-hq')}"}
+            ).status_code
+            == 200
+        )
+        both = client.get(
+            "/search",
+            headers=[
+                ("Authorization", f"Bearer {token('fbi-hq')}"),
+                ("Authorization", f"Bearer {token('nypd')}"),
+            ],
+        )
+        assert both.status_code == 400
