@@ -158,6 +158,10 @@ class JurisdictionMiddleware:
         self._decision_ttl = config.cache.ttl
         self.reloader = gate_reloader(self, config) if engine is None else None
         self._blocked_by = config.blocked_by
+        for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
+            bind = getattr(observer, "bind", None)
+            if callable(bind):
+                bind(self)
         subdivisions()  # load ISO data now, not on the first request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

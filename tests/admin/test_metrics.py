@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -75,23 +76,17 @@ def test_decisions_tokens_claims_cache_and_latency(config: Path) -> None:
     metrics = GateMetrics()
     gate = gated_app(config, metrics=metrics)
     ny, il = token("US-NY"), token("US-IL")
-    statuses = asyncio.run(
-        get_all(
-            gate,
-            [
-                ("/search", ny),
-                ("/search", ny),
-                ("/search", il),
-                ("/search", "garbage"),
-                ("/search", None),
-                ("/search", token(None)),
-                ("/health", None),
-            ],
-        )
-    )
-    assert statuses == [200, 200, 451, 401, 401, 403, 200]
-    (text,) = asyncio.run(_scrape(metrics))
-    got = samples(text)
+    requests = [
+        ("/search", ny),
+        ("/search", ny),
+        ("/search", il),
+        ("/search", "garbage"),
+        ("/search", None),
+        ("/search", token(None)),
+        ("/health", None),
+    ]
+    assert asyncio.run(get_all(gate, requests)) == [200, 200, 451, 401, 401, 403, 200]
+    got = samples(scrape(metrics))
 
     def value(name: str, **labels: str) -> float:
         return got[(name, tuple(sorted(labels.items())))]
@@ -104,36 +99,81 @@ def test_decisions_tokens_claims_cache_and_latency(config: Path) -> None:
     assert value("jurisgate_tokens_rejected_total", reason="malformed") == 1
     assert value("jurisgate_tokens_rejected_total", reason="missing") == 1
     assert value("jurisgate_claims_rejected_total", reason="missing_region") == 1
-    assert value("jurisgate_cache_lookups_total", tier="local", result="hit") == 1
-    assert value("jurisgate_cache_lookups_total", tier="local", result="miss") == 2
     assert value("jurisgate_decision_seconds_count") == 7
-    assert value("jurisgate_redis_circuit_state", state="closed") == 1
+    # The gate's own cache counters, read at scrape time (public-path lookups count too).
+    local = gate.health()["local_cache"]
+    assert isinstance(local, dict)
+    assert local["hits"] >= 1
+    assert value("jurisgate_cache_lookups_total", tier="local", result="hit") == local["hits"]
+    assert value("jurisgate_cache_lookups_total", tier="local", result="miss") == local["misses"]
+    # No shared tier configured: no Redis series at all.
+    assert not [name for name, _ in got if name.startswith("jurisgate_redis")]
 
 
-async def _scrape(metrics: GateMetrics) -> list[str]:
-    transport = httpx.ASGITransport(app=metrics_app(metrics))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        response = await client.get("/")
+def scrape(metrics: GateMetrics) -> str:
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app=metrics_app(metrics))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/")
+
+    response = asyncio.run(get())
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    return [response.text]
+    return response.text
 
 
-def test_component_reports() -> None:
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_policy_reloads_by_result(write_config: WriteConfig) -> None:
+    policy = Path(str(pack_file("policy.csv"))).read_text(encoding="utf-8")
+    config = write_config(policy)
     metrics = GateMetrics()
-    metrics.policy_reloaded("ok")
-    metrics.policy_reloaded("error")
-    metrics.redis_error("get")
-    metrics.set_circuit("open")
-    metrics.shared_miss()
-    got = samples(asyncio.run(_scrape(metrics))[0])
-    assert got[("jurisgate_policy_reloads_total", (("result", "error"),))] == 1
-    assert got[("jurisgate_redis_errors_total", (("operation", "get"),))] == 1
+    gate = gated_app(config, metrics=metrics)
+    assert gate.reloader is not None
+    policy_file = next(config.parent.glob("policy*.csv"))
+    policy_file.write_text(policy.replace("2027-05-11", "2027-06-01"), encoding="utf-8")
+    assert asyncio.run(gate.reloader.check("test")) is True
+    policy_file.write_text(policy + "p, broken\n", encoding="utf-8")
+    assert asyncio.run(gate.reloader.check("test")) is False
+    got = samples(scrape(metrics))
+    assert got[("jurisgate_policy_reloads_total", (("result", "ok"),))] == 1
+    assert got[("jurisgate_policy_reloads_total", (("result", "rejected"),))] == 1
+
+
+def test_redis_errors_and_circuit_state(write_config: WriteConfig) -> None:
+    port = free_port()  # nothing listens there: every shared-tier call fails
+    policy = Path(str(pack_file("policy.csv"))).read_text(encoding="utf-8")
+    config = write_config(
+        policy,
+        extra=f'[cache]\nredis_url = "redis://127.0.0.1:{port}/0"\n'
+        'secret = "a-cache-secret-of-16-bytes"\nbreaker_failures = 2\nsocket_timeout = 0.2',
+    )
+    metrics = GateMetrics()
+    gate = gated_app(config, metrics=metrics)
+    regions = ["US-NY", "US-TX", "US-CA", "US-WA"]  # distinct keys: each misses locally
+    statuses = asyncio.run(get_all(gate, [("/search", token(r)) for r in regions]))
+    assert statuses == [200, 200, 200, 200]  # an outage costs speed, never answers
+    got = samples(scrape(metrics))
+    assert got[("jurisgate_redis_errors_total", ())] >= 2
     assert got[("jurisgate_redis_circuit_state", (("state", "open"),))] == 1
     assert got[("jurisgate_redis_circuit_state", (("state", "closed"),))] == 0
-    assert got[("jurisgate_cache_lookups_total", (("result", "miss"), ("tier", "shared")))] == 1
-    with pytest.raises(ValueError, match="state must be"):
-        metrics.set_circuit("broken")  # type: ignore[arg-type]
+    skipped = (("result", "skipped"), ("tier", "shared"))
+    assert got[("jurisgate_cache_lookups_total", skipped)] >= 1
+
+
+def test_metrics_bind_through_audit_observers_too(config: Path) -> None:
+    metrics = GateMetrics()
+    gate = gated_app(config, audit=AuditLog(observers=[metrics]))
+    asyncio.run(get_all(gate, [("/search", token("US-NY"))]))
+    got = samples(scrape(metrics))
+    assert got[("jurisgate_cache_lookups_total", (("result", "miss"), ("tier", "local")))] >= 1
+    allowed = (("effect", "allow"), ("rule", "us-government-search"), ("status", "200"))
+    assert got[("jurisgate_decisions_total", allowed)] == 1
 
 
 def test_two_gates_do_not_collide() -> None:
