@@ -123,9 +123,13 @@ def lint_text(
 
 
 def _model_fields(model_text: str, origin: str) -> tuple[list[str], set[str]]:
-    """The model's ``p`` fields and every policy type it defines (``p``, ``g``, ...)."""
-    from .engine import _new_model
+    """The model's ``p`` fields and every policy type it defines (``p``, ``g``, ...).
 
+    A model the gate would refuse (request fields, effect, matcher) is a load error."""
+    from .engine import PolicyEngine, _new_model
+    from .policy_source import PolicySource
+
+    PolicyEngine(PolicySource(model_text, (), origin, "(no rules)"))
     model = _new_model(model_text)
     fields = [token.removeprefix("p_") for token in model["p"]["p"].tokens]
     missing = [name for name in RULE_FIELDS if name not in fields]

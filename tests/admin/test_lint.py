@@ -124,3 +124,13 @@ def test_rows_of_a_type_the_model_does_not_know(write_config: WriteConfig) -> No
     (finding,) = lint_files(files, now=parse_instant(NOW))
     assert (finding.source.rsplit(":", 1)[1], finding.code) == ("5", "bad_row")
     assert "'g' is not in the model" in finding.message
+
+
+def test_a_model_the_gate_would_refuse_is_a_load_error(run: Run, write_config: WriteConfig) -> None:
+    config = write_config(POLICIES / "clean.csv")
+    model = config.parent / "model.conf"
+    text = model.read_text(encoding="utf-8")
+    model.write_text(text.replace("&& !some(where (p.eft == deny))", ""), encoding="utf-8")
+    code, out, err = run("lint", "--config", str(config))
+    assert (code, out) == (2, "")
+    assert "policy_effect" in err
