@@ -15,6 +15,7 @@ the stream and in the fallback log: duplicates, never gaps.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import queue
@@ -69,6 +70,7 @@ class RedisStreamSink:
             target=self._drain, name="jurisgate-audit-stream", daemon=True
         )
         self._thread.start()
+        atexit.register(self.close, 2.0)
 
     def __call__(self, fields: Mapping[str, Any]) -> None:
         """Queue one record (never blocks the caller)."""
@@ -91,9 +93,25 @@ class RedisStreamSink:
         return True
 
     def close(self, timeout: float = 10.0) -> None:
-        """Flush, stop the thread and close the connection; later records go to the fallback."""
-        self.flush(timeout)
+        """Flush, stop the thread and close the connection; later records go to the fallback.
+
+        Records still queued after ``timeout`` go to the fallback log too. Also runs at
+        interpreter exit, so a record queued when the process stops is not lost."""
+        if self._closed:
+            return
+        flushed = self.flush(timeout)
         self._closed = True
+        if not flushed:
+            left: list[dict[str, Any]] = []
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    left.append(item)
+                self._queue.task_done()
+            self._give_up(left, "closed before Redis took them")
         self._queue.put(None)
         self._thread.join(timeout)
         self._client.close()

@@ -142,3 +142,22 @@ def test_a_closed_sink_falls_back(redis_url: str, caplog: pytest.LogCaptureFixtu
 def test_options_are_checked(option: str, value: float) -> None:
     with pytest.raises(ValueError, match=option):
         RedisStreamSink("redis://127.0.0.1:1/0", **{option: value})  # type: ignore[arg-type]
+
+
+def test_records_still_queued_at_close_go_to_the_fallback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A server that accepts connections but never answers: the worker hangs on its first batch.
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        url = f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+        sink = RedisStreamSink(url, timeout=3.0)
+        with caplog.at_level(logging.WARNING, logger=FALLBACK_LOGGER):
+            for n in range(50):
+                sink(record(n))
+            sink.close(timeout=0.2)
+            assert sink.flush(timeout=5.0)
+        fallen = " ".join(r.getMessage() for r in caplog.records if r.name == FALLBACK_LOGGER)
+    assert all(f'"decision_id":"id-{n}"' in fallen for n in range(50))
+    assert sink.failed >= 50
