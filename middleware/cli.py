@@ -1,4 +1,5 @@
-"""The ``jurisgate`` command for security admins.
+"""The ``jurisgate`` command for security admins: ``explain`` a decision, ``policy push`` a
+policy file into the configured store.
 
 Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
 """
@@ -6,7 +7,9 @@ Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -65,6 +68,19 @@ def _parser() -> argparse.ArgumentParser:
         "--trace", action="store_true", help="list every rule and why it matched or not"
     )
     explain.set_defaults(run=_explain)
+
+    policy = commands.add_parser("policy", help="manage a policy kept in a store")
+    policy_commands = policy.add_subparsers(title="policy commands")
+    push = policy_commands.add_parser(
+        "push",
+        help="validate a policy file and replace the configured store's rows with it",
+        description="Validate POLICY.csv against the configured model, replace the rows of "
+        "the [policy] store with it in one transaction, and announce the new version on the "
+        "Redis reload channel when [cache] redis_url is set.",
+    )
+    _add_config(push)
+    push.add_argument("file", metavar="POLICY.csv", help="the policy rows to push")
+    push.set_defaults(run=_push)
     # Each admin command lives in its own module and adds its own sub-command.
     for command in (lint, policy_tests, policy_diff, matrix, mint):
         command.register(commands)
@@ -81,8 +97,6 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
 
 def engine_from_args(config: str | None) -> PolicyEngine:
     """The configured policy, or the bundled settlement pack when no config is given."""
-    import os
-
     from .config import CONFIG_ENV
 
     if config is None and not os.environ.get(CONFIG_ENV):
@@ -148,6 +162,33 @@ def _explain(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
     else:
         _print_explain(result)
+    return EXIT_OK
+
+
+def _push(args: argparse.Namespace) -> int:
+    from .config import CONFIG_ENV
+    from .store import push_policy
+
+    if args.config is None and not os.environ.get(CONFIG_ENV):
+        raise JurisgateError(f"policy push needs --config FILE (or ${CONFIG_ENV})")
+    config = load_config(args.config)
+    if config.policy.store is None:
+        raise JurisgateError(f"{config.origin}: [policy] has no store to push to")
+    engine = push_policy(config.policy, Path(args.file))
+    table = config.policy.store_table
+    print(f"pushed {len(engine.rules)} rules from {args.file} to postgresql:{table}")
+    print(f"  policy version: {engine.version}")
+    if config.cache.redis_url is None:
+        print("  replicas pick it up at their next check ([policy] watch_interval)")
+        return EXIT_OK
+    from jurisgate.adapters.redis_pubsub import RedisAnnouncer
+
+    announcer = RedisAnnouncer(config.cache.redis_url, f"{config.cache.key_prefix}policy")
+    asyncio.run(announcer.publish(engine.version))
+    if announcer.published:
+        print(f"  announced on Redis channel {announcer.channel}")
+    else:  # publish() logged why; the push itself succeeded and replicas still poll
+        print("  not announced (Redis unreachable); replicas pick it up at their next check")
     return EXIT_OK
 
 

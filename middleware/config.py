@@ -7,6 +7,7 @@ the key and the file, because a misspelt ``audiance`` silently ignored is a hole
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -20,21 +21,32 @@ from .tokens import TokenPolicy, TrustedIssuer
 __all__ = ["CONFIG_ENV", "CacheSettings", "GateConfig", "PolicySettings", "load_config"]
 
 CONFIG_ENV: Final = "JURISGATE_CONFIG"
+_TABLE_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class PolicySettings:
-    """Where the policy lives; both None means the bundled settlement pack."""
+    """Where the policy lives: model and policy files, or a model file and a PostgreSQL store
+    (``store`` is a libpq DSN); all None means the bundled settlement pack."""
 
     model: Path | None = None
     policy: Path | None = None
-    # Seconds between checks of the policy files for a change; 0 stops watching them.
+    # Seconds between checks of the policy files (or store) for a change; 0 stops watching.
     watch_interval: float = 1.0
+    store: str | None = field(default=None, repr=False)  # the DSN may hold a password
+    store_table: str = "jurisgate_policy"
 
     def __post_init__(self) -> None:
         if not (self.watch_interval == 0 or 0.05 <= self.watch_interval <= 3600):
             raise ValueError("watch_interval must be 0 (off) or between 0.05 and 3600 seconds")
+        if self.store is not None:
+            if not self.store.startswith(("postgresql://", "postgres://")):
+                raise ValueError("store must be a postgresql:// URL")
+            if self.model is None or self.policy is not None:
+                raise ValueError("store needs model (a file) and no policy file")
+        if not _TABLE_NAME.fullmatch(self.store_table):
+            raise ValueError("store_table must be 1-63 lower-case letters, digits or '_'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +182,20 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     )
 
     policy_table = _Table(
-        root.get("policy", dict, {}), "policy", file, ("model", "policy", "watch_interval")
+        root.get("policy", dict, {}),
+        "policy",
+        file,
+        ("model", "policy", "watch_interval", "store", "store_table"),
     )
     model = policy_table.get("model", str)
     policy = policy_table.get("policy", str)
-    if (model is None) != (policy is None):
+    store = policy_table.get("store", str)
+    if store is not None:
+        if policy is not None:
+            raise policy_table.error("policy", "cannot be set with store (the rows live there)")
+        if model is None:
+            raise policy_table.error("model", "is required with store (the model stays a file)")
+    elif (model is None) != (policy is None):
         raise policy_table.error(
             "model" if model is None else "policy", "is required when the other one is set"
         )
@@ -187,6 +208,8 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             model=_path(base, model) if model is not None else None,
             policy=_path(base, policy) if policy is not None else None,
             watch_interval=policy_table.get("watch_interval", float, 1.0),
+            store=store,
+            store_table=policy_table.get("store_table", str, "jurisgate_policy"),
         ),
     )
 

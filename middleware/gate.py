@@ -12,6 +12,7 @@ Any exception on this path denies. Per-request state lives in locals, never on `
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -45,6 +46,7 @@ from .responses import (
     websocket_deny,
 )
 from .singleflight import SingleFlight
+from .store import PolicyStore, load_from_store, open_store
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
@@ -73,12 +75,18 @@ class JurisdictionUser(BaseUser):
         return f"{self.principal.issuer}#{self.principal.subject}"
 
 
-def load_engine(settings: PolicySettings) -> PolicyEngine:
-    """Build an engine from configured policy files, or the bundled settlement pack."""
+def load_engine(settings: PolicySettings, *, store: PolicyStore | None = None) -> PolicyEngine:
+    """Build an engine from configured policy files, a PostgreSQL store (``store`` reuses an
+    open one, else one is opened and closed), or the bundled settlement pack."""
     # Imported here: jurisgate.adapters imports jurisgate.middleware, not the other way round.
     from jurisgate.adapters.policy_files import load_policy_files
     from jurisgate.policies import DEFAULT_PACK, pack_files
 
+    if settings.store is not None and settings.model is not None:
+        if store is not None:
+            return PolicyEngine(load_from_store(settings.model, store))
+        with contextlib.closing(open_store(settings)) as opened:
+            return PolicyEngine(load_from_store(settings.model, opened))
     if settings.model is not None and settings.policy is not None:
         return PolicyEngine(load_policy_files(settings.model, settings.policy))
     model, policy = pack_files()
@@ -139,7 +147,15 @@ class JurisdictionMiddleware:
             raise TypeError("with audit=, pass metrics as AuditLog(observers=[metrics])")
         self.app = app
         self.config = config
-        self.engine = engine if engine is not None else load_engine(config.policy)
+        # The reloader fingerprints the policy before it is loaded, so a change made in between
+        # is seen by its first check rather than missed until the next one.
+        self.reloader = gate_reloader(self, config) if engine is None else None
+        try:
+            self.engine = engine if engine is not None else load_engine(config.policy)
+        except BaseException:
+            if self.reloader is not None:
+                self.reloader.stop()  # releases the store connection it may hold
+            raise
         self.verifier = TokenVerifier(config.issuers, config.tokens)
         self.clock: Clock = clock or SystemClock()
         self.audit = audit or AuditLog()
@@ -156,7 +172,6 @@ class JurisdictionMiddleware:
             config.cache.local_max_entries
         )
         self._decision_ttl = config.cache.ttl
-        self.reloader = gate_reloader(self, config) if engine is None else None
         self._blocked_by = config.blocked_by
         for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
             bind = getattr(observer, "bind", None)

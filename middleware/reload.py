@@ -1,8 +1,9 @@
-"""Reload: watch the policy files and swap in a new engine when they change validly.
+"""Reload: watch the policy files (or store) and swap in a new engine when they change validly.
 
-A watcher task polls the files' stat (size, mtime, inode) every ``watch_interval`` seconds,
-off the event loop (``asyncio.to_thread``); on a change it loads and compiles the policy in a
-thread too. A valid policy with a new version replaces the gate's engine in one assignment:
+A watcher task polls a fingerprint every ``watch_interval`` seconds, off the event loop
+(``asyncio.to_thread``): the files' stat (size, mtime, inode), or for a PostgreSQL store the
+model file's stat and the table's content hash; on a change it loads and compiles the policy
+in a thread too. A valid policy with a new version replaces the gate's engine in one assignment:
 requests in flight keep the engine they started with, and cached decisions of the old version
 become unreachable because the version is part of every key. An invalid policy is refused
 with one error log line and the last good policy stays in force.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -70,19 +71,28 @@ class PolicyReloader:
         load: Callable[[], PolicyEngine],
         current: Callable[[], PolicyEngine],
         swap: Callable[[PolicyEngine], None],
-        paths: Sequence[Path],
+        paths: Sequence[Path] = (),
         interval: float,
         announcer: Announcer | None = None,
+        fingerprint: Callable[[], Hashable] | None = None,
+        close: Callable[[], None] | None = None,
     ) -> None:
+        """``fingerprint`` (blocking; defaults to the stat of ``paths``) changes when the policy
+        may have; ``close`` releases what ``load`` and ``fingerprint`` hold, on ``stop()``."""
         if not interval > 0:
             raise ValueError("interval must be > 0")
+        if fingerprint is None:
+            watched = tuple(paths)
+            fingerprint = lambda: file_fingerprint(watched)  # noqa: E731
         self._load = load
         self._current = current
         self._swap = swap
-        self._paths = tuple(paths)
+        self._fingerprint = fingerprint
+        self._close = close
         self.interval = interval
         self.announcer = announcer
-        self._seen: Fingerprint = file_fingerprint(self._paths)
+        self._seen: Hashable = self._fingerprint_or_error()
+        self._fingerprint_failing = False
         self._tasks: list[asyncio.Task[None]] = []
         self._lock: asyncio.Lock | None = None
         self.reloads = 0
@@ -106,13 +116,15 @@ class PolicyReloader:
         for task in self._tasks:
             task.cancel()
         self._tasks = []
+        if self._close is not None:
+            self._close()
 
     async def check(self, reason: str) -> bool:
         """Load the policy now; swap it in if it is valid and new. True when swapped."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:  # one load at a time; a burst of triggers loads once or twice
-            self._seen = await asyncio.to_thread(file_fingerprint, self._paths)
+            self._seen = await asyncio.to_thread(self._fingerprint_or_error)
             old = self._current()
             try:
                 engine = await asyncio.to_thread(self._load)
@@ -153,9 +165,25 @@ class PolicyReloader:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            seen = await asyncio.to_thread(file_fingerprint, self._paths)
+            try:
+                seen = await asyncio.to_thread(self._fingerprint)
+            except Exception as exc:  # e.g. the store is unreachable: say so once, keep polling
+                if not self._fingerprint_failing:
+                    logger.warning("cannot check the policy for changes (%s); retrying", exc)
+                self._fingerprint_failing = True
+                continue
+            if self._fingerprint_failing:
+                logger.warning("the policy can be checked for changes again")
+                self._fingerprint_failing = False
             if seen != self._seen:
-                await self._guarded("files changed")
+                await self._guarded("policy changed")
+
+    def _fingerprint_or_error(self) -> Hashable:
+        """The fingerprint, or a marker that differs from every real one (forces a re-check)."""
+        try:
+            return self._fingerprint()
+        except Exception as exc:
+            return ("unavailable", str(exc))
 
     async def _announced(self, version: str | None) -> None:
         if version is None:
@@ -171,10 +199,14 @@ class PolicyReloader:
 
 
 def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyReloader | None:
-    """The reloader for a gate's configured policy files; None for the bundled pack or when
-    ``[policy] watch_interval`` is 0."""
+    """The reloader for a gate's configured policy files or store; None for the bundled pack or
+    when ``[policy] watch_interval`` is 0."""
     settings = config.policy
-    if settings.model is None or settings.policy is None or settings.watch_interval == 0:
+    model = settings.model
+    if model is None or settings.watch_interval == 0:
+        return None
+    policy_file = settings.policy
+    if policy_file is None and settings.store is None:
         return None
     from .gate import load_engine
 
@@ -189,11 +221,24 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
         gate.engine = engine
         gate.decisions.clear()  # old-version entries are unreachable anyway; free them
 
+    if policy_file is not None:
+        return PolicyReloader(
+            load=lambda: load_engine(settings),
+            current=lambda: gate.engine,
+            swap=swap,
+            paths=(model, policy_file),
+            interval=settings.watch_interval,
+            announcer=announcer,
+        )
+    from .store import open_store
+
+    store = open_store(settings)  # one connection for polling and loading, reopened on error
     return PolicyReloader(
-        load=lambda: load_engine(settings),
+        load=lambda: load_engine(settings, store=store),
         current=lambda: gate.engine,
         swap=swap,
-        paths=(settings.model, settings.policy),
+        fingerprint=lambda: (file_fingerprint((model,)), store.content_version()),
+        close=store.close,
         interval=settings.watch_interval,
         announcer=announcer,
     )

@@ -131,3 +131,19 @@ def test_distribution_metadata() -> None:
     requires = " ".join(dist.requires or [])
     assert "pycasbin" in requires
     assert "casbin" not in requires.replace("pycasbin", "")
+
+
+def test_casbin_comes_from_pycasbin_only() -> None:
+    """The old ``casbin`` distribution (<= 1.43, pulled in by e.g. casbin-sqlalchemy-adapter)
+    installs the same ``casbin`` import name and silently replaces pycasbin's modules."""
+    from importlib.metadata import PackageNotFoundError
+
+    with pytest.raises(PackageNotFoundError):
+        distribution("casbin")
+    assert distribution("pycasbin").metadata["Name"].lower() == "pycasbin"
+
+
+def test_postgres_extra_is_part_of_the_test_extra() -> None:
+    requires = distribution("jurisgate").requires or []
+    assert any(r.startswith("psycopg[binary]") and 'extra == "postgres"' in r for r in requires)
+    assert any(r.startswith("jurisgate[postgres]") and 'extra == "test"' in r for r in requires)

@@ -355,3 +355,52 @@ def test_copied_pack_is_the_same_policy(conf_dir: Path) -> None:
     assert config.policy.policy == conf_dir / "policy" / "copy.csv"
     gate = JurisdictionMiddleware(_app, config=config)
     assert "copy.csv" in gate.engine.rules[0].source
+
+
+STORE = "postgresql://jurisgate:not-a-real-password@db.invalid:5432/policy"
+
+
+def test_policy_store_keys(conf_dir: Path) -> None:
+    text = (
+        ISSUER
+        + f'\n[policy]\nmodel = "policy/model.conf"\nstore = "{STORE}"\n'
+        + 'store_table = "policy_v2"\nwatch_interval = 2\n'
+    )
+    config = load_config(write(conf_dir, text))
+    assert config.policy == PolicySettings(
+        conf_dir / "policy" / "model.conf",
+        None,
+        watch_interval=2.0,
+        store=STORE,
+        store_table="policy_v2",
+    )
+    assert "not-a-real-password" not in repr(config.policy), "the DSN may hold a password"
+
+
+def test_policy_store_table_defaults(conf_dir: Path) -> None:
+    text = ISSUER + f'\n[policy]\nmodel = "policy/model.conf"\nstore = "{STORE}"\n'
+    assert load_config(write(conf_dir, text)).policy.store_table == "jurisgate_policy"
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        (f'store = "{STORE}"', "policy.model"),  # the model stays a file
+        (f'model = "policy/model.conf"\npolicy = "policy/policy.csv"\nstore = "{STORE}"', "policy"),
+        ('model = "policy/model.conf"\nstore = "mysql://db/x"', "postgresql://"),
+        ('model = "policy/model.conf"\nstore = 5', "policy.store"),
+        (f'model = "policy/model.conf"\nstore = "{STORE}"\nstore_table = "Robert; DROP"', "table"),
+        (f'model = "policy/model.conf"\nstore = "{STORE}"\nstore_tabel = "x"', "store_tabel"),
+    ],
+)
+def test_policy_store_mistakes(conf_dir: Path, table: str, key: str) -> None:
+    message = config_error(write(conf_dir, ISSUER + f"\n[policy]\n{table}\n"))
+    assert key in message
+    assert "not-a-real-password" not in message
+
+
+def test_policy_store_settings_in_code() -> None:
+    with pytest.raises(ValueError, match="model"):
+        PolicySettings(store=STORE)
+    with pytest.raises(ValueError, match="store_table"):
+        PolicySettings(Path("m.conf"), store=STORE, store_table="x-y")

@@ -1,0 +1,85 @@
+"""A throw-away database on the machine's PostgreSQL for the policy store tests.
+
+The server comes from $JURISGATE_TEST_PG_DSN (a postgresql:// URL of a role that may create
+databases; defaults to postgresql://postgres@127.0.0.1:5432/postgres). Each test run creates
+``jurisgate_test_<random>`` and drops it afterwards; each test uses its own table in it. An
+unreachable server fails the tests with a message saying so; set the variable to ``skip`` to
+skip them on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from jurisgate.middleware import PolicySettings
+from psycopg import sql
+
+from ..redis.app import copy_pack
+from ..redis.conftest import free_port, issuer, make_token, redis_server
+
+__all__ = ["issuer", "make_token", "redis_server"]  # fixtures shared with the Redis tests
+
+PG_ENV = "JURISGATE_TEST_PG_DSN"
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def unreachable_dsn() -> str:
+    """A PostgreSQL URL on a loopback port nobody listens on, with a password to keep secret."""
+    return f"postgresql://jurisgate:s3cret-pw@127.0.0.1:{free_port()}/nothing"
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """The URL of a fresh database, dropped at the end of the run."""
+    server = os.environ.get(PG_ENV, DEFAULT_SERVER)
+    if server == "skip":
+        pytest.skip(f"{PG_ENV}=skip")
+    if not server.startswith(("postgresql://", "postgres://")):
+        pytest.fail(f"{PG_ENV} must be a postgresql:// URL (or 'skip'), not {server!r}")
+    parts = urlsplit(server)
+    shown = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+    try:
+        admin = psycopg.connect(server, autocommit=True, connect_timeout=5)
+    except psycopg.Error as exc:
+        pytest.fail(
+            f"PostgreSQL is unreachable at {shown} ({exc}). Start it, point {PG_ENV} at a "
+            f"server where this role may create databases, or set {PG_ENV}=skip.",
+            pytrace=False,
+        )
+    name = f"jurisgate_test_{secrets.token_hex(6)}"
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield parts._replace(path=f"/{name}").geturl()
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def store_settings(pg_database: str, tmp_path: Path) -> PolicySettings:
+    """A copy of the pack's model in tmp_path and a table of this test's own in the database."""
+    model, _ = copy_pack(tmp_path)
+    return PolicySettings(
+        model,
+        store=pg_database,
+        store_table=f"policy_{secrets.token_hex(4)}",
+        watch_interval=0.05,
+    )
+
+
+@pytest.fixture
+def pack_policy(tmp_path: Path) -> Path:
+    """The bundled pack's policy.csv, as a file to push."""
+    return copy_pack(tmp_path)[1]
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JURISGATE_CONFIG", raising=False)
+    monkeypatch.delenv("JURISGATE_CACHE_SECRET", raising=False)
