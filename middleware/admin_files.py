@@ -17,16 +17,18 @@ from pathlib import Path
 from .clock import SystemClock, parse_instant
 from .config import CONFIG_ENV, PolicySettings, load_config
 from .engine import PolicyEngine
-from .errors import JurisgateError
+from .errors import JurisgateError, PolicyError
 
 __all__ = [
     "PolicyFiles",
     "add_config_option",
     "engine_for",
+    "engine_for_config",
     "format_instant",
     "instant_option",
     "policy_files",
     "policy_files_for",
+    "policy_settings_for",
 ]
 
 
@@ -49,9 +51,12 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
 
 
 def policy_files(settings: PolicySettings) -> PolicyFiles:
-    """The files ``settings`` name, or the bundled settlement pack."""
+    """The files ``settings`` name, or the bundled settlement pack. Raises PolicyError for a
+    policy kept in a store: its rows are not a file (and must never fall back to the pack)."""
     from jurisgate.policies import DEFAULT_PACK, pack_files
 
+    if settings.store is not None:
+        raise PolicyError("the policy is kept in a [policy] store, not in a file")
     if settings.model is not None and settings.policy is not None:
         return PolicyFiles(
             settings.model, settings.policy, str(settings.model), str(settings.policy)
@@ -65,11 +70,23 @@ def policy_files(settings: PolicySettings) -> PolicyFiles:
     )
 
 
-def policy_files_for(config: str | None) -> PolicyFiles:
-    """The policy of ``--config``, else of $JURISGATE_CONFIG, else the bundled pack."""
+def policy_settings_for(config: str | None) -> PolicySettings:
+    """``[policy]`` of ``--config``, else of $JURISGATE_CONFIG, else the bundled pack's."""
     if config is None and not os.environ.get(CONFIG_ENV):
-        return policy_files(PolicySettings())
-    return policy_files(load_config(config).policy)
+        return PolicySettings()
+    return load_config(config).policy
+
+
+def policy_files_for(config: str | None) -> PolicyFiles:
+    """The policy files of ``--config``, else of $JURISGATE_CONFIG, else the bundled pack."""
+    return policy_files(policy_settings_for(config))
+
+
+def engine_for_config(config: str | None) -> PolicyEngine:
+    """The policy the gate would enforce with this config: files, a store, or the pack."""
+    from .gate import load_engine
+
+    return load_engine(policy_settings_for(config))
 
 
 def engine_for(files: PolicyFiles) -> PolicyEngine:

@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, Final
 
 from .admin_files import (
@@ -20,8 +20,10 @@ from .admin_files import (
     add_config_option,
     format_instant,
     instant_option,
-    policy_files_for,
+    policy_files,
+    policy_settings_for,
 )
+from .config import PolicySettings
 from .decision import Rule
 from .errors import PolicyError
 from .lint_coverage import Finding, dead_rules
@@ -31,7 +33,7 @@ from .principal import ANONYMOUS, ENTITY_TYPES
 from .regions import known_countries, subdivisions
 from .rules import RULE_FIELDS, parse_rule
 
-__all__ = ["Finding", "lint_files", "lint_text", "register"]
+__all__ = ["Finding", "lint_files", "lint_rows", "lint_store", "lint_text", "register"]
 
 _RULE_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _METHOD: Final = re.compile(r"[A-Z]{3,10}")
@@ -54,7 +56,12 @@ def register(commands: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     import json
 
-    findings = lint_files(policy_files_for(args.config), now=instant_option(args.at))
+    now = instant_option(args.at)
+    settings = policy_settings_for(args.config)
+    if settings.store is not None:
+        findings = lint_store(settings, now=now)
+    else:
+        findings = lint_files(policy_files(settings), now=now)
     if args.json:
         print(json.dumps([finding.as_dict() for finding in findings], indent=2))
     else:
@@ -74,16 +81,27 @@ def lint_files(files: PolicyFiles, *, now: float) -> list[Finding]:
     return lint_text(model_text, policy_text, files.model_origin, files.policy_origin, now=now)
 
 
+def lint_store(settings: PolicySettings, *, now: float) -> list[Finding]:
+    """Lint the rows of the ``[policy] store`` against its model file (``origin#position``)."""
+    from .store import load_from_store, open_store
+
+    if settings.model is None:
+        raise PolicyError("[policy] store needs a model file")
+    with contextlib.closing(open_store(settings)) as store:
+        source = load_from_store(settings.model, store)
+    return lint_rows(
+        source.model_text, source.rows, source.model_origin, source.policy_origin, now=now
+    )
+
+
 def lint_text(
     model_text: str, policy_text: str, model_origin: str, policy_origin: str, *, now: float
 ) -> list[Finding]:
-    """All findings of a policy, in file order. Raises PolicyError if the model is unusable."""
+    """All findings of a policy file, in file order. Raises PolicyError if the model is
+    unusable."""
     from jurisgate.adapters.policy_files import read_policy_csv
 
-    fields, ptypes = _model_fields(model_text, model_origin)
-    findings: list[Finding] = []
-    good: list[tuple[PolicyRow, Rule]] = []
-    first_use: dict[str, str] = {}
+    items: list[PolicyRow | Finding] = []
     for number, line in enumerate(policy_text.splitlines(), start=1):
         where = f"{policy_origin}:{number}"
         stripped = line.strip()
@@ -92,9 +110,30 @@ def lint_text(
         try:
             (parsed,) = read_policy_csv(stripped, policy_origin)
         except PolicyError as exc:
-            findings.append(Finding(where, None, "bad_row", str(exc).split(": ", 1)[-1]))
+            items.append(Finding(where, None, "bad_row", str(exc).split(": ", 1)[-1]))
             continue
-        row = PolicyRow(parsed.ptype, parsed.values, where)
+        items.append(PolicyRow(parsed.ptype, parsed.values, where))
+    return lint_rows(model_text, items, model_origin, policy_origin, now=now)
+
+
+def lint_rows(
+    model_text: str,
+    items: Iterable[PolicyRow | Finding],
+    model_origin: str,
+    policy_origin: str,
+    *,
+    now: float,
+) -> list[Finding]:
+    """All findings of rows already split (a Finding stands for a row that could not be)."""
+    fields, ptypes = _model_fields(model_text, model_origin)
+    findings: list[Finding] = []
+    good: list[tuple[PolicyRow, Rule]] = []
+    first_use: dict[str, str] = {}
+    for row in items:
+        if isinstance(row, Finding):
+            findings.append(row)
+            continue
+        where = row.source
         if row.ptype != "p":
             if row.ptype not in ptypes:
                 message = f"policy type {row.ptype!r} is not in the model"
@@ -221,5 +260,6 @@ def _bound(
 
 
 def _line(source: str) -> tuple[str, int]:
-    name, _, number = source.rpartition(":")
+    """``file:12`` (files) or ``postgresql:table#12`` (store rows) -> (name, 12)."""
+    name, _, number = source.rpartition("#" if "#" in source else ":")
     return (name, int(number)) if number.isdigit() else (source, 0)

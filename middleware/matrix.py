@@ -14,13 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from .admin_files import (
-    add_config_option,
-    engine_for,
-    format_instant,
-    instant_option,
-    policy_files_for,
-)
+from .admin_files import add_config_option, engine_for_config, format_instant, instant_option
 from .engine import PolicyEngine
 from .errors import JurisgateError
 from .paths import canonical_method, canonical_path
@@ -84,7 +78,7 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix not in (".html", ".png"):
         raise JurisgateError("--out must end in .html or .png")
-    engine = engine_for(policy_files_for(args.config))
+    engine = engine_for_config(args.config)
     route = Route(canonical_method(args.method.upper()), canonical_path(args.path))
     matrix = decision_matrix(engine, route, instant_option(args.at))
     if out.suffix == ".html":

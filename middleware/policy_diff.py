@@ -22,12 +22,12 @@ from .admin_files import (
     PolicyFiles,
     add_config_option,
     engine_for,
+    engine_for_config,
     format_instant,
     instant_option,
     policy_files,
-    policy_files_for,
+    policy_settings_for,
 )
-from .config import load_config
 from .engine import PolicyEngine
 from .errors import JurisgateError
 from .policy_space import Client, PolicySpace, Route
@@ -124,8 +124,7 @@ def register(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    old = engine_for(_files(args.old, args.config))
-    new = engine_for(_files(args.new, args.config))
+    old, new = _engine(args.old, args.config), _engine(args.new, args.config)
     start = end = None
     if args.at is not None:
         start = end = instant_option(args.at)
@@ -153,11 +152,17 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if changes else 0
 
 
-def _files(argument: str, config: str | None) -> PolicyFiles:
+def _engine(argument: str, config: str | None) -> PolicyEngine:
+    """A config file's policy (files, store or pack), or a policy file with the model of
+    ``--config`` (its model file, also when its rows live in a store)."""
     if argument.endswith(".toml"):
-        return policy_files(load_config(argument).policy)
-    base = policy_files_for(config)
-    return PolicyFiles(base.model, Path(argument), base.model_origin, argument)
+        return engine_for_config(argument)
+    settings = policy_settings_for(config)
+    if settings.model is not None:
+        model = str(settings.model)
+        return engine_for(PolicyFiles(settings.model, Path(argument), model, argument))
+    base = policy_files(settings)
+    return engine_for(PolicyFiles(base.model, Path(argument), base.model_origin, argument))
 
 
 def diff_engines(

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from .admin_files import add_config_option, engine_for, policy_files_for
+from .admin_files import add_config_option, engine_for_config
 from .clock import SystemClock, parse_instant
 from .engine import PolicyEngine
 from .errors import ClaimsError, JurisgateError
@@ -86,7 +86,7 @@ def register(commands: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     cases = load_cases(Path(args.cases))
-    engine = engine_for(policy_files_for(args.config))
+    engine = engine_for_config(args.config)
     outcomes = run_cases(engine, cases, now=SystemClock().now())
     for outcome in outcomes:
         print(outcome)
