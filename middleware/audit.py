@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
+from .audit_subjects import AuditSettings
 from .decision import Decision
 from .principal import Principal
 
-__all__ = ["AUDIT_LOGGER", "AuditLog", "AuditRecord"]
+__all__ = ["AUDIT_LOGGER", "AuditLog", "AuditObserver", "AuditRecord"]
 
 AUDIT_LOGGER: Final = "jurisgate.audit"
 
@@ -32,9 +34,24 @@ class AuditRecord:
         return json.dumps(self.fields, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+# Called with every record's fields, whether or not the logger emits it (metrics, sinks).
+AuditObserver = Callable[[Mapping[str, Any]], None]
+
+
 class AuditLog:
-    def __init__(self, logger: logging.Logger | None = None) -> None:
+    """``subjects`` says how records name the subject (defaults to as sent); ``observers``
+    see every record (defaults to none); one that raises is logged and skipped."""
+
+    def __init__(
+        self,
+        logger: logging.Logger | None = None,
+        *,
+        subjects: AuditSettings | None = None,
+        observers: Sequence[AuditObserver] = (),
+    ) -> None:
         self.logger = logger or logging.getLogger(AUDIT_LOGGER)
+        self.subjects = subjects or AuditSettings()
+        self.observers = tuple(observers)
 
     def record(
         self,
@@ -52,15 +69,19 @@ class AuditLog:
         issuer: str | None = None,
     ) -> None:
         logger = self.logger
-        if not logger.isEnabledFor(logging.INFO):
+        enabled = logger.isEnabledFor(logging.INFO)
+        if not enabled and not self.observers:
             return
         citation = decision.citation if decision is not None else None
+        subject = (
+            self.subjects.subject_for(principal.issuer, principal.subject) if principal else None
+        )
         fields: dict[str, Any] = {
             "ts": time.time(),
             "decision_id": decision_id,
             "issuer": principal.issuer if principal else issuer,
-            "subject": principal.subject if principal else None,
-            "principal": principal.as_dict() if principal else None,
+            "subject": subject,
+            "principal": {**principal.as_dict(), "subject": subject} if principal else None,
             "method": method,
             "path": path,
             "effect": effect,
@@ -72,4 +93,10 @@ class AuditLog:
             "tier": tier,
             "latency_us": round((time.perf_counter() - started) * 1e6, 1),
         }
-        logger.info(AuditRecord(fields), extra={"audit": fields})
+        for observer in self.observers:
+            try:
+                observer(fields)
+            except Exception:  # an observer must never turn a decision into an error
+                logging.getLogger("jurisgate").warning("audit observer failed", exc_info=True)
+        if enabled:
+            logger.info(AuditRecord(fields), extra={"audit": fields})

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import lint, matrix, mint, policy_diff, policy_tests
 from .clock import SystemClock, parse_instant
 from .config import PolicySettings, load_config
 from .decision import Decision
@@ -80,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_config(push)
     push.add_argument("file", metavar="POLICY.csv", help="the policy rows to push")
     push.set_defaults(run=_push)
+    # Each admin command lives in its own module and adds its own sub-command.
+    for command in (lint, policy_tests, policy_diff, matrix, mint):
+        command.register(commands)
     return parser
 
 

@@ -12,8 +12,9 @@ import tomllib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
+from .audit_subjects import SUBJECT_MODES, AuditSettings, SubjectMode
 from .authority import IssuerAuthority
 from .errors import ConfigError
 from .keys import JwksKeys
@@ -92,6 +93,8 @@ class GateConfig:
     cache: CacheSettings = field(default_factory=CacheSettings)
     blocked_by: str | None = None
     origin: str = "<keyword options>"
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    production_issuers: frozenset[str] = frozenset()  # `token mint` refuses these and their keys
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
@@ -156,11 +159,14 @@ class _Table:
 
 
 def _parse(data: dict[str, Any], file: Path) -> GateConfig:
-    root = _Table(data, "(top level)", file, ("issuers", "tokens", "policy", "cache", "responses"))
+    root = _Table(
+        data, "(top level)", file, ("issuers", "tokens", "policy", "cache", "responses", "audit")
+    )
     base = file.parent
     raw_issuers = root.get("issuers", list, required=True)
     if not raw_issuers:
         raise root.error("issuers", "needs at least one [[issuers]] table")
+    production = _production_marks(raw_issuers, file)
     issuers = tuple(_issuer(item, i, base, file) for i, item in enumerate(raw_issuers))
     if len({issuer.issuer for issuer in issuers}) != len(issuers):
         raise ConfigError(f"{file}: the same issuer appears twice in [[issuers]]")
@@ -253,8 +259,55 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     if blocked_by is not None:
         responses.check("blocked_by", blocked_by, _is_link_target, "must be an http(s) URL")
     responses.finish()
+    audit_table = _Table(root.get("audit", dict, {}), "audit", file, _AUDIT_KEYS)
+    audit = _audit(audit_table, base)
     root.finish()
-    return GateConfig(issuers, token_policy, policy_settings, cache_settings, blocked_by, str(file))
+    return GateConfig(
+        issuers,
+        token_policy,
+        policy_settings,
+        cache_settings,
+        blocked_by,
+        str(file),
+        audit,
+        production,
+    )
+
+
+def _production_marks(raw_issuers: list[Any], file: Path) -> frozenset[str]:
+    """Issuers marked ``production = true`` (``jurisgate token mint`` refuses them and their
+    keys). Read and removed here: it says how a key may be used, not how tokens verify."""
+    marked: set[str] = set()
+    for index, item in enumerate(raw_issuers):
+        if not isinstance(item, dict) or "production" not in item:
+            continue
+        value = item.pop("production")
+        if not isinstance(value, bool):
+            raise ConfigError(f"{file}: issuers[{index}].production must be true or false")
+        if value and isinstance(item.get("issuer"), str):
+            marked.add(item["issuer"])
+    return frozenset(marked)
+
+
+_AUDIT_KEYS: Final = ("subject", "subject_key_file")
+
+
+def _audit(table: _Table, base: Path) -> AuditSettings:
+    """``[audit]``: ``subject`` = raw (default), hash or omit; hash needs ``subject_key_file``."""
+    mode = table.get("subject", str, "raw")
+    key_name = table.get("subject_key_file", str)
+    key = None
+    if key_name is not None:
+        key_file = _path(base, key_name)
+        try:
+            key = key_file.read_bytes().strip()
+        except OSError as exc:
+            raise table.error(
+                "subject_key_file", f"cannot be read: {key_file} ({exc.strerror})"
+            ) from exc
+    if mode not in SUBJECT_MODES:
+        raise table.error("subject", f"must be raw, hash or omit, not {mode!r}")
+    return _build(table, lambda: AuditSettings(cast(SubjectMode, mode), key))
 
 
 def _issuer(data: object, index: int, base: Path, file: Path) -> TrustedIssuer:

@@ -26,7 +26,7 @@ from typing import Final
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .audit import AuditLog
+from .audit import AuditLog, AuditObserver
 from .authority import check_authority
 from .cache import DecisionCache, DecisionKey, LruTtlCache
 from .clock import Clock, SystemClock
@@ -107,7 +107,8 @@ class JurisdictionMiddleware:
     Options (keyword-only): ``config`` (a path, a GateConfig, or None for $JURISGATE_CONFIG),
     or ``issuers`` to configure in code; ``engine`` (defaults to the configured policy),
     ``shared_cache`` (a DecisionCache, defaults to none), ``clock`` (defaults to the system
-    clock), ``audit`` (defaults to the ``jurisgate.audit`` logger).
+    clock), ``audit`` (defaults to the ``jurisgate.audit`` logger), ``metrics`` (a
+    ``jurisgate.middleware.metrics.GateMetrics``, defaults to none).
     """
 
     def __init__(
@@ -124,6 +125,7 @@ class JurisdictionMiddleware:
         shared_cache: DecisionCache | None = None,
         clock: Clock | None = None,
         audit: AuditLog | None = None,
+        metrics: AuditObserver | None = None,
     ) -> None:
         if issuers is not None:
             if config is not None:
@@ -139,6 +141,11 @@ class JurisdictionMiddleware:
             config = load_config(Path(config) if config is not None else None)
         if clock is not None and not isinstance(clock, Clock):
             raise TypeError("clock must have a now() method")
+        if audit is None:
+            observers = (metrics,) if metrics is not None else ()
+            audit = AuditLog(subjects=config.audit, observers=observers)
+        elif metrics is not None:
+            raise TypeError("with audit=, pass metrics as AuditLog(observers=[metrics])")
         self.app = app
         self.config = config
         # The reloader fingerprints the policy before it is loaded, so a change made in between
@@ -172,6 +179,10 @@ class JurisdictionMiddleware:
         }
         self._decision_ttl = config.cache.ttl
         self._blocked_by = config.blocked_by
+        for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
+            bind = getattr(observer, "bind", None)
+            if callable(bind):
+                bind(self)
         subdivisions()  # load ISO data now, not on the first request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,0 +1,123 @@
+"""Shared plumbing for the admin commands: where the policy files are, and how instants print.
+
+The commands read a policy the way the middleware does (``[policy]`` of the config file, else
+the bundled settlement pack) so that what an admin checks is what the gate enforces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from .clock import SystemClock, parse_instant
+from .config import CONFIG_ENV, PolicySettings, load_config
+from .engine import PolicyEngine
+from .errors import JurisgateError, PolicyError
+
+__all__ = [
+    "PolicyFiles",
+    "add_config_option",
+    "engine_for",
+    "engine_for_config",
+    "format_instant",
+    "instant_option",
+    "policy_files",
+    "policy_files_for",
+    "policy_settings_for",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyFiles:
+    """A model and a policy file, with the names admins see in messages (``file:line``)."""
+
+    model: Path | Traversable
+    policy: Path | Traversable
+    model_origin: str
+    policy_origin: str
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="jurisgate.toml (default: $JURISGATE_CONFIG, else the bundled pack)",
+    )
+
+
+def policy_files(settings: PolicySettings) -> PolicyFiles:
+    """The files ``settings`` name, or the bundled settlement pack. Raises PolicyError for a
+    policy kept in a store: its rows are not a file (and must never fall back to the pack)."""
+    from jurisgate.policies import DEFAULT_PACK, pack_files
+
+    if settings.store is not None:
+        raise PolicyError("the policy is kept in a [policy] store, not in a file")
+    if settings.model is not None and settings.policy is not None:
+        return PolicyFiles(
+            settings.model, settings.policy, str(settings.model), str(settings.policy)
+        )
+    model, policy = pack_files()
+    return PolicyFiles(
+        model,
+        policy,
+        f"bundled:{DEFAULT_PACK}/model.conf",
+        f"bundled:{DEFAULT_PACK}/policy.csv",
+    )
+
+
+def policy_settings_for(config: str | None) -> PolicySettings:
+    """``[policy]`` of ``--config``, else of $JURISGATE_CONFIG, else the bundled pack's."""
+    if config is None and not os.environ.get(CONFIG_ENV):
+        return PolicySettings()
+    return load_config(config).policy
+
+
+def policy_files_for(config: str | None) -> PolicyFiles:
+    """The policy files of ``--config``, else of $JURISGATE_CONFIG, else the bundled pack."""
+    return policy_files(policy_settings_for(config))
+
+
+def engine_for_config(config: str | None) -> PolicyEngine:
+    """The policy the gate would enforce with this config: files, a store, or the pack."""
+    from .gate import load_engine
+
+    return load_engine(policy_settings_for(config))
+
+
+def engine_for(files: PolicyFiles) -> PolicyEngine:
+    """Load and compile a policy; raises PolicyError at the first problem (lint finds them all)."""
+    from jurisgate.adapters.policy_files import load_policy_files
+
+    return PolicyEngine(
+        load_policy_files(
+            files.model,
+            files.policy,
+            model_origin=files.model_origin,
+            policy_origin=files.policy_origin,
+        )
+    )
+
+
+def instant_option(text: str | None, *, name: str = "--at") -> float:
+    """``--at`` as epoch seconds (now when absent); a bad value is a usage error."""
+    if text is None:
+        return SystemClock().now()
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise JurisgateError(f"{name}: not an ISO 8601 date or date-time: {text!r}") from exc
+
+
+def format_instant(at: float) -> str:
+    """``2027-05-11`` for a UTC midnight, else ``2027-05-11T12:00:00Z``; infinities spelt out."""
+    if math.isinf(at):
+        return "forever" if at > 0 else "the beginning"
+    moment = datetime.fromtimestamp(at, UTC)
+    if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
+        return moment.date().isoformat()
+    return moment.isoformat().replace("+00:00", "Z")
