@@ -42,8 +42,7 @@ OTHERS = (
     "foreign_law_enforcement",
 )
 US_STATES: dict[str, str] = {
-    sub.code: sub.name
-    for sub in pycountry.subdivisions.get(country_code="US")
+    sub.code: sub.name for sub in pycountry.subdivisions.get(country_code="US")
 }
 DC_NAMES = ("washington dc", "washington d.c.", "washington, d.c.")
 NOW = 1795694400.0  # 2026-11-26T12:00:00Z, the suite's fixed clock
