@@ -12,8 +12,10 @@ from .config import CacheSettings, GateConfig, PolicySettings, load_config
 from .decision import Citation, Decision, Rule
 from .engine import PolicyEngine
 from .errors import CacheError, ClaimsError, ConfigError, JurisgateError, PolicyError, TokenError
-from .gate import JurisdictionMiddleware, JurisdictionUser, load_engine
+from .gate import JurisdictionMiddleware
+from .identity import JurisdictionUser
 from .keys import JwksKeys
+from .loading import load_engine
 from .principal import ENTITY_TYPES, Principal, principal_from_claims
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
 

@@ -84,7 +84,7 @@ def policy_files_for(config: str | None) -> PolicyFiles:
 
 def engine_for_config(config: str | None) -> PolicyEngine:
     """The policy the gate would enforce with this config: files, a store, or the pack."""
-    from .gate import load_engine
+    from .loading import load_engine
 
     return load_engine(policy_settings_for(config))
 

@@ -21,7 +21,7 @@ from .config import PolicySettings, load_config
 from .decision import Decision
 from .engine import PolicyEngine
 from .errors import ClaimsError, JurisgateError
-from .gate import load_engine
+from .loading import load_engine
 from .paths import canonical_method, canonical_path, policy_paths
 from .principal import Principal, principal_from_claims
 

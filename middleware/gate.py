@@ -12,29 +12,30 @@ Any exception on this path denies. Per-request state lives in locals, never on `
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import os
 import secrets
 import time
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 from typing import Final
 
-from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
+from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .audit import AuditLog, AuditObserver
 from .authority import check_authority
+from .bearer import bearer_token
 from .cache import DecisionCache, DecisionKey, LruTtlCache
 from .clock import Clock, SystemClock
 from .config import CacheSettings, GateConfig, PolicySettings, load_config
 from .decision import Decision
 from .engine import PolicyEngine
 from .errors import ClaimsError, PolicyError, TokenError
-from .paths import canonical_method, canonical_path, policy_paths
+from .identity import JurisdictionUser
+from .loading import load_engine
+from .paths import canonical_method, policy_paths
 from .principal import ANONYMOUS, Principal, principal_from_claims
 from .regions import subdivisions
 from .reload import gate_reloader
@@ -46,59 +47,14 @@ from .responses import (
     token_problem,
     websocket_deny,
 )
-from .singleflight import SingleFlight
-from .store import PolicyStore, load_from_store, open_store
+from .tiers import DecisionTiers
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
 
 logger = logging.getLogger("jurisgate")
-_BEARER: Final = b"bearer "
 _TOKEN_CACHE_TTL: Final = 300.0
-
-
-class JurisdictionUser(BaseUser):
-    """``request.user`` for a client that passed the gate."""
-
-    def __init__(self, principal: Principal) -> None:
-        self.principal = principal
-
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def display_name(self) -> str:
-        return self.principal.subject
-
-    @property
-    def identity(self) -> str:
-        return f"{self.principal.issuer}#{self.principal.subject}"
-
-
-def load_engine(settings: PolicySettings, *, store: PolicyStore | None = None) -> PolicyEngine:
-    """Build an engine from configured policy files, a PostgreSQL store (``store`` reuses an
-    open one, else one is opened and closed), or the bundled settlement pack."""
-    # Imported here: jurisgate.adapters imports jurisgate.middleware, not the other way round.
-    from jurisgate.adapters.policy_files import load_policy_files
-    from jurisgate.policies import DEFAULT_PACK, pack_files
-
-    if settings.store is not None and settings.model is not None:
-        if store is not None:
-            return PolicyEngine(load_from_store(settings.model, store))
-        with contextlib.closing(open_store(settings)) as opened:
-            return PolicyEngine(load_from_store(settings.model, opened))
-    if settings.model is not None and settings.policy is not None:
-        return PolicyEngine(load_policy_files(settings.model, settings.policy))
-    model, policy = pack_files()
-    return PolicyEngine(
-        load_policy_files(
-            model,
-            policy,
-            model_origin=f"bundled:{DEFAULT_PACK}/model.conf",
-            policy_origin=f"bundled:{DEFAULT_PACK}/policy.csv",
-        )
-    )
+_AUTHENTICATED: Final = AuthCredentials(["authenticated"])
 
 
 class JurisdictionMiddleware:
@@ -164,11 +120,13 @@ class JurisdictionMiddleware:
             from jurisgate.adapters.redis_cache import RedisDecisionCache
 
             shared_cache = RedisDecisionCache.from_settings(config.cache, clock=self.clock)
-        self.shared_cache = shared_cache
-        self._flights: SingleFlight[DecisionKey, tuple[Decision, str]] = SingleFlight()
-        self.decisions: LruTtlCache[DecisionKey, Decision] = LruTtlCache(
-            config.cache.local_max_entries
+        self.tiers = DecisionTiers(
+            local_max_entries=config.cache.local_max_entries,
+            ttl=config.cache.ttl,
+            shared=shared_cache,
         )
+        self.shared_cache = shared_cache
+        self.decisions: LruTtlCache[DecisionKey, Decision] = self.tiers.local
         self.tokens: LruTtlCache[str, tuple[Principal, float]] = LruTtlCache(
             config.cache.local_max_entries
         )
@@ -177,7 +135,6 @@ class JurisdictionMiddleware:
             for trusted in config.issuers
             if not trusted.authority.unlimited
         }
-        self._decision_ttl = config.cache.ttl
         self._blocked_by = config.blocked_by
         for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
             bind = getattr(observer, "bind", None)
@@ -208,16 +165,14 @@ class JurisdictionMiddleware:
         """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
         started = time.perf_counter()
         method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
-        path = canonical_path(scope["path"])
         paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
+        path = paths[0]
         now = self.clock.now()
         engine = self.engine  # one version for the whole request, even if a reload swaps it
-        record = partial(
-            self.audit.record, decision_id=decision_id, method=method, path=path, started=started
-        )
+        audit = self.audit
 
         try:
-            public, _ = await self._decide_paths(
+            public, _ = await self.tiers.decide(
                 engine, ANONYMOUS, "", "", method, paths, now, math.inf
             )
         except PolicyError:
@@ -225,31 +180,60 @@ class JurisdictionMiddleware:
             public = None
         if public is not None and public.allowed:
             scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
-            record(status=200, effect="allow", decision=public, tier="public")
+            audit.record(
+                decision_id=decision_id,
+                method=method,
+                path=path,
+                started=started,
+                status=200,
+                effect="allow",
+                decision=public,
+                tier="public",
+            )
             return None
 
         try:
-            await self._fetch_keys(scope, now)
-            principal, expires_at = self._authenticate(scope, now)
+            principal, expires_at = await self._authenticate(scope, now)
         except TokenError as exc:
             error = None if exc.reason == "missing" else exc.code
             problem = token_problem(error, decision_id)
-            record(status=problem[0], effect="deny", reason=exc.reason)
+            audit.record(
+                decision_id=decision_id,
+                method=method,
+                path=path,
+                started=started,
+                status=problem[0],
+                effect="deny",
+                reason=exc.reason,
+            )
             return problem
         except ClaimsError as exc:
             denied = Decision("deny", 403, None, None, engine.version)
-            record(status=403, effect="deny", decision=denied, reason=exc.code)
+            audit.record(
+                decision_id=decision_id,
+                method=method,
+                path=path,
+                started=started,
+                status=403,
+                effect="deny",
+                decision=denied,
+                reason=exc.code,
+            )
             return decision_problem(denied, decision_id, code=exc.code)
 
         entity, country, region = principal.policy_view()
         try:
-            decision, tier = await self._decide_paths(
+            decision, tier = await self.tiers.decide(
                 engine, entity, country, region, method, paths, now, expires_at
             )
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
             decision, tier = Decision("deny", 403, None, None, engine.version), "error"
-        record(
+        audit.record(
+            decision_id=decision_id,
+            method=method,
+            path=path,
+            started=started,
             status=decision.status,
             effect=decision.effect,
             principal=principal,
@@ -259,27 +243,21 @@ class JurisdictionMiddleware:
         if not decision.allowed:
             return decision_problem(decision, decision_id, blocked_by=self._blocked_by)
         scope["user"] = JurisdictionUser(principal)
-        scope["auth"] = AuthCredentials(["authenticated"])
+        scope["auth"] = _AUTHENTICATED
         state = scope.setdefault("state", {})
         state["principal"] = principal
         state["decision"] = decision
         return None
 
-    async def _fetch_keys(self, scope: Scope, now: float) -> None:
-        """Make sure a JWKS issuer's keys for this token are loaded, without blocking."""
-        token = _bearer_token(scope["headers"])
-        if self.tokens.get(token, now) is not None:
-            return
-        wanted = self.verifier.key_source(token)
-        if wanted is not None:
-            await wanted[0].ensure(wanted[1])
-
-    def _authenticate(self, scope: Scope, now: float) -> tuple[Principal, float]:
+    async def _authenticate(self, scope: Scope, now: float) -> tuple[Principal, float]:
         """The verified, normalized client and its token's expiry. Raises TokenError/ClaimsError."""
-        token = _bearer_token(scope["headers"])
+        token = bearer_token(scope["headers"])
         cached = self.tokens.get(token, now)
         if cached is not None:
             return cached
+        wanted = self.verifier.key_source(token)
+        if wanted is not None:  # a JWKS issuer: make sure this kid's key is loaded, off the loop
+            await wanted[0].ensure(wanted[1])
         verified = self.verifier.verify(token, now)
         principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
         check_authority(principal, self._authorities)
@@ -287,80 +265,6 @@ class JurisdictionMiddleware:
         entry = (principal, verified.expires_at)
         self.tokens.put(token, entry, min(verified.expires_at, now + _TOKEN_CACHE_TTL), now)
         return entry
-
-    async def _decide_paths(
-        self,
-        engine: PolicyEngine,
-        entity: str,
-        country: str,
-        region: str,
-        method: str,
-        paths: tuple[str, ...],
-        now: float,
-        not_after: float,
-    ) -> tuple[Decision, str]:
-        """Allowed only if every spelling of the path is allowed; else the first denial."""
-        for path in paths:
-            decision, tier = await self._decide(
-                engine, entity, country, region, method, path, now, not_after
-            )
-            if not decision.allowed:
-                break
-        return decision, tier
-
-    async def _decide(
-        self,
-        engine: PolicyEngine,
-        entity: str,
-        country: str,
-        region: str,
-        method: str,
-        path: str,
-        now: float,
-        not_after: float,
-    ) -> tuple[Decision, str]:
-        key: DecisionKey = (engine.version, entity, country, region, method, path)
-        decision = self.decisions.get(key, now)
-        if decision is not None:
-            return decision, "local"
-        # Concurrent misses of one key compute (and ask Redis) once; see singleflight.py.
-        (decision, tier), _ = await self._flights.run(key, lambda: self._fill(engine, key, now))
-        if not now < decision.valid_until:  # computed by a caller just before a rule change
-            decision, tier = engine.decide(entity, country, region, method, path, now), "engine"
-        expires = min(decision.valid_until, now + self._decision_ttl, not_after)
-        self.decisions.put(key, decision, expires, now)
-        return decision, tier
-
-    async def _fill(
-        self, engine: PolicyEngine, key: DecisionKey, now: float
-    ) -> tuple[Decision, str]:
-        """A local miss: the shared tier, else the engine (whose answer is then shared)."""
-        _, entity, country, region, method, path = key
-        decision: Decision | None = None
-        tier = "engine"
-        # Requests without a verified token never reach Redis: the public-path check is cheap
-        # locally, and attacker-chosen paths must not become shared-cache traffic.
-        shared = self.shared_cache if entity != ANONYMOUS else None
-        if shared is not None:
-            try:
-                decision = await shared.get(key, now)
-            except Exception:  # a cache outage costs speed, never correctness
-                logger.warning("shared decision cache failed; deciding locally", exc_info=True)
-                decision = None
-            if decision is not None and decision.policy_version == engine.version:
-                tier = "shared"
-            else:
-                decision = None
-        if decision is None:
-            decision = engine.decide(entity, country, region, method, path, now)
-            if shared is not None:
-                try:
-                    await shared.set(
-                        key, decision, min(decision.valid_until, now + self._decision_ttl)
-                    )
-                except Exception:
-                    logger.warning("shared decision cache write failed", exc_info=True)
-        return decision, tier
 
     async def aclose(self) -> None:
         """Stop the policy watcher and close the shared tier's connections (at shutdown)."""
@@ -395,24 +299,3 @@ class JurisdictionMiddleware:
             await websocket_deny(send, f"denied ({problem[0]}); decision {decision_id}")
         else:
             await send_problem(send, problem, decision_id)
-
-
-def _bearer_token(headers: Sequence[tuple[bytes, bytes]]) -> str:
-    """Exactly one ``Authorization: Bearer <token>`` (scheme case-insensitive, RFC 6750)."""
-    found: bytes | None = None
-    for name, value in headers:
-        if name == b"authorization":
-            if found is not None:
-                raise TokenError("duplicate_authorization", code="invalid_request")
-            found = value
-    if found is None:
-        raise TokenError("missing")
-    if found[:7].lower() != _BEARER:
-        raise TokenError("missing")  # another scheme is not a bearer token at all
-    token = found[7:].strip(b" ")
-    if not token or b" " in token:
-        raise TokenError("malformed", code="invalid_request")
-    try:
-        return token.decode("ascii")
-    except UnicodeDecodeError:
-        raise TokenError("malformed") from None

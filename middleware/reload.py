@@ -208,7 +208,7 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
     policy_file = settings.policy
     if policy_file is None and settings.store is None:
         return None
-    from .gate import load_engine
+    from .loading import load_engine
 
     announcer: Announcer | None = None
     if config.cache.redis_url is not None:

@@ -168,7 +168,7 @@ def test_concurrent_misses_compute_once(
             statuses = await asyncio.gather(*(status_of(http, token) for _ in range(25)))
         assert statuses == [200] * 25
         assert calls.count(("local_law_enforcement", "US", "US-NY", "GET", "/search")) == 1
-        assert len(replica._flights) == 0  # nothing left in flight
+        assert len(replica.tiers._flights) == 0  # nothing left in flight
         await replica.aclose()
 
     asyncio.run(scenario())
