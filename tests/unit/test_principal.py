@@ -87,9 +87,22 @@ def test_every_contract_entity_type_accepted(entity_type: str) -> None:
 
 @pytest.mark.parametrize(
     "entity_type",
-    ["Federal_Agency", "FEDERAL_AGENCY", "federal-agency", "federal agency", " federal_agency",
-     "federal_agency ", "federal_agency\n", "anonymous", "Anonymous", "", "*", "government",
-     "private_company|individual", "\uff46ederal_agency"],
+    [
+        "Federal_Agency",
+        "FEDERAL_AGENCY",
+        "federal-agency",
+        "federal agency",
+        " federal_agency",
+        "federal_agency ",
+        "federal_agency\n",
+        "anonymous",
+        "Anonymous",
+        "",
+        "*",
+        "government",
+        "private_company|individual",
+        "\uff46ederal_agency",
+    ],
 )
 def test_entity_type_outside_contract_rejected(entity_type: str) -> None:
     assert claims_error(claims(entity_type=entity_type)) == "invalid_entity_type"

@@ -80,7 +80,7 @@ def test_country_not_an_assigned_alpha2(value: str) -> None:
     assert info.value.code == "invalid_country"
 
 
-@pytest.mark.parametrize("value", WRONG_TYPES + [None])
+@pytest.mark.parametrize("value", [*WRONG_TYPES, None])
 def test_country_wrong_type(value: object) -> None:
     with pytest.raises(ClaimsError) as info:
         normalize_country(value)
@@ -205,7 +205,7 @@ def test_unknown_region(value: str, country: str) -> None:
 
 
 @pytest.mark.parametrize("country", ["US", "UA"])
-@pytest.mark.parametrize("value", WRONG_TYPES + [None])
+@pytest.mark.parametrize("value", [*WRONG_TYPES, None])
 def test_region_wrong_type(value: object, country: str) -> None:
     with pytest.raises(ClaimsError) as info:
         normalize_region(value, country)

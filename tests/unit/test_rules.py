@@ -15,8 +15,19 @@ from jurisgate.middleware.errors import PolicyError
 from jurisgate.middleware.policy_source import PolicyRow
 from jurisgate.middleware.rules import RULE_FIELDS, parse_rules
 
-FIELDS = ("id", "eft", "entity", "country", "region", "path", "method", "start", "end",
-          "citation", "url")
+FIELDS = (
+    "id",
+    "eft",
+    "entity",
+    "country",
+    "region",
+    "path",
+    "method",
+    "start",
+    "end",
+    "citation",
+    "url",
+)
 GOOD = {
     "id": "gov-search",
     "eft": "allow",
@@ -56,8 +67,15 @@ def test_rule_fields_match_the_bundled_model() -> None:
 def test_good_rule_parses() -> None:
     (rule,) = parse(HEADER + row_text())
     assert rule == Rule(
-        "gov-search", "allow", "state_agency|local_agency", "US", "*", "/search/*", "GET|HEAD",
-        datetime(2022, 5, 11, tzinfo=UTC).timestamp(), math.inf,
+        "gov-search",
+        "allow",
+        "state_agency|local_agency",
+        "US",
+        "*",
+        "/search/*",
+        "GET|HEAD",
+        datetime(2022, 5, 11, tzinfo=UTC).timestamp(),
+        math.inf,
         Citation("Doe v. Roe, No. 1 (2022)", "https://example.org/case"),
     )
     assert rule.source == "t.csv:4"
@@ -83,8 +101,10 @@ def test_anonymous_is_a_valid_entity_type() -> None:
 
 
 def test_non_p_rows_are_not_rules() -> None:
-    rows = (PolicyRow("g", ("a", "b"), "t.csv:1"),
-            PolicyRow("p", tuple(GOOD[name].strip('"') for name in FIELDS), "t.csv:2"))
+    rows = (
+        PolicyRow("g", ("a", "b"), "t.csv:1"),
+        PolicyRow("p", tuple(GOOD[name].strip('"') for name in FIELDS), "t.csv:2"),
+    )
     assert [rule.id for rule in parse_rules(rows, RULE_FIELDS)] == ["gov-search"]
 
 
