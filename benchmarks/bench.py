@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import io
@@ -24,7 +25,6 @@ import os
 import platform
 import pstats
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -43,6 +43,7 @@ import report
 import stacks
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from inprocess import Samples, Timed, asgi_runner, call, http_scope, time_batch
+from memory import peak_rss_mib
 
 from jurisgate.adapters import read_policy_csv
 from jurisgate.middleware import AuditLog
@@ -202,7 +203,7 @@ async def in_process(plan: Plan, audit_path: Path) -> dict[str, Any]:
                 before = redis_tier.commands_processed(url)
                 await time_batch(runners[name], 0, 200)
                 after = redis_tier.commands_processed(url)
-                redis_counts[name] = round((after - before - 1) / 200, 3)  # -1: INFO itself
+                redis_counts[name] = round((after - before) / 200, 3)
 
         order = list(runners)
         offsets = dict.fromkeys(runners, 0)
@@ -304,19 +305,19 @@ def under_server(plan: Plan, audit_path: Path) -> dict[str, Any]:
     wrk = loadgen.find_wrk()
     token = stacks.sign(stacks.WARM_CLIENT)
     generator = "wrk -t1 -c32" if wrk else "asyncio httpx client, 32 connections"
-    variants = {
+    variants = {  # name: (uvicorn factory in stacks.py, bearer token)
         "bare": ("bare_server", None),
         "jurisgate_warm": ("jurisgate_server", token),
+        "jurisgate_warm_audit_off": ("jurisgate_quiet_server", token),
         "usual_stack": ("usual_server", token),
     }
     env = {stacks.AUDIT_ENV: str(audit_path)}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
-    with (
-        loadgen.uvicorn_server("bare_server", env) as bare_url,
-        loadgen.uvicorn_server("jurisgate_server", env) as gate_url,
-        loadgen.uvicorn_server("usual_server", env) as usual_url,
-    ):
-        urls = {"bare": bare_url, "jurisgate_warm": gate_url, "usual_stack": usual_url}
+    with contextlib.ExitStack() as servers:
+        urls = {
+            name: servers.enter_context(loadgen.uvicorn_server(factory, env))
+            for name, (factory, _) in variants.items()
+        }
 
         def load(name: str, seconds: int) -> dict[str, Any]:
             url = urls[name] + "/search?q=avery"
@@ -469,7 +470,7 @@ def main(argv: list[str] | None = None) -> None:
         profile = asyncio.run(profile_warm(plan.profile_requests, work / "audit-profile.log"))
     result["memory"] = memory(plan.memory_requests)
     result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-    result["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["peak_rss_mib"] = peak_rss_mib()
     result["elapsed_seconds"] = round(time.monotonic() - began, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest-profile.txt").write_text(profile, encoding="utf-8")

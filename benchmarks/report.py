@@ -181,7 +181,9 @@ def markdown(result: dict[str, Any]) -> str:
         ]
         results = server["results"]
         bare_rps, usual_rps = results["bare"]["rps_median"], results["usual_stack"]["rps_median"]
-        for name in ("bare", "jurisgate_warm", "usual_stack"):
+        for name in ORDER:
+            if name not in results:
+                continue
             row = results[name]
             lines.append(
                 f"| {LABELS[name]} | {row['rps_median']:,.0f} ({row['rps_min']:,.0f}-"
@@ -274,11 +276,17 @@ def chart(result: dict[str, Any], path: Path) -> None:
 
     if server:
         results = server["results"]
-        order = ["bare", "jurisgate_warm", "usual_stack"]
+        order = [n for n in ORDER if n in results]
         rps = [results[n]["rps_median"] for n in order]
         ax = axes[2]
-        ax.bar(range(3), rps, color=[_color(n) for n in order])
-        ax.set_xticks(range(3), ["bare", "jurisgate\nwarm", "usual\nstack"])
+        ax.bar(range(len(order)), rps, color=[_color(n) for n in order])
+        short = {
+            "bare": "bare",
+            "jurisgate_warm": "jurisgate\nwarm",
+            "jurisgate_warm_audit_off": "jurisgate warm\naudit off",
+            "usual_stack": "usual\nstack",
+        }
+        ax.set_xticks(range(len(order)), [short.get(n, n) for n in order])
         ax.set_ylabel("requests per second (median of runs)")
         ax.set_title(f"Under uvicorn, {server['generator']}, GET /search")
         for i, value in enumerate(rps):

@@ -282,6 +282,12 @@ def jurisgate_server() -> ASGIApp:
     return jurisgate_app()
 
 
+def jurisgate_quiet_server() -> ASGIApp:
+    """jurisgate with its audit logger below INFO: what the audit record costs under load."""
+    logging.getLogger("jurisgate.audit").setLevel(logging.WARNING)
+    return jurisgate_app()
+
+
 def usual_server() -> ASGIApp:
     return usual_app()
 
