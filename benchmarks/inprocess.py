@@ -80,7 +80,7 @@ class Samples:
         self.values.extend(times)
         self.round_medians.append(statistics.median(times))
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> dict[str, Any]:
         ordered = sorted(self.values)
         return {
             "n": len(ordered),
@@ -89,6 +89,7 @@ class Samples:
             "mean_us": round(statistics.fmean(ordered), 2),
             "round_p50_min_us": round(min(self.round_medians), 2),
             "round_p50_max_us": round(max(self.round_medians), 2),
+            "round_p50s_us": [round(value, 2) for value in self.round_medians],
         }
 
 
