@@ -304,7 +304,7 @@ def decision_scaling(plan: Plan, workdir: Path) -> dict[str, Any]:
 def under_server(plan: Plan, audit_path: Path) -> dict[str, Any]:
     wrk = loadgen.find_wrk()
     token = stacks.sign(stacks.WARM_CLIENT)
-    generator = "wrk -t1 -c32" if wrk else "asyncio httpx client, 32 connections"
+    generator = "wrk -t1 -c32" if wrk else "asyncio client, 32 connections (no wrk)"
     variants = {  # name: (uvicorn factory in stacks.py, bearer token)
         "bare": ("bare_server", None),
         "jurisgate_warm": ("jurisgate_server", token),
@@ -427,7 +427,6 @@ def environment(mode: str) -> dict[str, Any]:
         "uvicorn",
         "uvloop",
         "httptools",
-        "httpx",
         "redis",
         "matplotlib",
         "simpleeval",
