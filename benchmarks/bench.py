@@ -375,7 +375,25 @@ async def profile_warm(requests: int, audit_path: Path) -> str:
     out.write(f"cProfile of {requests} warm in-process jurisgate requests (audit to a file)\n\n")
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(40)
+    out.write("\n\n" + profile_cold(1000, 30))
     return out.getvalue().replace(str(Path(sys.prefix)), "<venv>")
+
+
+def profile_cold(rules: int, decisions: int) -> str:
+    """Where an uncached decision goes: the engine alone on a generated pack."""
+    model = pack_files()[0].read_text(encoding="utf-8")
+    rows = read_policy_csv(policy_gen.generate_policy(rules), "generated.csv")
+    engine = PolicyEngine(PolicySource(model, rows, "model.conf", "generated.csv"))
+    at = parse_instant(AT)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(decisions):
+        engine.decide("federal_law_enforcement", "US", "US-DC", "GET", "/search", at)
+    profiler.disable()
+    out = io.StringIO()
+    out.write(f"cProfile of {decisions} uncached decisions, {rules}-rule pack, allowed client\n\n")
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
+    return out.getvalue()
 
 
 # -- phase 5: memory under many distinct tokens and principals ----------------------------
