@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from casbin import persist
+
 from jurisgate.middleware.errors import PolicyError
 from jurisgate.middleware.policy_source import PolicyRow
 from jurisgate.middleware.store import PolicyStore

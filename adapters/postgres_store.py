@@ -25,9 +25,10 @@ from collections.abc import Callable, Sequence
 from typing import Final, TypeVar
 
 import psycopg
+from psycopg import sql
+
 from jurisgate.middleware.errors import PolicyError
 from jurisgate.middleware.policy_source import PolicyRow
-from psycopg import sql
 
 __all__ = ["DEFAULT_TABLE", "PostgresPolicyStore"]
 

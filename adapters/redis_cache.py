@@ -22,14 +22,15 @@ from collections.abc import Callable
 from typing import Final
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
 from jurisgate.middleware.cache import DecisionKey
 from jurisgate.middleware.clock import Clock, SystemClock
 from jurisgate.middleware.config import CacheSettings
 from jurisgate.middleware.decision import Decision
 from jurisgate.middleware.errors import ConfigError
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from .breaker import CircuitBreaker
 from .redis_codec import EntryRejected, open_entry, redis_key, seal_entry

@@ -13,13 +13,14 @@ import os
 import secrets
 from pathlib import Path
 
-from jurisgate.middleware import JurisdictionMiddleware
-from jurisgate.middleware.config import CONFIG_ENV
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from jurisgate.middleware import JurisdictionMiddleware
+from jurisgate.middleware.config import CONFIG_ENV
 
 DEV_CONFIG = Path(__file__).parent / "dev" / "jurisgate.dev.toml"
 

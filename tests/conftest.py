@@ -19,12 +19,13 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
-from jurisgate.middleware.config import CONFIG_ENV
 from jwt.algorithms import RSAAlgorithm
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
+
+from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
+from jurisgate.middleware.config import CONFIG_ENV
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"

@@ -10,8 +10,9 @@ from importlib.metadata import distribution, entry_points
 from importlib.resources import files
 from pathlib import Path
 
-import jurisgate.middleware
 import pytest
+
+import jurisgate.middleware
 
 PACKAGES = ["jurisgate.middleware", "jurisgate.adapters", "jurisgate.policies"]
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from jurisgate.middleware.cli import main
 from jurisgate.policies import pack_files
 

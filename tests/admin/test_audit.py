@@ -13,14 +13,15 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from jurisgate.middleware import FixedClock, JurisdictionMiddleware, load_config
-from jurisgate.middleware.audit_subjects import AuditSettings
-from jurisgate.middleware.errors import ConfigError
-from jurisgate.policies import pack_file
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from jurisgate.middleware import FixedClock, JurisdictionMiddleware, load_config
+from jurisgate.middleware.audit_subjects import AuditSettings
+from jurisgate.middleware.errors import ConfigError
+from jurisgate.policies import pack_file
 
 from .conftest import WriteConfig
 

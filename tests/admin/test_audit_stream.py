@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
+
 from jurisgate.middleware.audit_stream import FALLBACK_LOGGER, RedisStreamSink
 from jurisgate.middleware.metrics import GateMetrics
 

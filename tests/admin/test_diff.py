@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from jurisgate.middleware.admin_files import PolicyFiles, engine_for, policy_files_for
 from jurisgate.middleware.clock import parse_instant
 from jurisgate.middleware.policy_diff import diff_engines

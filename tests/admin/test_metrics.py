@@ -11,14 +11,15 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
-from jurisgate.middleware.metrics import GateMetrics, metrics_app
-from jurisgate.policies import pack_file
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
+from jurisgate.middleware.metrics import GateMetrics, metrics_app
+from jurisgate.policies import pack_file
 
 from .conftest import WriteConfig
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+
 from jurisgate.middleware import TokenVerifier, load_config, principal_from_claims
 from jurisgate.middleware.errors import ConfigError, JurisgateError
 from jurisgate.middleware.mint import mint_token

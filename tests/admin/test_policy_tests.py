@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+
 from jurisgate.middleware.admin_files import engine_for, policy_files_for
 from jurisgate.middleware.clock import parse_instant
 from jurisgate.middleware.errors import JurisgateError

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from jurisgate.middleware.cli import main
 from jurisgate.middleware.config import CONFIG_ENV
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from jurisgate.middleware import (
     CacheSettings,
     ConfigError,

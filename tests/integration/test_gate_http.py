@@ -9,6 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.authentication import UnauthenticatedUser
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
 from jurisgate.middleware import (
     AUDIT_LOGGER,
     Decision,
@@ -18,12 +25,6 @@ from jurisgate.middleware import (
     Principal,
     TrustedIssuer,
 )
-from starlette.applications import Starlette
-from starlette.authentication import UnauthenticatedUser
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
 
 if TYPE_CHECKING:
     from tests.conftest import ClientFactory, TokenFactory

@@ -13,6 +13,7 @@ from types import ModuleType
 
 import httpx
 import pytest
+
 from jurisgate.middleware import FixedClock
 from jurisgate.middleware.config import CONFIG_ENV
 

@@ -13,6 +13,7 @@ import jwt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from jurisgate.middleware import (
     FixedClock,
     TokenError,

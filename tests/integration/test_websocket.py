@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from jurisgate.middleware import FixedClock, JurisdictionMiddleware, Principal, TrustedIssuer
 from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.middleware import Middleware
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from jurisgate.middleware import FixedClock, JurisdictionMiddleware, Principal, TrustedIssuer
 
 if TYPE_CHECKING:
     from tests.conftest import TokenFactory

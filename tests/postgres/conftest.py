@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from jurisgate.middleware import PolicySettings
 from psycopg import sql
+
+from jurisgate.middleware import PolicySettings
 
 from ..redis.app import copy_pack
 from ..redis.conftest import free_port, issuer, make_token, redis_server

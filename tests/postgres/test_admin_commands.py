@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from jurisgate.middleware import PolicySettings
 from jurisgate.middleware.admin_files import policy_files
 from jurisgate.middleware.cli import main

@@ -11,6 +11,8 @@ from pathlib import Path
 import casbin
 import psycopg
 import pytest
+from psycopg import sql
+
 from jurisgate.adapters import load_policy_files
 from jurisgate.adapters.casbin_store import CasbinStoreAdapter
 from jurisgate.adapters.postgres_store import PostgresPolicyStore
@@ -27,7 +29,6 @@ from jurisgate.middleware.policy_source import PolicyRow
 from jurisgate.middleware.principal import ENTITY_TYPES
 from jurisgate.middleware.store import open_store, push_policy
 from jurisgate.policies import pack_files
-from psycopg import sql
 
 from .conftest import unreachable_dsn
 

@@ -8,6 +8,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
 from jurisgate.middleware import (
     CacheSettings,
     FixedClock,
@@ -17,10 +22,6 @@ from jurisgate.middleware import (
 )
 from jurisgate.middleware.cache import DecisionCache
 from jurisgate.policies import pack_files
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from .conftest import AT, CACHE_SECRET
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+
 from jurisgate.middleware import TrustedIssuer
 from jurisgate.middleware.clock import parse_instant
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from jurisgate.adapters.breaker import CircuitBreaker
 from jurisgate.adapters.redis_codec import EntryRejected, open_entry, redis_key, seal_entry
 from jurisgate.middleware import CacheSettings, Citation, ConfigError, Decision, load_config

@@ -11,6 +11,7 @@ import random
 
 import httpx
 import pytest
+
 from jurisgate.adapters.redis_cache import RedisDecisionCache
 from jurisgate.middleware import CacheSettings, JurisdictionMiddleware, TrustedIssuer
 

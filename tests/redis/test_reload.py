@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 import pytest
+
 from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 from jurisgate.middleware import JurisdictionMiddleware, PolicySettings, TrustedIssuer
 

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 import redis.asyncio as aioredis
+
 from jurisgate.adapters.redis_cache import RedisDecisionCache, redis_client
 from jurisgate.adapters.redis_codec import redis_key, seal_entry
 from jurisgate.middleware import Decision, FixedClock, TrustedIssuer

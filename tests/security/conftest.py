@@ -25,13 +25,14 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
-from jurisgate.middleware.clock import parse_instant
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message
 from starlette.websockets import WebSocket
+
+from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
+from jurisgate.middleware.clock import parse_instant
 
 NOW_TEXT: Final = "2026-11-26T12:00:00Z"
 NOW: Final = parse_instant(NOW_TEXT)

@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import pytest
+
 from jurisgate.middleware import AUDIT_LOGGER, IssuerAuthority, TrustedIssuer
 
 if TYPE_CHECKING:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from jurisgate.middleware import ConfigError, IssuerAuthority, JwksKeys, load_config
 
 DEV = Path(__file__).resolve().parents[2] / "examples" / "dev" / "dev_idp_public.pem"

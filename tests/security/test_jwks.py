@@ -21,6 +21,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from jurisgate.middleware import JwksKeys, TrustedIssuer
 
 if TYPE_CHECKING:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+
 from jurisgate.adapters import read_policy_csv
 from jurisgate.middleware.engine import PolicyEngine
 from jurisgate.middleware.errors import PolicyError

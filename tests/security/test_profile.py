@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
 from jurisgate.middleware import TokenPolicy, TokenVerifier, TrustedIssuer
 from jurisgate.middleware.paths import policy_paths
 

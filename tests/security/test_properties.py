@@ -12,6 +12,7 @@ import jwt
 import pycountry
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+
 from jurisgate.middleware.errors import ClaimsError
 from jurisgate.middleware.principal import principal_from_claims
 

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import pytest
+
 from jurisgate.middleware import AUDIT_LOGGER
 
 if TYPE_CHECKING:

@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from jurisgate.middleware.clock import Clock, FixedClock, SystemClock, parse_instant
 
 IL_ENDS = datetime(2027, 5, 11, tzinfo=UTC).timestamp()

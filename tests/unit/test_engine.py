@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+
 from jurisgate.adapters import read_policy_csv
 from jurisgate.middleware.engine import REQUEST_FIELDS, PolicyEngine
 from jurisgate.middleware.errors import PolicyError

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from jurisgate.middleware.engine import PolicyEngine
 from jurisgate.middleware.principal import ENTITY_TYPES
 from jurisgate.middleware.regions import known_countries, subdivisions

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from jurisgate.middleware.matchers import active, alternatives, instant, path_match, set_match
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from jurisgate.adapters import load_policy_files, read_policy_csv
 from jurisgate.middleware.engine import PolicyEngine
 from jurisgate.middleware.errors import PolicyError

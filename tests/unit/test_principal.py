@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+
 from jurisgate.middleware.errors import ClaimsError
 from jurisgate.middleware.principal import (
     ANONYMOUS,

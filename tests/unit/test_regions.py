@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pycountry
 import pytest
+
 from jurisgate.middleware.errors import ClaimsError, JurisgateError
 from jurisgate.middleware.regions import (
     known_countries,

@@ -1,0 +1,322 @@
+"""Write a benchmark result as latest.json, latest.md (tables, targets) and latest.png (chart)."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+LABELS = {
+    "bare": "bare Starlette",
+    "jurisgate_warm": "jurisgate warm",
+    "jurisgate_warm_audit_off": "jurisgate warm, audit logger off",
+    "jurisgate_redis_both_tiers": "jurisgate + Redis, tier 1 on",
+    "jurisgate_redis_tier2_only": "jurisgate + Redis, tier 1 off",
+    "jurisgate_cold": "jurisgate cold (decision cache off)",
+    "jurisgate_new_token": "jurisgate, new token each request",
+    "pyjwt_decode": "raw PyJWT RS256 decode (no app)",
+    "usual_stack": "usual stack (AuthN + fastapi-authz eval ABAC)",
+}
+ORDER = list(LABELS)
+FULL_SCAN = "fbi-hq"  # the allowed client: the engine evaluates every rule for it
+
+
+def write_all(result: dict[str, Any], out: Path) -> None:
+    result["targets"] = targets(result)
+    (out / "latest.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (out / "latest.md").write_text(markdown(result), encoding="utf-8")
+    chart(result, out / "latest.png")
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else math.nan
+
+
+def paired_ratio(row: dict[str, Any], base: dict[str, Any]) -> float:
+    """Median over rounds of (this round's p50 / the base's p50 in the same round): variants in
+    one round ran seconds apart, so a noisy minute on a shared machine cancels out."""
+    pairs = zip(row["round_p50s_us"], base["round_p50s_us"], strict=True)
+    ratios: list[float] = [a / b for a, b in pairs]
+    return round(statistics.median(ratios), 2)
+
+
+def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets, each with what this run measured and whether it is met."""
+    rows: list[dict[str, Any]] = []
+    inproc = result["in_process"]["results"]
+    warm = paired_ratio(inproc["jurisgate_warm"], inproc["bare"])
+    rows.append(_target("warm in-process time <= 1.25x bare", f"{warm}x", warm <= 1.25))
+    server = result.get("uvicorn", {}).get("results")
+    if server:
+        share = server["jurisgate_warm"]["rps_median"] / server["bare"]["rps_median"]
+        rows.append(_target("uvicorn req/s >= 85% of bare", f"{share:.0%}", share >= 0.85))
+        lead = _ratio(server["jurisgate_warm"]["rps_median"], server["usual_stack"]["rps_median"])
+        rows.append(_target("uvicorn req/s >= 20x the usual stack", f"{lead}x", lead >= 20))
+    decide = result["decision_time"]["results"]
+    settlement = decide["5"][FULL_SCAN]["p50_us"]
+    thousand = decide["1000"][FULL_SCAN]["p50_us"]
+    rows.append(
+        _target(
+            "cold decision, settlement pack: p50 < 100 us", f"{settlement} us", settlement < 100
+        )
+    )
+    rows.append(
+        _target(
+            "cold decision, 1,000 rules: p50 < 1 ms", f"{thousand / 1000:.2f} ms", thousand < 1000
+        )
+    )
+    exponent = growth_exponent(decide)
+    rows.append(
+        _target(
+            "decision time grows sub-linearly with rules",
+            f"time ~ rules^{exponent:.2f} (100 -> 10,000 rules)",
+            exponent < 0.8,
+        )
+    )
+    counts = result["in_process"]["redis"]["commands_per_request"]
+    if counts:
+        tier2 = counts.get("jurisgate_redis_tier2_only", math.nan)
+        both = counts.get("jurisgate_redis_both_tiers", math.nan)
+        rows.append(
+            _target(
+                "Redis: <= 1 round trip per request, 0 when tier 1 hits",
+                f"{tier2} with tier 1 off, {both} with tier 1 on",
+                tier2 <= 1 and both == 0,
+            )
+        )
+    else:
+        rows.append(_target("Redis round trips", result["in_process"]["redis"]["note"], None))
+    mem = result.get("memory")
+    if mem:
+        growth = mem["rss_mib_growth_after_first_quarter"]
+        rows.append(
+            _target(
+                "memory bounded by the cache sizes under 1M distinct tokens and principals",
+                f"{mem['requests']:,} distinct: peak RSS {mem['peak_rss_mib']} MiB, "
+                f"{growth:+} MiB after the first quarter; caches {mem['token_cache_entries']:,} "
+                f"tokens / {mem['decision_cache_entries']:,} decisions (limit "
+                f"{mem['cache_limit']:,})",
+                growth < 5 and mem["token_cache_entries"] <= mem["cache_limit"],
+            )
+        )
+    return rows
+
+
+def _target(name: str, measured: str, met: bool | None) -> dict[str, Any]:
+    return {"target": name, "measured": measured, "met": met}
+
+
+def growth_exponent(decide: dict[str, Any]) -> float:
+    low, high = decide["100"][FULL_SCAN]["p50_us"], decide["10000"][FULL_SCAN]["p50_us"]
+    return math.log(high / low) / math.log(100)
+
+
+def markdown(result: dict[str, Any]) -> str:
+    machine = result["machine"]
+    versions = result["versions"]
+    lines = [
+        "# jurisgate benchmark results",
+        "",
+        f"- run: {result['date']}, mode `{result['mode']}`, {result['elapsed_seconds']} s; "
+        f"commit `{result['git_commit'][:12]}`"
+        + (" (plus uncommitted changes)" if result["git_dirty"] else ""),
+        f"- machine: {machine['cpu']}, {machine['cores']} cores, {machine['platform']}, "
+        f"Python {machine['python']}; load average {machine['loadavg_start']} at start, "
+        f"{machine['loadavg_end']} at end (a shared machine: other work adds noise)",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
+        f"- peak RSS of the benchmark process: {result['peak_rss_mib']} MiB",
+        "",
+        "## Per request, in-process ASGI call",
+        "",
+        "One request at a time through the app (no sockets), audit logging to a file. "
+        "`GET /search?q=avery` by the FBI headquarters client (allowed, so the route runs too).",
+        "",
+        "| variant | p50 (us) | p99 (us) | time vs bare | usual stack's time / this |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    inproc = result["in_process"]["results"]
+    bare = inproc["bare"]["p50_us"]
+    for name in ORDER:
+        if name in inproc:
+            row = inproc[name]
+            lines.append(
+                f"| {LABELS[name]} | {row['p50_us']:,.1f} | {row['p99_us']:,.1f} | "
+                f"{paired_ratio(row, inproc['bare'])}x | "
+                f"{paired_ratio(inproc['usual_stack'], row)}x |"
+            )
+    samples = inproc["bare"]["n"]
+    lines += [
+        "",
+        f"{samples:,} timed requests per variant in {len(inproc['bare']['round_p50s_us'])} "
+        "interleaved rounds; p50/p99 over all of them. Ratios are the median over rounds of "
+        "the ratio of round medians (variants of one round ran seconds apart).",
+        f"Redis tier: {result['in_process']['redis']['note']}.",
+    ]
+    if "jurisgate_new_token" in inproc:
+        gap = inproc["jurisgate_new_token"]["p50_us"] - inproc["pyjwt_decode"]["p50_us"]
+        lines.append(
+            f"New token on every request: {gap:,.1f} us above a raw PyJWT RS256 decode+verify "
+            f"({inproc['pyjwt_decode']['p50_us']:,.1f} us), which includes the app itself "
+            f"({bare:,.1f} us bare)."
+        )
+    lines += [
+        "",
+        "## Decision time against policy size (policy engine, no cache)",
+        "",
+        f"`PolicyEngine.decide` at {result['decision_time']['at']}; generated packs from "
+        "benchmarks/policy_gen.py (the settlement's 5 rules first, then filler that never "
+        "changes these clients' decisions). p50 / p99 in microseconds:",
+        "",
+    ]
+    clients = result["decision_time"]["clients"]
+    lines.append("| rules | " + " | ".join(f"{n}: {why}" for n, why in clients.items()) + " |")
+    lines.append("|---:|" + "---:|" * len(clients))
+    decide = result["decision_time"]["results"]
+    for size in sorted(decide, key=int):
+        label = f"{int(size):,}" + (" (settlement pack)" if size == "5" else "")
+        cells = [
+            f"{decide[size][n]['p50_us']:,.1f} / {decide[size][n]['p99_us']:,.1f}" for n in clients
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    server = result.get("uvicorn")
+    if server:
+        lines += [
+            "",
+            f"## Under uvicorn ({server['generator']}, {server['seconds']} s per run)",
+            "",
+            "| variant | req/s median (min-max) | p50 latency (ms) | p99 latency (ms) | "
+            "share of bare | x usual stack |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        results = server["results"]
+        bare_rps, usual_rps = results["bare"]["rps_median"], results["usual_stack"]["rps_median"]
+        for name in ORDER:
+            if name not in results:
+                continue
+            row = results[name]
+            lines.append(
+                f"| {LABELS[name]} | {row['rps_median']:,.0f} ({row['rps_min']:,.0f}-"
+                f"{row['rps_max']:,.0f}) | {row['p50_ms_median']:.2f} | {row['p99_ms_median']:.2f}"
+                f" | {row['rps_median'] / bare_rps:.0%} | {_ratio(row['rps_median'], usual_rps)}x |"
+            )
+    lines += [
+        "",
+        "## Against the issue's targets",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+    for row in result["targets"]:
+        met = {True: "yes", False: "**no**", None: "n/a"}[row["met"]]
+        lines.append(f"| {row['target']} | {row['measured']} | {met} |")
+    lines += [
+        "",
+        "## Decisions checked before timing",
+        "",
+        "The usual stack can only answer 403 where jurisgate answers 451, so allow/deny is "
+        "compared.",
+        "",
+        "| client | entity type | country | region | jurisgate | usual stack |",
+        "|---|---|---|---|---:|---:|",
+    ]
+    for row in result["in_process"]["agreement"]:
+        lines.append(
+            f"| {row['client']} | {row['entity_type']} | {row['country']} | "
+            f"{row['region'] or '(none)'} | {row['jurisgate']} | {row['usual_stack']} |"
+        )
+    answers = result["in_process"]["no_token"]
+    lines += [
+        "",
+        f"No Authorization header: jurisgate {answers['jurisgate']}, "
+        f"usual stack {answers['usual_stack']}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def chart(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    server = result.get("uvicorn")
+    fig = plt.figure(figsize=(13, 10), layout="constrained")
+    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1.1])
+    axes = [fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0])]
+    if server:
+        axes.append(fig.add_subplot(grid[1, 1]))
+    inproc = result["in_process"]["results"]
+    names = [n for n in ORDER if n in inproc][::-1]
+    p50 = [inproc[n]["p50_us"] for n in names]
+    p99 = [inproc[n]["p99_us"] for n in names]
+    colors = [_color(n) for n in names]
+    ax = axes[0]
+    ax.barh(range(len(names)), p50, color=colors)
+    ax.scatter(p99, range(len(names)), marker="|", s=200, color="black", zorder=3)
+    ax.set_yticks(range(len(names)), [LABELS[n] for n in names], fontsize=9.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("microseconds per request (log scale)")
+    ax.set_title("In-process ASGI call, per request (bar and number: p50; black tick: p99)")
+    for i, value in enumerate(p50):
+        ax.text(value * 1.08, i, f"{value:,.0f}", va="center", fontsize=8)
+    ax.set_xlim(right=max(p99) * 2)
+
+    decide = result["decision_time"]["results"]
+    sizes = sorted(int(s) for s in decide)
+    ax = axes[1]
+    styles = {"fbi-hq": ("o-", "#1f77b4"), "ukraine-police": ("^-", "#ff7f0e")}
+    for name, why in result["decision_time"]["clients"].items():
+        style, color = styles.get(name, ("s-", "#9467bd"))
+        values = [decide[str(s)][name]["p50_us"] for s in sizes]
+        ax.plot(sizes, values, style, color=color, label=f"p50, {name} ({why.split(':')[0]})")
+    full = [decide[str(s)][FULL_SCAN]["p99_us"] for s in sizes]
+    ax.plot(sizes, full, "--", color="#9ecae1", label=f"p99, {FULL_SCAN}")
+    base = decide[str(sizes[1])][FULL_SCAN]["p50_us"] / sizes[1]
+    ax.plot(sizes, [base * s for s in sizes], ":", color="grey", label="linear in rules")
+    ax.axhline(100, color="#2ca02c", lw=1, label="targets: 100 us (settlement), 1 ms (1,000)")
+    ax.axhline(1000, color="#2ca02c", lw=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("rules in the policy (5 = settlement pack)")
+    ax.set_ylabel("microseconds per decision")
+    ax.set_title("Uncached decision time vs policy size")
+    ax.legend(fontsize=8)
+
+    if server:
+        results = server["results"]
+        order = [n for n in ORDER if n in results]
+        rps = [results[n]["rps_median"] for n in order]
+        ax = axes[2]
+        ax.bar(range(len(order)), rps, color=[_color(n) for n in order])
+        short = {
+            "bare": "bare",
+            "jurisgate_warm": "jurisgate\nwarm",
+            "jurisgate_warm_audit_off": "jurisgate warm\naudit off",
+            "usual_stack": "usual\nstack",
+        }
+        ax.set_xticks(range(len(order)), [short.get(n, n) for n in order])
+        ax.set_ylabel("requests per second (median of runs)")
+        ax.set_title(f"Under uvicorn, {server['generator']}, GET /search")
+        for i, value in enumerate(rps):
+            ax.text(i, value, f"{value:,.0f}", ha="center", va="bottom", fontsize=9)
+        ax.axhline(0.85 * rps[0], color="#2ca02c", lw=1, ls="--", label="85% of bare (target)")
+        ax.legend(fontsize=8)
+    fig.suptitle(
+        f"jurisgate benchmarks ({result['mode']}, {result['date'][:10]}, "
+        f"commit {result['git_commit'][:8]}, {result['machine']['cores']} cores, shared machine)"
+    )
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _color(name: str) -> str:
+    if name == "bare":
+        return "#7f7f7f"
+    if name == "usual_stack":
+        return "#d62728"
+    if name == "pyjwt_decode":
+        return "#bcbd22"
+    return "#1f77b4"
