@@ -8,12 +8,11 @@ always our own, on a free loopback port, without persistence; never the machine'
 from __future__ import annotations
 
 import importlib
-import inspect
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
@@ -97,25 +96,8 @@ def commands_processed(url: str) -> int:
 
 
 def make_cache(module: ModuleType, url: str) -> Any:
-    """Build the tier's DecisionCache on ``url``. The tier lands in another branch, so this
-    tries the constructors it is likely to offer and says plainly when none fits."""
-    candidates = [
-        obj
-        for _, obj in inspect.getmembers(module, inspect.isclass)
-        if obj.__module__ == module.__name__ and hasattr(obj, "get") and hasattr(obj, "set")
-    ]
-    attempts: list[str] = []
-    for cls in candidates:
-        builds: tuple[Callable[[Any], Any], ...] = (
-            lambda c: c.from_url(url, secret=_SECRET),
-            lambda c: c.from_url(url),
-            lambda c: c(url=url, secret=_SECRET),
-            lambda c: c(url, secret=_SECRET),
-            lambda c: c(url),
-        )
-        for build in builds:
-            try:
-                return build(cls)
-            except Exception as exc:  # try the next shape
-                attempts.append(f"{cls.__name__}: {type(exc).__name__}: {exc}")
-    raise RuntimeError("no DecisionCache constructor fits: " + "; ".join(attempts[-3:]))
+    """The Redis tier's DecisionCache on ``url``, built the way ``[cache] redis_url`` builds it."""
+    from jurisgate.middleware import CacheSettings, SystemClock
+
+    settings = CacheSettings(redis_url=url, secret=_SECRET)
+    return module.RedisDecisionCache.from_settings(settings, clock=SystemClock())

@@ -156,7 +156,8 @@ def gate_of(app: Starlette) -> JurisdictionMiddleware:
 def disable_decision_cache(app: Starlette) -> None:
     """Decide every request again (the verified-token cache stays on): the benchmark's way to
     reach the engine, or the shared tier, on every request without changing the package."""
-    gate_of(app).decisions = LruTtlCache[Any, Decision](0)
+    gate = gate_of(app)
+    gate.tiers.local = gate.decisions = LruTtlCache[Any, Decision](0)
 
 
 # The usual stack: each rule is Python-like text that pycasbin eval()s per request.

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import casbin
 
+from .compiled import CompiledPolicy, is_standard_matcher
 from .decision import Decision, Rule
 from .errors import PolicyError
 from .matchers import active, path_match, regex_full_match, set_match
@@ -78,6 +79,10 @@ class PolicyEngine:
             ) from exc
         self._id_index = fields.index("id")
         self._by_id = {rule.id: rule for rule in self.rules}
+        # The bundled matcher is evaluated directly (see compiled.py); any other goes to Casbin.
+        self.compiled: CompiledPolicy | None = (
+            CompiledPolicy(self.rules) if is_standard_matcher(model["m"]["m"].value) else None
+        )
         self.version: str = source.version
         self.source = source
         bounds = {b for rule in self.rules for b in (rule.start, rule.end) if math.isfinite(b)}
@@ -95,11 +100,11 @@ class PolicyEngine:
         self, entity: str, country: str, region: str, method: str, path: str, at: float
     ) -> Decision:
         """Deny overrides allow; nothing allowed is denied. Raises PolicyError, never allows."""
-        try:
-            allowed, explain = self._enforcer.enforce_ex(entity, country, region, path, method, at)
-        except Exception as exc:  # Casbin raises bare RuntimeError/SyntaxError and evaluator errors
-            raise PolicyError(f"policy evaluation failed: {type(exc).__name__}") from exc
-        rule = self._by_id.get(explain[self._id_index]) if explain else None
+        compiled = self.compiled
+        if compiled is not None:
+            allowed, rule = compiled.decide(entity, country, region, path, method, at)
+        else:
+            allowed, rule = self.casbin_decide(entity, country, region, method, path, at)
         until = self.valid_until(at)
         if allowed is True and rule is not None and rule.effect == "allow":
             return Decision("allow", 200, rule.id, rule.citation, self.version, until)
@@ -107,6 +112,16 @@ class PolicyEngine:
             status = 451 if rule.citation is not None else 403
             return Decision("deny", status, rule.id, rule.citation, self.version, until)
         return Decision("deny", 403, None, None, self.version, until)
+
+    def casbin_decide(
+        self, entity: str, country: str, region: str, method: str, path: str, at: float
+    ) -> tuple[bool, Rule | None]:
+        """Casbin's own answer: whether it allows, and the rule its enforce_ex names."""
+        try:
+            allowed, explain = self._enforcer.enforce_ex(entity, country, region, path, method, at)
+        except Exception as exc:  # Casbin raises bare RuntimeError/SyntaxError and evaluator errors
+            raise PolicyError(f"policy evaluation failed: {type(exc).__name__}") from exc
+        return allowed is True, self._by_id.get(explain[self._id_index]) if explain else None
 
     def decide_anonymous(self, method: str, path: str, at: float) -> Decision:
         return self.decide(ANONYMOUS, "", "", method, path, at)
