@@ -1,8 +1,8 @@
 """Record: one structured JSON record per decision on the ``jurisgate.audit`` logger.
 
-The record is built as a dict and handed to logging unformatted; it becomes JSON only if a
-handler actually emits it, so an unconfigured audit logger costs one ``isEnabledFor`` check.
-Handlers that want fields rather than text read ``record.audit``. The token is never logged.
+The record is handed to logging unformatted; it becomes JSON only if a handler actually emits
+it, so an unconfigured audit logger costs one ``isEnabledFor`` check. Handlers that want fields
+rather than text read ``record.audit`` (a read-only mapping). The token is never logged.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Final
 
 from .audit_subjects import AuditSettings
@@ -20,18 +21,49 @@ from .principal import Principal
 __all__ = ["AUDIT_LOGGER", "AuditLog", "AuditObserver", "AuditRecord"]
 
 AUDIT_LOGGER: Final = "jurisgate.audit"
+_ORIGIN: Final = "jurisgate/audit.py"
 
 
-class AuditRecord:
-    """Lazily formatted: ``str()`` is the JSON line."""
+class AuditRecord(dict[str, Any]):
+    """One decision's fields (a plain dict to observers, handlers and ``json.dumps``) whose
+    ``str()`` is the JSON line, written out directly from the known field types."""
 
-    __slots__ = ("fields",)
-
-    def __init__(self, fields: dict[str, Any]) -> None:
-        self.fields = fields
+    __slots__ = ()
 
     def __str__(self) -> str:
-        return json.dumps(self.fields, ensure_ascii=False, separators=(",", ":"), default=str)
+        p = self["principal"]
+        who = (
+            "null"
+            if p is None
+            else (
+                f'{{"issuer":{_js(p["issuer"])},"subject":{_js(p["subject"])},'
+                f'"entity_type":{_js(p["entity_type"])},"country":{_js(p["country"])},'
+                f'"region":{_js(p["region"])}}}'
+            )
+        )
+        return (
+            f'{{"ts":{self["ts"]!r},"decision_id":{_js(self["decision_id"])},'
+            f'"issuer":{_js(self["issuer"])},"subject":{_js(self["subject"])},'
+            f'"principal":{who},"method":{_js(self["method"])},"path":{_js(self["path"])},'
+            f'"effect":{_js(self["effect"])},"status":{self["status"]:d},'
+            f'"rule":{_js(self["rule"])},"citation":{_js(self["citation"])},'
+            f'"policy_version":{_js(self["policy_version"])},"reason":{_js(self["reason"])},'
+            f'"tier":{_js(self["tier"])},"latency_us":{self["latency_us"]!r}}}'
+        )
+
+
+def _js(value: str | None) -> str:
+    """JSON for a string or null; short strings (ids, codes, claims) are remembered."""
+    if value is None:
+        return "null"
+    if len(value) <= 128:
+        return _js_short(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+@lru_cache(maxsize=8192)
+def _js_short(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 # Called with every record's fields, whether or not the logger emits it (metrics, sinks).
@@ -76,27 +108,42 @@ class AuditLog:
         subject = (
             self.subjects.subject_for(principal.issuer, principal.subject) if principal else None
         )
-        fields: dict[str, Any] = {
-            "ts": time.time(),
-            "decision_id": decision_id,
-            "issuer": principal.issuer if principal else issuer,
-            "subject": subject,
-            "principal": {**principal.as_dict(), "subject": subject} if principal else None,
-            "method": method,
-            "path": path,
-            "effect": effect,
-            "status": status,
-            "rule": decision.rule if decision else None,
-            "citation": citation.url if citation else None,
-            "policy_version": decision.policy_version if decision else None,
-            "reason": reason,
-            "tier": tier,
-            "latency_us": round((time.perf_counter() - started) * 1e6, 1),
-        }
+        record = AuditRecord(
+            ts=time.time(),
+            decision_id=decision_id,
+            issuer=principal.issuer if principal else issuer,
+            subject=subject,
+            principal=None
+            if principal is None
+            else {
+                "issuer": principal.issuer,
+                "subject": subject,
+                "entity_type": principal.entity_type,
+                "country": principal.country,
+                "region": principal.region,
+            },
+            method=method,
+            path=path,
+            effect=effect,
+            status=status,
+            rule=decision.rule if decision else None,
+            citation=citation.url if citation else None,
+            policy_version=decision.policy_version if decision else None,
+            reason=reason,
+            tier=tier,
+            latency_us=round((time.perf_counter() - started) * 1e6, 1),
+        )
         for observer in self.observers:
             try:
-                observer(fields)
+                observer(record)
             except Exception:  # an observer must never turn a decision into an error
                 logging.getLogger("jurisgate").warning("audit observer failed", exc_info=True)
         if enabled:
-            logger.info(AuditRecord(fields), extra={"audit": fields})
+            # handle(makeRecord(...)) rather than info(): the caller's frame is not worth
+            # looking up for a record whose origin is always the gate.
+            logger.handle(
+                logger.makeRecord(
+                    logger.name, logging.INFO, _ORIGIN, 0, record, (), None,
+                    extra={"audit": record},
+                )
+            )  # fmt: skip
