@@ -35,10 +35,8 @@ class AuditRecord(dict[str, Any]):
         who = (
             "null"
             if p is None
-            else (
-                f'{{"issuer":{_js(p["issuer"])},"subject":{_js(p["subject"])},'
-                f'"entity_type":{_js(p["entity_type"])},"country":{_js(p["country"])},'
-                f'"region":{_js(p["region"])}}}'
+            else _principal_json(
+                p["issuer"], p["subject"], p["entity_type"], p["country"], p["region"]
             )
         )
         return (
@@ -52,10 +50,22 @@ class AuditRecord(dict[str, Any]):
         )
 
 
+@lru_cache(maxsize=4096)
+def _principal_json(
+    issuer: str | None, subject: str | None, entity: str, country: str, region: str | None
+) -> str:
+    return (
+        f'{{"issuer":{_js(issuer)},"subject":{_js(subject)},"entity_type":{_js(entity)},'
+        f'"country":{_js(country)},"region":{_js(region)}}}'
+    )
+
+
 def _js(value: str | None) -> str:
     """JSON for a string or null; short strings (ids, codes, claims) are remembered."""
     if value is None:
         return "null"
+    if value.isalnum() and value.isascii():  # ids and codes: nothing to escape
+        return f'"{value}"'
     if len(value) <= 128:
         return _js_short(value)
     return json.dumps(value, ensure_ascii=False)
