@@ -80,13 +80,15 @@ class PolicyEngine:
         self._id_index = fields.index("id")
         self._by_id = {rule.id: rule for rule in self.rules}
         # The bundled matcher is evaluated directly (see compiled.py); any other goes to Casbin.
+        bounds = {b for rule in self.rules for b in (rule.start, rule.end) if math.isfinite(b)}
+        self.boundaries: tuple[float, ...] = tuple(sorted(bounds))
         self.compiled: CompiledPolicy | None = (
-            CompiledPolicy(self.rules) if is_standard_matcher(model["m"]["m"].value) else None
+            CompiledPolicy(self.rules, self.boundaries)
+            if is_standard_matcher(model["m"]["m"].value)
+            else None
         )
         self.version: str = source.version
         self.source = source
-        bounds = {b for rule in self.rules for b in (rule.start, rule.end) if math.isfinite(b)}
-        self.boundaries: tuple[float, ...] = tuple(sorted(bounds))
 
     def rule(self, rule_id: str) -> Rule | None:
         return self._by_id.get(rule_id)

@@ -15,7 +15,21 @@ MODEL = pack_files()[0].read_text(encoding="utf-8")
 ENTITIES = ["federal_agency", "state_law_enforcement", "private_company", "individual", "anonymous"]
 COUNTRIES = ["US", "UA", "FR"]
 REGIONS = ["US-IL", "US-TX", "US-NY", "UA-30", "FR-75C"]
-PATHS = ["/search", "/search/x", "/health", "/opt-out", "/", "/searchx", "/admin/a"]
+PATHS = [
+    "/search",
+    "/search/x",
+    "/health",
+    "/opt-out",
+    "/",
+    "/searchx",
+    "/admin/a",
+    "*",
+    "",
+    "//search",
+    "/search/../health",
+    "/search/",
+    "admin/a",
+]
 PATTERNS = ["*", "/search", "/search/*", "/health", "/*", "/admin/*", "/opt-out"]
 METHODS = ["GET", "POST", "DELETE"]
 DATES = ["", "2022-05-11", "2024-01-01", "2027-05-11", "2030-01-01"]
