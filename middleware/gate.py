@@ -12,6 +12,7 @@ Any exception on this path denies. Per-request state lives in locals, never on `
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
@@ -53,6 +54,16 @@ from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
 
 logger = logging.getLogger("jurisgate")
+
+# Decision ids: a random per-process prefix and a counter. Unique across replicas and cheap;
+# not secret (they are handed to clients), so no per-request randomness is needed.
+_ID_PREFIX: Final = secrets.token_hex(4)
+_id_counter = itertools.count(1)
+
+
+def _next_decision_id() -> str:
+    return f"{_ID_PREFIX}{next(_id_counter):012x}"
+
 _TOKEN_CACHE_TTL: Final = 300.0
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
 
@@ -149,7 +160,7 @@ class JurisdictionMiddleware:
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        decision_id = secrets.token_hex(8)
+        decision_id = _next_decision_id()
         try:
             refusal = await self._check(scope, decision_id)
         except Exception:  # a bug on the gate's path denies; it never lets the request through

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,7 +164,7 @@ async def test_decision_table(
     async with http(example_app) as client:
         response = await client.get("/search", params={"q": "avery"}, headers=bearer(token))
     assert response.status_code == status
-    assert len(response.headers[DECISION_ID]) == 16
+    assert re.fullmatch("[0-9a-f]{20}", response.headers[DECISION_ID])
     if status == 200:
         body = response.json()
         assert body["served_to"] == {
