@@ -64,6 +64,7 @@ _id_counter = itertools.count(1)
 def _next_decision_id() -> str:
     return f"{_ID_PREFIX}{next(_id_counter):012x}"
 
+
 _TOKEN_CACHE_TTL: Final = 300.0
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
 
