@@ -60,8 +60,14 @@ class DecisionTiers:
     async def _miss(
         self, engine: PolicyEngine, key: DecisionKey, now: float, not_after: float
     ) -> tuple[Decision, str]:
-        # Concurrent misses of one key compute (and ask Redis) once; see singleflight.py.
-        (decision, tier), _ = await self._flights.run(key, lambda: self._fill(engine, key, now))
+        if self.shared is None or key[1] == ANONYMOUS:
+            # Nothing to await: the engine decides synchronously, so concurrent misses cannot
+            # interleave and a single-flight task would only add its own cost.
+            _, entity, country, region, method, path = key
+            decision, tier = engine.decide(entity, country, region, method, path, now), "engine"
+        else:
+            # Concurrent misses of one key ask Redis (and compute) once; see singleflight.py.
+            (decision, tier), _ = await self._flights.run(key, lambda: self._fill(engine, key, now))
         if not now < decision.valid_until:  # computed by a caller just before a rule change
             _, entity, country, region, method, path = key
             decision, tier = engine.decide(entity, country, region, method, path, now), "engine"
