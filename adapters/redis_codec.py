@@ -21,7 +21,7 @@ from jurisgate.middleware.decision import Citation, Decision
 
 __all__ = ["ENTRY_FORMAT", "EntryRejected", "open_entry", "redis_key", "seal_entry"]
 
-ENTRY_FORMAT: Final = 1
+ENTRY_FORMAT: Final = 2  # 2: entries carry valid_from
 _MAC_HEX_LEN: Final = 64
 _MAX_ENTRY_BYTES: Final = 16_384  # a decision is a few hundred bytes; refuse anything huge
 
@@ -60,6 +60,7 @@ def seal_entry(secret: bytes, key: str, decision: Decision, expires_at: float) -
             "rule": decision.rule,
             "citation": decision.citation.as_dict() if decision.citation else None,
             "valid_until": None if math.isinf(decision.valid_until) else decision.valid_until,
+            "valid_from": None if math.isinf(decision.valid_from) else decision.valid_from,
             "expires_at": expires_at,
         },
         ensure_ascii=True,
@@ -100,6 +101,8 @@ def open_entry(secret: bytes, key: str, version: str, raw: bytes, now: float) ->
     decision = _decision(body, version)
     if not now < decision.valid_until:
         raise EntryRejected("expired")
+    if now < decision.valid_from:  # decided by a replica whose clock runs ahead of ours
+        raise EntryRejected("not_yet_valid")
     return decision
 
 
@@ -121,9 +124,10 @@ def _decision(body: dict[str, Any], version: str) -> Decision:
         if not isinstance(text, str) or not isinstance(url, str):
             raise EntryRejected("inconsistent")
         citation = Citation(text, url)
-    raw_until = body.get("valid_until")
+    raw_until, raw_from = body.get("valid_until"), body.get("valid_from")
     until = math.inf if raw_until is None else _number(raw_until)
-    return Decision(effect, status, rule, citation, version, until)
+    since = -math.inf if raw_from is None else _number(raw_from)
+    return Decision(effect, status, rule, citation, version, until, since)
 
 
 def _number(value: object) -> float:

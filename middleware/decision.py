@@ -44,10 +44,12 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What the policy said for one request at one instant, and until when that holds.
+    """What the policy said for one request at one instant, and over which span that holds.
 
-    ``valid_until`` is the next instant at which any rule starts or ends (``inf`` if none):
-    a cached decision must not be served past it.
+    ``valid_from`` is the last instant at or before the decision at which any rule started or
+    ended (``-inf`` if none), ``valid_until`` the next one (``inf`` if none): a cached decision
+    is served only inside that span, so neither a clock that runs ahead on another replica nor a
+    clock stepped back can carry a decision across a rule's start or end.
     """
 
     effect: Effect
@@ -56,10 +58,14 @@ class Decision:
     citation: Citation | None
     policy_version: str
     valid_until: float = math.inf
+    valid_from: float = -math.inf
 
     @property
     def allowed(self) -> bool:
         return self.effect == "allow"
+
+    def holds_at(self, at: float) -> bool:
+        return self.valid_from <= at < self.valid_until
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -69,4 +75,5 @@ class Decision:
             "citation": self.citation.as_dict() if self.citation else None,
             "policy_version": self.policy_version,
             "valid_until": None if math.isinf(self.valid_until) else self.valid_until,
+            "valid_from": None if math.isinf(self.valid_from) else self.valid_from,
         }

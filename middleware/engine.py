@@ -95,8 +95,16 @@ class PolicyEngine:
 
     def valid_until(self, at: float) -> float:
         """The next instant after ``at`` at which any rule starts or ends."""
-        index = bisect.bisect_right(self.boundaries, at)
-        return self.boundaries[index] if index < len(self.boundaries) else math.inf
+        return self.span(at)[1]
+
+    def span(self, at: float) -> tuple[float, float]:
+        """The instants around ``at`` between which no rule starts or ends: [from, until)."""
+        bounds = self.boundaries
+        index = bisect.bisect_right(bounds, at)
+        return (
+            bounds[index - 1] if index > 0 else -math.inf,
+            bounds[index] if index < len(bounds) else math.inf,
+        )
 
     def decide(
         self, entity: str, country: str, region: str, method: str, path: str, at: float
@@ -107,13 +115,13 @@ class PolicyEngine:
             allowed, rule = compiled.decide(entity, country, region, path, method, at)
         else:
             allowed, rule = self.casbin_decide(entity, country, region, method, path, at)
-        until = self.valid_until(at)
+        since, until = self.span(at)
         if allowed is True and rule is not None and rule.effect == "allow":
-            return Decision("allow", 200, rule.id, rule.citation, self.version, until)
+            return Decision("allow", 200, rule.id, rule.citation, self.version, until, since)
         if rule is not None and rule.effect == "deny":
             status = 451 if rule.citation is not None else 403
-            return Decision("deny", status, rule.id, rule.citation, self.version, until)
-        return Decision("deny", 403, None, None, self.version, until)
+            return Decision("deny", status, rule.id, rule.citation, self.version, until, since)
+        return Decision("deny", 403, None, None, self.version, until, since)
 
     def casbin_decide(
         self, entity: str, country: str, region: str, method: str, path: str, at: float

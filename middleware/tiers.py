@@ -42,20 +42,25 @@ class DecisionTiers:
         """Allowed only if every spelling of the path is allowed; else the first denial.
         Returns the decision and the tier that answered (local, shared or engine)."""
         version = engine.version
-        key: DecisionKey = (version, entity, country, region, method, paths[0])
-        found = self.local.get(key, now)
-        decision, tier = (
-            (found, "local") if found else await self._miss(engine, key, now, not_after)
+        decision, tier = await self._lookup(
+            engine, (version, entity, country, region, method, paths[0]), now, not_after
         )
         for path in paths[1:]:
             if not decision.allowed:
                 break
-            key = (version, entity, country, region, method, path)
-            found = self.local.get(key, now)
-            decision, tier = (
-                (found, "local") if found else await self._miss(engine, key, now, not_after)
+            decision, tier = await self._lookup(
+                engine, (version, entity, country, region, method, path), now, not_after
             )
         return decision, tier
+
+    async def _lookup(
+        self, engine: PolicyEngine, key: DecisionKey, now: float, not_after: float
+    ) -> tuple[Decision, str]:
+        found = self.local.get(key, now)
+        # The entry's own expiry covers valid_until; valid_from guards a clock stepped back.
+        if found is not None and found.valid_from <= now:
+            return found, "local"
+        return await self._miss(engine, key, now, not_after)
 
     async def _miss(
         self, engine: PolicyEngine, key: DecisionKey, now: float, not_after: float
@@ -68,7 +73,7 @@ class DecisionTiers:
         else:
             # Concurrent misses of one key ask Redis (and compute) once; see singleflight.py.
             (decision, tier), _ = await self._flights.run(key, lambda: self._fill(engine, key, now))
-        if not now < decision.valid_until:  # computed by a caller just before a rule change
+        if not decision.holds_at(now):  # computed by a caller on the other side of a boundary
             _, entity, country, region, method, path = key
             decision, tier = engine.decide(entity, country, region, method, path, now), "engine"
         expires = min(decision.valid_until, now + self.ttl, not_after)

@@ -570,6 +570,26 @@ async def test_illinois_boundary_is_not_outlived_by_the_cache(
     assert tiers == ["engine", "local", "engine"]
 
 
+async def test_a_clock_stepped_back_does_not_carry_a_decision_across_a_rule_end(
+    example_app: Starlette,
+    http: ClientFactory,
+    tokens: TokenFactory,
+    clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger=AUDIT_LOGGER)
+    issued = FixedClock("2027-05-10T23:00:00Z").now()
+    token = tokens.client(issued, "state_law_enforcement", "US", "IL", lifetime=7200)
+    clock.set("2027-05-11T00:00:05Z")
+    async with http(example_app) as client:
+        after = await client.get("/search", headers=bearer(token))
+        clock.set("2027-05-10T23:59:59Z")  # NTP steps the wall clock back over the rule's end
+        before = await client.get("/search", headers=bearer(token))
+    assert (after.status_code, before.status_code) == (200, 451)
+    tiers = [r.audit["tier"] for r in caplog.records if r.name == AUDIT_LOGGER]  # type: ignore[attr-defined]
+    assert tiers == ["engine", "engine"]  # the cached 200 was not served before its span
+
+
 async def test_cached_decision_never_outlives_the_token(
     example_app: Starlette, http: ClientFactory, tokens: TokenFactory, clock: FixedClock
 ) -> None:

@@ -19,7 +19,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jurisgate.adapters.breaker import CircuitBreaker
-from jurisgate.adapters.redis_codec import EntryRejected, open_entry, redis_key, seal_entry
+from jurisgate.adapters.redis_codec import (
+    ENTRY_FORMAT,
+    EntryRejected,
+    open_entry,
+    redis_key,
+    seal_entry,
+)
 from jurisgate.middleware import CacheSettings, Citation, ConfigError, Decision, load_config
 from jurisgate.middleware.cache import DecisionKey
 from jurisgate.middleware.singleflight import SingleFlight
@@ -93,7 +99,7 @@ def test_other_key_version_secret_or_time_is_refused() -> None:
 
 def test_a_validly_sealed_but_inconsistent_decision_is_refused() -> None:
     payload = {
-        "format": 1,
+        "format": ENTRY_FORMAT,
         "key": NAME,
         "policy_version": "v1",
         "effect": "allow",
@@ -107,6 +113,16 @@ def test_a_validly_sealed_but_inconsistent_decision_is_refused() -> None:
     raw = hmac.new(SECRET, body, hashlib.sha256).hexdigest().encode() + b"." + body
     with pytest.raises(EntryRejected, match="inconsistent"):
         open_entry(SECRET, NAME, "v1", raw, 10.0)
+
+
+def test_an_entry_from_a_replica_whose_clock_runs_ahead_is_refused() -> None:
+    # Decided at 100 on a fast clock, just after a rule changed at 100: at 99 on ours, the
+    # rule has not changed yet, so the entry must not answer.
+    ahead = Decision("allow", 200, "r", None, "v1", math.inf, 100.0)
+    raw = seal_entry(SECRET, NAME, ahead, 200.0)
+    with pytest.raises(EntryRejected, match="not_yet_valid"):
+        open_entry(SECRET, NAME, "v1", raw, 99.0)
+    assert open_entry(SECRET, NAME, "v1", raw, 100.0) == ahead
 
 
 def test_seal_needs_a_finite_expiry() -> None:
