@@ -47,6 +47,9 @@ class PolicySettings:
                 raise ValueError("store must be a postgresql:// URL")
             if self.model is None or self.policy is not None:
                 raise ValueError("store needs model (a file) and no policy file")
+        elif (self.model is None) != (self.policy is None):
+            # Half a policy must not quietly become the bundled pack.
+            raise ValueError("model and policy go together (neither means the bundled pack)")
         if not _TABLE_NAME.fullmatch(self.store_table):
             raise ValueError("store_table must be 1-63 lower-case letters, digits or '_'")
 

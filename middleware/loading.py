@@ -6,6 +6,7 @@ import contextlib
 
 from .config import PolicySettings
 from .engine import PolicyEngine
+from .errors import PolicyError
 from .store import PolicyStore, load_from_store, open_store
 
 __all__ = ["load_engine"]
@@ -25,6 +26,8 @@ def load_engine(settings: PolicySettings, *, store: PolicyStore | None = None) -
             return PolicyEngine(load_from_store(settings.model, opened))
     if settings.model is not None and settings.policy is not None:
         return PolicyEngine(load_policy_files(settings.model, settings.policy))
+    if settings.model is not None or settings.policy is not None or settings.store is not None:
+        raise PolicyError("the policy settings name part of a policy; refusing to guess the rest")
     model, policy = pack_files()
     return PolicyEngine(
         load_policy_files(

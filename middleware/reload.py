@@ -21,13 +21,15 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from .config import GateConfig
 from .engine import PolicyEngine
 from .errors import PolicyError
 
 __all__ = ["Announcer", "PolicyReloader", "file_fingerprint", "gate_reloader"]
+
+_CHANGED_DURING_LOAD: Final = object()  # equal to no fingerprint: the next poll loads again
 
 if TYPE_CHECKING:
     from .gate import JurisdictionMiddleware
@@ -128,6 +130,13 @@ class PolicyReloader:
             old = self._current()
             try:
                 engine = await asyncio.to_thread(self._load)
+                if not engine.rules:  # most likely a file caught while being rewritten
+                    raise PolicyError("the new policy has no rules")
+                if await asyncio.to_thread(self._fingerprint_or_error) != self._seen:
+                    # Written to while we read it: what we loaded may be a prefix of the file
+                    # (allows without the denies further down). Retry at the next poll.
+                    self._seen = _CHANGED_DURING_LOAD
+                    return False
             except PolicyError as exc:
                 self.rejected += 1
                 self.last_error = str(exc)
