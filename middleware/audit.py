@@ -109,14 +109,18 @@ class AuditLog:
         reason: str | None = None,
         tier: str | None = None,
         issuer: str | None = None,
+        subject: str | None = None,
     ) -> None:
+        """``issuer``/``subject`` name a verified token that produced no ``principal``."""
         logger = self.logger
         enabled = logger.isEnabledFor(logging.INFO)
         if not enabled and not self.observers:
             return
         citation = decision.citation if decision is not None else None
         subject = (
-            self.subjects.subject_for(principal.issuer, principal.subject) if principal else None
+            self.subjects.subject_for(principal.issuer, principal.subject)
+            if principal
+            else self.subjects.subject_for(issuer, subject)
         )
         record = AuditRecord(
             ts=time.time(),

@@ -31,4 +31,4 @@ def bearer_token(headers: Iterable[tuple[bytes, bytes]]) -> str:
     try:
         return token.decode("ascii")
     except UnicodeDecodeError:
-        raise TokenError("malformed") from None
+        raise TokenError("malformed", code="invalid_request") from None

@@ -58,9 +58,15 @@ class TokenError(JurisgateError):
 
 
 class ClaimsError(JurisgateError):
-    """``code`` names the claim problem (``invalid_region``, ``missing_region``...)."""
+    """``code`` names the claim problem (``invalid_region``, ``missing_region``...).
+
+    ``issuer`` and ``subject`` name the verified token whose claims these were, when known,
+    so the audit log can say which identity provider asserted them.
+    """
 
     code = "invalid_claims"
+    issuer: str | None = None
+    subject: str | None = None
 
 
 class CacheError(JurisgateError):

@@ -148,6 +148,7 @@ class JurisdictionMiddleware:
             if not trusted.authority.unlimited
         }
         self._blocked_by = config.blocked_by
+        self._token_ttl = min(_TOKEN_CACHE_TTL, config.cache.ttl)
         for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
             bind = getattr(observer, "bind", None)
             if callable(bind):
@@ -230,6 +231,8 @@ class JurisdictionMiddleware:
                 effect="deny",
                 decision=denied,
                 reason=exc.code,
+                issuer=exc.issuer,
+                subject=exc.subject,
             )
             return decision_problem(denied, decision_id, code=exc.code)
 
@@ -271,11 +274,17 @@ class JurisdictionMiddleware:
         if wanted is not None:  # a JWKS issuer: make sure this kid's key is loaded, off the loop
             await wanted[0].ensure(wanted[1])
         verified = self.verifier.verify(token, now)
-        principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
-        check_authority(principal, self._authorities)
-        # Keyed by the whole token string (never by its signature alone), never past its expiry.
+        try:
+            principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
+            check_authority(principal, self._authorities)
+        except ClaimsError as exc:
+            exc.issuer, exc.subject = verified.issuer, verified.subject
+            raise
+        # Keyed by the whole token string (never by its signature alone); never past its expiry,
+        # the decision TTL, or the time its issuer's keys are trusted without a re-fetch.
         entry = (principal, verified.expires_at)
-        self.tokens.put(token, entry, min(verified.expires_at, now + _TOKEN_CACHE_TTL), now)
+        lifetime = min(self._token_ttl, self.verifier.trust_lifetime(verified.issuer))
+        self.tokens.put(token, entry, min(verified.expires_at, now + lifetime), now)
         return entry
 
     async def aclose(self) -> None:

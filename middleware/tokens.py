@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,14 @@ class TokenVerifier:
                 except Exception as exc:
                     raise ValueError(f"issuer {trusted.issuer!r}: key unusable for {name}") from exc
             self._issuers[trusted.issuer] = (trusted, prepared)
+        self.has_jwks = any(trusted.jwks is not None for trusted in issuers)
+
+    def trust_lifetime(self, issuer: str) -> float:
+        """How long a token verified now may be believed without verifying it again: its
+        issuer's key set is re-fetched (and a removed key forgotten) after this long."""
+        entry = self._issuers.get(issuer)
+        jwks = entry[0].jwks if entry is not None else None
+        return jwks.cache_ttl if jwks is not None else math.inf
 
     def verify(self, token: str, now: float) -> VerifiedToken:
         """Verify signature, then claims, at instant ``now``. Raises TokenError only."""
@@ -137,6 +146,8 @@ class TokenVerifier:
         The gate awaits ``JwksKeys.ensure(kid)`` before ``verify``, so that fetching never
         blocks. Nothing here is believed: ``verify`` checks everything again.
         """
+        if not self.has_jwks:  # no issuer publishes a JWKS: nothing to fetch, nothing to parse
+            return None
         try:
             _, header, payload = self._parse(token)
         except Exception:

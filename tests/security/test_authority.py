@@ -82,6 +82,9 @@ def test_claims_beyond_authority_are_refused_and_audited(
     assert len(audited) == 1
     assert audited[0]["reason"] == "beyond_issuer_authority"
     assert audited[0]["status"] == 403
+    # The record names the identity provider that over-reached, and the client it vouched for.
+    assert audited[0]["issuer"] == idps.rsa.issuer
+    assert audited[0]["subject"] is not None
     assert texas_gate.reached.calls == []
 
 

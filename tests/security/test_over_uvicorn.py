@@ -139,7 +139,7 @@ def test_hostile_requests_get_no_5xx(server: int, idps: IdPs) -> None:
         (("Authorization: Bearer " + good,), "HEAD", 200),
         (("Authorization: Bearer " + live(idps.attacker_rsa),), "GET", 401),
         (("Authorization: bearer\t" + good,), "GET", 401),
-        (("Authorization: Bearer \u00e9\u00e9",), "GET", 401),
+        (("Authorization: Bearer \u00e9\u00e9",), "GET", 400),
     ]
     for headers, method, expected in cases:
         status, body = get(server, "/search", *headers, method=method)
