@@ -229,6 +229,7 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
     def swap(engine: PolicyEngine) -> None:
         gate.engine = engine
         gate.decisions.clear()  # old-version entries are unreachable anyway; free them
+        gate.tiers.public.clear()
 
     if policy_file is not None:
         return PolicyReloader(

@@ -7,6 +7,7 @@ A decision is reused only while it provably still holds: never past the next rul
 from __future__ import annotations
 
 import logging
+from typing import Final
 
 from .cache import DecisionCache, DecisionKey, LruTtlCache
 from .decision import Decision
@@ -17,6 +18,7 @@ from .singleflight import SingleFlight
 __all__ = ["DecisionTiers"]
 
 logger = logging.getLogger("jurisgate")
+_PUBLIC_ENTRIES: Final = 4096
 
 
 class DecisionTiers:
@@ -24,6 +26,11 @@ class DecisionTiers:
         self, *, local_max_entries: int, ttl: float, shared: DecisionCache | None = None
     ) -> None:
         self.local: LruTtlCache[DecisionKey, Decision] = LruTtlCache(local_max_entries)
+        # Public-path answers for requests without a token live apart: unauthenticated callers
+        # choose their paths freely and must not evict the decisions of verified clients.
+        self.public: LruTtlCache[DecisionKey, Decision] = LruTtlCache(
+            min(local_max_entries, _PUBLIC_ENTRIES)
+        )
         self.shared = shared
         self.ttl = ttl
         self._flights: SingleFlight[DecisionKey, tuple[Decision, str]] = SingleFlight()
@@ -56,7 +63,8 @@ class DecisionTiers:
     async def _lookup(
         self, engine: PolicyEngine, key: DecisionKey, now: float, not_after: float
     ) -> tuple[Decision, str]:
-        found = self.local.get(key, now)
+        cache = self.public if key[1] == ANONYMOUS else self.local
+        found = cache.get(key, now)
         # The entry's own expiry covers valid_until; valid_from guards a clock stepped back.
         if found is not None and found.valid_from <= now:
             return found, "local"
@@ -77,7 +85,7 @@ class DecisionTiers:
             _, entity, country, region, method, path = key
             decision, tier = engine.decide(entity, country, region, method, path, now), "engine"
         expires = min(decision.valid_until, now + self.ttl, not_after)
-        self.local.put(key, decision, expires, now)
+        (self.public if key[1] == ANONYMOUS else self.local).put(key, decision, expires, now)
         return decision, tier
 
     async def _fill(
