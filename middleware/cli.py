@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,10 @@ from .clock import SystemClock, parse_instant
 from .config import PolicySettings, load_config
 from .decision import Decision
 from .engine import PolicyEngine
-from .errors import ClaimsError, JurisgateError
+from .errors import JurisgateError
 from .loading import load_engine
-from .paths import canonical_method, canonical_path, policy_paths
-from .principal import Principal, principal_from_claims
+from .offline import decide_claims
+from .paths import canonical_method, canonical_path
 
 __all__ = ["main"]
 
@@ -116,26 +116,18 @@ def _explain(args: argparse.Namespace) -> int:
         "at": _iso(at),
         "policy_version": engine.version,
     }
-    principal: Principal | None = None
-    # Like the gate: every spelling the policy must allow (see paths.policy_paths).
-    spellings = policy_paths(args.path)
-    public = _first_denial(engine.decide_anonymous(method, p, at) for p in spellings)
-    if public.allowed:
-        decision, reason = public, "public path: no token needed"
-    else:
-        try:
-            principal = principal_from_claims(
-                str(claims.get("iss", "(claims file)")),
-                str(claims.get("sub", "(claims file)")),
-                claims,
-            )
-        except ClaimsError as exc:
-            decision = Decision("deny", 403, None, None, engine.version)
-            reason = f"claims unusable: {exc.code} ({exc})"
-        else:
-            view = principal.policy_view()
-            decision = _first_denial(engine.decide(*view, method, p, at) for p in spellings)
-            reason = _reason(decision)
+    answer = decide_claims(
+        engine,
+        claims,
+        method,
+        args.path,
+        at,
+        issuer=str(claims.get("iss", "(claims file)")),
+        subject=str(claims.get("sub", "(claims file)")),
+    )
+    principal = answer.principal
+    decision = answer.decision or Decision("deny", 403, None, None, engine.version)
+    reason = answer.reason
     result.update(
         {
             "effect": decision.effect,
@@ -193,24 +185,6 @@ def _push(args: argparse.Namespace) -> int:
     else:  # publish() logged why; the push itself succeeded and replicas still poll
         print("  not announced (Redis unreachable); replicas pick it up at their next check")
     return EXIT_OK
-
-
-def _first_denial(decisions: Iterable[Decision]) -> Decision:
-    decision = None
-    for decision in decisions:
-        if not decision.allowed:
-            break
-    if decision is None:  # policy_paths always gives at least one path
-        raise JurisgateError("no path to decide")
-    return decision
-
-
-def _reason(decision: Decision) -> str:
-    if decision.allowed:
-        return f"allowed by rule {decision.rule}"
-    if decision.rule:
-        return f"denied by rule {decision.rule} (deny overrides allow)"
-    return "no rule allows this request (default deny)"
 
 
 def _print_explain(result: dict[str, Any]) -> None:

@@ -27,9 +27,8 @@ from typing import Any, Final
 from .admin_files import add_config_option, engine_for_config
 from .clock import SystemClock, parse_instant
 from .engine import PolicyEngine
-from .errors import ClaimsError, JurisgateError
-from .paths import canonical_method, canonical_path
-from .principal import principal_from_claims
+from .errors import JurisgateError
+from .offline import decide_claims
 
 __all__ = ["Outcome", "PolicyCase", "decide_case", "load_cases", "register", "run_cases"]
 
@@ -114,22 +113,9 @@ def decide_case(
     at: float,
 ) -> tuple[int, str | None, str]:
     """(status, rule, why) as the gate would answer: public path, then token, then claims."""
-    method, path = canonical_method(method), canonical_path(path)
-    public = engine.decide_anonymous(method, path, at)
-    if public.allowed:
-        return 200, public.rule, "public path"
-    if claims is None:
-        return 401, None, "no token"
-    try:
-        principal = principal_from_claims("(test case)", "(test case)", claims)
-    except ClaimsError as exc:
-        return 403, None, f"claims unusable: {exc.code}"
-    decision = engine.decide(*principal.policy_view(), method, path, at)
-    if decision.allowed:
-        return decision.status, decision.rule, f"allowed by {decision.rule}"
-    if decision.rule is None:
-        return decision.status, None, "no rule allows it"
-    return decision.status, decision.rule, f"denied by {decision.rule}"
+    answer = decide_claims(engine, claims, method, path, at, issuer="(test case)",
+                           subject="(test case)")  # fmt: skip
+    return answer.status, answer.rule, answer.reason
 
 
 def load_cases(file: Path) -> list[PolicyCase]:

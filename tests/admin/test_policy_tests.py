@@ -50,9 +50,10 @@ def test_failures_say_what_was_expected_and_what_came(run: Run) -> None:
     assert out.splitlines() == [
         "PASS  NYPD may search",
         "FAIL  wrong status: expected 200 (rule us-government-search), "
-        "got 451 (rule il-five-years) (denied by il-five-years)",
+        "got 451 (rule il-five-years) (denied by rule il-five-years (deny overrides allow))",
         "FAIL  right status, wrong rule: expected 451 (rule il-five-years), "
-        "got 451 (rule us-private-permanent) (denied by us-private-permanent)",
+        "got 451 (rule us-private-permanent) "
+        "(denied by rule us-private-permanent (deny overrides allow))",
         "PASS  claims unusable",
         "2 passed, 2 failed",
     ]
