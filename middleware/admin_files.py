@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.resources.abc import Traversable
-from pathlib import Path
 
 from .clock import SystemClock, parse_instant
 from .config import CONFIG_ENV, PolicySettings, load_config
 from .engine import PolicyEngine
-from .errors import JurisgateError, PolicyError
+from .errors import JurisgateError
+from .loading import PolicyFiles, engine_for, load_engine, policy_files
 
 __all__ = [
     "PolicyFiles",
@@ -32,41 +30,11 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyFiles:
-    """A model and a policy file, with the names admins see in messages (``file:line``)."""
-
-    model: Path | Traversable
-    policy: Path | Traversable
-    model_origin: str
-    policy_origin: str
-
-
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         metavar="FILE",
         help="jurisgate.toml (default: $JURISGATE_CONFIG, else the bundled pack)",
-    )
-
-
-def policy_files(settings: PolicySettings) -> PolicyFiles:
-    """The files ``settings`` name, or the bundled settlement pack. Raises PolicyError for a
-    policy kept in a store: its rows are not a file (and must never fall back to the pack)."""
-    from jurisgate.policies import DEFAULT_PACK, pack_files
-
-    if settings.store is not None:
-        raise PolicyError("the policy is kept in a [policy] store, not in a file")
-    if settings.model is not None and settings.policy is not None:
-        return PolicyFiles(
-            settings.model, settings.policy, str(settings.model), str(settings.policy)
-        )
-    model, policy = pack_files()
-    return PolicyFiles(
-        model,
-        policy,
-        f"bundled:{DEFAULT_PACK}/model.conf",
-        f"bundled:{DEFAULT_PACK}/policy.csv",
     )
 
 
@@ -84,23 +52,7 @@ def policy_files_for(config: str | None) -> PolicyFiles:
 
 def engine_for_config(config: str | None) -> PolicyEngine:
     """The policy the gate would enforce with this config: files, a store, or the pack."""
-    from .loading import load_engine
-
     return load_engine(policy_settings_for(config))
-
-
-def engine_for(files: PolicyFiles) -> PolicyEngine:
-    """Load and compile a policy; raises PolicyError at the first problem (lint finds them all)."""
-    from jurisgate.adapters.policy_files import load_policy_files
-
-    return PolicyEngine(
-        load_policy_files(
-            files.model,
-            files.policy,
-            model_origin=files.model_origin,
-            policy_origin=files.policy_origin,
-        )
-    )
 
 
 def instant_option(text: str | None, *, name: str = "--at") -> float:

@@ -16,12 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from . import lint, matrix, mint, policy_diff, policy_tests
-from .clock import SystemClock, parse_instant
-from .config import PolicySettings, load_config
+from .admin_files import add_config_option, engine_for_config, instant_option
+from .config import load_config
 from .decision import Decision
-from .engine import PolicyEngine
 from .errors import JurisgateError
-from .loading import load_engine
 from .offline import decide_claims
 from .paths import canonical_method, canonical_path
 
@@ -53,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         help="decide one claims set and say which rule decided, and why",
         description="Decide a claims set (no token needed) as the middleware would.",
     )
-    _add_config(explain)
+    add_config_option(explain)
     explain.add_argument(
         "--claims",
         required=True,
@@ -78,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         "the [policy] store with it in one transaction, and announce the new version on the "
         "Redis reload channel when [cache] redis_url is set.",
     )
-    _add_config(push)
+    add_config_option(push)
     push.add_argument("file", metavar="POLICY.csv", help="the policy rows to push")
     push.set_defaults(run=_push)
     # Each admin command lives in its own module and adds its own sub-command.
@@ -87,27 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_config(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        help="jurisgate.toml (default: $JURISGATE_CONFIG, else the bundled pack)",
-    )
-
-
-def engine_from_args(config: str | None) -> PolicyEngine:
-    """The configured policy, or the bundled settlement pack when no config is given."""
-    from .config import CONFIG_ENV
-
-    if config is None and not os.environ.get(CONFIG_ENV):
-        return load_engine(PolicySettings())
-    return load_engine(load_config(config).policy)
-
-
 def _explain(args: argparse.Namespace) -> int:
-    engine = engine_from_args(args.config)
+    engine = engine_for_config(args.config)
     claims = _read_claims(args.claims)
-    at = _instant(args.at) if args.at else SystemClock().now()
+    at = instant_option(args.at)
     method = canonical_method(args.method.upper())
     path = canonical_path(args.path)
     result: dict[str, Any] = {
@@ -214,13 +195,6 @@ def _read_claims(source: str) -> dict[str, Any]:
     if not isinstance(claims, dict):
         raise JurisgateError(f"claims in {source} must be a JSON object")
     return claims
-
-
-def _instant(text: str) -> float:
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise JurisgateError(f"--at must be an ISO 8601 date or date-time, not {text!r}") from exc
 
 
 def _iso(at: float) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import http.client
-import json
 import logging
 import time
 import urllib.parse
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from jwt.algorithms import Algorithm, get_default_algorithms
+
+from .strict_json import strict_loads
 
 __all__ = ["JwksKeys", "PreparedKeys"]
 
@@ -150,7 +151,7 @@ class JwksKeys:
 
     def parse(self, raw: bytes) -> dict[str, PreparedKeys]:
         """kid -> prepared keys, from a JWKS document. Raises ValueError on a malformed set."""
-        document = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        document = strict_loads(raw.decode("utf-8"))
         if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
             raise ValueError("not a JWK set")
         keys: dict[str, PreparedKeys] = {}
@@ -218,10 +219,3 @@ def _http_get(url: str, timeout: float, limit: int) -> bytes:
             return response.read(limit)
     finally:
         connection.close()
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate member name")
-    return result

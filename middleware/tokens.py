@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -27,6 +26,7 @@ from jwt.algorithms import Algorithm, get_default_algorithms
 from .authority import IssuerAuthority
 from .errors import TokenError
 from .keys import JwksKeys
+from .strict_json import strict_loads
 
 __all__ = ["ALGORITHM_FAMILIES", "TokenPolicy", "TokenVerifier", "TrustedIssuer", "VerifiedToken"]
 
@@ -280,20 +280,9 @@ def _b64decode(segment: bytes) -> bytes:
 def _json_object(segment: bytes) -> dict[str, Any]:
     try:
         text = _b64decode(segment).decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        value = strict_loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise TokenError("malformed") from None
     if not isinstance(value, dict):
         raise TokenError("malformed")
     return value
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate member name")
-    return result
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
