@@ -17,7 +17,8 @@ from typing import Any
 
 from . import lint, matrix, mint, policy_diff, policy_tests
 from .admin_files import add_config_option, engine_for_config, instant_option
-from .config import load_config
+from .authority import IssuerAuthority
+from .config import CONFIG_ENV, load_config
 from .decision import Decision
 from .errors import JurisgateError
 from .offline import decide_claims
@@ -105,6 +106,7 @@ def _explain(args: argparse.Namespace) -> int:
         at,
         issuer=str(claims.get("iss", "(claims file)")),
         subject=str(claims.get("sub", "(claims file)")),
+        authorities=_authorities(args.config),
     )
     principal = answer.principal
     decision = answer.decision or Decision("deny", 403, None, None, engine.version)
@@ -142,7 +144,6 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from .config import CONFIG_ENV
     from .store import push_policy
 
     if args.config is None and not os.environ.get(CONFIG_ENV):
@@ -166,6 +167,18 @@ def _push(args: argparse.Namespace) -> int:
     else:  # publish() logged why; the push itself succeeded and replicas still poll
         print("  not announced (Redis unreachable); replicas pick it up at their next check")
     return EXIT_OK
+
+
+def _authorities(config: str | None) -> dict[str, IssuerAuthority]:
+    """What each configured issuer may assert, so a claims file with that ``iss`` is limited
+    as the gate would limit its tokens; none without a config."""
+    if config is None and not os.environ.get(CONFIG_ENV):
+        return {}
+    return {
+        trusted.issuer: trusted.authority
+        for trusted in load_config(config).issuers
+        if not trusted.authority.unlimited
+    }
 
 
 def _print_explain(result: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .authority import IssuerAuthority, check_authority
 from .decision import Decision
 from .engine import PolicyEngine
 from .errors import ClaimsError
@@ -39,8 +40,10 @@ def decide_claims(
     *,
     issuer: str = "(claims)",
     subject: str = "(claims)",
+    authorities: Mapping[str, IssuerAuthority] | None = None,
 ) -> OfflineAnswer:
-    """``claims`` None means a request without a token."""
+    """``claims`` None means a request without a token; ``authorities`` limit what each
+    configured issuer may assert, as in the gate (an issuer not named there is unlimited)."""
     method = canonical_method(method)
     paths = policy_paths(path)
     public = _first_denial(engine, ANONYMOUS, "", "", method, paths, at)
@@ -50,6 +53,8 @@ def decide_claims(
         return OfflineAnswer(401, None, None, "no token")
     try:
         principal = principal_from_claims(issuer, subject, claims)
+        if authorities:
+            check_authority(principal, authorities)
     except ClaimsError as exc:
         denied = Decision("deny", 403, None, None, engine.version)
         return OfflineAnswer(403, denied, None, f"claims unusable: {exc.code} ({exc})")

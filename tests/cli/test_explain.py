@@ -385,3 +385,23 @@ def test_console_script(repo_root: Path, tmp_path: Path) -> None:
     )
     assert broken.returncode == 2
     assert broken.stderr.startswith("jurisgate: ")
+
+
+def test_issuer_authority_limits_explain_like_the_gate(
+    capsys: pytest.CaptureFixture[str], claims_file: Any, tmp_path: Path, dev_public_key: bytes
+) -> None:
+    """A claims file naming a configured issuer gets that issuer's limits, as its tokens would."""
+    (tmp_path / "idp.pem").write_bytes(dev_public_key)
+    config = tmp_path / "jurisgate.toml"
+    config.write_text(
+        '[[issuers]]\nissuer = "https://tx-idp"\naudience = "api"\nalgorithms = ["RS256"]\n'
+        'public_key_file = "idp.pem"\nregions = ["US-TX"]\n'
+    )
+    nypd = {"entity_type": "local_law_enforcement", "country": "US", "region": "US-NY"}
+    args = ("--path", "/search", "--at", TODAY, "--config", str(config))
+    beyond = explain_json(capsys, "--claims", claims_file({**nypd, "iss": "https://tx-idp"}), *args)
+    assert beyond["status"] == 403
+    assert "beyond_issuer_authority" in beyond["reason"]
+    # Another issuer (not limited in this config) may vouch for the NYPD.
+    other = explain_json(capsys, "--claims", claims_file({**nypd, "iss": "https://ny-idp"}), *args)
+    assert other["status"] == 200
