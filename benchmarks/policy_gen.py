@@ -22,6 +22,7 @@ import io
 from pathlib import Path
 
 from jurisgate.adapters import read_policy_csv
+from jurisgate.middleware.principal import ENTITY_TYPE_ORDER
 from jurisgate.policies import pack_files
 
 __all__ = ["FILLER_COUNTRIES", "generate_policy", "settlement_rows", "write_pack"]
@@ -43,18 +44,7 @@ FILLER_COUNTRIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("UA", ("UA-30", "UA-46", "UA-63", "UA-51")),
 )
 _US_REGIONS = ("US-CA", "US-NY", "US-TX", "US-WA", "US-FL", "US-MA", "US-DC", "US-IL")
-_ENTITIES = (
-    "federal_agency",
-    "federal_law_enforcement",
-    "state_agency",
-    "state_law_enforcement",
-    "local_agency",
-    "local_law_enforcement",
-    "private_company",
-    "individual",
-    "foreign_government",
-    "foreign_law_enforcement",
-)
+_ENTITIES = ENTITY_TYPE_ORDER
 _METHODS = ("GET", "GET|HEAD", "POST", "GET|POST", "*")
 
 

@@ -19,7 +19,7 @@ from .engine import PolicyEngine
 from .errors import JurisgateError
 from .paths import canonical_method, canonical_path
 from .policy_space import Route, policy_space
-from .principal import ANONYMOUS, ENTITY_TYPES
+from .principal import ANONYMOUS, ENTITY_TYPE_ORDER
 from .truth_table import gate_answer
 
 __all__ = ["Matrix", "decision_matrix", "register", "render_html", "render_png"]
@@ -32,19 +32,6 @@ MEANING: Final = {
     403: "refused (no rule allows)",
     451: "blocked for legal reasons",
 }
-# Columns in the order of the claims contract, government first.
-ENTITY_ORDER: Final = (
-    "federal_agency",
-    "federal_law_enforcement",
-    "state_agency",
-    "state_law_enforcement",
-    "local_agency",
-    "local_law_enforcement",
-    "private_company",
-    "individual",
-    "foreign_government",
-    "foreign_law_enforcement",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +79,7 @@ def _run(args: argparse.Namespace) -> int:
 def decision_matrix(engine: PolicyEngine, route: Route, at: float) -> Matrix:
     """Decide every location and entity type for ``route`` at ``at`` as the gate would."""
     space = policy_space([engine.rules], us_regions_each=True)
-    entities = tuple(e for e in ENTITY_ORDER if e in ENTITY_TYPES)
+    entities = ENTITY_TYPE_ORDER  # columns in the contract's order, government first
     rows: dict[str, dict[str, tuple[int, str | None, str | None]]] = {}
     for client in space.clients:
         if client.entity == ANONYMOUS:

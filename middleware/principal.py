@@ -18,6 +18,7 @@ from .regions import normalize_country, normalize_region
 __all__ = [
     "ANONYMOUS",
     "ENTITY_TYPES",
+    "ENTITY_TYPE_ORDER",
     "EntityType",
     "Principal",
     "principal_from_claims",
@@ -35,7 +36,9 @@ EntityType = Literal[
     "foreign_government",
     "foreign_law_enforcement",
 ]
-ENTITY_TYPES: Final[frozenset[str]] = frozenset(get_args(EntityType))
+# In the contract's order (government first): for tables and reports.
+ENTITY_TYPE_ORDER: Final[tuple[str, ...]] = get_args(EntityType)
+ENTITY_TYPES: Final[frozenset[str]] = frozenset(ENTITY_TYPE_ORDER)
 
 # The entity type the policy sees for a request without a token. Policy wildcards never match
 # it: a public path must name it explicitly.
