@@ -12,13 +12,16 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from .audit_subjects import AuditSettings
 from .decision import Decision
 from .principal import Principal
 
-__all__ = ["AUDIT_LOGGER", "AuditLog", "AuditObserver", "AuditRecord"]
+if TYPE_CHECKING:
+    from .warm import RememberedRequest
+
+__all__ = ["AUDIT_LOGGER", "AuditLog", "AuditObserver", "AuditRecord", "AuditSink"]
 
 AUDIT_LOGGER: Final = "jurisgate.audit"
 _ORIGIN: Final = "jurisgate/audit.py"
@@ -39,15 +42,40 @@ class AuditRecord(dict[str, Any]):
                 p["issuer"], p["subject"], p["entity_type"], p["country"], p["region"]
             )
         )
-        return (
-            f'{{"ts":{self["ts"]!r},"decision_id":{_js(self["decision_id"])},'
-            f'"issuer":{_js(self["issuer"])},"subject":{_js(self["subject"])},'
-            f'"principal":{who},"method":{_js(self["method"])},"path":{_js(self["path"])},'
-            f'"effect":{_js(self["effect"])},"status":{self["status"]:d},'
-            f'"rule":{_js(self["rule"])},"citation":{_js(self["citation"])},'
-            f'"policy_version":{_js(self["policy_version"])},"reason":{_js(self["reason"])},'
-            f'"tier":{_js(self["tier"])},"latency_us":{self["latency_us"]!r}}}'
-        )
+        core = _core_json(
+            self["issuer"], self["subject"], who, self["method"], self["path"], self["effect"],
+            self["status"], self["rule"], self["citation"], self["policy_version"],
+            self["reason"], self["tier"],
+        )  # fmt: skip
+        return _line(self["ts"], self["decision_id"], core, self["latency_us"])
+
+
+def _line(ts: float, decision_id: str, core: str, latency_us: float) -> str:
+    """One record: the per-request fields around the ones a remembered request shares."""
+    return f'{{"ts":{ts!r},"decision_id":{_js(decision_id)},{core},"latency_us":{latency_us!r}}}'
+
+
+def _core_json(
+    issuer: str | None,
+    subject: str | None,
+    principal_json: str,
+    method: str,
+    path: str,
+    effect: str,
+    status: int,
+    rule: str | None,
+    citation: str | None,
+    policy_version: str | None,
+    reason: str | None,
+    tier: str | None,
+) -> str:
+    return (
+        f'"issuer":{_js(issuer)},"subject":{_js(subject)},'
+        f'"principal":{principal_json},"method":{_js(method)},"path":{_js(path)},'
+        f'"effect":{_js(effect)},"status":{status:d},'
+        f'"rule":{_js(rule)},"citation":{_js(citation)},'
+        f'"policy_version":{_js(policy_version)},"reason":{_js(reason)},"tier":{_js(tier)}'
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -80,9 +108,19 @@ def _js_short(value: str) -> str:
 AuditObserver = Callable[[Mapping[str, Any]], None]
 
 
+class AuditSink(Protocol):
+    """Takes each record's JSON line; raising denies the request (an unaudited request is
+    never served). ``jurisgate.middleware.audit_file.AuditFile`` is the bundled one."""
+
+    def write(self, line: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class AuditLog:
     """``subjects`` says how records name the subject (defaults to as sent); ``observers``
-    see every record (defaults to none); one that raises is logged and skipped."""
+    see every record (defaults to none); one that raises is logged and skipped. ``sink``
+    (defaults to none) gets every record's JSON line, without a LogRecord."""
 
     def __init__(
         self,
@@ -90,10 +128,53 @@ class AuditLog:
         *,
         subjects: AuditSettings | None = None,
         observers: Sequence[AuditObserver] = (),
+        sink: AuditSink | None = None,
     ) -> None:
         self.logger = logger or logging.getLogger(AUDIT_LOGGER)
         self.subjects = subjects or AuditSettings()
         self.observers = tuple(observers)
+        self.sink = sink
+
+    def remembered_line(
+        self, principal: Principal, decision: Decision, method: str, path: str
+    ) -> str:
+        """The fields of a remembered request's records that stay the same on every replay."""
+        subject = self.subjects.subject_for(principal.issuer, principal.subject)
+        citation = decision.citation
+        who = _principal_json(
+            principal.issuer, subject, principal.entity_type, principal.country, principal.region
+        )
+        return _core_json(
+            principal.issuer, subject, who, method, path, decision.effect, decision.status,
+            decision.rule, citation.url if citation else None, decision.policy_version, None,
+            "local",
+        )  # fmt: skip
+
+    def replay(self, entry: RememberedRequest, decision_id: str, started: float) -> None:
+        """Record a request answered from memory. Straight to the sink when nothing else
+        wants the record; otherwise the full record, exactly as for a decided request."""
+        if self.observers or self.logger.isEnabledFor(logging.INFO):
+            decision = entry.decision
+            self.record(
+                decision_id=decision_id,
+                method=entry.method,
+                path=entry.path,
+                started=started,
+                status=decision.status,
+                effect=decision.effect,
+                principal=entry.principal,
+                decision=decision,
+                tier="local",
+            )
+        elif self.sink is not None:
+            # The hot path's line: ts to the microsecond from integer nanoseconds (a float's
+            # repr costs more than the rest of the line); the gate's decision ids are hex.
+            latency = (time.perf_counter() - started) * 1e6
+            ns = time.time_ns()
+            self.sink.write(
+                f'{{"ts":{ns // 1_000_000_000}.{ns // 1000 % 1_000_000:06d},'
+                f'"decision_id":"{decision_id}",{entry.audit_line},"latency_us":{latency:.1f}}}'
+            )
 
     def record(
         self,
@@ -114,7 +195,8 @@ class AuditLog:
         """``issuer``/``subject`` name a verified token that produced no ``principal``."""
         logger = self.logger
         enabled = logger.isEnabledFor(logging.INFO)
-        if not enabled and not self.observers:
+        sink = self.sink
+        if not enabled and not self.observers and sink is None:
             return
         citation = decision.citation if decision is not None else None
         subject = (
@@ -147,6 +229,8 @@ class AuditLog:
             tier=tier,
             latency_us=round((time.perf_counter() - started) * 1e6, 1),
         )
+        if sink is not None:  # first: if it cannot take the record, the request is denied
+            sink.write(str(record))
         for observer in self.observers:
             try:
                 observer(record)

@@ -18,7 +18,7 @@ import math
 import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -50,6 +50,7 @@ from .responses import (
 )
 from .tiers import DecisionTiers
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
+from .warm import RememberedRequest, RequestKey, WarmRequests, request_key
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
 
@@ -139,9 +140,11 @@ class JurisdictionMiddleware:
         )
         self.shared_cache = shared_cache
         self.decisions: LruTtlCache[DecisionKey, Decision] = self.tiers.local
-        self.tokens: LruTtlCache[str, tuple[Principal, float]] = LruTtlCache(
+        self.tokens: LruTtlCache[str, tuple[Principal, float, float]] = LruTtlCache(
             config.cache.local_max_entries
         )
+        self.warm = WarmRequests(config.cache.local_max_entries)
+        self._decision_ttl = config.cache.ttl
         self._authorities = {
             trusted.issuer: trusted.authority
             for trusted in config.issuers
@@ -163,8 +166,16 @@ class JurisdictionMiddleware:
             await self.app(scope, receive, send)
             return
         decision_id = _next_decision_id()
+        started = time.perf_counter()
         try:
-            refusal = await self._check(scope, decision_id)
+            now = self.clock.now()
+            key = request_key(scope) if kind == "http" else None
+            remembered = None if key is None else self.warm.get(key, self.engine, now)
+            if remembered is not None:
+                self.audit.replay(remembered, decision_id, started)
+                refusal = self._admit(scope, remembered.user, remembered.decision, decision_id)
+            else:
+                refusal = await self._check(scope, decision_id, started, now, key)
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
             denied = Decision("deny", 403, None, None, self.engine.version)
@@ -174,13 +185,13 @@ class JurisdictionMiddleware:
             return
         await self._forward(scope, receive, send, decision_id)
 
-    async def _check(self, scope: Scope, decision_id: str) -> Problem | None:
+    async def _check(
+        self, scope: Scope, decision_id: str, started: float, now: float, key: RequestKey | None
+    ) -> Problem | None:
         """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
-        started = time.perf_counter()
         method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
         paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
         path = paths[0]
-        now = self.clock.now()
         engine = self.engine  # one version for the whole request, even if a reload swaps it
         audit = self.audit
 
@@ -192,7 +203,6 @@ class JurisdictionMiddleware:
             logger.exception("policy evaluation failed; denying")
             public = None
         if public is not None and public.allowed:
-            scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
             audit.record(
                 decision_id=decision_id,
                 method=method,
@@ -203,10 +213,11 @@ class JurisdictionMiddleware:
                 decision=public,
                 tier="public",
             )
+            scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
             return None
 
         try:
-            principal, expires_at = await self._authenticate(scope, now)
+            principal, expires_at, trusted_until = await self._authenticate(scope, now)
         except TokenError as exc:
             error = None if exc.reason == "missing" else exc.code
             problem = token_problem(error, decision_id)
@@ -255,17 +266,35 @@ class JurisdictionMiddleware:
             decision=decision,
             tier=tier,
         )
+        if key is not None and public is not None and tier != "error":
+            entry = RememberedRequest(
+                engine, principal, decision, method, path, now,
+                audit.remembered_line(principal, decision, method, path),
+            )  # fmt: skip
+            # Served again only while the token, the decision and the path's public answer hold.
+            until = min(
+                trusted_until, decision.valid_until, public.valid_until, now + self._decision_ttl
+            )
+            self.warm.remember(key, entry, until, now)
+            return self._admit(scope, entry.user, decision, decision_id)
+        return self._admit(scope, JurisdictionUser(principal), decision, decision_id)
+
+    def _admit(
+        self, scope: Scope, user: JurisdictionUser, decision: Decision, decision_id: str
+    ) -> Problem | None:
+        """Refuse a denied request; fill in the scope of an allowed one."""
         if not decision.allowed:
             return decision_problem(decision, decision_id, blocked_by=self._blocked_by)
-        scope["user"] = JurisdictionUser(principal)
+        scope["user"] = user
         scope["auth"] = _AUTHENTICATED
         state = scope.setdefault("state", {})
-        state["principal"] = principal
+        state["principal"] = user.principal
         state["decision"] = decision
         return None
 
-    async def _authenticate(self, scope: Scope, now: float) -> tuple[Principal, float]:
-        """The verified, normalized client and its token's expiry. Raises TokenError/ClaimsError."""
+    async def _authenticate(self, scope: Scope, now: float) -> tuple[Principal, float, float]:
+        """The verified, normalized client, its token's expiry and the instant until which the
+        verification may be reused. Raises TokenError/ClaimsError."""
         token = bearer_token(scope["headers"])
         cached = self.tokens.get(token, now)
         if cached is not None:
@@ -282,9 +311,10 @@ class JurisdictionMiddleware:
             raise
         # Keyed by the whole token string (never by its signature alone); never past its expiry,
         # the decision TTL, or the time its issuer's keys are trusted without a re-fetch.
-        entry = (principal, verified.expires_at)
         lifetime = min(self._token_ttl, self.verifier.trust_lifetime(verified.issuer))
-        self.tokens.put(token, entry, min(verified.expires_at, now + lifetime), now)
+        trusted_until = min(verified.expires_at, now + lifetime)
+        entry = (principal, verified.expires_at, trusted_until)
+        self.tokens.put(token, entry, trusted_until, now)
         return entry
 
     async def aclose(self) -> None:
@@ -307,10 +337,12 @@ class JurisdictionMiddleware:
             return
         header = (DECISION_ID_HEADER, decision_id.encode("latin-1"))
 
-        async def send_with_id(message: Message) -> None:
+        # A plain function handing back send's awaitable: no coroutine frame of its own per
+        # message (this wraps every response of every allowed request).
+        def send_with_id(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", ()), header]
-            await send(message)
+            return send(message)
 
         await self.app(scope, receive, send_with_id)
 

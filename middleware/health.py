@@ -1,8 +1,9 @@
 """Health: what a readiness endpoint or an operator needs to see of the gate's state.
 
-``gate.health()`` returns plain JSON-able data: the policy version in force, the local cache,
-the shared (Redis) tier with its circuit breaker, and the policy reloader. ``status`` is
-``"degraded"`` while the shared tier is skipped: decisions stay correct, only slower.
+``gate.health()`` returns plain JSON-able data: the policy version in force, the remembered
+requests, the local cache, the shared (Redis) tier with its circuit breaker, and the policy
+reloader. ``status`` is ``"degraded"`` while the shared tier is skipped: decisions stay
+correct, only slower.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ def gate_health(gate: JurisdictionMiddleware) -> dict[str, object]:
     return {
         "status": "degraded" if degraded else "ok",
         "policy_version": gate.engine.version,
+        "remembered_requests": {
+            "entries": len(gate.warm.entries),
+            "hits": gate.warm.entries.hits,
+            "misses": gate.warm.entries.misses,
+        },
         "local_cache": {
             "entries": len(gate.decisions),
             "hits": gate.decisions.hits,

@@ -147,9 +147,10 @@ class _GateStateCollector:
         shared_seen = False
         for gate in list(self._gates):
             health = gate.health()
-            local = health.get("local_cache") or {}
-            for name, result in (("hits", "hit"), ("misses", "miss")):
-                totals[("local", result)] = totals.get(("local", result), 0) + _num(local, name)
+            for tier, section in (("request", "remembered_requests"), ("local", "local_cache")):
+                state = health.get(section) or {}
+                for name, result in (("hits", "hit"), ("misses", "miss")):
+                    totals[(tier, result)] = totals.get((tier, result), 0) + _num(state, name)
             shared = health.get("shared_cache")
             if isinstance(shared, dict):
                 shared_seen = True

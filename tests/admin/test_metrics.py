@@ -104,7 +104,14 @@ def test_decisions_tokens_claims_cache_and_latency(config: Path) -> None:
     # The gate's own cache counters, read at scrape time (public-path lookups count too).
     local = gate.health()["local_cache"]
     assert isinstance(local, dict)
-    assert local["hits"] >= 1
+    remembered = gate.health()["remembered_requests"]
+    assert isinstance(remembered, dict)
+    # The second identical NY request is answered from memory, the rest are not.
+    assert remembered["hits"] == 1
+    assert value("jurisgate_cache_lookups_total", tier="request", result="hit") == 1
+    assert value("jurisgate_cache_lookups_total", tier="request", result="miss") == (
+        remembered["misses"]
+    )
     assert value("jurisgate_cache_lookups_total", tier="local", result="hit") == local["hits"]
     assert value("jurisgate_cache_lookups_total", tier="local", result="miss") == local["misses"]
     # No shared tier configured: no Redis series at all.

@@ -1,0 +1,109 @@
+"""Remember whole requests: the same Authorization header, method and path, decided once, are
+answered again with one dictionary lookup for as long as every input provably still holds.
+
+A request that misses goes the full way (public-path check, token verification, claims, the
+decision tiers) and, if it carried a verified token, leaves an entry here. An entry is keyed by
+the whole header value (the whole token, never its signature alone) and is served only:
+
+- while the policy engine that decided it is still the one in force (a reload invalidates);
+- not before the instant it was made, so a clock stepped back misses rather than reuses;
+- before the earliest of: the token's cache lifetime (its ``exp``, the token TTL, the time its
+  issuer's keys are trusted without a re-fetch), the decision's ``valid_until`` and cache TTL,
+  and the instant the path's anonymous (public) answer changes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from .cache import LruTtlCache
+from .decision import Decision
+from .identity import JurisdictionUser
+from .principal import Principal
+
+if TYPE_CHECKING:
+    from starlette.types import Scope
+
+    from .engine import PolicyEngine
+
+__all__ = ["RememberedRequest", "RequestKey", "WarmRequests", "request_key"]
+
+_AUTHORIZATION: Final = b"authorization"
+
+# (the Authorization header value as sent, the method as sent, the path as sent)
+RequestKey = tuple[bytes, str, str]
+
+
+def request_key(scope: Scope) -> RequestKey | None:
+    """The key of an HTTP request with exactly one Authorization header; None otherwise (no
+    header or two of them: the full path answers those)."""
+    found: bytes | None = None
+    for name, value in scope["headers"]:
+        if name == _AUTHORIZATION:
+            if found is not None:
+                return None
+            found = value
+    if found is None:
+        return None
+    return (found, scope["method"], scope["path"])
+
+
+class RememberedRequest:
+    """A decided request: what the gate needs to answer it again without deciding."""
+
+    __slots__ = (
+        "audit_line",
+        "decision",
+        "engine",
+        "method",
+        "not_before",
+        "path",
+        "principal",
+        "user",
+    )
+
+    def __init__(
+        self,
+        engine: PolicyEngine,
+        principal: Principal,
+        decision: Decision,
+        method: str,
+        path: str,
+        not_before: float,
+        audit_line: str,
+    ) -> None:
+        self.engine = engine
+        self.principal = principal
+        self.user = JurisdictionUser(principal)
+        self.decision = decision
+        self.method = method  # canonical, as the audit record names it
+        self.path = path
+        self.not_before = not_before
+        self.audit_line = audit_line  # the record's fields that do not change per request
+
+
+class WarmRequests:
+    """A bounded LRU of RememberedRequest; ``max_entries=0`` turns it off."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, max_entries: int) -> None:
+        self.entries: LruTtlCache[RequestKey, RememberedRequest] = LruTtlCache(max_entries)
+
+    def get(self, key: RequestKey, engine: PolicyEngine, now: float) -> RememberedRequest | None:
+        found = self.entries.get(key, now)
+        if found is None or found.engine is not engine or now < found.not_before:
+            return None
+        return found
+
+    def remember(
+        self,
+        key: RequestKey,
+        entry: RememberedRequest,
+        expires_at: float,
+        now: float,
+    ) -> None:
+        self.entries.put(key, entry, expires_at, now)
+
+    def clear(self) -> None:
+        self.entries.clear()
