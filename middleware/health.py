@@ -41,9 +41,9 @@ def gate_health(gate: JurisdictionMiddleware) -> dict[str, object]:
         "status": "degraded" if degraded else "ok",
         "policy_version": gate.engine.version,
         "remembered_requests": {
-            "entries": len(gate.warm.entries),
-            "hits": gate.warm.entries.hits,
-            "misses": gate.warm.entries.misses,
+            "entries": len(gate.warm),
+            "hits": gate.warm.hits,
+            "misses": gate.warm.misses,
         },
         "local_cache": {
             "entries": len(gate.decisions),

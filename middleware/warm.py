@@ -85,15 +85,22 @@ class RememberedRequest:
 class WarmRequests:
     """A bounded LRU of RememberedRequest; ``max_entries=0`` turns it off."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "hits", "misses")
 
     def __init__(self, max_entries: int) -> None:
         self.entries: LruTtlCache[RequestKey, RememberedRequest] = LruTtlCache(max_entries)
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self.entries)
 
     def get(self, key: RequestKey, engine: PolicyEngine, now: float) -> RememberedRequest | None:
         found = self.entries.get(key, now)
         if found is None or found.engine is not engine or now < found.not_before:
+            self.misses += 1
             return None
+        self.hits += 1
         return found
 
     def remember(

@@ -37,7 +37,7 @@ START = 1_795_000_000.0  # 2026-11-18
 IL_ENDS = 1_809_993_600.0  # 2027-05-11T00:00:00Z: the Illinois rule's end
 LATER_OPENS = 1_796_000_000.0  # a path that becomes public during the test
 # Rules on top of the settlement pack: /later opens to anonymous callers at LATER_OPENS.
-EXTRA_RULES = "p, later-public, allow, anonymous, *, *, /later, GET, 2026-11-29T15:33:20Z, , ,\n"
+EXTRA_RULES = "p, later-public, allow, anonymous, *, *, /later, GET, 2026-11-30T00:53:20Z, , ,\n"
 
 
 class ListSink:
@@ -87,7 +87,7 @@ def make_gate(
         Starlette(routes=routes()),
         issuers=[issuer],
         policy=PolicySettings(
-            model=policy_dir / "model.conf", policy=policy_dir / "policy.csv", reload=False
+            model=policy_dir / "model.conf", policy=policy_dir / "policy.csv", watch_interval=0
         ),
         clock=clock,
         audit=AuditLog(sink=sink),
@@ -150,8 +150,9 @@ def test_remembering_never_changes_an_answer(
     tokens: TokenFactory,
 ) -> None:
     clock = FixedClock(START)
-    remembering, remembered_lines = make_gate(policy_dir, dev_issuer, clock, remember=True)
-    deciding, decided_lines = make_gate(policy_dir, dev_issuer, clock, remember=False)
+    remembering, remembered = make_gate(policy_dir, dev_issuer, clock, remember=True)
+    deciding, decided = make_gate(policy_dir, dev_issuer, clock, remember=False)
+    remembered_lines, decided_lines = remembered.lines, decided.lines
     signed = [
         tokens.client(START, entity, "US", region, lifetime=lifetime, subject=subject)
         for subject, entity, region, lifetime in CLIENTS
@@ -179,7 +180,8 @@ def test_a_repeated_request_is_answered_from_memory(
     policy_dir: Path, dev_issuer: TrustedIssuer, tokens: TokenFactory
 ) -> None:
     clock = FixedClock(START)
-    gate, lines = make_gate(policy_dir, dev_issuer, clock, remember=True)
+    gate, sink = make_gate(policy_dir, dev_issuer, clock, remember=True)
+    lines = sink.lines
     bearer = [("authorization", f"Bearer {tokens.client(START, 'state_agency', 'US', 'US-TX')}")]
 
     async def run() -> list[tuple[int, Any]]:
@@ -187,7 +189,7 @@ def test_a_repeated_request_is_answered_from_memory(
 
     answers = asyncio.run(run())
     assert answers == [(200, {"authenticated": True, "subject": "client-1"})] * 3
-    assert gate.warm.entries.hits == 2
+    assert gate.warm.hits == 2
     assert gate.health()["remembered_requests"] == {"entries": 1, "hits": 2, "misses": 1}
     records = [json.loads(line) for line in lines]
     assert [r["tier"] for r in records] == ["engine", "local", "local"]
@@ -207,7 +209,9 @@ def test_a_policy_reload_forgets_remembered_requests(
         "p, no-texas, deny, *, US, US-TX, *, *, , , Texas order, https://example.invalid/tx\n"
         + (policy_dir / "policy.csv").read_text()
     )
-    stricter = load_engine(PolicySettings(model=tmp_path / "model.conf", policy=tmp_path / "policy.csv"))
+    stricter = load_engine(
+        PolicySettings(model=tmp_path / "model.conf", policy=tmp_path / "policy.csv")
+    )
 
     async def run() -> list[int]:
         statuses = [(await send(gate, "GET", "/search", bearer))[0]]
@@ -216,7 +220,7 @@ def test_a_policy_reload_forgets_remembered_requests(
         return statuses
 
     assert asyncio.run(run()) == [200, 451]
-    assert gate.warm.entries.hits == 0
+    assert gate.warm.hits == 0
 
 
 def test_memory_is_bounded_by_the_local_cache_size(
@@ -232,4 +236,65 @@ def test_memory_is_bounded_by_the_local_cache_size(
             assert (await send(gate, "GET", f"/search/{n}", bearer))[0] == 200
 
     asyncio.run(run())
-    assert len(gate.warm.entries) == 3
+    assert len(gate.warm) == 3
+
+
+@pytest.mark.parametrize(
+    ("entity", "region", "path", "lifetime", "first", "move", "then"),
+    [
+        # The token expires: 401, not the remembered 200.
+        ("local_law_enforcement", "US-NY", "/search", 5, 80.0, 40.0, 401),
+        # The Illinois rule ends: 200, not the remembered 451.
+        ("federal_law_enforcement", "US-IL", "/search", 3600, IL_ENDS - 1 - START, 2.0, 200),
+        # /later opens to anonymous callers: passed through as anonymous, not remembered 403.
+        ("federal_law_enforcement", "US-DC", "/later", 3600, LATER_OPENS - 1 - START, 2.0, 200),
+    ],
+)
+def test_memory_ends_where_the_answer_changes(
+    policy_dir: Path,
+    dev_issuer: TrustedIssuer,
+    tokens: TokenFactory,
+    entity: str,
+    region: str,
+    path: str,
+    lifetime: int,
+    first: float,
+    move: float,
+    then: int,
+) -> None:
+    clock = FixedClock(START)
+    gate, _ = make_gate(policy_dir, dev_issuer, clock, remember=True)
+    # Issued shortly before the first request: the token outlives the boundary but for the
+    # expiry case.
+    issued = START + first - 60
+    token = tokens.client(issued, entity, "US", region, lifetime=lifetime + 60)
+    bearer = [("authorization", f"Bearer {token}")]
+
+    async def run() -> list[int]:
+        clock.advance(first)
+        before = [(await send(gate, "GET", path, bearer))[0] for _ in range(2)]
+        clock.advance(move)
+        return [*before, (await send(gate, "GET", path, bearer))[0]]
+
+    statuses = asyncio.run(run())
+    assert statuses[0] == statuses[1] != then
+    assert statuses[2] == then
+    assert gate.warm.hits == 1  # the repeat before the boundary, not the one after
+
+
+def test_a_clock_stepped_back_is_not_answered_from_memory(
+    policy_dir: Path, dev_issuer: TrustedIssuer, tokens: TokenFactory
+) -> None:
+    clock = FixedClock(IL_ENDS + 10)  # the Illinois rule has ended: the FBI in Chicago may search
+    gate, _ = make_gate(policy_dir, dev_issuer, clock, remember=True)
+    token = tokens.client(IL_ENDS - 100, "federal_law_enforcement", "US", "US-IL")
+    bearer = [("authorization", f"Bearer {token}")]
+
+    async def run() -> list[int]:
+        statuses = [(await send(gate, "GET", "/search", bearer))[0]]
+        clock.advance(-20)  # back before the rule's end
+        statuses.append((await send(gate, "GET", "/search", bearer))[0])
+        return statuses
+
+    assert asyncio.run(run()) == [200, 451]
+    assert gate.warm.hits == 0
