@@ -22,7 +22,7 @@ from collections import deque
 from pathlib import Path
 from typing import Final
 
-__all__ = ["AuditFile", "AuditUnavailable"]
+__all__ = ["AuditFile", "AuditUnavailable", "check_options"]
 
 logger = logging.getLogger("jurisgate")
 
@@ -30,6 +30,16 @@ _BATCH: Final = 8192  # lines per write call
 _WAKE_AT: Final = 4096  # queued lines that wake the writer before its interval is up
 _WARN_EVERY: Final = 10.0  # seconds between warnings about a failing file
 _CLOSE_TIMEOUT: Final = 10.0
+
+
+def check_options(flush_interval: float, max_pending: int) -> None:
+    """Raise ValueError/TypeError for options AuditFile refuses (config checks them early)."""
+    if not (math.isfinite(flush_interval) and 0 < flush_interval <= 60):
+        raise ValueError("flush_interval must be between 0 and 60 seconds")
+    if isinstance(max_pending, bool) or not isinstance(max_pending, int):
+        raise TypeError("max_pending must be an int")
+    if max_pending < 1:
+        raise ValueError("max_pending must be at least 1")
 
 
 class AuditUnavailable(Exception):
@@ -50,12 +60,7 @@ class AuditFile:
         max_pending: int = 100_000,
         fsync: bool = False,
     ) -> None:
-        if not (math.isfinite(flush_interval) and 0 < flush_interval <= 60):
-            raise ValueError("flush_interval must be between 0 and 60 seconds")
-        if isinstance(max_pending, bool) or not isinstance(max_pending, int):
-            raise TypeError("max_pending must be an int")
-        if max_pending < 1:
-            raise ValueError("max_pending must be at least 1")
+        check_options(flush_interval, max_pending)
         self._path = Path(path)
         if not self._path.parent.is_dir():
             raise FileNotFoundError(

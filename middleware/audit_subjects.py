@@ -1,4 +1,5 @@
-"""How the audit log names the client's subject: as sent, as a keyed hash, or not at all.
+"""The ``[audit]`` settings: how records name the client's subject (as sent, as a keyed hash,
+or not at all), and the JSON-lines file they go to, if any.
 
 The subject (``sub``) often identifies a person or an officer. Some deployments must keep it
 out of logs while still telling one client's requests apart: a keyed hash (HMAC-SHA256 under
@@ -11,7 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final, Literal, get_args
+
+from .audit_file import check_options
 
 __all__ = ["SUBJECT_MODES", "AuditSettings", "SubjectMode"]
 
@@ -22,12 +26,20 @@ _MIN_KEY_BYTES: Final = 16
 
 @dataclass(frozen=True, slots=True)
 class AuditSettings:
-    """``subject``: ``raw`` (defaults to), ``hash`` (needs ``subject_key``) or ``omit``."""
+    """``subject``: ``raw`` (defaults to), ``hash`` (needs ``subject_key``) or ``omit``.
+    ``file``: a JSON-lines file every record is appended to (defaults to none), written by
+    ``AuditFile`` every ``flush_interval`` seconds, refusing records (so the gate denies) once
+    ``max_pending`` are unwritten; ``fsync`` syncs each write to disk."""
 
     subject: SubjectMode = "raw"
     subject_key: bytes | None = None
+    file: Path | None = None
+    flush_interval: float = 0.2
+    max_pending: int = 100_000
+    fsync: bool = False
 
     def __post_init__(self) -> None:
+        check_options(self.flush_interval, self.max_pending)
         if self.subject not in SUBJECT_MODES:
             raise ValueError(f"subject must be one of raw, hash, omit, not {self.subject!r}")
         if self.subject == "hash" and (

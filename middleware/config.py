@@ -231,11 +231,19 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     )
 
 
-_AUDIT_KEYS: Final = ("subject", "subject_key_file")
+_AUDIT_KEYS: Final = (
+    "subject",
+    "subject_key_file",
+    "file",
+    "flush_interval",
+    "max_pending",
+    "fsync",
+)
 
 
 def _audit(table: Table, base: Path) -> AuditSettings:
-    """``[audit]``: ``subject`` = raw (default), hash or omit; hash needs ``subject_key_file``."""
+    """``[audit]``: ``subject`` = raw (default), hash or omit; hash needs ``subject_key_file``;
+    ``file`` (relative to the config file), ``flush_interval``, ``max_pending``, ``fsync``."""
     mode = table.get("subject", str, "raw")
     key_name = table.get("subject_key_file", str)
     key = None
@@ -249,4 +257,14 @@ def _audit(table: Table, base: Path) -> AuditSettings:
             ) from exc
     if mode not in SUBJECT_MODES:
         raise table.error("subject", f"must be raw, hash or omit, not {mode!r}")
-    return build(table, lambda: AuditSettings(cast(SubjectMode, mode), key))
+    file_name = table.get("file", str)
+    flush_interval = table.get("flush_interval", float, 0.2)
+    max_pending = table.get("max_pending", int, 100_000)
+    fsync = table.get("fsync", bool, False)
+    audit_file = resolve_path(base, file_name) if file_name is not None else None
+    return build(
+        table,
+        lambda: AuditSettings(
+            cast(SubjectMode, mode), key, audit_file, flush_interval, max_pending, fsync
+        ),
+    )

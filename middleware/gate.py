@@ -12,6 +12,7 @@ Any exception on this path denies. Per-request state lives in locals, never on `
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import math
@@ -26,6 +27,7 @@ from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .audit import AuditLog, AuditObserver
+from .audit_file import AuditFile, AuditUnavailable
 from .authority import check_authority
 from .bearer import bearer_token
 from .cache import DecisionCache, DecisionKey, LruTtlCache
@@ -70,6 +72,18 @@ _TOKEN_CACHE_TTL: Final = 300.0
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
 
 
+def _audit_file(config: GateConfig) -> AuditFile | None:
+    settings = config.audit
+    if settings.file is None:
+        return None
+    return AuditFile(
+        settings.file,
+        flush_interval=settings.flush_interval,
+        max_pending=settings.max_pending,
+        fsync=settings.fsync,
+    )
+
+
 class JurisdictionMiddleware:
     """Mount with ``app.add_middleware(JurisdictionMiddleware, config="jurisgate.toml")``.
 
@@ -112,7 +126,7 @@ class JurisdictionMiddleware:
             raise TypeError("clock must have a now() method")
         if audit is None:
             observers = (metrics,) if metrics is not None else ()
-            audit = AuditLog(subjects=config.audit, observers=observers)
+            audit = AuditLog(subjects=config.audit, observers=observers, sink=_audit_file(config))
         elif metrics is not None:
             raise TypeError("with audit=, pass metrics as AuditLog(observers=[metrics])")
         self.app = app
@@ -176,6 +190,9 @@ class JurisdictionMiddleware:
                 refusal = self._admit(scope, remembered.user, remembered.decision, decision_id)
             else:
                 refusal = await self._check(scope, decision_id, started, now, key)
+        except AuditUnavailable:  # a request that cannot be recorded is not served
+            denied = Decision("deny", 403, None, None, self.engine.version)
+            refusal = decision_problem(denied, decision_id, code="audit_unavailable")
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
             denied = Decision("deny", 403, None, None, self.engine.version)
@@ -321,6 +338,8 @@ class JurisdictionMiddleware:
         """Stop the policy watcher and close the shared tier's connections (at shutdown)."""
         if self.reloader is not None:
             self.reloader.stop()
+        if self.audit.sink is not None:
+            await asyncio.to_thread(self.audit.sink.close)  # writes what is still queued
         close = getattr(self.shared_cache, "aclose", None)
         if close is not None:
             await close()

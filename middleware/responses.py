@@ -31,6 +31,11 @@ _TITLES: Final = {
     403: "Forbidden",
     451: "Unavailable For Legal Reasons",
 }
+_CLAIMS_DETAIL: Final = "Your request cannot be decided with the identity it presents."
+_DETAILS: Final = {
+    "gate_error": "The request could not be decided, so it is refused.",
+    "audit_unavailable": "The request could not be recorded for audit, so it is refused.",
+}
 # WebSocket close code for a policy violation (RFC 6455 section 7.4.1).
 WS_POLICY_VIOLATION: Final = 1008
 
@@ -62,7 +67,7 @@ def decision_problem(
     if status == 451 and decision.citation is not None:
         kind, detail = "legal_block", "This service is not available to you for legal reasons."
     elif code is not None:
-        kind, detail = code, "Your request cannot be decided with the identity it presents."
+        kind, detail = code, _DETAILS.get(code, _CLAIMS_DETAIL)
     else:
         kind, detail = "forbidden", "No rule allows this request."
     body: dict[str, object] = {

@@ -109,8 +109,9 @@ def test_decisions_tokens_claims_cache_and_latency(config: Path) -> None:
     # The second identical NY request is answered from memory, the rest are not.
     assert remembered["hits"] == 1
     assert value("jurisgate_cache_lookups_total", tier="request", result="hit") == 1
-    assert value("jurisgate_cache_lookups_total", tier="request", result="miss") == (
-        remembered["misses"]
+    assert (
+        value("jurisgate_cache_lookups_total", tier="request", result="miss")
+        == (remembered["misses"])
     )
     assert value("jurisgate_cache_lookups_total", tier="local", result="hit") == local["hits"]
     assert value("jurisgate_cache_lookups_total", tier="local", result="miss") == local["misses"]
