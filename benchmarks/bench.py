@@ -148,7 +148,8 @@ async def in_process(plan: Plan, audit_path: Path) -> dict[str, Any]:
     search = http_scope("/search", token=warm_token, query=b"q=avery")
 
     bare = stacks.bare_app()
-    warm = stacks.jurisgate_app()
+    warm = stacks.jurisgate_app(audit=stacks.audit_file_log(audit_path.with_suffix(".jsonl")))
+    logging_gate = stacks.jurisgate_app()  # the jurisgate.audit logger, to audit_path
     silent = stacks.jurisgate_app()
     quiet = logging.getLogger("jurisgate.bench.silent")
     quiet.setLevel(logging.WARNING)
@@ -166,10 +167,11 @@ async def in_process(plan: Plan, audit_path: Path) -> dict[str, Any]:
     log(f"signing {needed} distinct RS256 tokens for the new-token variant")
     new_tokens = [stacks.sign(stacks.WARM_CLIENT, jti=f"bench-{n}") for n in range(needed)]
     fresh_scopes = [http_scope("/search", token=token, query=b"q=avery") for token in new_tokens]
-    bare_scope = http_scope("/search", query=b"q=avery")
+    bare_scope = search  # the same request, token included: the bare app ignores it
     runners: dict[str, Timed] = {
         "bare": asgi_runner(bare, [bare_scope]),
         "jurisgate_warm": asgi_runner(warm, [search]),
+        "jurisgate_warm_logging": asgi_runner(logging_gate, [search]),
         "jurisgate_warm_audit_off": asgi_runner(silent, [search]),
         "jurisgate_cold": asgi_runner(cold, [search]),
         "jurisgate_new_token": asgi_runner(fresh, fresh_scopes),
@@ -216,6 +218,9 @@ async def in_process(plan: Plan, audit_path: Path) -> dict[str, Any]:
                 offsets[name] += plan.batch
                 samples[name].add_round(times)
 
+    sink = stacks.gate_of(warm).audit.sink
+    if sink is not None:
+        sink.close()  # every queued record reaches the file before it is counted
     return {
         "agreement": agreement,
         "no_token": no_token,
@@ -305,25 +310,37 @@ def under_server(plan: Plan, audit_path: Path) -> dict[str, Any]:
     wrk = loadgen.find_wrk()
     token = stacks.sign(stacks.WARM_CLIENT)
     generator = "wrk -t1 -c32" if wrk else "asyncio client, 32 connections (no wrk)"
+    # Every variant gets the same request, token included: the bare app ignores it.
     variants = {  # name: (uvicorn factory in stacks.py, bearer token)
-        "bare": ("bare_server", None),
+        "bare": ("bare_server", token),
         "jurisgate_warm": ("jurisgate_server", token),
+        "jurisgate_warm_logging": ("jurisgate_logging_server", token),
         "jurisgate_warm_audit_off": ("jurisgate_quiet_server", token),
         "usual_stack": ("usual_server", token),
     }
-    env = {stacks.AUDIT_ENV: str(audit_path)}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     with contextlib.ExitStack() as servers:
-        urls = {
-            name: servers.enter_context(loadgen.uvicorn_server(factory, env))
+        urls = {  # each server its own audit file
+            name: servers.enter_context(
+                loadgen.uvicorn_server(
+                    factory, {stacks.AUDIT_ENV: str(audit_path.with_name(f"audit-{name}.log"))}
+                )
+            )
             for name, (factory, _) in variants.items()
         }
 
         def load(name: str, seconds: int) -> dict[str, Any]:
-            url = urls[name] + "/search?q=avery"
+            base, pid = urls[name]
+            url = base + "/search?q=avery"
+            before = loadgen.cpu_seconds(pid)
             if wrk:
-                return loadgen.run_wrk(wrk, url, variants[name][1], seconds=seconds)
-            return loadgen.run_async_client(url, variants[name][1], seconds=seconds)
+                result = loadgen.run_wrk(wrk, url, variants[name][1], seconds=seconds)
+            else:
+                result = loadgen.run_async_client(url, variants[name][1], seconds=seconds)
+            # The server's own CPU per request: steadier than req/s on a shared machine.
+            used = loadgen.cpu_seconds(pid) - before
+            result["server_cpu_us"] = round(used * 1e6 / max(result["requests"], 1), 1)
+            return result
 
         for name in variants:  # warm-up, and a check that every server answers 200
             result = load(name, 1)
@@ -351,19 +368,25 @@ def under_server(plan: Plan, audit_path: Path) -> dict[str, Any]:
             "rps_max": round(max(r["rps"] for r in rs), 1),
             "p50_ms_median": round(median([r["p50_ms"] for r in rs]), 3),
             "p99_ms_median": round(median([r["p99_ms"] for r in rs]), 3),
+            "server_cpu_us_median": round(median([r["server_cpu_us"] for r in rs]), 1),
             "runs": rs,
         }
         for name, rs in runs.items()
     }
-    return {"generator": generator, "seconds": plan.server_seconds, "results": summary}
+    pinning = loadgen.pinned(["server"], loadgen.SERVER_CPU) != ["server"]
+    return {
+        "generator": generator,
+        "seconds": plan.server_seconds,
+        "pinned": pinning,
+        "results": summary,
+    }
 
 
 # -- phase 4: where the warm path spends its time ------------------------------------------
 
 
 async def profile_warm(requests: int, audit_path: Path) -> str:
-    stacks.audit_to(audit_path)
-    app = stacks.jurisgate_app()
+    app = stacks.jurisgate_app(audit=stacks.audit_file_log(audit_path))
     run = asgi_runner(app, [http_scope("/search", token=stacks.sign("fbi-hq"), query=b"q=a")])
     await time_batch(run, 0, 100)
     profiler = cProfile.Profile()
@@ -372,7 +395,7 @@ async def profile_warm(requests: int, audit_path: Path) -> str:
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    out.write(f"cProfile of {requests} warm in-process jurisgate requests (audit to a file)\n\n")
+    out.write(f"cProfile of {requests} warm in-process jurisgate requests ([audit] file)\n\n")
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(40)
     out.write("\n\n" + profile_cold(1000, 30))
@@ -480,7 +503,10 @@ def main(argv: list[str] | None = None) -> None:
         work = Path(tmp)
         audit = work / "audit.log"
         result["in_process"] = asyncio.run(in_process(plan, audit))
-        log(f"audit records written: {_lines(audit)}")
+        log(
+            f"audit records written: {_lines(audit.with_suffix('.jsonl')):,} by [audit] file, "
+            f"{_lines(audit):,} by the logging.FileHandler"
+        )
         result["decision_time"] = decision_scaling(plan, work)
         if not args.no_server:
             result["uvicorn"] = under_server(plan, work / "audit-server.log")

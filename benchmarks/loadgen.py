@@ -26,6 +26,25 @@ HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
 
 
+# On a machine with two or more cores the server runs on core 0 and wrk on core 1, so that
+# neither steals the other's core and the numbers compare the apps, not the scheduler's luck.
+SERVER_CPU, CLIENT_CPU = "0", "1"
+
+
+def pinned(command: list[str], cpu: str) -> list[str]:
+    """``command`` under ``taskset -c cpu`` when that is possible here, else unchanged."""
+    taskset = shutil.which("taskset")
+    if taskset is None or (os.cpu_count() or 1) < 2:
+        return command
+    return [taskset, "-c", cpu, *command]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
@@ -34,8 +53,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run ``uvicorn stacks:<factory> --factory`` on a free port; yields its base URL."""
+def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """Run ``uvicorn stacks:<factory> --factory`` on a free port; yields its base URL and
+    process id."""
     port = free_port()
     command = [
         sys.executable,
@@ -53,7 +73,7 @@ def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[
         "--log-level",
         "warning",
     ]
-    process = subprocess.Popen(command, env={**os.environ, **(env or {})})
+    process = subprocess.Popen(pinned(command, SERVER_CPU), env={**os.environ, **(env or {})})
     base = f"http://{HOST}:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -67,7 +87,7 @@ def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"uvicorn {factory} did not start") from None
                 time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
@@ -99,7 +119,11 @@ def run_wrk(
     if token is not None:
         command[1:1] = ["-H", f"Authorization: Bearer {token}"]
     out = subprocess.run(
-        command, capture_output=True, text=True, check=True, timeout=seconds + 30
+        pinned(command, CLIENT_CPU),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
     ).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     total = re.search(r"(\d+) requests in", out)

@@ -2,7 +2,8 @@
 
 - ``bare``: Starlette with the search route, nothing in front (the ceiling).
 - ``jurisgate``: the same app with JurisdictionMiddleware (development issuer, bundled pack),
-  its audit logger writing every record to a real handler.
+  every audit record written to a real file: jurisgate's own ``[audit] file`` writer, or the
+  ``jurisgate.audit`` logger with a ``logging.FileHandler``.
 - ``usual``: the same app behind Starlette's AuthenticationMiddleware with a PyJWT backend and
   fastapi-authz's CasbinMiddleware, whose pycasbin model uses ``eval()`` ABAC rules equivalent
   to the settlement pack.
@@ -40,9 +41,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from jurisgate.middleware import JurisdictionMiddleware, TrustedIssuer
+from jurisgate.middleware import AuditLog, JurisdictionMiddleware, TrustedIssuer
+from jurisgate.middleware.audit_file import AuditFile
 from jurisgate.middleware.cache import LruTtlCache
 from jurisgate.middleware.decision import Decision
+from jurisgate.middleware.warm import WarmRequests
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 DEV: Final = ROOT / "examples" / "dev"
@@ -129,7 +132,18 @@ def bare_app() -> Starlette:
     return Starlette(routes=_routes())
 
 
-def jurisgate_app(*, local_max_entries: int = 10_000, shared_cache: Any = None) -> Starlette:
+def audit_file_log(path: str | os.PathLike[str]) -> AuditLog:
+    """jurisgate's own audit file (``[audit] file``): each record a JSON line, queued on the
+    request path and appended to ``path`` by a writer thread; the logger stays quiet."""
+    silent = logging.getLogger("jurisgate.bench.silent")
+    silent.setLevel(logging.WARNING)
+    return AuditLog(silent, sink=AuditFile(path))
+
+
+def jurisgate_app(
+    *, local_max_entries: int = 10_000, shared_cache: Any = None, audit: AuditLog | None = None
+) -> Starlette:
+    """``audit`` defaults to the ``jurisgate.audit`` logger (see ``audit_to``)."""
     from jurisgate.middleware import CacheSettings
 
     gate = Middleware(
@@ -137,6 +151,7 @@ def jurisgate_app(*, local_max_entries: int = 10_000, shared_cache: Any = None) 
         issuers=[TrustedIssuer(ISSUER, AUDIENCE, ("RS256",), PUBLIC_KEY)],
         cache=CacheSettings(local_max_entries=local_max_entries),
         shared_cache=shared_cache,
+        audit=audit,
     )
     app = Starlette(routes=_routes(), middleware=[gate])
     app.middleware_stack = app.build_middleware_stack()
@@ -158,6 +173,7 @@ def disable_decision_cache(app: Starlette) -> None:
     reach the engine, or the shared tier, on every request without changing the package."""
     gate = gate_of(app)
     gate.tiers.local = gate.decisions = LruTtlCache[Any, Decision](0)
+    gate.warm = WarmRequests(0)
 
 
 # The usual stack: each rule is Python-like text that pycasbin eval()s per request.
@@ -268,10 +284,11 @@ def usual_app() -> Starlette:
 # -- uvicorn factories ---------------------------------------------------------------------
 
 
-def _audit_from_env() -> None:
+def _audit_path() -> str:
     path = os.environ.get(AUDIT_ENV)
-    if path:
-        audit_to(path)
+    if not path:
+        raise RuntimeError(f"${AUDIT_ENV} names the audit file")
+    return path
 
 
 def bare_server() -> ASGIApp:
@@ -279,7 +296,13 @@ def bare_server() -> ASGIApp:
 
 
 def jurisgate_server() -> ASGIApp:
-    _audit_from_env()
+    """jurisgate with its audit records in its own file (``[audit] file``)."""
+    return jurisgate_app(audit=audit_file_log(_audit_path()))
+
+
+def jurisgate_logging_server() -> ASGIApp:
+    """jurisgate with its audit records through the ``jurisgate.audit`` logger to a file."""
+    audit_to(_audit_path())
     return jurisgate_app()
 
 

@@ -64,12 +64,21 @@ _ID_PREFIX: Final = secrets.token_hex(4)
 _id_counter = itertools.count(1)
 
 
-def _next_decision_id() -> str:
-    return f"{_ID_PREFIX}{next(_id_counter):012x}"
-
-
 _TOKEN_CACHE_TTL: Final = 300.0
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
+
+
+def _with_decision_id(send: Send, decision_id: str) -> Send:
+    """``send`` that adds the decision id header to the response. A plain function handing back
+    send's awaitable: no coroutine frame of its own per message."""
+    header = (DECISION_ID_HEADER, decision_id.encode("latin-1"))
+
+    def send_with_id(message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), header]
+        return send(message)
+
+    return send_with_id
 
 
 def _audit_file(config: GateConfig) -> AuditFile | None:
@@ -173,13 +182,14 @@ class JurisdictionMiddleware:
         subdivisions()  # load ISO data now, not on the first request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.reloader is not None:
-            self.reloader.ensure_running()  # lazily: the first call of each event loop
+        reloader = self.reloader
+        if reloader is not None and reloader.running_in is not asyncio.get_running_loop():
+            reloader.ensure_running()  # lazily: the first call of each event loop
         kind = scope["type"]
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        decision_id = _next_decision_id()
+        decision_id = f"{_ID_PREFIX}{next(_id_counter):012x}"
         started = time.perf_counter()
         try:
             now = self.clock.now()
@@ -200,7 +210,11 @@ class JurisdictionMiddleware:
         if refusal is not None:
             await self._refuse(scope, send, refusal, decision_id)
             return
-        await self._forward(scope, receive, send, decision_id)
+        # Straight into the app, not through a coroutine of ours: each await layer costs on
+        # every request.
+        await self.app(
+            scope, receive, _with_decision_id(send, decision_id) if kind == "http" else send
+        )
 
     async def _check(
         self, scope: Scope, decision_id: str, started: float, now: float, key: RequestKey | None
@@ -349,21 +363,6 @@ class JurisdictionMiddleware:
         from .health import gate_health
 
         return gate_health(self)
-
-    async def _forward(self, scope: Scope, receive: Receive, send: Send, decision_id: str) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        header = (DECISION_ID_HEADER, decision_id.encode("latin-1"))
-
-        # A plain function handing back send's awaitable: no coroutine frame of its own per
-        # message (this wraps every response of every allowed request).
-        def send_with_id(message: Message) -> Awaitable[None]:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), header]
-            return send(message)
-
-        await self.app(scope, receive, send_with_id)
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> None:

@@ -96,7 +96,7 @@ class PolicyReloader:
         self._seen: Hashable = self._fingerprint_or_error()
         self._fingerprint_failing = False
         self._tasks: list[asyncio.Task[None]] = []
-        self._running_in: asyncio.AbstractEventLoop | None = None  # while all tasks run there
+        self.running_in: asyncio.AbstractEventLoop | None = None  # while all tasks run there
         self._lock: asyncio.Lock | None = None
         self.reloads = 0
         self.rejected = 0
@@ -105,7 +105,7 @@ class PolicyReloader:
     def ensure_running(self) -> None:
         """Start the watcher (and listener) in the running loop unless they already run."""
         loop = asyncio.get_running_loop()
-        if self._running_in is loop:  # every request asks: one identity check
+        if self.running_in is loop:  # every request asks: one identity check
             return
         for task in self._tasks:
             task.cancel()
@@ -114,16 +114,16 @@ class PolicyReloader:
         if self.announcer is not None:
             listen = self.announcer.listen(self._announced)
             self._tasks.append(loop.create_task(listen, name="jurisgate-policy-listen"))
-        self._running_in = loop
+        self.running_in = loop
         for task in self._tasks:
             task.add_done_callback(self._task_ended)
 
     def _task_ended(self, task: asyncio.Task[None]) -> None:
         if task in self._tasks:  # one of ours stopped: the next request starts them again
-            self._running_in = None
+            self.running_in = None
 
     def stop(self) -> None:
-        self._running_in = None
+        self.running_in = None
         for task in self._tasks:
             task.cancel()
         self._tasks = []
