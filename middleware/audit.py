@@ -25,6 +25,7 @@ __all__ = ["AUDIT_LOGGER", "AuditLog", "AuditObserver", "AuditRecord", "AuditSin
 
 AUDIT_LOGGER: Final = "jurisgate.audit"
 _ORIGIN: Final = "jurisgate/audit.py"
+_INFO: Final = logging.INFO
 
 
 class AuditRecord(dict[str, Any]):
@@ -153,7 +154,7 @@ class AuditLog:
     def replay(self, entry: RememberedRequest, decision_id: str, started: float) -> None:
         """Record a request answered from memory. Straight to the sink when nothing else
         wants the record; otherwise the full record, exactly as for a decided request."""
-        if self.observers or self.logger.isEnabledFor(logging.INFO):
+        if self.observers or self.logger.isEnabledFor(_INFO):
             decision = entry.decision
             self.record(
                 decision_id=decision_id,

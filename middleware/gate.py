@@ -151,6 +151,8 @@ class JurisdictionMiddleware:
             raise
         self.verifier = TokenVerifier(config.issuers, config.tokens)
         self.clock: Clock = clock or SystemClock()
+        # The system clock's reading without a Python call in between (read on every request).
+        self._now = time.time if type(self.clock) is SystemClock else self.clock.now
         self.audit = audit or AuditLog()
         if shared_cache is None and config.cache.redis_url is not None:
             from jurisgate.adapters.redis_cache import RedisDecisionCache
@@ -192,7 +194,7 @@ class JurisdictionMiddleware:
         decision_id = f"{_ID_PREFIX}{next(_id_counter):012x}"
         started = time.perf_counter()
         try:
-            now = self.clock.now()
+            now = self._now()
             key = request_key(scope) if kind == "http" else None
             remembered = None if key is None else self.warm.get(key, self.engine, now)
             if remembered is not None:
@@ -314,11 +316,13 @@ class JurisdictionMiddleware:
         self, scope: Scope, user: JurisdictionUser, decision: Decision, decision_id: str
     ) -> Problem | None:
         """Refuse a denied request; fill in the scope of an allowed one."""
-        if not decision.allowed:
+        if decision.effect != "allow":
             return decision_problem(decision, decision_id, blocked_by=self._blocked_by)
         scope["user"] = user
         scope["auth"] = _AUTHENTICATED
-        state = scope.setdefault("state", {})
+        state = scope.get("state")
+        if state is None:
+            state = scope["state"] = {}
         state["principal"] = user.principal
         state["decision"] = decision
         return None
