@@ -18,7 +18,9 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -91,6 +93,22 @@ class AuditFile:
         )
         self._thread.start()
         atexit.register(self.close)
+        os.register_at_fork(after_in_child=_call_if_alive(weakref.WeakMethod(self._after_fork)))
+
+    def _after_fork(self) -> None:
+        """In a forked worker (gunicorn --preload): no writer thread survived the fork. Start
+        one; the queue inherited from the parent is the parent's to write, not ours."""
+        if self._stop:
+            return
+        self._pending.clear()
+        self._carry, self._carry_lines = b"", 0
+        self._set_limit()
+        self._lock = threading.Lock()  # the parent's writer may have held it at the fork
+        self._wake = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="jurisgate-audit-writer", daemon=True
+        )
+        self._thread.start()
 
     @property
     def path(self) -> Path:
@@ -112,6 +130,10 @@ class AuditFile:
                 else f"audit file {self._path}: {self.pending} records not yet written"
             )
         pending.append(line)  # deque.append is atomic under the GIL: no lock
+        if self._closed:
+            # close() (another thread, e.g. aclose's) began after the check above: its final
+            # drain may have missed this line, so the request must not count it as recorded.
+            raise AuditUnavailable(f"audit file {self._path} is closed")
         if n == self._wake_at:  # once per fill, not per request
             self._wake.set()
 
@@ -179,11 +201,13 @@ class AuditFile:
                 count = min(len(pending), _BATCH)
                 if not count:
                     return
+                # Counted as held back before they leave the queue: for a moment they count
+                # twice (write() refuses a little early), never zero times (never too late).
+                self._carry_lines = count
+                self._set_limit()
                 batch = [pending.popleft() for _ in range(count)]
                 # backslashreplace: a lone surrogate becomes a JSON \\u escape, not an error.
                 self._carry = ("\n".join(batch) + "\n").encode("utf-8", "backslashreplace")
-                self._carry_lines = count
-                self._set_limit()
             self._reopen_if_moved()
             view = memoryview(self._carry)
             done = 0
@@ -224,6 +248,17 @@ class AuditFile:
                 exc,
                 self.pending,
             )
+
+
+def _call_if_alive(method: weakref.WeakMethod[Callable[[], None]]) -> Callable[[], None]:
+    """A fork hook that does not keep its AuditFile alive (hooks cannot be unregistered)."""
+
+    def call() -> None:
+        bound = method()
+        if bound is not None:
+            bound()
+
+    return call
 
 
 def _identity(st: os.stat_result) -> tuple[int, int]:

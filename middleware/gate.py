@@ -135,7 +135,7 @@ class JurisdictionMiddleware:
             raise TypeError("clock must have a now() method")
         if audit is None:
             observers = (metrics,) if metrics is not None else ()
-            audit = AuditLog(subjects=config.audit, observers=observers, sink=_audit_file(config))
+            audit = AuditLog(subjects=config.audit, observers=observers)
         elif metrics is not None:
             raise TypeError("with audit=, pass metrics as AuditLog(observers=[metrics])")
         self.app = app
@@ -145,15 +145,15 @@ class JurisdictionMiddleware:
         self.reloader = gate_reloader(self, config) if engine is None else None
         try:
             self.engine = engine if engine is not None else load_engine(config.policy)
+            self.verifier = TokenVerifier(config.issuers, config.tokens)
         except BaseException:
             if self.reloader is not None:
                 self.reloader.stop()  # releases the store connection it may hold
             raise
-        self.verifier = TokenVerifier(config.issuers, config.tokens)
         self.clock: Clock = clock or SystemClock()
         # The system clock's reading without a Python call in between (read on every request).
         self._now = time.time if type(self.clock) is SystemClock else self.clock.now
-        self.audit = audit or AuditLog()
+        self.audit = audit
         if shared_cache is None and config.cache.redis_url is not None:
             from jurisgate.adapters.redis_cache import RedisDecisionCache
 
@@ -165,7 +165,8 @@ class JurisdictionMiddleware:
         )
         self.shared_cache = shared_cache
         self.decisions: LruTtlCache[DecisionKey, Decision] = self.tiers.local
-        self.tokens: LruTtlCache[str, tuple[Principal, float, float]] = LruTtlCache(
+        # token -> (client, exp, reusable until, verified at)
+        self.tokens: LruTtlCache[str, tuple[Principal, float, float, float]] = LruTtlCache(
             config.cache.local_max_entries
         )
         self.warm = WarmRequests(config.cache.local_max_entries)
@@ -176,12 +177,23 @@ class JurisdictionMiddleware:
             if not trusted.authority.unlimited
         }
         self._blocked_by = config.blocked_by
+        self._audit_refusals = 0  # requests refused because their record could not be kept
+        self._audit_warned = -math.inf
         self._token_ttl = min(_TOKEN_CACHE_TTL, config.cache.ttl)
         for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
             bind = getattr(observer, "bind", None)
             if callable(bind):
                 bind(self)
         subdivisions()  # load ISO data now, not on the first request
+        if audit.sink is None and config.audit.file is not None:
+            # Last, as it starts a thread. An AuditLog passed in gets the configured file too,
+            # unless it brings a sink of its own.
+            try:
+                audit.sink = _audit_file(config)
+            except BaseException:
+                if self.reloader is not None:
+                    self.reloader.stop()
+                raise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         reloader = self.reloader
@@ -199,10 +211,14 @@ class JurisdictionMiddleware:
             remembered = None if key is None else self.warm.get(key, self.engine, now)
             if remembered is not None:
                 self.audit.replay(remembered, decision_id, started)
-                refusal = self._admit(scope, remembered.user, remembered.decision, decision_id)
+                refusal = self._admit(scope, remembered.principal, remembered.decision, decision_id)
             else:
                 refusal = await self._check(scope, decision_id, started, now, key)
-        except AuditUnavailable:  # a request that cannot be recorded is not served
+        except AuditUnavailable as exc:  # a request that cannot be recorded is not served
+            self._audit_refusals += 1
+            if self._audit_refusals == 1 or time.monotonic() - self._audit_warned >= 10.0:
+                self._audit_warned = time.monotonic()  # one line per 10 s, not per request
+                logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
             denied = Decision("deny", 403, None, None, self.engine.version)
             refusal = decision_problem(denied, decision_id, code="audit_unavailable")
         except Exception:  # a bug on the gate's path denies; it never lets the request through
@@ -309,21 +325,21 @@ class JurisdictionMiddleware:
                 trusted_until, decision.valid_until, public.valid_until, now + self._decision_ttl
             )
             self.warm.remember(key, entry, until, now)
-            return self._admit(scope, entry.user, decision, decision_id)
-        return self._admit(scope, JurisdictionUser(principal), decision, decision_id)
+        return self._admit(scope, principal, decision, decision_id)
 
     def _admit(
-        self, scope: Scope, user: JurisdictionUser, decision: Decision, decision_id: str
+        self, scope: Scope, principal: Principal, decision: Decision, decision_id: str
     ) -> Problem | None:
-        """Refuse a denied request; fill in the scope of an allowed one."""
+        """Refuse a denied request; fill in the scope of an allowed one (a user object of its
+        own: the app may write on it, and that must not reach the next request)."""
         if decision.effect != "allow":
             return decision_problem(decision, decision_id, blocked_by=self._blocked_by)
-        scope["user"] = user
+        scope["user"] = JurisdictionUser(principal)
         scope["auth"] = _AUTHENTICATED
         state = scope.get("state")
         if state is None:
             state = scope["state"] = {}
-        state["principal"] = user.principal
+        state["principal"] = principal
         state["decision"] = decision
         return None
 
@@ -332,8 +348,8 @@ class JurisdictionMiddleware:
         verification may be reused. Raises TokenError/ClaimsError."""
         token = bearer_token(scope["headers"])
         cached = self.tokens.get(token, now)
-        if cached is not None:
-            return cached
+        if cached is not None and cached[3] <= now:  # a clock stepped back verifies again
+            return cached[:3]
         wanted = self.verifier.key_source(token)
         if wanted is not None:  # a JWKS issuer: make sure this kid's key is loaded, off the loop
             await wanted[0].ensure(wanted[1])
@@ -348,19 +364,22 @@ class JurisdictionMiddleware:
         # the decision TTL, or the time its issuer's keys are trusted without a re-fetch.
         lifetime = min(self._token_ttl, self.verifier.trust_lifetime(verified.issuer))
         trusted_until = min(verified.expires_at, now + lifetime)
-        entry = (principal, verified.expires_at, trusted_until)
-        self.tokens.put(token, entry, trusted_until, now)
-        return entry
+        self.tokens.put(
+            token, (principal, verified.expires_at, trusted_until, now), trusted_until, now
+        )
+        return principal, verified.expires_at, trusted_until
 
     async def aclose(self) -> None:
         """Stop the policy watcher and close the shared tier's connections (at shutdown)."""
         if self.reloader is not None:
             self.reloader.stop()
-        if self.audit.sink is not None:
-            await asyncio.to_thread(self.audit.sink.close)  # writes what is still queued
-        close = getattr(self.shared_cache, "aclose", None)
-        if close is not None:
-            await close()
+        try:
+            if self.audit.sink is not None:
+                await asyncio.to_thread(self.audit.sink.close)  # writes what is still queued
+        finally:
+            close = getattr(self.shared_cache, "aclose", None)
+            if close is not None:
+                await close()
 
     def health(self) -> dict[str, object]:
         """Cache and policy state for a health endpoint (see jurisgate.middleware.health)."""

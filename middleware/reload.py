@@ -119,7 +119,10 @@ class PolicyReloader:
             task.add_done_callback(self._task_ended)
 
     def _task_ended(self, task: asyncio.Task[None]) -> None:
-        if task in self._tasks:  # one of ours stopped: the next request starts them again
+        # One of ours failed: the next request starts them again. One that returned (a listener
+        # with nothing to listen to) or was cancelled (its loop closing) is not restarted.
+        if task in self._tasks and not task.cancelled() and task.exception() is not None:
+            logger.error("%s stopped; restarting it", task.get_name(), exc_info=task.exception())
             self.running_in = None
 
     def stop(self) -> None:
@@ -239,6 +242,7 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
         gate.engine = engine
         gate.decisions.clear()  # old-version entries are unreachable anyway; free them
         gate.tiers.public.clear()
+        gate.warm.clear()  # and the old engines they hold
 
     if policy_file is not None:
         return PolicyReloader(

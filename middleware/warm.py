@@ -18,7 +18,6 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Final
 
 from .decision import Decision
-from .identity import JurisdictionUser
 from .principal import Principal
 
 if TYPE_CHECKING:
@@ -29,6 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["RememberedRequest", "RequestKey", "WarmRequests", "request_key"]
 
 _AUTHORIZATION: Final = b"authorization"
+# Longer paths are decided every time: a client choosing long random paths must not be able to
+# fill the memory with kilobytes per entry.
+_MAX_PATH: Final = 512
 
 # (the Authorization header value as sent, the method as sent, the path as sent)
 RequestKey = tuple[bytes, str, str]
@@ -36,16 +38,17 @@ RequestKey = tuple[bytes, str, str]
 
 def request_key(scope: Scope) -> RequestKey | None:
     """The key of an HTTP request with exactly one Authorization header; None otherwise (no
-    header or two of them: the full path answers those)."""
+    header, two of them, or a path over 512 characters: the full path answers those)."""
     found: bytes | None = None
     for name, value in scope["headers"]:
         if name == _AUTHORIZATION:
             if found is not None:
                 return None
             found = value
-    if found is None:
+    path: str = scope["path"]
+    if found is None or len(path) > _MAX_PATH:
         return None
-    return (found, scope["method"], scope["path"])
+    return (found, scope["method"], path)
 
 
 class RememberedRequest:
@@ -59,7 +62,6 @@ class RememberedRequest:
         "not_before",
         "path",
         "principal",
-        "user",
     )
 
     def __init__(
@@ -73,8 +75,7 @@ class RememberedRequest:
         audit_line: str,
     ) -> None:
         self.engine = engine
-        self.principal = principal
-        self.user = JurisdictionUser(principal)
+        self.principal = principal  # frozen; each request gets a JurisdictionUser of its own
         self.decision = decision
         self.method = method  # canonical, as the audit record names it
         self.path = path

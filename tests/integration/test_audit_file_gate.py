@@ -133,7 +133,7 @@ def test_every_decision_is_one_line_in_the_audit_file(
 
 
 def test_a_request_that_cannot_be_recorded_is_refused(
-    dev_issuer: TrustedIssuer, tokens: TokenFactory
+    dev_issuer: TrustedIssuer, tokens: TokenFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """/dev/full takes the file open but refuses every write (ENOSPC): the queue fills."""
     sink = AuditFile("/dev/full", flush_interval=0.05, max_pending=2)
@@ -152,7 +152,10 @@ def test_a_request_that_cannot_be_recorded_is_refused(
                 statuses.append(response.status_code)
             return statuses, response.content
 
-    statuses, body = asyncio.run(run())
+    with caplog.at_level(logging.ERROR, logger="jurisgate"):
+        statuses, body = asyncio.run(run())
+    refusals = [r for r in caplog.records if "refusing requests" in r.getMessage()]
+    assert len(refusals) == 1  # said once, not once per refused request
     assert statuses == [200, 200, 403, 403]
     assert reached == ["/search", "/search"]
     assert json.loads(body)["type"] == "urn:jurisgate:problem:audit_unavailable"
@@ -181,3 +184,26 @@ def test_audit_file_settings_are_checked_at_start(
     with pytest.raises((ConfigError, OSError)) as caught:
         JurisdictionMiddleware(app, config=load_config(config_file))
     assert complaint in str(caught.value)
+
+
+def test_an_audit_log_passed_in_still_gets_the_configured_file(
+    config_file: Path, tokens: TokenFactory
+) -> None:
+    """The README's recipe (metrics, a stream sink) passes audit=AuditLog(...): the [audit]
+    file must not silently stop being written."""
+    config = load_config(config_file)
+    seen: list[str] = []
+    audit = AuditLog(subjects=config.audit, observers=[lambda record: seen.append(record["path"])])
+    app, _ = app_reached()
+    gate = JurisdictionMiddleware(app, config=config, clock=FixedClock(NOW), audit=audit)
+    texas = tokens.client(NOW, "state_agency", "US", "US-TX")
+
+    async def run() -> list[int]:
+        statuses = await get_all(gate, [("/search", texas), ("/health", None)])
+        await gate.aclose()
+        return statuses
+
+    assert asyncio.run(run()) == [200, 200]
+    assert isinstance(audit.sink, AuditFile)
+    lines = (config_file.parent / "logs" / "audit.jsonl").read_text().splitlines()
+    assert [json.loads(line)["path"] for line in lines] == seen == ["/search", "/health"]

@@ -6,6 +6,7 @@ and public-path openings, forwards and backwards."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -298,3 +299,83 @@ def test_a_clock_stepped_back_is_not_answered_from_memory(
 
     assert asyncio.run(run()) == [200, 451]
     assert gate.warm.hits == 0
+
+
+def test_each_request_gets_a_user_object_of_its_own(
+    policy_dir: Path, dev_issuer: TrustedIssuer, tokens: TokenFactory
+) -> None:
+    """What the app writes on request.user must not reach the next request with that token."""
+
+    async def act_as(request: Request) -> JSONResponse:
+        user = request.user
+        if "as" in request.query_params:  # an app that narrows the user for one request
+            user.principal = dataclasses.replace(user.principal, subject=request.query_params["as"])
+        return JSONResponse(
+            {"user": user.principal.subject, "state": request.state.principal.subject}
+        )
+
+    gate = JurisdictionMiddleware(
+        Starlette(routes=[Route("/search", act_as)]),
+        issuers=[dev_issuer],
+        policy=PolicySettings(
+            model=policy_dir / "model.conf", policy=policy_dir / "policy.csv", watch_interval=0
+        ),
+        clock=FixedClock(START),
+    )
+    bearer = [("authorization", f"Bearer {tokens.client(START, 'state_agency', 'US', 'US-TX')}")]
+
+    async def run() -> list[tuple[int, Any]]:
+        return [
+            await send(gate, "GET", "/search?as=someone-else", bearer),
+            await send(gate, "GET", "/search", bearer),
+        ]
+
+    first, second = asyncio.run(run())
+    assert first == (200, {"user": "someone-else", "state": "client-1"})
+    assert second == (200, {"user": "client-1", "state": "client-1"})
+    assert gate.warm.hits == 1
+
+
+def test_a_reload_frees_the_remembered_requests(
+    policy_dir: Path, dev_issuer: TrustedIssuer, tokens: TokenFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "model.conf").write_text((policy_dir / "model.conf").read_text())
+    policy = tmp_path / "policy.csv"
+    policy.write_text((policy_dir / "policy.csv").read_text())
+    gate = JurisdictionMiddleware(
+        Starlette(routes=routes()),
+        issuers=[dev_issuer],
+        policy=PolicySettings(model=tmp_path / "model.conf", policy=policy, watch_interval=60),
+        clock=FixedClock(START),
+    )
+    assert gate.reloader is not None
+    bearer = [("authorization", f"Bearer {tokens.client(START, 'state_agency', 'US', 'US-TX')}")]
+
+    async def run() -> bool:
+        for n in range(5):
+            assert (await send(gate, "GET", f"/search/{n}", bearer))[0] == 200
+        assert len(gate.warm) == 5
+        policy.write_text(policy.read_text() + "p, extra, deny, *, UA, *, *, *, , , ,\n")
+        assert gate.reloader is not None
+        swapped = await gate.reloader.check("test")
+        gate.reloader.stop()
+        return swapped
+
+    assert asyncio.run(run())
+    assert len(gate.warm) == 0  # no entry keeps the old engine alive
+
+
+def test_a_clock_stepped_back_before_the_token_was_issued_verifies_it_again(
+    policy_dir: Path, dev_issuer: TrustedIssuer, tokens: TokenFactory
+) -> None:
+    clock = FixedClock(START)
+    gate, _ = make_gate(policy_dir, dev_issuer, clock, remember=True)
+    bearer = [("authorization", f"Bearer {tokens.client(START, 'state_agency', 'US', 'US-TX')}")]
+
+    async def run() -> list[int]:
+        statuses = [(await send(gate, "GET", "/search", bearer))[0]]
+        clock.advance(-1000)  # the token's iat is now 1000 s in the future
+        statuses.append((await send(gate, "GET", "/search", bearer))[0])
+        return statuses
+
+    assert asyncio.run(run()) == [200, 401]

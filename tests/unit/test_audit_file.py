@@ -264,3 +264,29 @@ def test_lines_queued_at_interpreter_exit_are_written(tmp_path: Path) -> None:
     )
     subprocess.run([sys.executable, "-c", script, str(path)], check=True, timeout=30)
     assert lines_of(path) == ["0", "1", "2"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_worker_writes_its_own_records(tmp_path: Path, make_audit: MakeAudit) -> None:
+    """gunicorn --preload builds the app, then forks: the worker needs a writer of its own, and
+    must not write the parent's queued lines a second time."""
+    path = tmp_path / "audit.jsonl"
+    audit = make_audit(path, flush_interval=0.05)
+    audit.write("parent-queued")
+    child = os.fork()
+    if child == 0:  # the worker: no close(), no atexit: only a live writer thread can write
+        code = 1
+        try:
+            audit.write("child")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if "child" in path.read_text().splitlines():
+                    code = 0
+                    break
+                time.sleep(0.01)
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    audit.close()
+    assert os.waitstatus_to_exitcode(status) == 0, "the worker's line never reached the file"
+    assert sorted(path.read_text().splitlines()) == ["child", "parent-queued"]
