@@ -150,9 +150,7 @@ class JurisdictionMiddleware:
             if self.reloader is not None:
                 self.reloader.stop()  # releases the store connection it may hold
             raise
-        self.clock: Clock = clock or SystemClock()
-        # The system clock's reading without a Python call in between (read on every request).
-        self._now = time.time if type(self.clock) is SystemClock else self.clock.now
+        self.clock = clock or SystemClock()
         self.audit = audit
         if shared_cache is None and config.cache.redis_url is not None:
             from jurisgate.adapters.redis_cache import RedisDecisionCache
@@ -194,6 +192,16 @@ class JurisdictionMiddleware:
                 if self.reloader is not None:
                     self.reloader.stop()
                 raise
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self._clock = clock
+        # The system clock's reading without a Python call in between (read on every request).
+        self._now = time.time if type(clock) is SystemClock else clock.now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         reloader = self.reloader

@@ -379,3 +379,13 @@ def test_a_clock_stepped_back_before_the_token_was_issued_verifies_it_again(
         return statuses
 
     assert asyncio.run(run()) == [200, 401]
+
+
+def test_a_clock_set_after_construction_is_the_one_read(
+    policy_dir: Path, dev_issuer: TrustedIssuer, tokens: TokenFactory
+) -> None:
+    gate, _ = make_gate(policy_dir, dev_issuer, FixedClock(START), remember=True)
+    gate.clock = FixedClock(IL_ENDS + 10)  # after the Illinois rule's end
+    token = tokens.client(IL_ENDS, "federal_law_enforcement", "US", "US-IL")
+    bearer = [("authorization", f"Bearer {token}")]
+    assert asyncio.run(send(gate, "GET", "/search", bearer))[0] == 200
