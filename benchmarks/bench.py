@@ -68,7 +68,7 @@ class Plan:
 
 
 QUICK = Plan(5, 300, 3, {5: 100, 100: 20, 1000: 3, 10_000: 1}, 2, 3, 3000, 50_000)
-FULL = Plan(11, 1000, 7, {5: 300, 100: 60, 1000: 8, 10_000: 1}, 5, 10, 20000, 1_000_000)
+FULL = Plan(11, 1000, 7, {5: 300, 100: 60, 1000: 8, 10_000: 1}, 9, 6, 20000, 1_000_000)
 PACK_SIZES = (100, 1000, 10_000)
 # Which clients the engine is timed for, and why each: pycasbin stops at the first matching
 # deny (deny overrides), so denials by the settlement's first rules are its fastest case.
