@@ -51,6 +51,20 @@ class AuditRecord(dict[str, Any]):
         return _line(self["ts"], self["decision_id"], core, self["latency_us"])
 
 
+ReplayFields = tuple[int, str, str, float]  # time_ns, decision id, shared fields, seconds taken
+DeferredWrite = Callable[[Callable[[ReplayFields], str], ReplayFields], None]
+
+
+def _replay_line(fields: ReplayFields) -> str:
+    """A remembered request's record: ts to the microsecond from integer nanoseconds (a
+    float's repr costs more than the rest of the line); the gate's decision ids are hex."""
+    ns, decision_id, core, seconds = fields
+    return (
+        f'{{"ts":{ns // 1_000_000_000}.{ns // 1000 % 1_000_000:06d},'
+        f'"decision_id":"{decision_id}",{core},"latency_us":{seconds * 1e6:.1f}}}'
+    )
+
+
 def _line(ts: float, decision_id: str, core: str, latency_us: float) -> str:
     """One record: the per-request fields around the ones a remembered request shares."""
     return f'{{"ts":{ts!r},"decision_id":{_js(decision_id)},{core},"latency_us":{latency_us!r}}}'
@@ -136,6 +150,17 @@ class AuditLog:
         self.observers = tuple(observers)
         self.sink = sink
 
+    @property
+    def sink(self) -> AuditSink | None:
+        return self._sink
+
+    @sink.setter
+    def sink(self, sink: AuditSink | None) -> None:
+        self._sink = sink
+        # A sink that can format lines on its own thread (AuditFile) gets a remembered
+        # request's fields rather than its line: less work on the event loop.
+        self._deferred: DeferredWrite | None = getattr(sink, "write_deferred", None)
+
     def remembered_line(
         self, principal: Principal, decision: Decision, method: str, path: str
     ) -> str:
@@ -167,14 +192,16 @@ class AuditLog:
                 decision=decision,
                 tier="local",
             )
+        elif self._deferred is not None:  # the sink's thread writes the line out
+            self._deferred(
+                _replay_line,
+                (time.time_ns(), decision_id, entry.audit_line, time.perf_counter() - started),
+            )
         elif self.sink is not None:
-            # The hot path's line: ts to the microsecond from integer nanoseconds (a float's
-            # repr costs more than the rest of the line); the gate's decision ids are hex.
-            latency = (time.perf_counter() - started) * 1e6
-            ns = time.time_ns()
             self.sink.write(
-                f'{{"ts":{ns // 1_000_000_000}.{ns // 1000 % 1_000_000:06d},'
-                f'"decision_id":"{decision_id}",{entry.audit_line},"latency_us":{latency:.1f}}}'
+                _replay_line(
+                    (time.time_ns(), decision_id, entry.audit_line, time.perf_counter() - started)
+                )
             )
 
     def record(

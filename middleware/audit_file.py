@@ -13,6 +13,7 @@ the file stays unwritable the queue fills to ``max_pending`` and ``write`` raise
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import math
 import os
@@ -22,7 +23,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 __all__ = ["AuditFile", "AuditUnavailable", "check_options"]
 
@@ -42,6 +43,10 @@ def check_options(flush_interval: float, max_pending: int) -> None:
         raise TypeError("max_pending must be an int")
     if max_pending < 1:
         raise ValueError("max_pending must be at least 1")
+
+
+# A queued line: finished, or a renderer and the fields it formats on the writer thread.
+_Item = str | tuple[Callable[[Any], str], Any]
 
 
 class AuditUnavailable(Exception):
@@ -75,7 +80,7 @@ class AuditFile:
         self.write_errors = 0
         self._fd = self._open()  # an unwritable path fails here, at startup
         self._identity = _identity(os.fstat(self._fd))
-        self._pending: deque[str] = deque()
+        self._pending: deque[_Item] = deque()
         # write() tests one number: max_pending less the lines held back by a failed write,
         # or 0 once closed.
         self._limit = max_pending
@@ -121,6 +126,14 @@ class AuditFile:
 
     def write(self, line: str) -> None:
         """Queue one JSON line (no newline); raises ``AuditUnavailable`` when closed or full."""
+        self._queue(line)
+
+    def write_deferred(self, render: Callable[[Any], str], fields: Any) -> None:
+        """Queue a line that the writer thread formats as ``render(fields)``: on the event
+        loop, a tuple rather than a string. ``render`` must not raise."""
+        self._queue((render, fields))
+
+    def _queue(self, item: _Item) -> None:
         pending = self._pending
         n = len(pending)
         if n >= self._limit:
@@ -129,7 +142,7 @@ class AuditFile:
                 if self._closed
                 else f"audit file {self._path}: {self.pending} records not yet written"
             )
-        pending.append(line)  # deque.append is atomic under the GIL: no lock
+        pending.append(item)  # deque.append is atomic under the GIL: no lock
         if self._closed:
             # close() (another thread, e.g. aclose's) began after the check above: its final
             # drain may have missed this line, so the request must not count it as recorded.
@@ -206,8 +219,9 @@ class AuditFile:
                 self._carry_lines = count
                 self._set_limit()
                 batch = [pending.popleft() for _ in range(count)]
+                lines = [item if isinstance(item, str) else _render(item) for item in batch]
                 # backslashreplace: a lone surrogate becomes a JSON \\u escape, not an error.
-                self._carry = ("\n".join(batch) + "\n").encode("utf-8", "backslashreplace")
+                self._carry = ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace")
             self._reopen_if_moved()
             view = memoryview(self._carry)
             done = 0
@@ -248,6 +262,16 @@ class AuditFile:
                 exc,
                 self.pending,
             )
+
+
+def _render(item: tuple[Callable[[Any], str], Any]) -> str:
+    """A deferred line; a renderer that fails still leaves a line, so no record vanishes."""
+    render, fields = item
+    try:
+        return render(fields)
+    except Exception as exc:
+        logger.exception("audit file: a record could not be formatted")
+        return json.dumps({"audit_format_error": repr(exc), "fields": repr(fields)})
 
 
 def _call_if_alive(method: weakref.WeakMethod[Callable[[], None]]) -> Callable[[], None]:

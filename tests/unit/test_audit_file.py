@@ -290,3 +290,27 @@ def test_a_forked_worker_writes_its_own_records(tmp_path: Path, make_audit: Make
     audit.close()
     assert os.waitstatus_to_exitcode(status) == 0, "the worker's line never reached the file"
     assert sorted(path.read_text().splitlines()) == ["child", "parent-queued"]
+
+
+def test_deferred_lines_are_formatted_by_the_writer_in_order(
+    tmp_path: Path, make_audit: MakeAudit
+) -> None:
+    def render(fields: tuple[int, str]) -> str:
+        return f'{{"n":{fields[0]},"who":"{fields[1]}"}}'
+
+    def broken(fields: object) -> str:
+        raise ValueError("cannot format")
+
+    path = tmp_path / "audit.jsonl"
+    audit = make_audit(path, flush_interval=60)
+    audit.write("first")
+    audit.write_deferred(render, (2, "second"))
+    audit.write_deferred(broken, (3,))
+    audit.write("fourth")
+    audit.flush()
+    lines = path.read_text().splitlines()
+    assert lines[:2] == ["first", '{"n":2,"who":"second"}']
+    assert '"audit_format_error"' in lines[2]  # kept, and says why
+    assert "(3,)" in lines[2]
+    assert lines[3] == "fourth"
+    assert audit.written == 4
