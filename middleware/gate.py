@@ -20,6 +20,7 @@ import os
 import secrets
 import time
 from collections.abc import Awaitable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -28,8 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .audit import AuditLog, AuditObserver
 from .audit_file import AuditFile, AuditUnavailable
-from .authority import check_authority
-from .bearer import bearer_token
+from .authenticate import Authenticator
 from .cache import DecisionCache, DecisionKey, LruTtlCache
 from .clock import Clock, SystemClock
 from .config import CacheSettings, GateConfig, PolicySettings, load_config
@@ -39,7 +39,7 @@ from .errors import ClaimsError, PolicyError, TokenError
 from .identity import JurisdictionUser
 from .loading import load_engine
 from .paths import canonical_method, policy_paths
-from .principal import ANONYMOUS, Principal, principal_from_claims
+from .principal import ANONYMOUS, Principal
 from .regions import subdivisions
 from .reload import gate_reloader
 from .responses import (
@@ -51,7 +51,7 @@ from .responses import (
     websocket_deny,
 )
 from .tiers import DecisionTiers
-from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
+from .tokens import TokenPolicy, TrustedIssuer
 from .warm import RememberedRequest, RequestKey, WarmRequests, request_key
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
@@ -64,7 +64,6 @@ _ID_PREFIX: Final = secrets.token_hex(4)
 _id_counter = itertools.count(1)
 
 
-_TOKEN_CACHE_TTL: Final = 300.0
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
 
 
@@ -145,7 +144,13 @@ class JurisdictionMiddleware:
         self.reloader = gate_reloader(self, config) if engine is None else None
         try:
             self.engine = engine if engine is not None else load_engine(config.policy)
-            self.verifier = TokenVerifier(config.issuers, config.tokens)
+            self.authenticator = Authenticator(
+                config.issuers,
+                config.tokens,
+                max_entries=config.cache.local_max_entries,
+                ttl=config.cache.ttl,
+            )
+            self.verifier = self.authenticator.verifier
         except BaseException:
             if self.reloader is not None:
                 self.reloader.stop()  # releases the store connection it may hold
@@ -163,21 +168,12 @@ class JurisdictionMiddleware:
         )
         self.shared_cache = shared_cache
         self.decisions: LruTtlCache[DecisionKey, Decision] = self.tiers.local
-        # token -> (client, exp, reusable until, verified at)
-        self.tokens: LruTtlCache[str, tuple[Principal, float, float, float]] = LruTtlCache(
-            config.cache.local_max_entries
-        )
+        self.tokens = self.authenticator.tokens
         self.warm = WarmRequests(config.cache.local_max_entries)
         self._decision_ttl = config.cache.ttl
-        self._authorities = {
-            trusted.issuer: trusted.authority
-            for trusted in config.issuers
-            if not trusted.authority.unlimited
-        }
         self._blocked_by = config.blocked_by
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
-        self._token_ttl = min(_TOKEN_CACHE_TTL, config.cache.ttl)
         for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
             bind = getattr(observer, "bind", None)
             if callable(bind):
@@ -251,6 +247,9 @@ class JurisdictionMiddleware:
         path = paths[0]
         engine = self.engine  # one version for the whole request, even if a reload swaps it
         audit = self.audit
+        record = partial(
+            audit.record, decision_id=decision_id, method=method, path=path, started=started
+        )
 
         try:
             public, _ = await self.tiers.decide(
@@ -260,48 +259,23 @@ class JurisdictionMiddleware:
             logger.exception("policy evaluation failed; denying")
             public = None
         if public is not None and public.allowed:
-            audit.record(
-                decision_id=decision_id,
-                method=method,
-                path=path,
-                started=started,
-                status=200,
-                effect="allow",
-                decision=public,
-                tier="public",
-            )
+            record(status=200, effect="allow", decision=public, tier="public")
             scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
             return None
 
         try:
-            principal, expires_at, trusted_until = await self._authenticate(scope, now)
+            principal, expires_at, trusted_until = await self.authenticator.client(scope, now)
         except TokenError as exc:
             error = None if exc.reason == "missing" else exc.code
             problem = token_problem(error, decision_id)
-            audit.record(
-                decision_id=decision_id,
-                method=method,
-                path=path,
-                started=started,
-                status=problem[0],
-                effect="deny",
-                reason=exc.reason,
-            )
+            record(status=problem[0], effect="deny", reason=exc.reason)
             return problem
         except ClaimsError as exc:
             denied = Decision("deny", 403, None, None, engine.version)
-            audit.record(
-                decision_id=decision_id,
-                method=method,
-                path=path,
-                started=started,
-                status=403,
-                effect="deny",
-                decision=denied,
-                reason=exc.code,
-                issuer=exc.issuer,
-                subject=exc.subject,
-            )
+            record(
+                status=403, effect="deny", decision=denied, reason=exc.code,
+                issuer=exc.issuer, subject=exc.subject,
+            )  # fmt: skip
             return decision_problem(denied, decision_id, code=exc.code)
 
         entity, country, region = principal.policy_view()
@@ -312,17 +286,10 @@ class JurisdictionMiddleware:
         except PolicyError:
             logger.exception("policy evaluation failed; denying")
             decision, tier = Decision("deny", 403, None, None, engine.version), "error"
-        audit.record(
-            decision_id=decision_id,
-            method=method,
-            path=path,
-            started=started,
-            status=decision.status,
-            effect=decision.effect,
-            principal=principal,
-            decision=decision,
-            tier=tier,
-        )
+        record(
+            status=decision.status, effect=decision.effect, principal=principal,
+            decision=decision, tier=tier,
+        )  # fmt: skip
         if key is not None and public is not None and tier != "error":
             entry = RememberedRequest(
                 engine, principal, decision, method, path, now,
@@ -350,32 +317,6 @@ class JurisdictionMiddleware:
         state["principal"] = principal
         state["decision"] = decision
         return None
-
-    async def _authenticate(self, scope: Scope, now: float) -> tuple[Principal, float, float]:
-        """The verified, normalized client, its token's expiry and the instant until which the
-        verification may be reused. Raises TokenError/ClaimsError."""
-        token = bearer_token(scope["headers"])
-        cached = self.tokens.get(token, now)
-        if cached is not None and cached[3] <= now:  # a clock stepped back verifies again
-            return cached[:3]
-        wanted = self.verifier.key_source(token)
-        if wanted is not None:  # a JWKS issuer: make sure this kid's key is loaded, off the loop
-            await wanted[0].ensure(wanted[1])
-        verified = self.verifier.verify(token, now)
-        try:
-            principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
-            check_authority(principal, self._authorities)
-        except ClaimsError as exc:
-            exc.issuer, exc.subject = verified.issuer, verified.subject
-            raise
-        # Keyed by the whole token string (never by its signature alone); never past its expiry,
-        # the decision TTL, or the time its issuer's keys are trusted without a re-fetch.
-        lifetime = min(self._token_ttl, self.verifier.trust_lifetime(verified.issuer))
-        trusted_until = min(verified.expires_at, now + lifetime)
-        self.tokens.put(
-            token, (principal, verified.expires_at, trusted_until, now), trusted_until, now
-        )
-        return principal, verified.expires_at, trusted_until
 
     async def aclose(self) -> None:
         """Stop the policy watcher and close the shared tier's connections (at shutdown)."""
