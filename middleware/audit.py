@@ -1,8 +1,12 @@
-"""Record: one structured JSON record per decision on the ``jurisgate.audit`` logger.
+"""Record: one structured JSON record per decision on the ``jurisgate.audit`` logger, and as a
+JSON line to a sink (``[audit] file``) when one is configured.
 
 The record is handed to logging unformatted; it becomes JSON only if a handler actually emits
 it, so an unconfigured audit logger costs one ``isEnabledFor`` check. Handlers that want fields
-rather than text read ``record.audit`` (a read-only mapping). The token is never logged.
+rather than text read ``record.audit`` (a read-only mapping). A remembered request's record
+shares all but its time, decision id and latency with the first one, written once
+(``remembered_line``); when nothing but the sink wants it, only those three are new
+(``replay``). The token is never logged.
 """
 
 from __future__ import annotations

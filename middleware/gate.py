@@ -319,7 +319,8 @@ class JurisdictionMiddleware:
         return None
 
     async def aclose(self) -> None:
-        """Stop the policy watcher and close the shared tier's connections (at shutdown)."""
+        """At shutdown: stop the policy watcher, write out the audit file, close the shared
+        tier's connections."""
         if self.reloader is not None:
             self.reloader.stop()
         try:
