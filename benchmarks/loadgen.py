@@ -74,27 +74,37 @@ def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[
         "warning",
     ]
     process = subprocess.Popen(pinned(command, SERVER_CPU), env={**os.environ, **(env or {})})
-    base = f"http://{HOST}:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn {factory} exited with {process.returncode}")
-            try:  # a TCP accept is enough: the usual stack answers a tokenless GET with a 500
-                socket.create_connection((HOST, port), timeout=1.0).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"uvicorn {factory} did not start") from None
-                time.sleep(0.1)
-        yield base, process.pid
+        wait_for_port(process, port, f"uvicorn {factory}", seconds=30)
+        yield f"http://{HOST}:{port}", process.pid
     finally:
-        process.terminate()
+        stop(process)
+
+
+def wait_for_port(process: subprocess.Popen[bytes], port: int, what: str, seconds: float) -> None:
+    """Until ``port`` accepts a TCP connection (enough: the usual stack answers a tokenless GET
+    with a 500); RuntimeError if the process exits or ``seconds`` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            socket.create_connection((HOST, port), timeout=1.0).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate, then kill if it has not exited within 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def find_wrk() -> str | None:

@@ -19,7 +19,6 @@ import hmac
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from loadgen import free_port, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ISSUER = "https://load-idp.invalid"
@@ -188,29 +188,18 @@ def correct(case: Case, status: int) -> bool:
     return status == -case.expected
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def start_server(config_path: Path, port: int) -> subprocess.Popen[bytes]:
     """uvicorn in its own process (so the load generator does not share its GIL)."""
     env = {**os.environ, "JURISGATE_CONFIG": str(config_path)}
     command = [sys.executable, "-m", "uvicorn", "examples.search_api:app", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", "--backlog", "512"]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("uvicorn did not start") from None
-            time.sleep(0.1)
+    try:
+        wait_for_port(process, port, "uvicorn", seconds=20)
+    except BaseException:
+        stop(process)
+        raise
+    return process
 
 
 async def run_load(
@@ -318,12 +307,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
     report["cases"] = len(cases)
     text = json.dumps(report, indent=2)
     print(text)
