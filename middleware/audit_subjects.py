@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, get_args
 
-from .audit_file import check_options
+from .audit_file import AuditFile, check_options
 
 __all__ = ["SUBJECT_MODES", "AuditSettings", "SubjectMode"]
 
@@ -46,6 +46,17 @@ class AuditSettings:
             self.subject_key is None or len(self.subject_key) < _MIN_KEY_BYTES
         ):
             raise ValueError(f"subject = 'hash' needs a subject key of {_MIN_KEY_BYTES}+ bytes")
+
+    def open_file(self) -> AuditFile | None:
+        """The configured ``file``, opened (its writer thread starts), or None."""
+        if self.file is None:
+            return None
+        return AuditFile(
+            self.file,
+            flush_interval=self.flush_interval,
+            max_pending=self.max_pending,
+            fsync=self.fsync,
+        )
 
     def subject_for(self, issuer: str | None, subject: str | None) -> str | None:
         """What the audit record says for this subject."""

@@ -7,7 +7,9 @@ Flow per request (HTTP and WebSocket alike):
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
    ``request.state.principal`` / ``request.state.decision`` set.
-Any exception on this path denies. Per-request state lives in locals, never on ``self``.
+A request seen before is answered from the memory of whole requests (``warm.py``); any other
+takes the full check (``full_check.py``). Any exception on this path denies. Per-request state
+lives in locals, never on ``self``.
 """
 
 from __future__ import annotations
@@ -19,40 +21,29 @@ import math
 import os
 import secrets
 import time
-from collections.abc import Awaitable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from starlette.authentication import AuthCredentials, UnauthenticatedUser
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .audit import AuditLog, AuditObserver
-from .audit_file import AuditFile, AuditUnavailable
+from .audit_file import AuditUnavailable
 from .authenticate import Authenticator
 from .cache import DecisionCache, DecisionKey, LruTtlCache
 from .clock import Clock, SystemClock
 from .config import CacheSettings, GateConfig, PolicySettings, load_config
 from .decision import Decision
 from .engine import PolicyEngine
-from .errors import ClaimsError, PolicyError, TokenError
+from .full_check import admit, full_check
 from .identity import JurisdictionUser
 from .loading import load_engine
-from .paths import canonical_method, policy_paths
-from .principal import ANONYMOUS, Principal
 from .regions import subdivisions
 from .reload import gate_reloader
-from .responses import (
-    DECISION_ID_HEADER,
-    Problem,
-    decision_problem,
-    send_problem,
-    token_problem,
-    websocket_deny,
-)
+from .responses import decision_problem, refuse, with_decision_id
 from .tiers import DecisionTiers
 from .tokens import TokenPolicy, TrustedIssuer
-from .warm import RememberedRequest, RequestKey, WarmRequests, request_key
+from .warm import WarmRequests, request_key
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
 
@@ -62,34 +53,6 @@ logger = logging.getLogger("jurisgate")
 # not secret (they are handed to clients), so no per-request randomness is needed.
 _ID_PREFIX: Final = secrets.token_hex(4)
 _id_counter = itertools.count(1)
-
-
-_AUTHENTICATED: Final = AuthCredentials(["authenticated"])
-
-
-def _with_decision_id(send: Send, decision_id: str) -> Send:
-    """``send`` that adds the decision id header to the response. A plain function handing back
-    send's awaitable: no coroutine frame of its own per message."""
-    header = (DECISION_ID_HEADER, decision_id.encode("latin-1"))
-
-    def send_with_id(message: Message) -> Awaitable[None]:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), header]
-        return send(message)
-
-    return send_with_id
-
-
-def _audit_file(config: GateConfig) -> AuditFile | None:
-    settings = config.audit
-    if settings.file is None:
-        return None
-    return AuditFile(
-        settings.file,
-        flush_interval=settings.flush_interval,
-        max_pending=settings.max_pending,
-        fsync=settings.fsync,
-    )
 
 
 class JurisdictionMiddleware:
@@ -170,7 +133,6 @@ class JurisdictionMiddleware:
         self.decisions: LruTtlCache[DecisionKey, Decision] = self.tiers.local
         self.tokens = self.authenticator.tokens
         self.warm = WarmRequests(config.cache.local_max_entries)
-        self._decision_ttl = config.cache.ttl
         self._blocked_by = config.blocked_by
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
@@ -183,7 +145,7 @@ class JurisdictionMiddleware:
             # Last, as it starts a thread. An AuditLog passed in gets the configured file too,
             # unless it brings a sink of its own.
             try:
-                audit.sink = _audit_file(config)
+                audit.sink = config.audit.open_file()
             except BaseException:
                 if self.reloader is not None:
                     self.reloader.stop()
@@ -215,9 +177,11 @@ class JurisdictionMiddleware:
             remembered = None if key is None else self.warm.get(key, self.engine, now)
             if remembered is not None:
                 self.audit.replay(remembered, decision_id, started)
-                refusal = self._admit(scope, remembered.principal, remembered.decision, decision_id)
+                refusal = admit(
+                    scope, remembered.principal, remembered.decision, decision_id, self._blocked_by
+                )
             else:
-                refusal = await self._check(scope, decision_id, started, now, key)
+                refusal = await full_check(self, scope, decision_id, started, now, key)
         except AuditUnavailable as exc:  # a request that cannot be recorded is not served
             self._audit_refusals += 1
             if self._audit_refusals == 1 or time.monotonic() - self._audit_warned >= 10.0:
@@ -230,93 +194,13 @@ class JurisdictionMiddleware:
             denied = Decision("deny", 403, None, None, self.engine.version)
             refusal = decision_problem(denied, decision_id, code="gate_error")
         if refusal is not None:
-            await self._refuse(scope, send, refusal, decision_id)
+            await refuse(scope, send, refusal, decision_id)
             return
         # Straight into the app, not through a coroutine of ours: each await layer costs on
         # every request.
         await self.app(
-            scope, receive, _with_decision_id(send, decision_id) if kind == "http" else send
+            scope, receive, with_decision_id(send, decision_id) if kind == "http" else send
         )
-
-    async def _check(
-        self, scope: Scope, decision_id: str, started: float, now: float, key: RequestKey | None
-    ) -> Problem | None:
-        """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
-        method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
-        paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
-        path = paths[0]
-        engine = self.engine  # one version for the whole request, even if a reload swaps it
-        audit = self.audit
-        record = partial(
-            audit.record, decision_id=decision_id, method=method, path=path, started=started
-        )
-
-        try:
-            public, _ = await self.tiers.decide(
-                engine, ANONYMOUS, "", "", method, paths, now, math.inf
-            )
-        except PolicyError:
-            logger.exception("policy evaluation failed; denying")
-            public = None
-        if public is not None and public.allowed:
-            record(status=200, effect="allow", decision=public, tier="public")
-            scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
-            return None
-
-        try:
-            principal, expires_at, trusted_until = await self.authenticator.client(scope, now)
-        except TokenError as exc:
-            error = None if exc.reason == "missing" else exc.code
-            problem = token_problem(error, decision_id)
-            record(status=problem[0], effect="deny", reason=exc.reason)
-            return problem
-        except ClaimsError as exc:
-            denied = Decision("deny", 403, None, None, engine.version)
-            record(
-                status=403, effect="deny", decision=denied, reason=exc.code,
-                issuer=exc.issuer, subject=exc.subject,
-            )  # fmt: skip
-            return decision_problem(denied, decision_id, code=exc.code)
-
-        entity, country, region = principal.policy_view()
-        try:
-            decision, tier = await self.tiers.decide(
-                engine, entity, country, region, method, paths, now, expires_at
-            )
-        except PolicyError:
-            logger.exception("policy evaluation failed; denying")
-            decision, tier = Decision("deny", 403, None, None, engine.version), "error"
-        record(
-            status=decision.status, effect=decision.effect, principal=principal,
-            decision=decision, tier=tier,
-        )  # fmt: skip
-        if key is not None and public is not None and tier != "error":
-            entry = RememberedRequest(
-                engine, principal, decision, method, path, now,
-                audit.remembered_line(principal, decision, method, path),
-            )  # fmt: skip
-            # Served again only while the token, the decision and the path's public answer hold.
-            until = min(
-                trusted_until, decision.valid_until, public.valid_until, now + self._decision_ttl
-            )
-            self.warm.remember(key, entry, until, now)
-        return self._admit(scope, principal, decision, decision_id)
-
-    def _admit(
-        self, scope: Scope, principal: Principal, decision: Decision, decision_id: str
-    ) -> Problem | None:
-        """Refuse a denied request; fill in the scope of an allowed one (a user object of its
-        own: the app may write on it, and that must not reach the next request)."""
-        if decision.effect != "allow":
-            return decision_problem(decision, decision_id, blocked_by=self._blocked_by)
-        scope["user"] = JurisdictionUser(principal)
-        scope["auth"] = _AUTHENTICATED
-        state = scope.get("state")
-        if state is None:
-            state = scope["state"] = {}
-        state["principal"] = principal
-        state["decision"] = decision
-        return None
 
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared
@@ -336,10 +220,3 @@ class JurisdictionMiddleware:
         from .health import gate_health
 
         return gate_health(self)
-
-    @staticmethod
-    async def _refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> None:
-        if scope["type"] == "websocket":
-            await websocket_deny(send, f"denied ({problem[0]}); decision {decision_id}")
-        else:
-            await send_problem(send, problem, decision_id)

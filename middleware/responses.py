@@ -7,10 +7,10 @@ code: an attacker learns that a token failed, not why.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Final
 
-from starlette.types import Send
+from starlette.types import Message, Scope, Send
 
 from .decision import Decision
 
@@ -18,9 +18,11 @@ __all__ = [
     "DECISION_ID_HEADER",
     "Problem",
     "decision_problem",
+    "refuse",
     "send_problem",
     "token_problem",
     "websocket_deny",
+    "with_decision_id",
 ]
 
 DECISION_ID_HEADER: Final = b"x-jurisgate-decision-id"
@@ -84,6 +86,28 @@ def decision_problem(
     if status == 451 and blocked_by is not None:
         headers.append((b"link", f'<{blocked_by}>; rel="blocked-by"'.encode("latin-1")))
     return status, headers, _encode(body)
+
+
+def with_decision_id(send: Send, decision_id: str) -> Send:
+    """``send`` that adds the decision id header to the app's response. A plain function
+    handing back send's awaitable: no coroutine frame of its own per message."""
+    header = (DECISION_ID_HEADER, decision_id.encode("latin-1"))
+
+    def send_with_id(message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), header]
+        return send(message)
+
+    return send_with_id
+
+
+async def refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> None:
+    """Answer a refused request: problem+json over HTTP, a policy-violation close over
+    WebSocket."""
+    if scope["type"] == "websocket":
+        await websocket_deny(send, f"denied ({problem[0]}); decision {decision_id}")
+    else:
+        await send_problem(send, problem, decision_id)
 
 
 async def send_problem(send: Send, problem: Problem, decision_id: str) -> None:
