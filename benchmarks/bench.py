@@ -6,7 +6,9 @@ of them alike:
    Redis tiers, raw PyJWT decode, the usual stack (whose decisions are first checked equal to
    jurisgate's on every benchmark client);
 2. uncached decision time of the policy engine for the settlement pack and generated packs;
-3. under uvicorn with wrk (or an asyncio client): bare, jurisgate, the usual stack;
+3. under uvicorn with wrk (or an asyncio client): bare, jurisgate, the usual stack; then the
+   same servers under valgrind's callgrind, counting instructions per request (when valgrind
+   is installed): a figure the machine's neighbours cannot move;
 4. a cProfile of jurisgate's warm in-process loop.
 Writes latest.json, latest.md, latest.png and latest-profile.txt into benchmarks/results/.
 """
@@ -35,6 +37,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import instructions
 import jwt
 import loadgen
 import policy_gen
@@ -63,12 +66,13 @@ class Plan:
     decide_calls: dict[int, int]  # pack size -> calls per client per round
     server_rounds: int
     server_seconds: int
+    counted_requests: int  # per variant under callgrind (the usual stack gets a tenth)
     profile_requests: int
     memory_requests: int
 
 
-QUICK = Plan(5, 300, 3, {5: 100, 100: 20, 1000: 3, 10_000: 1}, 2, 3, 3000, 50_000)
-FULL = Plan(11, 1000, 7, {5: 300, 100: 60, 1000: 8, 10_000: 1}, 9, 6, 20000, 1_000_000)
+QUICK = Plan(5, 300, 3, {5: 100, 100: 20, 1000: 3, 10_000: 1}, 2, 3, 300, 3000, 50_000)
+FULL = Plan(11, 1000, 7, {5: 300, 100: 60, 1000: 8, 10_000: 1}, 9, 6, 2000, 20000, 1_000_000)
 PACK_SIZES = (100, 1000, 10_000)
 # Which clients the engine is timed for, and why each: pycasbin stops at the first matching
 # deny (deny overrides), so denials by the settlement's first rules are its fastest case.
@@ -382,6 +386,25 @@ def under_server(plan: Plan, audit_path: Path) -> dict[str, Any]:
     }
 
 
+def counted(plan: Plan, audit_path: Path) -> dict[str, Any]:
+    """Instructions per request under uvicorn, by callgrind (see instructions.py)."""
+    token = stacks.sign(stacks.WARM_CLIENT)
+    variants = {  # name: uvicorn factory in stacks.py
+        "bare": "bare_server",
+        "jurisgate_warm": "jurisgate_server",
+        "jurisgate_warm_logging": "jurisgate_logging_server",
+        "jurisgate_warm_audit_off": "jurisgate_quiet_server",
+        "usual_stack": "usual_server",
+    }
+    results = {}
+    for name, factory in variants.items():
+        log(f"callgrind: {name}")
+        requests = plan.counted_requests // (10 if name == "usual_stack" else 1)
+        env = {stacks.AUDIT_ENV: str(audit_path.with_name(f"audit-counted-{name}.log"))}
+        results[name] = instructions.count(factory, token, requests=requests, env=env)
+    return {"tool": "valgrind --tool=callgrind", "results": results}
+
+
 # -- phase 4: where the warm path spends its time ------------------------------------------
 
 
@@ -486,6 +509,7 @@ def environment(mode: str) -> dict[str, Any]:
         },
         "versions": {dist: version(dist) for dist in dists},
         "wrk": loadgen.find_wrk() is not None,
+        "valgrind": instructions.find_valgrind() is not None,
     }
 
 
@@ -510,6 +534,10 @@ def main(argv: list[str] | None = None) -> None:
         result["decision_time"] = decision_scaling(plan, work)
         if not args.no_server:
             result["uvicorn"] = under_server(plan, work / "audit-server.log")
+            if instructions.find_valgrind() is not None:
+                result["instructions"] = counted(plan, work / "audit-counted.log")
+            else:
+                log("valgrind is not installed: no instruction counts")
         profile = asyncio.run(profile_warm(plan.profile_requests, work / "audit-profile.log"))
     result["memory"] = memory(plan.memory_requests)
     result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]

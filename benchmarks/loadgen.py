@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -53,11 +53,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
-    """Run ``uvicorn stacks:<factory> --factory`` on a free port; yields its base URL and
-    process id."""
+def uvicorn_server(
+    factory: str,
+    env: dict[str, str] | None = None,
+    *,
+    wrapper: Sequence[str] = (),
+    start_seconds: float = 30,
+) -> Iterator[tuple[str, int]]:
+    """Run ``uvicorn stacks:<factory> --factory`` on a free port, under ``wrapper`` (a command
+    prefix such as valgrind) if given; yields its base URL and process id."""
     port = free_port()
     command = [
+        *wrapper,
         sys.executable,
         "-m",
         "uvicorn",
@@ -75,7 +82,7 @@ def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[
     ]
     process = subprocess.Popen(pinned(command, SERVER_CPU), env={**os.environ, **(env or {})})
     try:
-        wait_for_port(process, port, f"uvicorn {factory}", seconds=30)
+        wait_for_port(process, port, f"uvicorn {factory}", seconds=start_seconds)
         yield f"http://{HOST}:{port}", process.pid
     finally:
         stop(process)

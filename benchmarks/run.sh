@@ -17,10 +17,13 @@ import sys
 if any((d.metadata["Name"] or "").lower() == "casbin" for d in md.distributions()):
     sys.exit("the old `casbin` distribution is installed over pycasbin: recreate .venv")
 PY
-# wrk is the load generator when the machine has it; as root we may install it from Debian.
-if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get install -y -q wrk >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1; } \
-    || echo "wrk could not be installed; using the asyncio client as load generator" >&2
-fi
+# wrk is the load generator and valgrind counts instructions when the machine has them; as root
+# we may install them from Debian.
+for tool in wrk valgrind; do
+  if ! command -v "$tool" >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y -q "$tool" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "$tool" >/dev/null 2>&1; } \
+      || echo "$tool could not be installed: see benchmarks/README.md for what is left out" >&2
+  fi
+done
 exec .venv/bin/python benchmarks/bench.py "$@"

@@ -1,0 +1,121 @@
+"""Instructions per request under uvicorn, counted by valgrind's callgrind.
+
+wrk's req/s on a shared machine moves with the neighbours' load (the bare app alone was seen
+anywhere between 12,500 and 17,500 req/s within one hour); an instruction count does not. The
+server runs under callgrind with counting off; after a warm-up, counting is switched on for a
+fixed number of sequential keep-alive requests (the same request wrk sends) and off again, so
+start-up and shutdown are not counted. Threads are counted apart: the ``[audit] file`` writer's
+share is reported beside the event loop's.
+
+Only user-space instructions are counted. The kernel's part of a request (the socket calls,
+the audit file's ``write``) and the cost of cache misses are not, so the ratio to bare is a
+steady estimate of the CPU ratio, not a measurement of it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import loadgen
+
+_CONTENT_LENGTH = re.compile(rb"\r\ncontent-length: *(\d+)", re.IGNORECASE)
+
+
+def find_valgrind() -> tuple[str, str] | None:
+    """(valgrind, callgrind_control), or None when the machine lacks them."""
+    valgrind, control = shutil.which("valgrind"), shutil.which("callgrind_control")
+    return (valgrind, control) if valgrind and control else None
+
+
+def count(
+    factory: str, token: str, *, requests: int, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Instructions per request of ``stacks:<factory>`` under uvicorn: the whole process, the
+    event-loop (main) thread, and the other threads (the audit writer)."""
+    tools = find_valgrind()
+    if tools is None:
+        raise RuntimeError("valgrind is not installed")
+    valgrind, control = tools
+    with tempfile.TemporaryDirectory(prefix="jurisgate-callgrind-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        wrapper = [
+            valgrind,
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            "--separate-threads=yes",
+            f"--callgrind-out-file={out}",
+            f"--log-file={Path(tmp) / 'valgrind.log'}",  # its own messages, not the run's
+        ]
+        with loadgen.uvicorn_server(factory, env, wrapper=wrapper, start_seconds=300) as (
+            base,
+            pid,
+        ):
+            port = int(base.rsplit(":", 1)[1])
+            with socket.create_connection((loadgen.HOST, port), timeout=60) as sock:
+                request = (
+                    f"GET /search?q=avery HTTP/1.1\r\nHost: {loadgen.HOST}:{port}\r\n"
+                    f"Authorization: Bearer {token}\r\n\r\n"
+                ).encode("ascii")
+                for _ in range(max(requests // 10, 50)):  # warm-up: caches, first-call work
+                    _exchange(sock, request)
+                _control(control, "--instr=on", pid)
+                for _ in range(requests):
+                    _exchange(sock, request)
+                _control(control, "--instr=off", pid)
+                _control(control, "--dump", pid)
+        threads = _thread_totals(out)
+    if not threads:
+        raise RuntimeError(f"callgrind wrote no counts for {factory}")
+    main = threads.get(1, 0)
+    return {
+        "requests": requests,
+        "per_request": round(sum(threads.values()) / requests),
+        "main_thread_per_request": round(main / requests),
+        "other_threads_per_request": round((sum(threads.values()) - main) / requests),
+    }
+
+
+def _exchange(sock: socket.socket, request: bytes) -> None:
+    """One request on a keep-alive connection; its response must be a 200 with a body."""
+    sock.sendall(request)
+    buffer = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("the server closed the connection")
+        buffer += chunk
+        head, found, body = buffer.partition(b"\r\n\r\n")
+        if not found:
+            continue
+        length = _CONTENT_LENGTH.search(head)
+        if length is None:
+            raise RuntimeError(f"no content-length in {head[:200]!r}")
+        if len(body) >= int(length.group(1)):
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"answered {head[:40]!r}")
+            return
+
+
+def _control(control: str, action: str, pid: int) -> None:
+    subprocess.run([control, action, str(pid)], check=True, capture_output=True, timeout=120)
+
+
+def _thread_totals(out: Path) -> dict[int, int]:
+    """Instruction totals by thread number (1 is the main thread) over the dump files."""
+    totals: dict[int, int] = {}
+    for path in out.parent.glob(out.name + "*"):
+        thread = 1
+        total = 0
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("thread:"):
+                thread = int(line.split()[1])
+            elif line.startswith("totals:"):
+                total += int(line.split()[1])
+        totals[thread] = totals.get(thread, 0) + total
+    return totals
