@@ -45,7 +45,7 @@ def record_line(ts: float, decision_id: str, core: str, latency_us: float) -> st
 def core_json(
     issuer: str | None,
     subject: str | None,
-    principal_json: str,
+    principal: str,
     method: str,
     path: str,
     effect: str,
@@ -56,10 +56,11 @@ def core_json(
     reason: str | None,
     tier: str | None,
 ) -> str:
-    """The fields between ``decision_id`` and ``latency_us``, without the braces."""
+    """The fields between ``decision_id`` and ``latency_us``, without the braces;
+    ``principal`` is already JSON (``principal_json`` or ``null``)."""
     return (
         f'"issuer":{json_string(issuer)},"subject":{json_string(subject)},'
-        f'"principal":{principal_json},'
+        f'"principal":{principal},'
         f'"method":{json_string(method)},"path":{json_string(path)},'
         f'"effect":{json_string(effect)},"status":{status:d},'
         f'"rule":{json_string(rule)},"citation":{json_string(citation)},'
