@@ -11,13 +11,12 @@ shares all but its time, decision id and latency with the first one, written onc
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from .audit_json import ReplayFields, core_json, principal_json, record_line, replay_line
 from .audit_subjects import AuditSettings
 from .decision import Decision
 from .principal import Principal
@@ -34,7 +33,8 @@ _INFO: Final = logging.INFO
 
 class AuditRecord(dict[str, Any]):
     """One decision's fields (a plain dict to observers, handlers and ``json.dumps``) whose
-    ``str()`` is the JSON line, written out directly from the known field types."""
+    ``str()`` is the JSON line, written out directly from the known field types
+    (``audit_json.py``)."""
 
     __slots__ = ()
 
@@ -43,84 +43,19 @@ class AuditRecord(dict[str, Any]):
         who = (
             "null"
             if p is None
-            else _principal_json(
+            else principal_json(
                 p["issuer"], p["subject"], p["entity_type"], p["country"], p["region"]
             )
         )
-        core = _core_json(
+        core = core_json(
             self["issuer"], self["subject"], who, self["method"], self["path"], self["effect"],
             self["status"], self["rule"], self["citation"], self["policy_version"],
             self["reason"], self["tier"],
         )  # fmt: skip
-        return _line(self["ts"], self["decision_id"], core, self["latency_us"])
+        return record_line(self["ts"], self["decision_id"], core, self["latency_us"])
 
 
-ReplayFields = tuple[int, str, str, float]  # time_ns, decision id, shared fields, seconds taken
 DeferredWrite = Callable[[Callable[[ReplayFields], str], ReplayFields], None]
-
-
-def _replay_line(fields: ReplayFields) -> str:
-    """A remembered request's record: ts to the microsecond from integer nanoseconds (a
-    float's repr costs more than the rest of the line); the gate's decision ids are hex."""
-    ns, decision_id, core, seconds = fields
-    return (
-        f'{{"ts":{ns // 1_000_000_000}.{ns // 1000 % 1_000_000:06d},'
-        f'"decision_id":"{decision_id}",{core},"latency_us":{seconds * 1e6:.1f}}}'
-    )
-
-
-def _line(ts: float, decision_id: str, core: str, latency_us: float) -> str:
-    """One record: the per-request fields around the ones a remembered request shares."""
-    return f'{{"ts":{ts!r},"decision_id":{_js(decision_id)},{core},"latency_us":{latency_us!r}}}'
-
-
-def _core_json(
-    issuer: str | None,
-    subject: str | None,
-    principal_json: str,
-    method: str,
-    path: str,
-    effect: str,
-    status: int,
-    rule: str | None,
-    citation: str | None,
-    policy_version: str | None,
-    reason: str | None,
-    tier: str | None,
-) -> str:
-    return (
-        f'"issuer":{_js(issuer)},"subject":{_js(subject)},'
-        f'"principal":{principal_json},"method":{_js(method)},"path":{_js(path)},'
-        f'"effect":{_js(effect)},"status":{status:d},'
-        f'"rule":{_js(rule)},"citation":{_js(citation)},'
-        f'"policy_version":{_js(policy_version)},"reason":{_js(reason)},"tier":{_js(tier)}'
-    )
-
-
-@lru_cache(maxsize=4096)
-def _principal_json(
-    issuer: str | None, subject: str | None, entity: str, country: str, region: str | None
-) -> str:
-    return (
-        f'{{"issuer":{_js(issuer)},"subject":{_js(subject)},"entity_type":{_js(entity)},'
-        f'"country":{_js(country)},"region":{_js(region)}}}'
-    )
-
-
-def _js(value: str | None) -> str:
-    """JSON for a string or null; short strings (ids, codes, claims) are remembered."""
-    if value is None:
-        return "null"
-    if value.isalnum() and value.isascii():  # ids and codes: nothing to escape
-        return f'"{value}"'
-    if len(value) <= 128:
-        return _js_short(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-@lru_cache(maxsize=8192)
-def _js_short(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 # Called with every record's fields, whether or not the logger emits it (metrics, sinks).
@@ -171,10 +106,10 @@ class AuditLog:
         """The fields of a remembered request's records that stay the same on every replay."""
         subject = self.subjects.subject_for(principal.issuer, principal.subject)
         citation = decision.citation
-        who = _principal_json(
+        who = principal_json(
             principal.issuer, subject, principal.entity_type, principal.country, principal.region
         )
-        return _core_json(
+        return core_json(
             principal.issuer, subject, who, method, path, decision.effect, decision.status,
             decision.rule, citation.url if citation else None, decision.policy_version, None,
             "local",
@@ -198,12 +133,12 @@ class AuditLog:
             )
         elif self._deferred is not None:  # the sink's thread writes the line out
             self._deferred(
-                _replay_line,
+                replay_line,
                 (time.time_ns(), decision_id, entry.audit_line, time.perf_counter() - started),
             )
         elif self.sink is not None:
             self.sink.write(
-                _replay_line(
+                replay_line(
                     (time.time_ns(), decision_id, entry.audit_line, time.perf_counter() - started)
                 )
             )

@@ -11,9 +11,10 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, TypeVar
 
-from .audit_subjects import SUBJECT_MODES, AuditSettings, SubjectMode
+from .audit_config import parse_audit
+from .audit_subjects import AuditSettings
 from .config_table import Table, build, is_link_target, resolve_path
 from .errors import ConfigError
 from .issuer_config import parse_issuer, production_marks
@@ -216,8 +217,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     if blocked_by is not None:
         responses.check("blocked_by", blocked_by, is_link_target, "must be an http(s) URL")
     responses.finish()
-    audit_table = Table(root.get("audit", dict, {}), "audit", file, _AUDIT_KEYS)
-    audit = _audit(audit_table, base)
+    audit = parse_audit(root.get("audit", dict, {}), base, file)
     root.finish()
     return GateConfig(
         issuers,
@@ -228,43 +228,4 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         str(file),
         audit,
         production,
-    )
-
-
-_AUDIT_KEYS: Final = (
-    "subject",
-    "subject_key_file",
-    "file",
-    "flush_interval",
-    "max_pending",
-    "fsync",
-)
-
-
-def _audit(table: Table, base: Path) -> AuditSettings:
-    """``[audit]``: ``subject`` = raw (default), hash or omit; hash needs ``subject_key_file``;
-    ``file`` (relative to the config file), ``flush_interval``, ``max_pending``, ``fsync``."""
-    mode = table.get("subject", str, "raw")
-    key_name = table.get("subject_key_file", str)
-    key = None
-    if key_name is not None:
-        key_file = resolve_path(base, key_name)
-        try:
-            key = key_file.read_bytes().strip()
-        except OSError as exc:
-            raise table.error(
-                "subject_key_file", f"cannot be read: {key_file} ({exc.strerror})"
-            ) from exc
-    if mode not in SUBJECT_MODES:
-        raise table.error("subject", f"must be raw, hash or omit, not {mode!r}")
-    file_name = table.get("file", str)
-    flush_interval = table.get("flush_interval", float, 0.2)
-    max_pending = table.get("max_pending", int, 100_000)
-    fsync = table.get("fsync", bool, False)
-    audit_file = resolve_path(base, file_name) if file_name is not None else None
-    return build(
-        table,
-        lambda: AuditSettings(
-            cast(SubjectMode, mode), key, audit_file, flush_interval, max_pending, fsync
-        ),
     )

@@ -6,92 +6,32 @@ accepts things a gate must not: duplicate JSON members (the last wins, so
 ``{"country":"IR","country":"US"}`` reads as US), non-UTF-8 payloads, string-typed ``exp``, no
 size cap, and a clock that cannot be injected.
 
-Order matters: the size cap comes before any decoding, the signature before any claim is
-believed. Every failure, whatever raised it, becomes a TokenError; callers never see a
-PyJWT or cryptography exception.
+``jws_parts.py`` reads the token's pieces (base64url, strict JSON, ``typ``, NumericDates);
+``token_settings.py`` holds what a verifier is built from (trusted issuers, limits); this
+module decides what to believe. Order matters: the size cap comes before any decoding,
+the signature before any claim is believed. Every failure, whatever raised it, becomes a
+TokenError; callers never see a PyJWT or cryptography exception.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from jwt.algorithms import Algorithm, get_default_algorithms
 
-from .authority import IssuerAuthority
 from .errors import TokenError
+from .jws_parts import SEGMENT, b64url_decode, check_typ, json_object, numeric_date
 from .keys import JwksKeys
-from .strict_json import strict_loads
+from .token_settings import ALGORITHM_FAMILIES, TokenPolicy, TrustedIssuer
 
 __all__ = ["ALGORITHM_FAMILIES", "TokenPolicy", "TokenVerifier", "TrustedIssuer", "VerifiedToken"]
 
-ALGORITHM_FAMILIES: Final[Mapping[str, str]] = {
-    **{f"RS{n}": "RSA" for n in (256, 384, 512)},
-    **{f"PS{n}": "RSA" for n in (256, 384, 512)},
-    **{f"ES{n}": "EC" for n in (256, 384, 512)},
-    "ES256K": "EC",
-    "EdDSA": "OKP",
-    **{f"HS{n}": "HMAC" for n in (256, 384, 512)},
-}
-
-_SEGMENT = re.compile(rb"[A-Za-z0-9_-]+")
 # Header parameters that would make us fetch or trust a key named by the token itself.
 _KEY_CARRYING_HEADERS: Final = frozenset({"jku", "x5u", "jwk", "x5c"})
 _MAX_KID: Final = 256
-_TYP: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(?:/[A-Za-z0-9!#$&^_.+-]{1,127})?")
-
-
-@dataclass(frozen=True, slots=True)
-class TrustedIssuer:
-    """An identity provider we accept tokens from, with the only keys and algorithms it may use.
-
-    Give either ``key`` (one PEM public key or HMAC secret) or ``jwks`` (keys by ``kid``).
-    ``required_typ`` (e.g. ``at+jwt``, RFC 9068) makes the ``typ`` header mandatory and exact;
-    ``authority`` limits what the issuer may assert (defaults to unlimited).
-    """
-
-    issuer: str
-    audience: str
-    algorithms: tuple[str, ...]
-    key: str | bytes | None = None
-    required_typ: str | None = None
-    authority: IssuerAuthority = field(default_factory=IssuerAuthority)
-    jwks: JwksKeys | None = None
-
-    def __post_init__(self) -> None:
-        if (self.key is None) == (self.jwks is None):
-            raise ValueError(f"issuer {self.issuer!r}: give exactly one of a key and a JWKS")
-        if self.required_typ is not None and not _TYP.fullmatch(self.required_typ):
-            raise ValueError(f"issuer {self.issuer!r}: required_typ is not a media type name")
-        if not self.algorithms:
-            raise ValueError(f"issuer {self.issuer!r}: algorithms must not be empty")
-        unknown = [alg for alg in self.algorithms if alg not in ALGORITHM_FAMILIES]
-        if unknown:
-            raise ValueError(f"issuer {self.issuer!r}: unsupported algorithms {unknown}")
-        if len({ALGORITHM_FAMILIES[alg] for alg in self.algorithms}) != 1:
-            raise ValueError(f"issuer {self.issuer!r}: a key serves one algorithm family only")
-
-
-@dataclass(frozen=True, slots=True)
-class TokenPolicy:
-    """Limits on what we parse and believe. Defaults are strict; loosen them explicitly."""
-
-    leeway: float = 30.0
-    max_bytes: int = 8192
-    max_lifetime: float = 24 * 3600.0
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.leeway <= 300:
-            raise ValueError("leeway must be between 0 and 300 seconds")
-        if not 256 <= self.max_bytes <= 65536:
-            raise ValueError("max_bytes must be between 256 and 65536")
-        if self.max_lifetime <= 0:
-            raise ValueError("max_lifetime must be positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +108,9 @@ class TokenVerifier:
         except UnicodeEncodeError:
             raise TokenError("malformed") from None
         parts = raw.split(b".")
-        if len(parts) != 3 or not all(_SEGMENT.fullmatch(part) for part in parts):
+        if len(parts) != 3 or not all(SEGMENT.fullmatch(part) for part in parts):
             raise TokenError("malformed")
-        return parts, _json_object(parts[0]), _json_object(parts[1])
+        return parts, json_object(parts[0]), json_object(parts[1])
 
     def _verify(self, token: str, now: float) -> VerifiedToken:
         parts, header, payload = self._parse(token)
@@ -189,7 +129,7 @@ class TokenVerifier:
         if not isinstance(issuer_name, str) or issuer_name not in self._issuers:
             raise TokenError("untrusted_issuer")
         trusted, prepared = self._issuers[issuer_name]
-        _check_typ(header, trusted.required_typ)
+        check_typ(header, trusted.required_typ)
         if trusted.jwks is not None:
             if "kid" not in header:
                 raise TokenError("missing_kid")
@@ -199,7 +139,7 @@ class TokenVerifier:
         if alg not in prepared:
             raise TokenError("bad_algorithm")
         algorithm, key = prepared[alg]
-        signature = _b64decode(parts[2])
+        signature = b64url_decode(parts[2])
         if not algorithm.verify(parts[0] + b"." + parts[1], key, signature):
             raise TokenError("bad_signature")
 
@@ -212,15 +152,15 @@ class TokenVerifier:
 
     def _check_times(self, payload: Mapping[str, Any], now: float) -> float:
         leeway = self.policy.leeway
-        exp = _numeric_date(payload, "exp")
+        exp = numeric_date(payload, "exp")
         if exp is None:
             raise TokenError("missing_exp")
         if exp <= now - leeway:
             raise TokenError("expired")
-        nbf = _numeric_date(payload, "nbf")
+        nbf = numeric_date(payload, "nbf")
         if nbf is not None and nbf > now + leeway:
             raise TokenError("not_yet_valid")
-        iat = _numeric_date(payload, "iat")
+        iat = numeric_date(payload, "iat")
         if iat is not None and iat > now + leeway:
             raise TokenError("issued_in_future")
         issued = iat if iat is not None else now
@@ -239,50 +179,3 @@ class TokenVerifier:
             ok = False
         if not ok:
             raise TokenError("bad_audience")
-
-
-def _check_typ(header: Mapping[str, Any], required: str | None) -> None:
-    """``typ`` is optional unless the issuer requires one; compared as RFC 7515 media types."""
-    if "typ" not in header and required is None:
-        return
-    typ = header.get("typ")
-    if not isinstance(typ, str):
-        raise TokenError("bad_typ")
-    if required is not None and _media_type(typ) != _media_type(required):
-        raise TokenError("bad_typ")
-
-
-def _media_type(name: str) -> str:
-    lowered = name.lower()
-    return lowered.removeprefix("application/") if lowered.count("/") == 1 else lowered
-
-
-def _numeric_date(payload: Mapping[str, Any], name: str) -> float | None:
-    """A NumericDate claim, when present, must be a JSON number; PyJWT alone would take
-    ``"exp": "9999"``, and a ``null`` is present but no date."""
-    if name not in payload:
-        return None
-    value = payload[name]
-    if value is None and name == "exp":
-        raise TokenError("missing_exp")  # a null expiry is no expiry
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TokenError(f"bad_{name}")
-    return float(value)
-
-
-def _b64decode(segment: bytes) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):
-        raise TokenError("malformed") from None
-
-
-def _json_object(segment: bytes) -> dict[str, Any]:
-    try:
-        text = _b64decode(segment).decode("utf-8")
-        value = strict_loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise TokenError("malformed") from None
-    if not isinstance(value, dict):
-        raise TokenError("malformed")
-    return value
