@@ -52,7 +52,9 @@ logger = logging.getLogger("jurisgate")
 # Decision ids: a random per-process prefix and a counter. Unique across replicas and cheap;
 # not secret (they are handed to clients), so no per-request randomness is needed.
 _ID_PREFIX: Final = secrets.token_hex(4)
-_id_counter = itertools.count(1)
+# Starting at 16**11, the counter has 12 hex digits without a padding format spec (ids keep
+# their 20 characters for the next 2.6e14 requests).
+_id_counter = itertools.count(16**11)
 
 
 class JurisdictionMiddleware:
@@ -169,7 +171,7 @@ class JurisdictionMiddleware:
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        decision_id = f"{_ID_PREFIX}{next(_id_counter):012x}"
+        decision_id = f"{_ID_PREFIX}{next(_id_counter):x}"
         started = time.perf_counter()
         try:
             now = self._now()
