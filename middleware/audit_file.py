@@ -221,9 +221,9 @@ class AuditFile:
                 popleft = pending.popleft
                 batch = [popleft() for _ in range(count)]
                 try:  # one call per deferred line: this loop is the writer's main cost
-                    lines = [item if type(item) is str else item[0](item[1]) for item in batch]
+                    lines = [item if isinstance(item, str) else item[0](item[1]) for item in batch]
                 except Exception:  # a renderer failed: line by line, so that no record vanishes
-                    lines = [item if type(item) is str else _render(item) for item in batch]
+                    lines = [item if isinstance(item, str) else _render(item) for item in batch]
                 # backslashreplace: a lone surrogate becomes a JSON \\u escape, not an error.
                 self._carry = ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace")
             self._reopen_if_moved()
