@@ -130,7 +130,8 @@ class AuditFile:
 
     def write_deferred(self, render: Callable[[Any], str], fields: Any) -> None:
         """Queue a line that the writer thread formats as ``render(fields)``: on the event
-        loop, a tuple rather than a string. ``render`` must not raise."""
+        loop, a tuple rather than a string. ``render`` must not raise and must have no side
+        effects: after a failure, the batch's lines are formatted once more, one by one."""
         self._queue((render, fields))
 
     def _queue(self, item: _Item) -> None:

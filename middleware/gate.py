@@ -135,7 +135,6 @@ class JurisdictionMiddleware:
         self.decisions: LruTtlCache[DecisionKey, Decision] = self.tiers.local
         self.tokens = self.authenticator.tokens
         self.warm = WarmRequests(config.cache.local_max_entries)
-        self._blocked_by = config.blocked_by
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
         for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
@@ -180,7 +179,11 @@ class JurisdictionMiddleware:
             if remembered is not None:
                 self.audit.replay(remembered, decision_id, started)
                 refusal = admit(
-                    scope, remembered.principal, remembered.decision, decision_id, self._blocked_by
+                    scope,
+                    remembered.principal,
+                    remembered.decision,
+                    decision_id,
+                    self.config.blocked_by,
                 )
             else:
                 refusal = await full_check(self, scope, decision_id, started, now, key)
