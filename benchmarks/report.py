@@ -71,7 +71,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         ours = counted["jurisgate_warm"]["per_request"]
         share = counted["bare"]["per_request"] / ours
         estimate = "same 85%, estimated by instructions per request"
-        rows.append(_target(estimate, f"{share:.0%}", share >= 0.85))
+        rows.append(_target(estimate, f"{share:.2%}", share >= 0.85))
         lead = _ratio(counted["usual_stack"]["per_request"], ours)
         rows.append(
             _target("same 20x, estimated by instructions per request", f"{lead}x", lead >= 20)
@@ -301,7 +301,7 @@ def _counted_section(result: dict[str, Any]) -> list[str]:
             total = row["per_request"]
             lines.append(
                 f"| {LABELS[name]} | {total:,} | {row['main_thread_per_request']:,} | "
-                f"{row['other_threads_per_request']:,} | {bare / total:.0%} | "
+                f"{row['other_threads_per_request']:,} | {bare / total:.1%} | "
                 f"{_ratio(usual, total)}x |"
             )
     return lines
