@@ -4,8 +4,8 @@ JSON line to a sink (``[audit] file``) when one is configured.
 The record is handed to logging unformatted; it becomes JSON only if a handler actually emits
 it, so an unconfigured audit logger costs one ``isEnabledFor`` check. Handlers that want fields
 rather than text read ``record.audit`` (a read-only mapping). A remembered request's record
-shares all but its time, decision id and latency with the first one, written once
-(``remembered_line``); when nothing but the sink wants it, only those three are new
+shares all but its time, decision id and latency with the first one, built and written out
+once (``remembered``); when nothing but the sink wants it, only those three are new
 (``replay``). The token is never logged.
 """
 
@@ -39,20 +39,59 @@ class AuditRecord(dict[str, Any]):
     __slots__ = ()
 
     def __str__(self) -> str:
-        p = self["principal"]
-        who = (
-            "null"
-            if p is None
-            else principal_json(
-                p["issuer"], p["subject"], p["entity_type"], p["country"], p["region"]
-            )
-        )
-        core = core_json(
-            self["issuer"], self["subject"], who, self["method"], self["path"], self["effect"],
-            self["status"], self["rule"], self["citation"], self["policy_version"],
-            self["reason"], self["tier"],
-        )  # fmt: skip
+        core = _core_json(_shared_values(self))
         return record_line(self["ts"], self["decision_id"], core, self["latency_us"])
+
+
+class _ReplayedRecord(AuditRecord):
+    """A remembered request's record. Its line reuses the JSON of the fields it shares with
+    the first record while they are still equal: a logging filter may have rewritten them."""
+
+    __slots__ = ("_shared",)
+    _shared: RememberedFields
+
+    def __str__(self) -> str:
+        values = _shared_values(self)
+        shared = self._shared
+        core = shared.core if values == shared.values else _core_json(values)
+        return record_line(self["ts"], self["decision_id"], core, self["latency_us"])
+
+
+# The fields a remembered request's records share, in core_json's order; the principal's
+# five as a tuple of their own, or None.
+_SharedValues = tuple[Any, ...]
+
+
+def _shared_values(record: Mapping[str, Any]) -> _SharedValues:
+    p = record["principal"]
+    return (
+        record["issuer"], record["subject"],
+        None if p is None
+        else (p["issuer"], p["subject"], p["entity_type"], p["country"], p["region"]),
+        record["method"], record["path"], record["effect"], record["status"], record["rule"],
+        record["citation"], record["policy_version"], record["reason"], record["tier"],
+    )  # fmt: skip
+
+
+def _core_json(values: _SharedValues) -> str:
+    issuer, subject, who, method, path, effect, status, rule, cited, version, reason, tier = values
+    principal = "null" if who is None else principal_json(*who)
+    return core_json(
+        issuer, subject, principal, method, path, effect, status, rule, cited, version, reason,
+        tier,
+    )  # fmt: skip
+
+
+class RememberedFields:
+    """What every record of one remembered request shares: the fields (a template the
+    per-request ones are filled into), their values and their JSON."""
+
+    __slots__ = ("core", "template", "values")
+
+    def __init__(self, template: AuditRecord) -> None:
+        self.template = template
+        self.values = _shared_values(template)
+        self.core = _core_json(self.values)
 
 
 DeferredWrite = Callable[[Callable[[ReplayFields], str], ReplayFields], None]
@@ -100,46 +139,44 @@ class AuditLog:
         # request's fields rather than its line: less work on the event loop.
         self._deferred: DeferredWrite | None = getattr(sink, "write_deferred", None)
 
-    def remembered_line(
+    def remembered(
         self, principal: Principal, decision: Decision, method: str, path: str
-    ) -> str:
+    ) -> RememberedFields:
         """The fields of a remembered request's records that stay the same on every replay."""
-        subject = self.subjects.subject_for(principal.issuer, principal.subject)
-        citation = decision.citation
-        who = principal_json(
-            principal.issuer, subject, principal.entity_type, principal.country, principal.region
-        )
-        return core_json(
-            principal.issuer, subject, who, method, path, decision.effect, decision.status,
-            decision.rule, citation.url if citation else None, decision.policy_version, None,
-            "local",
+        # ts, decision_id and latency_us are filled in per request; here they hold their place
+        # in the record's key order.
+        fields = self._fields(
+            ts=0.0, decision_id="", method=method, path=path, status=decision.status,
+            effect=decision.effect, latency_us=0.0, principal=principal, decision=decision,
+            reason=None, tier="local", issuer=None, subject=None,
         )  # fmt: skip
+        return RememberedFields(fields)
 
     def replay(self, entry: RememberedRequest, decision_id: str, started: float) -> None:
         """Record a request answered from memory. Straight to the sink when nothing else
-        wants the record; otherwise the full record, exactly as for a decided request."""
-        if self.observers or self.logger.isEnabledFor(_INFO):
-            decision = entry.decision
-            self.record(
-                decision_id=decision_id,
-                method=entry.method,
-                path=entry.path,
-                started=started,
-                status=decision.status,
-                effect=decision.effect,
-                principal=entry.principal,
-                decision=decision,
-                tier="local",
-            )
+        wants the record; otherwise the full record, as for a decided request, filled into
+        the entry's template."""
+        shared = entry.audit_fields
+        enabled = self.logger.isEnabledFor(_INFO)
+        if enabled or self.observers:
+            record = _ReplayedRecord(shared.template)
+            record._shared = shared
+            p = record["principal"]
+            if p is not None:
+                record["principal"] = dict(p)  # its own: a handler may rewrite it
+            record["ts"] = time.time()
+            record["decision_id"] = decision_id
+            record["latency_us"] = round((time.perf_counter() - started) * 1e6, 1)
+            self._emit(record, enabled)
         elif self._deferred is not None:  # the sink's thread writes the line out
             self._deferred(
                 replay_line,
-                (time.time_ns(), decision_id, entry.audit_line, time.perf_counter() - started),
+                (time.time_ns(), decision_id, shared.core, time.perf_counter() - started),
             )
         elif self.sink is not None:
             self.sink.write(
                 replay_line(
-                    (time.time_ns(), decision_id, entry.audit_line, time.perf_counter() - started)
+                    (time.time_ns(), decision_id, shared.core, time.perf_counter() - started)
                 )
             )
 
@@ -160,19 +197,43 @@ class AuditLog:
         subject: str | None = None,
     ) -> None:
         """``issuer``/``subject`` name a verified token that produced no ``principal``."""
-        logger = self.logger
-        enabled = logger.isEnabledFor(logging.INFO)
-        sink = self.sink
-        if not enabled and not self.observers and sink is None:
+        enabled = self.logger.isEnabledFor(_INFO)
+        if not enabled and not self.observers and self.sink is None:
             return
+        ts = time.time()
+        latency_us = round((time.perf_counter() - started) * 1e6, 1)
+        record = self._fields(
+            ts=ts, decision_id=decision_id, method=method, path=path, status=status,
+            effect=effect, latency_us=latency_us, principal=principal, decision=decision,
+            reason=reason, tier=tier, issuer=issuer, subject=subject,
+        )  # fmt: skip
+        self._emit(record, enabled)
+
+    def _fields(
+        self,
+        *,
+        ts: float,
+        decision_id: str,
+        method: str,
+        path: str,
+        status: int,
+        effect: str,
+        latency_us: float,
+        principal: Principal | None,
+        decision: Decision | None,
+        reason: str | None,
+        tier: str | None,
+        issuer: str | None,
+        subject: str | None,
+    ) -> AuditRecord:
         citation = decision.citation if decision is not None else None
         subject = (
             self.subjects.subject_for(principal.issuer, principal.subject)
             if principal
             else self.subjects.subject_for(issuer, subject)
         )
-        record = AuditRecord(
-            ts=time.time(),
+        return AuditRecord(
+            ts=ts,
             decision_id=decision_id,
             issuer=principal.issuer if principal else issuer,
             subject=subject,
@@ -194,8 +255,12 @@ class AuditLog:
             policy_version=decision.policy_version if decision else None,
             reason=reason,
             tier=tier,
-            latency_us=round((time.perf_counter() - started) * 1e6, 1),
+            latency_us=latency_us,
         )
+
+    def _emit(self, record: AuditRecord, enabled: bool) -> None:
+        """To the sink, the observers and (``enabled``) the logger."""
+        sink = self.sink
         if sink is not None:  # first: if it cannot take the record, the request is denied
             sink.write(str(record))
         for observer in self.observers:
@@ -204,6 +269,7 @@ class AuditLog:
             except Exception:  # an observer must never turn a decision into an error
                 logging.getLogger("jurisgate").warning("audit observer failed", exc_info=True)
         if enabled:
+            logger = self.logger
             # handle(makeRecord(...)) rather than info(): the caller's frame is not worth
             # looking up for a record whose origin is always the gate.
             logger.handle(

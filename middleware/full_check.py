@@ -93,7 +93,7 @@ async def full_check(
     if key is not None and public is not None and tier != "error":
         entry = RememberedRequest(
             engine, principal, decision, method, path, now,
-            audit.remembered_line(principal, decision, method, path),
+            audit.remembered(principal, decision, method, path),
         )  # fmt: skip
         # Served again only while the token, the decision and the path's public answer hold.
         until = min(

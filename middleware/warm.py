@@ -23,6 +23,7 @@ from .principal import Principal
 if TYPE_CHECKING:
     from starlette.types import Scope
 
+    from .audit import RememberedFields
     from .engine import PolicyEngine
 
 __all__ = ["RememberedRequest", "RequestKey", "WarmRequests", "request_key"]
@@ -55,7 +56,7 @@ class RememberedRequest:
     """A decided request: what the gate needs to answer it again without deciding."""
 
     __slots__ = (
-        "audit_line",
+        "audit_fields",
         "decision",
         "engine",
         "method",
@@ -72,7 +73,7 @@ class RememberedRequest:
         method: str,
         path: str,
         not_before: float,
-        audit_line: str,
+        audit_fields: RememberedFields,
     ) -> None:
         self.engine = engine
         self.principal = principal  # frozen; each request gets a JurisdictionUser of its own
@@ -80,7 +81,7 @@ class RememberedRequest:
         self.method = method  # canonical, as the audit record names it
         self.path = path
         self.not_before = not_before
-        self.audit_line = audit_line  # the record's fields that do not change per request
+        self.audit_fields = audit_fields  # the record's fields that do not change per request
 
 
 class WarmRequests:

@@ -81,9 +81,17 @@ def policy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_gate(
-    policy_dir: Path, issuer: TrustedIssuer, clock: FixedClock, *, remember: bool
+    policy_dir: Path,
+    issuer: TrustedIssuer,
+    clock: FixedClock,
+    *,
+    remember: bool,
+    observed: bool = False,
 ) -> tuple[JurisdictionMiddleware, ListSink]:
+    """``observed``: an observer wants every record, so a remembered request's record is
+    built whole (from the entry's template) rather than written straight to the sink."""
     sink = ListSink()
+    observers = [lambda record: None] if observed else []
     gate = JurisdictionMiddleware(
         Starlette(routes=routes()),
         issuers=[issuer],
@@ -91,7 +99,7 @@ def make_gate(
             model=policy_dir / "model.conf", policy=policy_dir / "policy.csv", watch_interval=0
         ),
         clock=clock,
-        audit=AuditLog(sink=sink),
+        audit=AuditLog(sink=sink, observers=observers),
     )
     if not remember:
         gate.warm = WarmRequests(0)
@@ -144,15 +152,19 @@ step = st.tuples(
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(steps=st.lists(step, min_size=1, max_size=25))
+@pytest.mark.parametrize("observed", [False, True], ids=["sink-only", "whole-record"])
 def test_remembering_never_changes_an_answer(
+    observed: bool,
     steps: list[tuple[float, int, str, str, bool]],
     policy_dir: Path,
     dev_issuer: TrustedIssuer,
     tokens: TokenFactory,
 ) -> None:
     clock = FixedClock(START)
-    remembering, remembered = make_gate(policy_dir, dev_issuer, clock, remember=True)
-    deciding, decided = make_gate(policy_dir, dev_issuer, clock, remember=False)
+    remembering, remembered = make_gate(
+        policy_dir, dev_issuer, clock, remember=True, observed=observed
+    )
+    deciding, decided = make_gate(policy_dir, dev_issuer, clock, remember=False, observed=observed)
     remembered_lines, decided_lines = remembered.lines, decided.lines
     signed = [
         tokens.client(START, entity, "US", region, lifetime=lifetime, subject=subject)
