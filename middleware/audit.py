@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from .audit_json import ReplayFields, core_json, principal_json, record_line, replay_line
+from .audit_json import ReplayFields, replay_line
+from .audit_record import AuditRecord, RememberedFields, ReplayedRecord
 from .audit_subjects import AuditSettings
 from .decision import Decision
 from .principal import Principal
@@ -29,69 +30,6 @@ __all__ = ["AUDIT_LOGGER", "AuditLog", "AuditObserver", "AuditRecord", "AuditSin
 AUDIT_LOGGER: Final = "jurisgate.audit"
 _ORIGIN: Final = "jurisgate/audit.py"
 _INFO: Final = logging.INFO
-
-
-class AuditRecord(dict[str, Any]):
-    """One decision's fields (a plain dict to observers, handlers and ``json.dumps``) whose
-    ``str()`` is the JSON line, written out directly from the known field types
-    (``audit_json.py``)."""
-
-    __slots__ = ()
-
-    def __str__(self) -> str:
-        core = _core_json(_shared_values(self))
-        return record_line(self["ts"], self["decision_id"], core, self["latency_us"])
-
-
-class _ReplayedRecord(AuditRecord):
-    """A remembered request's record. Its line reuses the JSON of the fields it shares with
-    the first record while they are still equal: a logging filter may have rewritten them."""
-
-    __slots__ = ("_shared",)
-    _shared: RememberedFields
-
-    def __str__(self) -> str:
-        values = _shared_values(self)
-        shared = self._shared
-        core = shared.core if values == shared.values else _core_json(values)
-        return record_line(self["ts"], self["decision_id"], core, self["latency_us"])
-
-
-# The fields a remembered request's records share, in core_json's order; the principal's
-# five as a tuple of their own, or None.
-_SharedValues = tuple[Any, ...]
-
-
-def _shared_values(record: Mapping[str, Any]) -> _SharedValues:
-    p = record["principal"]
-    return (
-        record["issuer"], record["subject"],
-        None if p is None
-        else (p["issuer"], p["subject"], p["entity_type"], p["country"], p["region"]),
-        record["method"], record["path"], record["effect"], record["status"], record["rule"],
-        record["citation"], record["policy_version"], record["reason"], record["tier"],
-    )  # fmt: skip
-
-
-def _core_json(values: _SharedValues) -> str:
-    issuer, subject, who, method, path, effect, status, rule, cited, version, reason, tier = values
-    principal = "null" if who is None else principal_json(*who)
-    return core_json(
-        issuer, subject, principal, method, path, effect, status, rule, cited, version, reason,
-        tier,
-    )  # fmt: skip
-
-
-class RememberedFields:
-    """What every record of one remembered request shares: the fields (a template the
-    per-request ones are filled into), their values and their JSON."""
-
-    __slots__ = ("core", "template", "values")
-
-    def __init__(self, template: AuditRecord) -> None:
-        self.template = template
-        self.values = _shared_values(template)
-        self.core = _core_json(self.values)
 
 
 DeferredWrite = Callable[[Callable[[ReplayFields], str], ReplayFields], None]
@@ -159,7 +97,7 @@ class AuditLog:
         shared = entry.audit_fields
         enabled = self.logger.isEnabledFor(_INFO)
         if enabled or self.observers:
-            record = _ReplayedRecord(shared.template)
+            record = ReplayedRecord(shared.template)
             record._shared = shared
             p = record["principal"]
             if p is not None:

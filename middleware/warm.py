@@ -23,7 +23,7 @@ from .principal import Principal
 if TYPE_CHECKING:
     from starlette.types import Scope
 
-    from .audit import RememberedFields
+    from .audit_record import RememberedFields
     from .engine import PolicyEngine
 
 __all__ = ["RememberedRequest", "RequestKey", "WarmRequests", "request_key"]
