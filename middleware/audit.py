@@ -88,16 +88,27 @@ class AuditLog:
             effect=decision.effect, latency_us=0.0, principal=principal, decision=decision,
             reason=None, tier="local", issuer=None, subject=None,
         )  # fmt: skip
-        return RememberedFields(fields)
+        wanted = bool(self.observers) or self.logger.isEnabledFor(_INFO)
+        return RememberedFields(fields, whole_records=wanted)
 
     def replay(self, entry: RememberedRequest, decision_id: str, started: float) -> None:
         """Record a request answered from memory. Straight to the sink when nothing else
         wants the record; otherwise the full record, as for a decided request, filled into
-        the entry's template."""
+        the entry's template when it has one."""
         shared = entry.audit_fields
         enabled = self.logger.isEnabledFor(_INFO)
         if enabled or self.observers:
-            record = ReplayedRecord(shared.template)
+            template = shared.template
+            if template is None:
+                # Nothing wanted whole records when this request was remembered: build one.
+                decision = entry.decision
+                self.record(
+                    decision_id=decision_id, method=entry.method, path=entry.path,
+                    started=started, status=decision.status, effect=decision.effect,
+                    principal=entry.principal, decision=decision, tier="local",
+                )  # fmt: skip
+                return
+            record = ReplayedRecord(template)
             record._shared = shared
             p = record["principal"]
             if p is not None:

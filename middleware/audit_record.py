@@ -68,12 +68,15 @@ def _core_json(values: _SharedValues) -> str:
 
 
 class RememberedFields:
-    """What every record of one remembered request shares: the fields (a template the
-    per-request ones are filled into), their values and their JSON."""
+    """What every record of one remembered request shares: their JSON, and (with
+    ``whole_records``, when a logger or observer wants whole records) the fields as a
+    template the per-request ones are filled into, and their values. Without it an entry
+    holds only the JSON: about a kilobyte less for each of up to ``local_max_entries``."""
 
     __slots__ = ("core", "template", "values")
 
-    def __init__(self, template: AuditRecord) -> None:
-        self.template = template
-        self.values = _shared_values(template)
-        self.core = _core_json(self.values)
+    def __init__(self, template: AuditRecord, *, whole_records: bool) -> None:
+        values = _shared_values(template)
+        self.core = _core_json(values)
+        self.template = template if whole_records else None
+        self.values = values if whole_records else ()

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,14 +72,17 @@ KEY_ORDER = [
 ]  # fmt: skip
 
 
-def replayed(rewrite: Rewrite | None, times: int = 2) -> list[tuple[dict[str, Any], str]]:
+def replayed(
+    rewrite: Rewrite | None, times: int = 2, *, logger_on_later: bool = False
+) -> list[tuple[dict[str, Any], str]]:
     """One remembered request replayed ``times`` through a logger whose filter hands each
     record's fields to ``rewrite`` first (as a redacting filter would); the fields and the
-    line each handler call saw."""
+    line each handler call saw. ``logger_on_later``: the logger is switched on only after
+    the request was remembered."""
     engine = load_engine(PolicySettings())
     decision = Decision("allow", 200, "p, rule", None, engine.version)
     logger = logging.getLogger(f"jurisgate.test.replay.{next(_logger_names)}")
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.WARNING if logger_on_later else logging.INFO)
     logger.propagate = False
     got: list[tuple[dict[str, Any], str]] = []
 
@@ -96,14 +100,17 @@ def replayed(rewrite: Rewrite | None, times: int = 2) -> list[tuple[dict[str, An
     logger.addFilter(Rewriting())
     audit = AuditLog(logger)
     fields = audit.remembered(PRINCIPAL, decision, "GET", "/search")
+    assert (fields.template is None) == logger_on_later  # no template kept that nothing wants
     entry = RememberedRequest(engine, PRINCIPAL, decision, "GET", "/search", 0.0, fields)
+    logger.setLevel(logging.INFO)
     for n in range(times):
         audit.replay(entry, f"id{n}", time.perf_counter())
     return got
 
 
-def test_a_replayed_record_is_the_whole_record() -> None:
-    records = replayed(None)
+@pytest.mark.parametrize("logger_on_later", [False, True])
+def test_a_replayed_record_is_the_whole_record(logger_on_later: bool) -> None:
+    records = replayed(None, logger_on_later=logger_on_later)
     assert len(records) == 2
     for fields, line in records:
         assert json.loads(line) == json.loads(json.dumps(fields))
