@@ -1,7 +1,7 @@
 """Instructions per request under uvicorn, counted by valgrind's callgrind.
 
 wrk's req/s on a shared machine moves with the neighbours' load (the bare app alone was seen
-anywhere between 12,500 and 18,600 req/s); an instruction count does not. The
+anywhere between 12,500 and 19,000 req/s); an instruction count does not. The
 server runs under callgrind with counting off; after a warm-up, counting is switched on for a
 fixed number of sequential keep-alive requests (the same request wrk sends) and off again, so
 start-up and shutdown are not counted. Threads are counted apart: the ``[audit] file`` writer's
