@@ -37,9 +37,18 @@ class ReplayedRecord(AuditRecord):
 
     def __str__(self) -> str:
         values = _shared_values(self)
-        shared = self._shared
-        core = shared.core if values == shared.values else _core_json(values)
+        shared: RememberedFields | None = getattr(self, "_shared", None)  # None in a copy
+        # Equal is not enough for the status: 200.0 == 200, but only an int is written out.
+        if shared is not None and values == shared.values and type(self["status"]) is int:
+            core = shared.core
+        else:
+            core = _core_json(values)
         return record_line(self["ts"], self["decision_id"], core, self["latency_us"])
+
+    def __reduce__(self) -> tuple[type[AuditRecord], tuple[dict[str, Any]]]:
+        """Pickled (QueueHandler, SocketHandler) as the plain record it is, not with the
+        remembered fields it was made from."""
+        return (AuditRecord, (dict(self),))
 
 
 # The fields a remembered request's records share, in core_json's order; the principal's

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ class ListSink:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.records: list[Mapping[str, Any]] = []  # what an observer saw, when there is one
 
     def write(self, line: str) -> None:
         self.lines.append(line)
@@ -91,7 +93,7 @@ def make_gate(
     """``observed``: an observer wants every record, so a remembered request's record is
     built whole (from the entry's template) rather than written straight to the sink."""
     sink = ListSink()
-    observers = [lambda record: None] if observed else []
+    observers = [sink.records.append] if observed else []
     gate = JurisdictionMiddleware(
         Starlette(routes=routes()),
         issuers=[issuer],
@@ -185,6 +187,11 @@ def test_remembering_never_changes_an_answer(
             # Each request leaves exactly one audit line, the same in both.
             assert len(remembered_lines) == len(decided_lines)
             assert comparable(remembered_lines[-1]) == comparable(decided_lines[-1])
+            if observed:  # the record itself too: its keys, in order, and its values
+                ours, theirs = remembered.records[-1], decided.records[-1]
+                assert list(ours) == list(theirs)
+                assert comparable(json.dumps(ours)) == comparable(json.dumps(theirs))
+                assert json.loads(remembered_lines[-1]) == json.loads(json.dumps(ours))
 
     asyncio.run(run())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import pickle
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,10 @@ from hypothesis import strategies as st
 
 from jurisgate.middleware import Decision, Principal, load_engine
 from jurisgate.middleware.audit import AuditLog, AuditRecord
+from jurisgate.middleware.audit_record import ReplayedRecord
+from jurisgate.middleware.audit_subjects import AuditSettings
 from jurisgate.middleware.config import PolicySettings
+from jurisgate.middleware.decision import Citation
 from jurisgate.middleware.warm import RememberedRequest
 
 text = st.one_of(st.none(), st.text(max_size=300))
@@ -64,23 +68,30 @@ def test_json_line_round_trips(fields: dict[str, object], principal: object) -> 
 
 
 PRINCIPAL = Principal("https://idp.test/x", "client-7", "state_agency", "US", "US-TX")
+CITATION = Citation("BIPA settlement", "https://example.test/settlement")
 Rewrite = Callable[[dict[str, Any]], None]
 _logger_names = itertools.count()
 KEY_ORDER = [
     "ts", "decision_id", "issuer", "subject", "principal", "method", "path", "effect", "status",
     "rule", "citation", "policy_version", "reason", "tier", "latency_us",
 ]  # fmt: skip
+HASHED = AuditSettings(subject="hash", subject_key=b"k" * 32)
 
 
 def replayed(
-    rewrite: Rewrite | None, times: int = 2, *, logger_on_later: bool = False
-) -> list[tuple[dict[str, Any], str]]:
+    rewrite: Rewrite | None,
+    times: int = 2,
+    *,
+    logger_on_later: bool = False,
+    subjects: AuditSettings | None = None,
+) -> tuple[list[tuple[dict[str, Any], str]], dict[str, Any]]:
     """One remembered request replayed ``times`` through a logger whose filter hands each
-    record's fields to ``rewrite`` first (as a redacting filter would); the fields and the
-    line each handler call saw. ``logger_on_later``: the logger is switched on only after
-    the request was remembered."""
+    record's fields to ``rewrite`` first (as a redacting filter would): the fields and the
+    line each handler call saw, and the fields ``AuditLog.record`` gives the same request
+    decided in full. ``logger_on_later``: the logger is switched on only after the request
+    was remembered."""
     engine = load_engine(PolicySettings())
-    decision = Decision("allow", 200, "p, rule", None, engine.version)
+    decision = Decision("allow", 200, "p, rule", CITATION, engine.version)
     logger = logging.getLogger(f"jurisgate.test.replay.{next(_logger_names)}")
     logger.setLevel(logging.WARNING if logger_on_later else logging.INFO)
     logger.propagate = False
@@ -98,42 +109,104 @@ def replayed(
 
     logger.addHandler(Keep())
     logger.addFilter(Rewriting())
-    audit = AuditLog(logger)
+    audit = AuditLog(logger, subjects=subjects)
     fields = audit.remembered(PRINCIPAL, decision, "GET", "/search")
     assert (fields.template is None) == logger_on_later  # no template kept that nothing wants
     entry = RememberedRequest(engine, PRINCIPAL, decision, "GET", "/search", 0.0, fields)
     logger.setLevel(logging.INFO)
     for n in range(times):
-        audit.replay(entry, f"id{n}", time.perf_counter())
-    return got
+        audit.replay(entry, f"id{n}", time.perf_counter() - 0.001)
+    replays = got[:]
+    audit.record(
+        decision_id="decided", method="GET", path="/search", status=200, effect="allow",
+        started=time.perf_counter(), principal=PRINCIPAL, decision=decision, tier="local",
+    )  # fmt: skip
+    return replays, got[-1][0]
 
 
+def shared(fields: dict[str, Any]) -> dict[str, Any]:
+    """A record's fields without the three that are new on every request."""
+    return {k: v for k, v in fields.items() if k not in ("ts", "decision_id", "latency_us")}
+
+
+@pytest.mark.parametrize("subjects", [None, HASHED], ids=["raw-subject", "hashed-subject"])
 @pytest.mark.parametrize("logger_on_later", [False, True])
-def test_a_replayed_record_is_the_whole_record(logger_on_later: bool) -> None:
-    records = replayed(None, logger_on_later=logger_on_later)
+def test_a_replayed_record_is_the_record_a_decided_request_gets(
+    logger_on_later: bool, subjects: AuditSettings | None
+) -> None:
+    records, decided = replayed(None, logger_on_later=logger_on_later, subjects=subjects)
     assert len(records) == 2
     for fields, line in records:
         assert json.loads(line) == json.loads(json.dumps(fields))
-        assert fields["subject"] == fields["principal"]["subject"] == "client-7"
-        assert fields["tier"] == "local"
+        assert shared(fields) == shared(decided)
+        assert list(fields) == list(decided) == KEY_ORDER
+        assert fields["latency_us"] >= 1000.0  # this request's own (started 1 ms before)
+        assert abs(fields["ts"] - time.time()) < 60
     assert [f["decision_id"] for f, _ in records] == ["id0", "id1"]
     assert records[0][0]["principal"] is not records[1][0]["principal"]
-    assert list(records[0][0]) == list(records[1][0]) == KEY_ORDER  # as a decided record's
+    subject = records[0][0]["subject"]
+    if subjects is None:
+        assert subject == records[0][0]["principal"]["subject"] == "client-7"
+    else:
+        assert subject.startswith("hmac-sha256:")
 
 
-def test_a_filter_that_rewrites_a_replayed_record_is_seen_in_its_line() -> None:
-    def redact_first(fields: dict[str, Any]) -> None:
+REWRITES: dict[str, Rewrite] = {
+    "nothing": lambda fields: None,
+    "principal's subject": lambda fields: fields["principal"].update(subject="[redacted]"),
+    "principal removed": lambda fields: fields.update(principal=None),
+    "subject": lambda fields: fields.update(subject="[redacted]"),
+    "path": lambda fields: fields.update(path="/elsewhere"),
+    "rule": lambda fields: fields.update(rule="another rule"),
+    "status": lambda fields: fields.update(status=451),
+    "effect": lambda fields: fields.update(effect="deny"),
+    "citation": lambda fields: fields.update(citation=None),
+    "policy_version": lambda fields: fields.update(policy_version="v9"),
+    "reason": lambda fields: fields.update(reason="why not"),
+    "tier": lambda fields: fields.update(tier="engine"),
+}
+
+
+@pytest.mark.parametrize("name", list(REWRITES))
+def test_a_filter_that_rewrites_a_replayed_record_is_seen_in_its_line(name: str) -> None:
+    rewrite = REWRITES[name]
+
+    def first_only(fields: dict[str, Any]) -> None:
         if fields["decision_id"] == "id0":
-            fields["subject"] = "[redacted]"
-            fields["principal"]["subject"] = "[redacted]"
-            fields["path"] = "/elsewhere"
+            rewrite(fields)
 
-    first, second = replayed(redact_first)
+    (first, second), decided = replayed(first_only)
+    untouched = json.loads(json.dumps(shared(decided)))  # a deep copy
+    expected = json.loads(json.dumps(shared(decided)))
+    rewrite(expected)
+    assert shared(json.loads(first[1])) == expected
     assert json.loads(first[1]) == json.loads(json.dumps(first[0]))
-    assert json.loads(first[1])["subject"] == "[redacted]"
-    assert json.loads(first[1])["principal"]["subject"] == "[redacted]"
-    assert json.loads(first[1])["path"] == "/elsewhere"
     # The next replay starts from the remembered fields again, not from the rewritten ones.
-    assert json.loads(second[1])["subject"] == "client-7"
-    assert json.loads(second[1])["principal"]["subject"] == "client-7"
-    assert json.loads(second[1])["path"] == "/search"
+    assert shared(json.loads(second[1])) == untouched
+
+
+def test_a_status_rewritten_to_a_float_is_refused_as_for_a_decided_record() -> None:
+    engine = load_engine(PolicySettings())
+    decision = Decision("allow", 200, "p, rule", None, engine.version)
+    audit = AuditLog(logging.getLogger("jurisgate.test.float"), observers=[lambda r: None])
+    remembered = audit.remembered(PRINCIPAL, decision, "GET", "/search")
+    assert remembered.template is not None  # an observer wants whole records
+    record = ReplayedRecord(remembered.template)
+    record._shared = remembered
+    assert json.loads(str(record)) == json.loads(json.dumps(record))
+    record["status"] = 200.0  # equal to 200, but not what a status is written as
+    with pytest.raises(ValueError, match="Unknown format code"):
+        str(record)
+    with pytest.raises(ValueError, match="Unknown format code"):
+        str(AuditRecord(record))
+
+
+def test_a_replayed_record_pickles_as_a_plain_record() -> None:
+    records, _ = replayed(None, times=1)
+    fields, line = records[0]
+    assert type(fields) is ReplayedRecord
+    copied = pickle.loads(pickle.dumps(fields))  # noqa: S301 (our own bytes)
+    assert type(copied) is AuditRecord
+    assert copied == fields
+    assert json.loads(str(copied)) == json.loads(line)
+    assert json.loads(str(type(fields)(fields))) == json.loads(line)  # a copy writes in full
