@@ -36,10 +36,10 @@ from .config import CacheSettings, GateConfig, PolicySettings, load_config
 from .decision import Decision
 from .engine import PolicyEngine
 from .full_check import admit, full_check
+from .gate_reloader import gate_reloader
 from .identity import JurisdictionUser
 from .loading import load_engine
 from .regions import subdivisions
-from .reload import gate_reloader
 from .responses import decision_problem, refuse, with_decision_id
 from .tiers import DecisionTiers
 from .tokens import TokenPolicy, TrustedIssuer
