@@ -309,20 +309,23 @@ def decision_scaling(plan: Plan, workdir: Path) -> dict[str, Any]:
 
 # -- phase 3: under uvicorn ----------------------------------------------------------------
 
+# The servers of phase 3, timed by wrk and counted by callgrind: name -> uvicorn factory in
+# stacks.py.
+SERVERS = {
+    "bare": "bare_server",
+    "jurisgate_warm": "jurisgate_server",
+    "jurisgate_warm_logging": "jurisgate_logging_server",
+    "jurisgate_warm_audit_off": "jurisgate_quiet_server",
+    "usual_stack": "usual_server",
+}
+
 
 def under_server(plan: Plan, audit_path: Path) -> dict[str, Any]:
     wrk = loadgen.find_wrk()
     token = stacks.sign(stacks.WARM_CLIENT)
     generator = "wrk -t1 -c32" if wrk else "asyncio client, 32 connections (no wrk)"
     # Every variant gets the same request, token included: the bare app ignores it.
-    variants = {  # name: (uvicorn factory in stacks.py, bearer token)
-        "bare": ("bare_server", token),
-        "jurisgate_warm": ("jurisgate_server", token),
-        "jurisgate_warm_logging": ("jurisgate_logging_server", token),
-        "jurisgate_warm_audit_off": ("jurisgate_quiet_server", token),
-        "usual_stack": ("usual_server", token),
-    }
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in SERVERS}
     with contextlib.ExitStack() as servers:
         urls = {  # each server its own audit file
             name: servers.enter_context(
@@ -330,27 +333,27 @@ def under_server(plan: Plan, audit_path: Path) -> dict[str, Any]:
                     factory, {stacks.AUDIT_ENV: str(audit_path.with_name(f"audit-{name}.log"))}
                 )
             )
-            for name, (factory, _) in variants.items()
+            for name, factory in SERVERS.items()
         }
 
         def load(name: str, seconds: int) -> dict[str, Any]:
             base, pid = urls[name]
-            url = base + "/search?q=avery"
+            url = base + loadgen.SEARCH
             before = loadgen.cpu_seconds(pid)
             if wrk:
-                result = loadgen.run_wrk(wrk, url, variants[name][1], seconds=seconds)
+                result = loadgen.run_wrk(wrk, url, token, seconds=seconds)
             else:
-                result = loadgen.run_async_client(url, variants[name][1], seconds=seconds)
+                result = loadgen.run_async_client(url, token, seconds=seconds)
             # The server's own CPU per request: steadier than req/s on a shared machine.
             used = loadgen.cpu_seconds(pid) - before
             result["server_cpu_us"] = round(used * 1e6 / max(result["requests"], 1), 1)
             return result
 
-        for name in variants:  # warm-up, and a check that every server answers 200
+        for name in SERVERS:  # warm-up, and a check that every server answers 200
             result = load(name, 1)
             if result["non_2xx"]:
                 raise RuntimeError(f"{name} under uvicorn answered {result['non_2xx']} non-2xx")
-        order = list(variants)
+        order = list(SERVERS)
         for round_number in range(plan.server_rounds):
             random.shuffle(order)
             log(f"uvicorn round {round_number + 1}/{plan.server_rounds} ({generator})")
@@ -389,15 +392,8 @@ def under_server(plan: Plan, audit_path: Path) -> dict[str, Any]:
 def counted(plan: Plan, audit_path: Path) -> dict[str, Any] | None:
     """Instructions per request under uvicorn, by callgrind (see instructions.py)."""
     token = stacks.sign(stacks.WARM_CLIENT)
-    variants = {  # name: uvicorn factory in stacks.py
-        "bare": "bare_server",
-        "jurisgate_warm": "jurisgate_server",
-        "jurisgate_warm_logging": "jurisgate_logging_server",
-        "jurisgate_warm_audit_off": "jurisgate_quiet_server",
-        "usual_stack": "usual_server",
-    }
     results = {}
-    for name, factory in variants.items():
+    for name, factory in SERVERS.items():
         log(f"callgrind: {name}")
         requests = plan.counted_requests // (10 if name == "usual_stack" else 1)
         env = {stacks.AUDIT_ENV: str(audit_path.with_name(f"audit-counted-{name}.log"))}

@@ -62,7 +62,7 @@ def count(
             port = int(base.rsplit(":", 1)[1])
             with socket.create_connection((loadgen.HOST, port), timeout=60) as sock:
                 request = (
-                    f"GET /search?q=avery HTTP/1.1\r\nHost: {loadgen.HOST}:{port}\r\n"
+                    f"GET {loadgen.SEARCH} HTTP/1.1\r\nHost: {loadgen.HOST}:{port}\r\n"
                     f"Authorization: Bearer {token}\r\n\r\n"
                 ).encode("ascii")
                 for _ in range(max(requests // 10, 50)):  # warm-up: caches, first-call work

@@ -24,6 +24,8 @@ from inprocess import percentile
 
 HERE = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
+# What every load generator asks the servers for (wrk, the asyncio client, callgrind's counts).
+SEARCH = "/search?q=avery"
 
 
 # On a machine with two or more cores the server runs on core 0 and wrk on core 1, so that
