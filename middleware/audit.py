@@ -4,10 +4,9 @@ JSON line to a sink (``[audit] file``) when one is configured.
 The record is handed to logging unformatted; it becomes JSON only if a handler actually emits
 it, so an unconfigured audit logger costs one ``isEnabledFor`` check. Handlers that want fields
 rather than text read ``record.audit`` (the record itself: a filter may rewrite it, and the line
-then says what it holds). A remembered request's record
-shares all but its time, decision id and latency with the first one, built and written out
-once (``remembered``); when nothing but the sink wants it, only those three are new
-(``replay``). The token is never logged.
+then says what it holds). A remembered request's record shares all but its time, decision id
+and latency with the first one, built and written out once (``remembered``); when nothing but
+the sink wants it, only those three are new (``replay``). The token is never logged.
 """
 
 from __future__ import annotations
