@@ -85,7 +85,7 @@ class RedisAnnouncer:
                 self.connected = False
             finally:
                 with contextlib.suppress(*REDIS_ERRORS):  # already broken: nothing to release
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()
                 with contextlib.suppress(*REDIS_ERRORS):
                     await client.aclose()
             await asyncio.sleep(backoff)
