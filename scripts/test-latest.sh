@@ -22,8 +22,8 @@ if ! { "$py" -m pip install --upgrade pip setuptools build \
   cat "$log" >&2; echo "test-latest: install failed" >&2; exit 1
 fi
 echo "== newest releases installed:"
-"$py" -m pip freeze --exclude jurisgate | diff <(grep -v '^#' scripts/constraints.txt) - \
-  | sed -n 's/^> /   newer or new: /p' || true
+"$py" -m pip freeze --all --exclude jurisgate | LC_ALL=C sort -f \
+  | diff <(grep -v '^#' scripts/constraints.txt) - | sed -n 's/^> /   newer or new: /p' || true
 status=0
 echo "== ruff";  "$work/venv/bin/ruff" check . && "$work/venv/bin/ruff" format --check . || status=1
 echo "== mypy";  "$work/venv/bin/mypy" && "$work/venv/bin/mypy" tests examples || status=1
