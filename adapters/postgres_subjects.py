@@ -27,7 +27,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -62,7 +62,7 @@ class PostgresSubjectRegistry:
 
     def __init__(
         self,
-        dsn: str,
+        dsn: str | Callable[[], str],
         *,
         effective_within: timedelta = timedelta(days=1),
         connect_timeout: int = 5,
@@ -70,10 +70,10 @@ class PostgresSubjectRegistry:
         faults: FaultHook | None = None,
     ) -> None:
         self._effective_within = effective_within
+        self._dsn = dsn  # a callable is asked on every connect (a server started later)
         # Client-side deadlines on every step: connect, each statement, and a dead peer
         # (keepalives and TCP_USER_TIMEOUT end a black-holed connection; issue #12).
-        self._conninfo = make_conninfo(
-            dsn,
+        self._options: dict[str, str | int] = dict(
             connect_timeout=connect_timeout,
             keepalives=1,
             keepalives_idle=5,
@@ -391,7 +391,10 @@ class PostgresSubjectRegistry:
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[_Conn]:
         try:
-            conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+            dsn = self._dsn() if callable(self._dsn) else self._dsn
+            conn = await psycopg.AsyncConnection.connect(
+                make_conninfo(dsn, **self._options), autocommit=True
+            )
         except psycopg.Error as exc:
             raise _unavailable(exc) from exc
         try:

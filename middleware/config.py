@@ -18,6 +18,7 @@ from .audit_subjects import AuditSettings
 from .config_table import Table, build, is_link_target, resolve_path
 from .errors import ConfigError
 from .issuer_config import parse_issuer, production_marks
+from .subjects.settings import SubjectsSettings, parse_subjects
 from .tokens import TokenPolicy, TrustedIssuer
 
 __all__ = ["CONFIG_ENV", "CacheSettings", "GateConfig", "PolicySettings", "load_config"]
@@ -98,6 +99,7 @@ class GateConfig:
     origin: str = "<keyword options>"
     audit: AuditSettings = field(default_factory=AuditSettings)
     production_issuers: frozenset[str] = frozenset()  # `token mint` refuses these and their keys
+    subjects: SubjectsSettings | None = None  # [subjects]: the data-subject registry, if any
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
@@ -118,7 +120,10 @@ def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
 
 def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     root = Table(
-        data, "(top level)", file, ("issuers", "tokens", "policy", "cache", "responses", "audit")
+        data,
+        "(top level)",
+        file,
+        ("issuers", "tokens", "policy", "cache", "responses", "audit", "subjects"),
     )
     base = file.parent
     raw_issuers = root.get("issuers", list, required=True)
@@ -218,6 +223,8 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         responses.check("blocked_by", blocked_by, is_link_target, "must be an http(s) URL")
     responses.finish()
     audit = parse_audit(root.get("audit", dict, {}), base, file)
+    raw_subjects = root.get("subjects", dict)
+    subjects = parse_subjects(raw_subjects, base, file) if raw_subjects is not None else None
     root.finish()
     return GateConfig(
         issuers,
@@ -228,4 +235,5 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         str(file),
         audit,
         production,
+        subjects,
     )

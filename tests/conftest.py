@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute
 
 from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
 from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.middleware.subjects import FixedSuppressions
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"
@@ -187,16 +188,10 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def example_routes(search_api: ModuleType) -> list[BaseRoute]:
-    app: Starlette = search_api.app
-    return list(app.routes)
-
-
-@pytest.fixture
-def opted_out(search_api: ModuleType) -> Iterator[dict[str, dict[str, str]]]:
-    """The example's opt-out store, emptied after the test."""
-    store: dict[str, dict[str, str]] = search_api.OPTED_OUT
-    yield store
-    store.clear()
+    """The example's search routes with nobody suppressed and no opt-out routes (the opt-out
+    and suppression tests, in tests/postgres, run them on a real registry)."""
+    found: list[BaseRoute] = search_api.routes(FixedSuppressions(), None)
+    return found
 
 
 @pytest.fixture

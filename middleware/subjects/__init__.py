@@ -17,13 +17,18 @@ from .model import (
     SuppressionChange,
     fingerprint,
 )
+from .opt_out import OptOutEndpoints
 from .receipts import ReceiptSigner, ReceiptVerifier, canonical_json
 from .registry import MatchJob, SubjectRegistry
-from .suppressions import SuppressionSync
+from .service import SubjectsService
+from .settings import SubjectsSettings, parse_subjects
+from .suppressions import FixedSuppressions, Suppressions, SuppressionSync
 
 __all__ = [
+    "FixedSuppressions",
     "IdempotencyConflict",
     "MatchJob",
+    "OptOutEndpoints",
     "OptOutSubmission",
     "ReceiptSigner",
     "ReceiptVerifier",
@@ -33,10 +38,14 @@ __all__ = [
     "SubjectMatcher",
     "SubjectRegistry",
     "SubjectsError",
+    "SubjectsService",
+    "SubjectsSettings",
     "SubmitOutcome",
     "SuppressionChange",
     "SuppressionSync",
+    "Suppressions",
     "canonical_json",
     "fingerprint",
+    "parse_subjects",
     "run_match_jobs",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -71,6 +72,16 @@ class ReceiptSigner:
         if not isinstance(key, Ed25519PrivateKey):
             raise ConfigError(f"{origin}: {path} must hold an Ed25519 private key")
         return cls(key)
+
+    def derive(self, label: bytes) -> bytes:
+        """A secret for another purpose (form keys, contact HMACs), bound to this key: one
+        secret for operators to keep, and the signing key itself never used twice."""
+        raw = self._key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return hmac.new(raw, label, hashlib.sha256).digest()
 
     def sign(self, fields: Mapping[str, str]) -> bytes:
         """The receipt's bytes: the fields and their signature, as one JSON object."""

@@ -20,16 +20,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Final
+from collections.abc import Collection
+from typing import Final, Protocol
 
 from ..clock import Clock, SystemClock
 from .errors import RegistryUnavailable, StaleSuppressions
 from .registry import SubjectRegistry
 
-__all__ = ["SuppressionSync"]
+__all__ = ["FixedSuppressions", "SuppressionSync", "Suppressions"]
 
 logger = logging.getLogger("jurisgate.subjects")
 _PAGE: Final = 10_000
+
+
+class Suppressions(Protocol):
+    def current(self) -> Collection[str]:
+        """The suppressed entry ids now; raises StaleSuppressions rather than answer stale."""
+        raise NotImplementedError
+
+
+class FixedSuppressions:
+    """A suppression list that says what you tell it, like ``FixedClock``: for tests, and for
+    an app whose list is not kept in a registry. Never stale."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, entries: Collection[str] = ()) -> None:
+        self._entries = frozenset(entries)
+
+    def current(self) -> frozenset[str]:
+        return self._entries
 
 
 class SuppressionSync:
