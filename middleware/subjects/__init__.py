@@ -9,7 +9,7 @@ May import: the core's ``errors`` and ``clock``, PyJWT (receipt signatures). Nev
 """
 
 from .errors import IdempotencyConflict, RegistryUnavailable, StaleSuppressions, SubjectsError
-from .matching import SubjectMatcher, run_match_jobs
+from .matching import SubjectMatcher, run_match_jobs, run_pending_jobs
 from .model import (
     OptOutSubmission,
     RequestStatus,
@@ -48,4 +48,5 @@ __all__ = [
     "fingerprint",
     "parse_subjects",
     "run_match_jobs",
+    "run_pending_jobs",
 ]
