@@ -40,7 +40,7 @@ from starlette.types import Message, Receive
 from ..clock import Clock
 from .errors import IdempotencyConflict, RegistryUnavailable
 from .model import OptOutSubmission, SubmitOutcome
-from .page import CONSENT_VERSION, form_page, receipt_page
+from .page import CONSENT_VERSION, form_page, receipt_page, status_page
 from .rate_limit import RateLimiter
 from .receipts import ReceiptSigner
 from .registry import MakeReceipt, SubjectRegistry
@@ -201,6 +201,8 @@ class OptOutEndpoints:
             )
         if found is None:  # unknown and wrong token alike: no oracle for request ids
             return _problem(404, "not_found", "No request matches this link.")
+        if _wants_html(request):
+            return HTMLResponse(status_page(found), headers=_NO_STORE)
         return JSONResponse(found, headers=_NO_STORE)
 
     def _receipt(self, submission: OptOutSubmission) -> MakeReceipt:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Final
 
-__all__ = ["CONSENT_TEXT", "CONSENT_VERSION", "form_page", "receipt_page"]
+__all__ = ["CONSENT_TEXT", "CONSENT_VERSION", "form_page", "receipt_page", "status_page"]
 
 CONSENT_VERSION: Final = "2026-12-01"
 CONSENT_TEXT: Final = (
@@ -35,6 +35,7 @@ input[type=file], input[type=email], select {{ display: block; width: 100%; marg
 .hint {{ color: #444; margin: .2rem 0 0; }}
 button {{ margin-top: 1.5rem; padding: .6rem 1.4rem; }}
 :focus {{ outline: 3px solid #1a5fb4; outline-offset: 2px; }}
+dd {{ margin: 0 0 .6rem 1rem; overflow-wrap: anywhere; }}
 pre {{ white-space: pre-wrap; word-break: break-all; background: #f4f4f4; padding: .6rem; }}
 </style>
 </head>
@@ -125,6 +126,21 @@ def receipt_page(receipt: bytes, *, replay: bool) -> str:
 <h2>Your signed receipt</h2>
 <p>Keep it: it proves when your request was received.</p>
 <pre id="receipt">{escape(receipt.decode("ascii"))}</pre>
+"""
+        + _TAIL
+    )
+
+
+def status_page(status: Mapping[str, str]) -> str:
+    state = "in force" if status["status"] == "active" else "received, being processed"
+    return (
+        _HEAD.format(title="Your opt-out request")
+        + f"""<h1>Your request is {escape(state)}</h1>
+<dl>
+<dt>Request number</dt><dd>{escape(status["request_id"])}</dd>
+<dt>Received</dt><dd>{escape(status["received_at"])}</dd>
+<dt>In force by</dt><dd>{escape(status["effective_by"])}</dd>
+</dl>
 """
         + _TAIL
     )
