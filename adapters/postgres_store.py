@@ -27,8 +27,8 @@ from typing import Final, TypeVar
 import psycopg
 from psycopg import sql
 
+from jurisgate.middleware.decision.policy_source import PolicyRow
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.policy_source import PolicyRow
 
 __all__ = ["DEFAULT_TABLE", "PostgresPolicyStore"]
 

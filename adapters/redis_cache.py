@@ -26,10 +26,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from jurisgate.middleware.cache import DecisionKey
+from jurisgate.middleware.cache.lru import DecisionKey
 from jurisgate.middleware.clock import Clock, SystemClock
-from jurisgate.middleware.config import CacheSettings
-from jurisgate.middleware.decision import Decision
+from jurisgate.middleware.config.gate_config import CacheSettings
+from jurisgate.middleware.decision.values import Decision
 from jurisgate.middleware.errors import ConfigError
 
 from .breaker import CircuitBreaker
@@ -67,7 +67,7 @@ def redis_client(url: str, *, timeout: float | None) -> aioredis.Redis:
 
 
 class RedisDecisionCache:
-    """Implements jurisgate.middleware.cache.DecisionCache on ``redis.asyncio``.
+    """Implements jurisgate.middleware.cache.lru.DecisionCache on ``redis.asyncio``.
 
     ``clock`` must be the gate's clock: entry expiries are instants on it.
     """

@@ -16,8 +16,8 @@ import json
 import math
 from typing import Any, Final
 
-from jurisgate.middleware.cache import DecisionKey
-from jurisgate.middleware.decision import Citation, Decision
+from jurisgate.middleware.cache.lru import DecisionKey
+from jurisgate.middleware.decision.values import Citation, Decision
 
 __all__ = ["ENTRY_FORMAT", "EntryRejected", "open_entry", "redis_key", "seal_entry"]
 

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from jurisgate.middleware import JurisdictionMiddleware
-from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.middleware.config.gate_config import CONFIG_ENV
 
 DEV_CONFIG = Path(__file__).parent / "dev" / "jurisgate.dev.toml"
 

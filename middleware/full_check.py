@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Final
 from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import Scope
 
-from .decision import Decision
+from .cache.warm import RememberedRequest, RequestKey
+from .claims.identity import JurisdictionUser
+from .claims.paths import canonical_method, policy_paths
+from .claims.principal import ANONYMOUS, Principal
+from .decision.values import Decision
 from .errors import ClaimsError, PolicyError, TokenError
-from .identity import JurisdictionUser
-from .paths import canonical_method, policy_paths
-from .principal import ANONYMOUS, Principal
 from .responses import Problem, decision_problem, token_problem
-from .warm import RememberedRequest, RequestKey
 
 if TYPE_CHECKING:
     from .gate import JurisdictionMiddleware

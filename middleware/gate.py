@@ -27,23 +27,23 @@ from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .audit import AuditLog, AuditObserver
-from .audit_file import AuditUnavailable
+from .audit.file_sink import AuditUnavailable
+from .audit.log import AuditLog, AuditObserver
 from .authenticate import Authenticator
-from .cache import DecisionCache, DecisionKey, LruTtlCache
+from .cache.lru import DecisionCache, DecisionKey, LruTtlCache
+from .cache.tiers import DecisionTiers
+from .cache.warm import WarmRequests, request_key
+from .claims.identity import JurisdictionUser
+from .claims.regions import subdivisions
 from .clock import Clock, SystemClock
-from .config import CacheSettings, GateConfig, PolicySettings, load_config
-from .decision import Decision
-from .engine import PolicyEngine
+from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_config
+from .config.gate_reloader import gate_reloader
+from .config.loading import load_engine
+from .decision.engine import PolicyEngine
+from .decision.values import Decision
 from .full_check import admit, full_check
-from .gate_reloader import gate_reloader
-from .identity import JurisdictionUser
-from .loading import load_engine
-from .regions import subdivisions
 from .responses import decision_problem, refuse, with_decision_id
-from .tiers import DecisionTiers
-from .tokens import TokenPolicy, TrustedIssuer
-from .warm import WarmRequests, request_key
+from .token.verifier import TokenPolicy, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
 
@@ -64,7 +64,7 @@ class JurisdictionMiddleware:
     or ``issuers`` to configure in code; ``engine`` (defaults to the configured policy),
     ``shared_cache`` (a DecisionCache, defaults to none), ``clock`` (defaults to the system
     clock), ``audit`` (defaults to the ``jurisgate.audit`` logger), ``metrics`` (a
-    ``jurisgate.middleware.metrics.GateMetrics``, defaults to none).
+    ``jurisgate.adapters.metrics.GateMetrics``, defaults to none).
     """
 
     def __init__(

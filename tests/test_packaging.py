@@ -128,7 +128,7 @@ def test_distribution_metadata() -> None:
     dist = distribution("jurisgate")
     assert dist.metadata["Name"] == "jurisgate"
     (script,) = entry_points(group="console_scripts", name="jurisgate")
-    assert script.value == "jurisgate.middleware.cli:main"
+    assert script.value == "jurisgate.admin.cli:main"
     requires = " ".join(dist.requires or [])
     assert "pycasbin" in requires
     assert "casbin" not in requires.replace("pycasbin", "")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.middleware.cli import main
+from jurisgate.admin.cli import main
 from jurisgate.policies import pack_files
 
 POLICIES = Path(__file__).parent / "policies"

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from jurisgate.middleware import FixedClock, JurisdictionMiddleware, load_config
-from jurisgate.middleware.audit_subjects import AuditSettings
+from jurisgate.middleware.audit.settings import AuditSettings
 from jurisgate.middleware.errors import ConfigError
 from jurisgate.policies import pack_file
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from jurisgate.middleware.audit_stream import FALLBACK_LOGGER, RedisStreamSink
-from jurisgate.middleware.metrics import GateMetrics
+from jurisgate.adapters.audit_stream import FALLBACK_LOGGER, RedisStreamSink
+from jurisgate.adapters.metrics import GateMetrics
 
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jurisgate.middleware.admin_files import engine_for, policy_files_for
+from jurisgate.admin.files import engine_for, policy_files_for
+from jurisgate.admin.matrix import decision_matrix, render_html
+from jurisgate.admin.policy_space import Route
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.matrix import decision_matrix, render_html
-from jurisgate.middleware.policy_space import Route
 
 from .conftest import NOW, Run
 

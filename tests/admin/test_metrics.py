@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from jurisgate.adapters.metrics import GateMetrics, metrics_app
 from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
-from jurisgate.middleware.metrics import GateMetrics, metrics_app
 from jurisgate.policies import pack_file
 
 from .conftest import WriteConfig

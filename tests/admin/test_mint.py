@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from jurisgate.admin.mint import mint_token
 from jurisgate.middleware import TokenVerifier, load_config, principal_from_claims
 from jurisgate.middleware.errors import ConfigError, JurisgateError
-from jurisgate.middleware.mint import mint_token
 
 from .conftest import Run, WriteConfig
 

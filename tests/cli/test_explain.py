@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from jurisgate.middleware.cli import main
-from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.admin.cli import main
+from jurisgate.middleware.config.gate_config import CONFIG_ENV
 
 TODAY = "2026-11-26T12:00:00Z"
 ACLU = "https://www.aclu.org/cases/aclu-v-clearview-ai"

@@ -25,7 +25,7 @@ from jurisgate.middleware import (
     TrustedIssuer,
     load_config,
 )
-from jurisgate.middleware.audit_file import AuditFile
+from jurisgate.middleware.audit.file_sink import AuditFile
 
 if TYPE_CHECKING:
     from tests.conftest import TokenFactory

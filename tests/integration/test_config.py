@@ -16,7 +16,7 @@ from jurisgate.middleware import (
     TokenPolicy,
     load_config,
 )
-from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.middleware.config.gate_config import CONFIG_ENV
 from jurisgate.policies import pack_files
 
 ISSUER = """

@@ -29,7 +29,7 @@ from jurisgate.middleware import (
     TrustedIssuer,
     load_engine,
 )
-from jurisgate.middleware.warm import WarmRequests
+from jurisgate.middleware.cache.warm import WarmRequests
 from jurisgate.policies import pack_file
 
 if TYPE_CHECKING:

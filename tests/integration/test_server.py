@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from jurisgate.middleware import FixedClock
-from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.middleware.config.gate_config import CONFIG_ENV
 
 pytestmark = pytest.mark.slow
 

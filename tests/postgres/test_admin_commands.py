@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from jurisgate.admin.cli import main
+from jurisgate.admin.files import policy_files
 from jurisgate.middleware import PolicySettings
-from jurisgate.middleware.admin_files import policy_files
-from jurisgate.middleware.cli import main
+from jurisgate.middleware.config.store import push_policy
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.store import push_policy
 from jurisgate.policies import pack_file
 
 from .test_cli_push import write_config

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from jurisgate.admin.cli import main
 from jurisgate.middleware import PolicySettings, load_engine
-from jurisgate.middleware.cli import main
 
 from ..redis.conftest import HMAC_KEY, ISSUER, free_port
 from .conftest import unreachable_dsn

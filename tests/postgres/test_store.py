@@ -23,11 +23,11 @@ from jurisgate.middleware import (
     TrustedIssuer,
     load_engine,
 )
+from jurisgate.middleware.claims.principal import ENTITY_TYPES
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.engine import PolicyEngine
-from jurisgate.middleware.policy_source import PolicyRow
-from jurisgate.middleware.principal import ENTITY_TYPES
-from jurisgate.middleware.store import open_store, push_policy
+from jurisgate.middleware.config.store import open_store, push_policy
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicyRow
 from jurisgate.policies import pack_files
 
 from .conftest import unreachable_dsn

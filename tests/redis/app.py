@@ -20,7 +20,7 @@ from jurisgate.middleware import (
     PolicySettings,
     TrustedIssuer,
 )
-from jurisgate.middleware.cache import DecisionCache
+from jurisgate.middleware.cache.lru import DecisionCache
 from jurisgate.policies import pack_files
 
 from .conftest import AT, CACHE_SECRET

@@ -27,8 +27,8 @@ from jurisgate.adapters.redis_codec import (
     seal_entry,
 )
 from jurisgate.middleware import CacheSettings, Citation, ConfigError, Decision, load_config
-from jurisgate.middleware.cache import DecisionKey
-from jurisgate.middleware.singleflight import SingleFlight
+from jurisgate.middleware.cache.lru import DecisionKey
+from jurisgate.middleware.cache.singleflight import SingleFlight
 
 pytestmark = pytest.mark.redis
 

@@ -11,8 +11,8 @@ import redis.asyncio as aioredis
 from jurisgate.adapters.redis_cache import RedisDecisionCache, redis_client
 from jurisgate.adapters.redis_codec import redis_key, seal_entry
 from jurisgate.middleware import Decision, FixedClock, TrustedIssuer
-from jurisgate.middleware.cache import DecisionKey
-from jurisgate.middleware.engine import PolicyEngine
+from jurisgate.middleware.cache.lru import DecisionKey
+from jurisgate.middleware.decision.engine import PolicyEngine
 
 from .app import TABLE, client, gate, status_of
 from .conftest import AT, CACHE_SECRET, MakeToken, RedisServer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.middleware.cli import main
+from jurisgate.admin.cli import main
 
 
 @pytest.mark.parametrize(

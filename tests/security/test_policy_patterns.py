@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from jurisgate.adapters import read_policy_csv
-from jurisgate.middleware.engine import PolicyEngine
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.matchers import regex_full_match
+from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.matchers import regex_full_match
-from jurisgate.middleware.policy_source import PolicySource
 from jurisgate.policies import pack_files
 
 POLICY = """\

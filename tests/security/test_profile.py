@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from jurisgate.middleware import TokenPolicy, TokenVerifier, TrustedIssuer
-from jurisgate.middleware.paths import policy_paths
+from jurisgate.middleware.claims.paths import policy_paths
 
 if TYPE_CHECKING:
     from tests.security.conftest import IdPs

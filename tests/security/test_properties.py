@@ -13,8 +13,8 @@ import pycountry
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from jurisgate.middleware.claims.principal import principal_from_claims
 from jurisgate.middleware.errors import ClaimsError
-from jurisgate.middleware.principal import principal_from_claims
 
 if TYPE_CHECKING:
     from starlette.types import Message

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from jurisgate.adapters import load_policy_files, read_policy_csv
-from jurisgate.middleware.engine import PolicyEngine
-from jurisgate.middleware.policy_source import PolicySource
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.policies import pack_files
 
 MakeSource = Callable[[str], PolicySource]

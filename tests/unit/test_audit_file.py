@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.middleware.audit_file import AuditFile, AuditUnavailable
+from jurisgate.middleware.audit.file_sink import AuditFile, AuditUnavailable
 
 MakeAudit = Callable[..., AuditFile]
 
@@ -257,7 +257,7 @@ def test_lines_queued_at_interpreter_exit_are_written(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     script = (
         "import sys\n"
-        "from jurisgate.middleware.audit_file import AuditFile\n"
+        "from jurisgate.middleware.audit.file_sink import AuditFile\n"
         "audit = AuditFile(sys.argv[1], flush_interval=60)\n"
         "for i in range(3):\n"
         "    audit.write(str(i))\n"

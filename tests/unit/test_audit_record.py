@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jurisgate.middleware import Decision, Principal, load_engine
-from jurisgate.middleware.audit import AuditLog, AuditRecord
-from jurisgate.middleware.audit_record import ReplayedRecord
-from jurisgate.middleware.audit_subjects import AuditSettings
-from jurisgate.middleware.config import PolicySettings
-from jurisgate.middleware.decision import Citation
-from jurisgate.middleware.warm import RememberedRequest
+from jurisgate.middleware.audit.log import AuditLog, AuditRecord
+from jurisgate.middleware.audit.record import ReplayedRecord
+from jurisgate.middleware.audit.settings import AuditSettings
+from jurisgate.middleware.cache.warm import RememberedRequest
+from jurisgate.middleware.config.gate_config import PolicySettings
+from jurisgate.middleware.decision.values import Citation
 
 text = st.one_of(st.none(), st.text(max_size=300))
 

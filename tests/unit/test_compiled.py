@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from jurisgate.adapters import read_policy_csv
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.engine import PolicyEngine
-from jurisgate.middleware.policy_source import PolicySource
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.policies import pack_files
 
 MODEL = pack_files()[0].read_text(encoding="utf-8")

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from jurisgate.adapters import read_policy_csv
-from jurisgate.middleware.engine import REQUEST_FIELDS, PolicyEngine
+from jurisgate.middleware.claims.principal import principal_from_claims
+from jurisgate.middleware.decision.engine import REQUEST_FIELDS, PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.policy_source import PolicySource
-from jurisgate.middleware.principal import principal_from_claims
 from jurisgate.policies import pack_files
 
 MakeEngine = Callable[[str], PolicyEngine]

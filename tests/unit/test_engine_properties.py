@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jurisgate.middleware.engine import PolicyEngine
-from jurisgate.middleware.principal import ENTITY_TYPES
-from jurisgate.middleware.regions import known_countries, subdivisions
+from jurisgate.middleware.claims.principal import ENTITY_TYPES
+from jurisgate.middleware.claims.regions import known_countries, subdivisions
+from jurisgate.middleware.decision.engine import PolicyEngine
 
 
 def utc(year: int, month: int, day: int) -> float:

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jurisgate.middleware.matchers import active, alternatives, instant, path_match, set_match
+from jurisgate.middleware.decision.matchers import (
+    active,
+    alternatives,
+    instant,
+    path_match,
+    set_match,
+)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:

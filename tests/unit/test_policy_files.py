@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from jurisgate.adapters import load_policy_files, read_policy_csv
-from jurisgate.middleware.engine import PolicyEngine
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicyRow, PolicySource
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.policy_source import PolicyRow, PolicySource
 from jurisgate.policies import DEFAULT_PACK, pack_file, pack_files
 
 

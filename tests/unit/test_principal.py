@@ -6,13 +6,13 @@ import dataclasses
 
 import pytest
 
-from jurisgate.middleware.errors import ClaimsError
-from jurisgate.middleware.principal import (
+from jurisgate.middleware.claims.principal import (
     ANONYMOUS,
     ENTITY_TYPES,
     Principal,
     principal_from_claims,
 )
+from jurisgate.middleware.errors import ClaimsError
 
 # The claims contract, written out independently of the code.
 CONTRACT_ENTITY_TYPES = {

@@ -1,18 +1,18 @@
-"""ISO 3166 normalization of the country and region claims (jurisgate.middleware.regions)."""
+"""ISO 3166 normalization of the country and region claims (jurisgate.middleware.claims.regions)."""
 
 from __future__ import annotations
 
 import pycountry
 import pytest
 
-from jurisgate.middleware.errors import ClaimsError, JurisgateError
-from jurisgate.middleware.regions import (
+from jurisgate.middleware.claims.regions import (
     known_countries,
     normalize_country,
     normalize_region,
     subdivisions,
     us_aliases,
 )
+from jurisgate.middleware.errors import ClaimsError, JurisgateError
 
 # Straight from pycountry, not through jurisgate's tables.
 PYCOUNTRY_SUBDIVISIONS = {sub.code: sub for sub in pycountry.subdivisions}

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from jurisgate.adapters import load_policy_files
-from jurisgate.middleware.config import PolicySettings
-from jurisgate.middleware.engine import PolicyEngine
+from jurisgate.middleware.config.gate_config import PolicySettings
+from jurisgate.middleware.config.loading import load_engine
+from jurisgate.middleware.config.reload import PolicyReloader
+from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.loading import load_engine
-from jurisgate.middleware.reload import PolicyReloader
 from jurisgate.policies import pack_files
 
 pytestmark = pytest.mark.anyio

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from jurisgate.adapters import read_policy_csv
-from jurisgate.middleware.decision import Citation, Rule
-from jurisgate.middleware.engine import PolicyEngine
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicyRow
+from jurisgate.middleware.decision.rules import RULE_FIELDS, parse_rules
+from jurisgate.middleware.decision.values import Citation, Rule
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.policy_source import PolicyRow
-from jurisgate.middleware.rules import RULE_FIELDS, parse_rules
 
 FIELDS = (
     "id",

@@ -6,10 +6,10 @@ import math
 
 import pytest
 
+from jurisgate.middleware.cache.tiers import DecisionTiers
+from jurisgate.middleware.claims.principal import ANONYMOUS
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.engine import PolicyEngine
-from jurisgate.middleware.principal import ANONYMOUS
-from jurisgate.middleware.tiers import DecisionTiers
+from jurisgate.middleware.decision.engine import PolicyEngine
 
 pytestmark = pytest.mark.anyio
 NOW = parse_instant("2026-11-26T12:00:00Z")

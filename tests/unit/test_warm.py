@@ -6,8 +6,8 @@ import pytest
 from starlette.types import Scope
 
 from jurisgate.middleware import Decision, Principal, load_engine
-from jurisgate.middleware.config import PolicySettings
-from jurisgate.middleware.warm import RememberedRequest, WarmRequests, request_key
+from jurisgate.middleware.cache.warm import RememberedRequest, WarmRequests, request_key
+from jurisgate.middleware.config.gate_config import PolicySettings
 
 ENGINE = load_engine(PolicySettings())
 OTHER_ENGINE = load_engine(PolicySettings())
