@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from jurisgate.adapters.factory import announcer as configured_announcer
 from jurisgate.middleware.claims.authority import IssuerAuthority
 from jurisgate.middleware.claims.paths import canonical_method, canonical_path
 from jurisgate.middleware.config.gate_config import CONFIG_ENV, load_config
@@ -145,7 +146,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
-    from jurisgate.middleware.config.store import push_policy
+    from .push import push_policy
 
     if args.config is None and not os.environ.get(CONFIG_ENV):
         raise JurisgateError(f"policy push needs --config FILE (or ${CONFIG_ENV})")
@@ -156,12 +157,10 @@ def _push(args: argparse.Namespace) -> int:
     table = config.policy.store_table
     print(f"pushed {len(engine.rules)} rules from {args.file} to postgresql:{table}")
     print(f"  policy version: {engine.version}")
-    if config.cache.redis_url is None:
+    announcer = configured_announcer(config.cache)
+    if announcer is None:  # no Redis configured
         print("  replicas pick it up at their next check ([policy] watch_interval)")
         return EXIT_OK
-    from jurisgate.adapters.redis_pubsub import RedisAnnouncer
-
-    announcer = RedisAnnouncer(config.cache.redis_url, f"{config.cache.key_prefix}policy")
     asyncio.run(announcer.publish(engine.version))
     if announcer.published:
         print(f"  announced on Redis channel {announcer.channel}")

@@ -11,9 +11,10 @@ import math
 import os
 from datetime import UTC, datetime
 
+from jurisgate.adapters.factory import load_engine
 from jurisgate.middleware.clock import SystemClock, parse_instant
 from jurisgate.middleware.config.gate_config import CONFIG_ENV, PolicySettings, load_config
-from jurisgate.middleware.config.loading import PolicyFiles, engine_for, load_engine, policy_files
+from jurisgate.middleware.config.loading import PolicyFiles, engine_for, policy_files
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.errors import JurisgateError
 

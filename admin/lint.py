@@ -84,7 +84,8 @@ def lint_files(files: PolicyFiles, *, now: float) -> list[Finding]:
 
 def lint_store(settings: PolicySettings, *, now: float) -> list[Finding]:
     """Lint the rows of the ``[policy] store`` against its model file (``origin#position``)."""
-    from jurisgate.middleware.config.store import load_from_store, open_store
+    from jurisgate.adapters.factory import open_store
+    from jurisgate.middleware.config.store import load_from_store
 
     if settings.model is None:
         raise PolicyError("[policy] store needs a model file")

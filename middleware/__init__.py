@@ -11,11 +11,10 @@ from .claims.identity import JurisdictionUser
 from .claims.principal import ENTITY_TYPES, Principal, principal_from_claims
 from .clock import Clock, FixedClock, SystemClock
 from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_config
-from .config.loading import load_engine
 from .decision.engine import PolicyEngine
 from .decision.values import Citation, Decision, Rule
 from .errors import CacheError, ClaimsError, ConfigError, JurisgateError, PolicyError, TokenError
-from .gate import JurisdictionMiddleware
+from .gate import JurisdictionMiddleware, load_engine
 from .token.keys import JwksKeys
 from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
 

@@ -11,21 +11,19 @@ from __future__ import annotations
 import logging
 import math
 from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import Scope
 
 from .cache.warm import RememberedRequest, RequestKey
+from .checker import Checker
 from .claims.identity import JurisdictionUser
 from .claims.paths import canonical_method, policy_paths
 from .claims.principal import ANONYMOUS, Principal
 from .decision.values import Decision
 from .errors import ClaimsError, PolicyError, TokenError
 from .responses import Problem, decision_problem, token_problem
-
-if TYPE_CHECKING:
-    from .gate import JurisdictionMiddleware
 
 __all__ = ["admit", "full_check"]
 
@@ -35,7 +33,7 @@ _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
 
 
 async def full_check(
-    gate: JurisdictionMiddleware,
+    checker: Checker,
     scope: Scope,
     decision_id: str,
     started: float,
@@ -46,9 +44,9 @@ async def full_check(
     method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
     paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
     path = paths[0]
-    engine = gate.engine  # one version for the whole request, even if a reload swaps it
-    audit = gate.audit
-    tiers = gate.tiers
+    engine = checker.engine  # one version for the whole request, even if a reload swaps it
+    audit = checker.audit
+    tiers = checker.tiers
     record = partial(
         audit.record, decision_id=decision_id, method=method, path=path, started=started
     )
@@ -64,7 +62,7 @@ async def full_check(
         return None
 
     try:
-        principal, expires_at, trusted_until = await gate.authenticator.client(scope, now)
+        principal, expires_at, trusted_until = await checker.authenticator.client(scope, now)
     except TokenError as exc:
         error = None if exc.reason == "missing" else exc.code
         problem = token_problem(error, decision_id)
@@ -96,11 +94,9 @@ async def full_check(
             audit.remembered(principal, decision, method, path),
         )  # fmt: skip
         # Served again only while the token, the decision and the path's public answer hold.
-        until = min(
-            trusted_until, decision.valid_until, public.valid_until, now + gate.config.cache.ttl
-        )
-        gate.warm.remember(key, entry, until, now)
-    return admit(scope, principal, decision, decision_id, gate.config.blocked_by)
+        until = min(trusted_until, decision.valid_until, public.valid_until, now + checker.ttl)
+        checker.warm.remember(key, entry, until, now)
+    return admit(scope, principal, decision, decision_id, checker.blocked_by)
 
 
 def admit(

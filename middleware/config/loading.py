@@ -1,19 +1,19 @@
-"""Build a policy engine from wherever the configuration says the policy lives: files, a
-PostgreSQL store, or (when nothing is configured) the bundled settlement pack."""
+"""Which policy files the configuration names (or the bundled settlement pack when it names
+none), and the engine compiled from them. A policy kept in a store is loaded by
+``jurisgate.adapters.factory.load_engine``."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from ..decision.engine import PolicyEngine
+from ..decision.policy_files import load_policy_files
 from ..errors import PolicyError
 from .gate_config import PolicySettings
-from .store import PolicyStore, load_from_store, open_store
 
-__all__ = ["PolicyFiles", "engine_for", "load_engine", "policy_files"]
+__all__ = ["PolicyFiles", "engine_for", "policy_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +48,6 @@ def policy_files(settings: PolicySettings) -> PolicyFiles:
 
 def engine_for(files: PolicyFiles) -> PolicyEngine:
     """Load and compile a policy from files; raises PolicyError at the first problem."""
-    # Imported here: jurisgate.adapters imports jurisgate.middleware, not the other way round.
-    from jurisgate.middleware.decision.policy_files import load_policy_files
-
     return PolicyEngine(
         load_policy_files(
             files.model,
@@ -59,14 +56,3 @@ def engine_for(files: PolicyFiles) -> PolicyEngine:
             policy_origin=files.policy_origin,
         )
     )
-
-
-def load_engine(settings: PolicySettings, *, store: PolicyStore | None = None) -> PolicyEngine:
-    """Build an engine from configured policy files, a PostgreSQL store (``store`` reuses an
-    open one, else one is opened and closed), or the bundled settlement pack."""
-    if settings.store is not None and settings.model is not None:
-        if store is not None:
-            return PolicyEngine(load_from_store(settings.model, store))
-        with contextlib.closing(open_store(settings)) as opened:
-            return PolicyEngine(load_from_store(settings.model, opened))
-    return engine_for(policy_files(settings))

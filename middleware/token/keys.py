@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from jwt.algorithms import Algorithm, get_default_algorithms
 
+from .algorithms import ALGORITHM_FAMILIES
 from .strict_json import strict_loads
 
 __all__ = ["JwksKeys", "PreparedKeys"]
@@ -175,8 +176,6 @@ class JwksKeys:
             return _EMPTY  # a shared secret is never taken from the network
         if family != "HMAC" and _PRIVATE_MEMBERS & jwk.keys():
             return _EMPTY
-        from .verifier import ALGORITHM_FAMILIES  # tokens imports this module
-
         named = jwk.get("alg")
         prepared: dict[str, tuple[Algorithm, Any]] = {}
         for alg in self.algorithms:

@@ -7,24 +7,14 @@ rather than on the first request. ``tokens.py`` re-exports all three names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
 
 from ..claims.authority import IssuerAuthority
+from .algorithms import ALGORITHM_FAMILIES
 from .jws_parts import MEDIA_TYPE_NAME
 from .keys import JwksKeys
 
 __all__ = ["ALGORITHM_FAMILIES", "TokenPolicy", "TrustedIssuer"]
-
-ALGORITHM_FAMILIES: Final[Mapping[str, str]] = {
-    **{f"RS{n}": "RSA" for n in (256, 384, 512)},
-    **{f"PS{n}": "RSA" for n in (256, 384, 512)},
-    **{f"ES{n}": "EC" for n in (256, 384, 512)},
-    "ES256K": "EC",
-    "EdDSA": "OKP",
-    **{f"HS{n}": "HMAC" for n in (256, 384, 512)},
-}
 
 
 @dataclass(frozen=True, slots=True)

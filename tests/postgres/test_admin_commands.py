@@ -10,8 +10,8 @@ import pytest
 
 from jurisgate.admin.cli import main
 from jurisgate.admin.files import policy_files
+from jurisgate.admin.push import push_policy
 from jurisgate.middleware import PolicySettings
-from jurisgate.middleware.config.store import push_policy
 from jurisgate.middleware.errors import PolicyError
 from jurisgate.policies import pack_file
 

@@ -13,8 +13,8 @@ from psycopg import sql
 
 from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 from jurisgate.admin.cli import main
+from jurisgate.admin.push import push_policy
 from jurisgate.middleware import JurisdictionMiddleware, PolicySettings, TrustedIssuer
-from jurisgate.middleware.config.store import push_policy
 
 from ..redis.app import client, gate, status_of, until, without_illinois_rule
 from ..redis.conftest import HMAC_KEY, ISSUER, MakeToken, RedisServer

@@ -15,7 +15,9 @@ from psycopg import sql
 
 from jurisgate.adapters import load_policy_files
 from jurisgate.adapters.casbin_store import CasbinStoreAdapter
+from jurisgate.adapters.factory import open_store
 from jurisgate.adapters.postgres_store import PostgresPolicyStore
+from jurisgate.admin.push import push_policy
 from jurisgate.middleware import (
     JurisdictionMiddleware,
     PolicyError,
@@ -25,7 +27,6 @@ from jurisgate.middleware import (
 )
 from jurisgate.middleware.claims.principal import ENTITY_TYPES
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.config.store import open_store, push_policy
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicyRow
 from jurisgate.policies import pack_files

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from jurisgate.adapters import load_policy_files
+from jurisgate.adapters.factory import load_engine
 from jurisgate.middleware.config.gate_config import PolicySettings
-from jurisgate.middleware.config.loading import load_engine
 from jurisgate.middleware.config.reload import PolicyReloader
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.errors import PolicyError
