@@ -14,7 +14,7 @@ from jurisgate.admin.truth_table import gate_answer
 from jurisgate.middleware.clock import parse_instant
 from jurisgate.policies import pack_file
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
 GOVERNMENT = [
     "federal_agency",

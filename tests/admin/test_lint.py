@@ -9,7 +9,7 @@ from jurisgate.admin.files import policy_files_for
 from jurisgate.admin.lint import lint_files
 from jurisgate.middleware.clock import parse_instant
 
-from .conftest import NOW, POLICIES, Run, WriteConfig
+from ..fixtures.admin_config import NOW, POLICIES, Run, WriteConfig
 
 # (line, code, rule) of every finding in policies/broken.csv, in file order.
 BROKEN = [

@@ -10,7 +10,7 @@ from jurisgate.admin.matrix import decision_matrix, render_html
 from jurisgate.admin.policy_space import Route
 from jurisgate.middleware.clock import parse_instant
 
-from .conftest import NOW, Run
+from ..fixtures.admin_config import NOW, Run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -14,7 +14,7 @@ from jurisgate.middleware.clock import parse_instant
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.policies import pack_file
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
 CASES = Path(__file__).parent / "cases"
 

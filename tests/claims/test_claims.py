@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from tests.security.conftest import Gate, IdPs
+    from tests.fixtures.idps import Gate, IdPs
 
 # An Illinois client that would be refused (451) if its claims were read honestly; each variant
 # tries to read as something the policy allows or cannot place.

@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 if TYPE_CHECKING:
-    from tests.security.conftest import Gate, IdPs, MakeGate
+    from tests.fixtures.idps import Gate, IdPs, MakeGate
 
 SEGMENTS = st.sampled_from(
     ["search", "health", "opt-out", "..", ".", "", "x", "search.json", "health..", "...", "%2e"]

@@ -12,7 +12,7 @@ import pytest
 from jurisgate.middleware import AUDIT_LOGGER, IssuerAuthority, TrustedIssuer
 
 if TYPE_CHECKING:
-    from tests.security.conftest import Gate, IdPs, MakeGate
+    from tests.fixtures.idps import Gate, IdPs, MakeGate
 
 AUDIENCE = "face-search-api"
 

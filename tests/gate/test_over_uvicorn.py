@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from tests.security.conftest import IdP, IdPs
+    from tests.fixtures.idps import IdP, IdPs
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

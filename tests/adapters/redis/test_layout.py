@@ -1,4 +1,4 @@
-"""tests/redis/ is a package named ``tests.redis``: it must never shadow the redis client.
+"""tests/adapters/redis/ is the package ``tests.adapters.redis``: it must never shadow redis-py.
 
 Without tests/__init__.py, pytest's importlib mode names this directory ``redis`` and every
 ``import redis`` in the session gets the test package instead of redis-py.

@@ -16,7 +16,7 @@ from starlette.routing import Route
 if TYPE_CHECKING:
     from starlette.types import Message
 
-    from tests.security.conftest import Gate, IdPs, MakeGate
+    from tests.fixtures.idps import Gate, IdPs, MakeGate
 
 
 def _status(messages: list[Message]) -> int:

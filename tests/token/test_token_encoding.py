@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from tests.security.conftest import Gate, IdPs
+    from tests.fixtures.idps import Gate, IdPs
 
 
 def _payload(idps: IdPs, **claims: object) -> bytes:

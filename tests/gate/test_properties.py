@@ -19,7 +19,7 @@ from jurisgate.middleware.errors import ClaimsError
 if TYPE_CHECKING:
     from starlette.types import Message
 
-    from tests.security.conftest import Gate, IdPs
+    from tests.fixtures.idps import Gate, IdPs
 
 SETTINGS = settings(
     max_examples=200,

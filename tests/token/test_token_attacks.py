@@ -11,7 +11,7 @@ import pytest
 from jurisgate.middleware import AUDIT_LOGGER
 
 if TYPE_CHECKING:
-    from tests.security.conftest import Gate, IdPs
+    from tests.fixtures.idps import Gate, IdPs
 
 
 def test_valid_tokens_of_each_trusted_idp_are_served(gate: Gate, idps: IdPs) -> None:

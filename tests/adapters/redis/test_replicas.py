@@ -26,7 +26,7 @@ from .conftest import AUDIENCE, CACHE_SECRET, HMAC_KEY, ISSUER, RedisServer, fre
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FED, STATE, LOCAL = "federal_law_enforcement", "state_law_enforcement", "local_law_enforcement"
 Client = tuple[dict[str, str], int, int]  # claims, answer before the edit, after it
 # The edit drops il-five-years: Illinois government clients are served again.

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jurisgate.middleware import JwksKeys, TrustedIssuer
 
 if TYPE_CHECKING:
-    from tests.security.conftest import Gate, IdPs, MakeGate
+    from tests.fixtures.idps import Gate, IdPs, MakeGate
 
 AUDIENCE = "face-search-api"
 ISSUER = "https://idp-jwks.test"

@@ -10,7 +10,7 @@ from jurisgate.middleware import TokenPolicy, TokenVerifier, TrustedIssuer
 from jurisgate.middleware.claims.paths import policy_paths
 
 if TYPE_CHECKING:
-    from tests.security.conftest import IdPs
+    from tests.fixtures.idps import IdPs
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from jurisgate.middleware.audit.settings import AuditSettings
 from jurisgate.middleware.errors import ConfigError
 from jurisgate.policies import pack_file
 
-from .conftest import WriteConfig
+from ..fixtures.admin_config import WriteConfig
 
 SECRET = b"a-development-secret-of-at-least-32-bytes!"
 NOW = 1_795_000_000  # 2026-11-18

@@ -21,7 +21,7 @@ from jurisgate.adapters.metrics import GateMetrics, metrics_app
 from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
 from jurisgate.policies import pack_file
 
-from .conftest import WriteConfig
+from ..fixtures.admin_config import WriteConfig
 
 SECRET = b"a-development-secret-of-at-least-32-bytes!"
 NOW = 1_795_000_000
