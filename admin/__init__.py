@@ -4,3 +4,7 @@ matrix, token mint, policy push.
 May import the runtime packages (``jurisgate.middleware``) and ``jurisgate.adapters``; nothing
 in the runtime imports this package.
 """
+
+from .cli import main
+
+__all__ = ["main"]

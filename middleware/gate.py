@@ -7,7 +7,7 @@ Flow per request (HTTP and WebSocket alike):
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
    ``request.state.principal`` / ``request.state.decision`` set.
-A request seen before is answered from the memory of whole requests (``warm.py``); any other
+A request seen before is answered from the memory of whole requests (``cache/warm.py``); any other
 takes the full check (``full_check.py``). Any exception on this path denies. Per-request state
 lives in locals, never on ``self``.
 """

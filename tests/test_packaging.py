@@ -14,7 +14,7 @@ import pytest
 
 import jurisgate.middleware
 
-PACKAGES = ["jurisgate.middleware", "jurisgate.adapters", "jurisgate.policies"]
+PACKAGES = ["jurisgate.middleware", "jurisgate.adapters", "jurisgate.admin", "jurisgate.policies"]
 
 
 def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -31,7 +31,7 @@ def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("name", ["middleware", "adapters", "policies", "jurisgate.tests"])
+@pytest.mark.parametrize("name", ["middleware", "adapters", "admin", "policies", "jurisgate.tests"])
 def test_bare_top_level_names_are_not_importable(tmp_path: Path, name: str) -> None:
     done = run_python(f"import {name}", tmp_path)
     assert done.returncode == 1

@@ -1,7 +1,7 @@
 """The parts of a compact JWS (RFC 7515), decoded strictly: base64url segments, JSON objects
 with no duplicate members, the ``typ`` header and NumericDate claims.
 
-``tokens.py`` decides what to believe about a token; this module only reads its pieces, and
+``verifier.py`` decides what to believe about a token; this module only reads its pieces, and
 turns anything it cannot read into a TokenError (``malformed``, ``bad_typ``,
 ``missing_exp``, ``bad_<claim>``).
 """

@@ -2,7 +2,7 @@
 algorithms, optional ``typ`` and authority) and the limits on what it parses and believes.
 
 Plain frozen values, validated when made, so that a configuration mistake fails at startup
-rather than on the first request. ``tokens.py`` re-exports all three names.
+rather than on the first request. ``verifier.py`` re-exports them.
 """
 
 from __future__ import annotations

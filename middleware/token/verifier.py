@@ -7,7 +7,7 @@ accepts things a gate must not: duplicate JSON members (the last wins, so
 size cap, and a clock that cannot be injected.
 
 ``jws_parts.py`` reads the token's pieces (base64url, strict JSON, ``typ``, NumericDates);
-``token_settings.py`` holds what a verifier is built from (trusted issuers, limits); this
+``settings.py`` holds what a verifier is built from (trusted issuers, limits); this
 module decides what to believe. Order matters: the size cap comes before any decoding,
 the signature before any claim is believed. Every failure, whatever raised it, becomes a
 TokenError; callers never see a PyJWT or cryptography exception.

@@ -1,4 +1,4 @@
-"""Remembered requests (warm.py): answering a request again from memory must never change
+"""Remembered requests (cache/warm.py): answering a request again from memory must never change
 what the gate says, only how fast. A gate with the memory is checked against the same gate
 without it, request by request, while the clock moves across rule boundaries, token expiries
 and public-path openings, forwards and backwards."""
