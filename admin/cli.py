@@ -19,9 +19,9 @@ from jurisgate.adapters.factory import announcer as configured_announcer
 from jurisgate.middleware.claims.authority import IssuerAuthority
 from jurisgate.middleware.claims.paths import canonical_method, canonical_path
 from jurisgate.middleware.config.gate_config import CONFIG_ENV, load_config
-from jurisgate.middleware.decision.offline import decide_claims
-from jurisgate.middleware.decision.values import Decision
+from jurisgate.middleware.decision.values import refusal
 from jurisgate.middleware.errors import JurisgateError
+from jurisgate.middleware.offline import decide_claims
 
 from . import lint, matrix, mint, policy_diff, policy_tests
 from .files import add_config_option, engine_for_config, instant_option
@@ -111,7 +111,7 @@ def _explain(args: argparse.Namespace) -> int:
         authorities=_authorities(args.config),
     )
     principal = answer.principal
-    decision = answer.decision or Decision("deny", 403, None, None, engine.version)
+    decision = answer.decision or refusal(engine.version)
     reason = answer.reason
     result.update(
         {

@@ -26,8 +26,8 @@ from typing import Any, Final
 
 from jurisgate.middleware.clock import SystemClock, parse_instant
 from jurisgate.middleware.decision.engine import PolicyEngine
-from jurisgate.middleware.decision.offline import decide_claims
 from jurisgate.middleware.errors import JurisgateError
+from jurisgate.middleware.offline import decide_claims
 
 from .files import add_config_option, engine_for_config
 

@@ -8,8 +8,6 @@ remembered requests and decided ones alike.
 
 from __future__ import annotations
 
-import logging
-import math
 from functools import partial
 from typing import Final
 
@@ -20,14 +18,13 @@ from .cache.warm import RememberedRequest, RequestKey
 from .checker import Checker
 from .claims.identity import JurisdictionUser
 from .claims.paths import canonical_method, policy_paths
-from .claims.principal import ANONYMOUS, Principal
-from .decision.values import Decision
-from .errors import ClaimsError, PolicyError, TokenError
+from .claims.principal import Principal
+from .decide import decide_request
+from .decision.values import Decision, refusal
+from .errors import ClaimsError, TokenError
 from .responses import Problem, decision_problem, token_problem
 
 __all__ = ["admit", "full_check"]
-
-logger = logging.getLogger("jurisgate")
 
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
 
@@ -52,38 +49,25 @@ async def full_check(
     )
 
     try:
-        public, _ = await tiers.decide(engine, ANONYMOUS, "", "", method, paths, now, math.inf)
-    except PolicyError:
-        logger.exception("policy evaluation failed; denying")
-        public = None
-    if public is not None and public.allowed:
-        record(status=200, effect="allow", decision=public, tier="public")
-        scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
-        return None
-
-    try:
-        principal, expires_at, trusted_until = await checker.authenticator.client(scope, now)
+        decision, tier, principal, public, trusted_until = await decide_request(
+            tiers, engine, method, paths, now, partial(checker.authenticator.client, scope, now)
+        )
     except TokenError as exc:
         error = None if exc.reason == "missing" else exc.code
         problem = token_problem(error, decision_id)
         record(status=problem[0], effect="deny", reason=exc.reason)
         return problem
     except ClaimsError as exc:
-        denied = Decision("deny", 403, None, None, engine.version)
+        denied = refusal(engine.version)
         record(
             status=403, effect="deny", decision=denied, reason=exc.code,
             issuer=exc.issuer, subject=exc.subject,
         )  # fmt: skip
         return decision_problem(denied, decision_id, code=exc.code)
-
-    entity, country, region = principal.policy_view()
-    try:
-        decision, tier = await tiers.decide(
-            engine, entity, country, region, method, paths, now, expires_at
-        )
-    except PolicyError:
-        logger.exception("policy evaluation failed; denying")
-        decision, tier = Decision("deny", 403, None, None, engine.version), "error"
+    if principal is None:  # a public path: no token needed
+        record(status=200, effect="allow", decision=decision, tier="public")
+        scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
+        return None
     record(
         status=decision.status, effect=decision.effect, principal=principal,
         decision=decision, tier=tier,

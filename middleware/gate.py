@@ -43,6 +43,7 @@ from .clock import Clock, SystemClock
 from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_config
 from .decision.engine import PolicyEngine
 from .decision.values import Decision
+from .decision.values import refusal as denial  # `refusal` names the problem sent below
 from .full_check import admit, full_check
 from .health import gate_health
 from .responses import decision_problem, refuse, with_decision_id
@@ -243,11 +244,11 @@ class JurisdictionMiddleware:
             if self._audit_refusals == 1 or time.monotonic() - self._audit_warned >= 10.0:
                 self._audit_warned = time.monotonic()  # one line per 10 s, not per request
                 logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
-            denied = Decision("deny", 403, None, None, self.engine.version)
+            denied = denial(self.engine.version)
             refusal = decision_problem(denied, decision_id, code="audit_unavailable")
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
-            denied = Decision("deny", 403, None, None, self.engine.version)
+            denied = denial(self.engine.version)
             refusal = decision_problem(denied, decision_id, code="gate_error")
         if refusal is not None:
             await refuse(scope, send, refusal, decision_id)

@@ -22,7 +22,7 @@ from .compiled import CompiledPolicy, is_standard_matcher
 from .matchers import active, path_match, regex_full_match, set_match
 from .policy_source import PolicySource
 from .rules import parse_rules
-from .values import Decision, Rule
+from .values import Decision, Rule, refusal
 
 __all__ = ["REQUEST_FIELDS", "PolicyEngine", "RuleTrace"]
 
@@ -121,7 +121,7 @@ class PolicyEngine:
         if rule is not None and rule.effect == "deny":
             status = 451 if rule.citation is not None else 403
             return Decision("deny", status, rule.id, rule.citation, self.version, until, since)
-        return Decision("deny", 403, None, None, self.version, until, since)
+        return refusal(self.version, until, since)  # no rule allows: default deny
 
     def casbin_decide(
         self, entity: str, country: str, region: str, method: str, path: str, at: float

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Citation", "Decision", "Effect", "Rule"]
+__all__ = ["Citation", "Decision", "Effect", "Rule", "refusal"]
 
 Effect = Literal["allow", "deny"]
 
@@ -77,3 +77,11 @@ class Decision:
             "valid_until": None if math.isinf(self.valid_until) else self.valid_until,
             "valid_from": None if math.isinf(self.valid_from) else self.valid_from,
         }
+
+
+def refusal(
+    policy_version: str, valid_until: float = math.inf, valid_from: float = -math.inf
+) -> Decision:
+    """A denial that no rule made: no rule allows the request, the claims are unusable, the
+    policy failed to evaluate, or the request could not be recorded. 403, no rule, no citation."""
+    return Decision("deny", 403, None, None, policy_version, valid_until, valid_from)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jurisgate.admin.policy_tests import decide_case
 from jurisgate.middleware.clock import parse_instant
 from jurisgate.middleware.decision.engine import PolicyEngine
-from jurisgate.middleware.decision.offline import decide_claims
+from jurisgate.middleware.offline import decide_claims
 
 NOW = parse_instant("2026-11-26T12:00:00Z")
 FBI = {"entity_type": "federal_law_enforcement", "country": "US", "region": "US-DC"}
