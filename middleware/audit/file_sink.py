@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
+from ..errors import AuditUnavailable
+
 __all__ = ["AuditFile", "AuditUnavailable", "check_options"]
 
 logger = logging.getLogger("jurisgate")
@@ -47,10 +49,6 @@ def check_options(flush_interval: float, max_pending: int) -> None:
 
 # A queued line: finished, or a renderer and the fields it formats on the writer thread.
 _Item = str | tuple[Callable[[Any], str], Any]
-
-
-class AuditUnavailable(Exception):
-    """The audit sink cannot take another record: the gate must deny (fail closed)."""
 
 
 class AuditFile:

@@ -18,6 +18,7 @@ import casbin
 
 from ..claims.principal import ANONYMOUS
 from ..errors import PolicyError
+from ..third_party import translate
 from .compiled import CompiledPolicy, is_standard_matcher
 from .matchers import active, path_match, regex_full_match, set_match
 from .policy_source import PolicySource
@@ -74,9 +75,8 @@ class PolicyEngine:
         try:  # compile and run the matcher once, so a broken one fails the load, not a request
             enforcer.enforce_ex(ANONYMOUS, "", "", "/", "GET", 0.0)
         except Exception as exc:
-            raise PolicyError(
-                f"{source.model_origin}: the matcher cannot be evaluated: {exc}"
-            ) from exc
+            message = f"{source.model_origin}: the matcher cannot be evaluated: {exc}"
+            raise translate(exc, PolicyError, message) from exc
         self._id_index = fields.index("id")
         self._by_id = {rule.id: rule for rule in self.rules}
         # The bundled matcher is evaluated directly (see compiled.py); any other goes to Casbin.
@@ -130,7 +130,8 @@ class PolicyEngine:
         try:
             allowed, explain = self._enforcer.enforce_ex(entity, country, region, path, method, at)
         except Exception as exc:  # Casbin raises bare RuntimeError/SyntaxError and evaluator errors
-            raise PolicyError(f"policy evaluation failed: {type(exc).__name__}") from exc
+            message = f"policy evaluation failed: {type(exc).__name__}"
+            raise translate(exc, PolicyError, message) from exc
         return allowed is True, self._by_id.get(explain[self._id_index]) if explain else None
 
     def decide_anonymous(self, method: str, path: str, at: float) -> Decision:
@@ -191,8 +192,6 @@ def _new_model(text: str) -> Any:
         for section in ("r", "p", "e", "m"):
             if section not in model.model:
                 raise PolicyError(f"the model has no [{section}] section")
-    except PolicyError:
-        raise
     except Exception as exc:
-        raise PolicyError(f"the model cannot be loaded: {exc}") from exc
+        raise translate(exc, PolicyError, f"the model cannot be loaded: {exc}") from exc
     return model

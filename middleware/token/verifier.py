@@ -23,6 +23,7 @@ from typing import Any, Final
 from jwt.algorithms import Algorithm, get_default_algorithms
 
 from ..errors import TokenError
+from ..third_party import translate
 from .jws_parts import SEGMENT, b64url_decode, check_typ, json_object, numeric_date
 from .keys import JwksKeys
 from .settings import ALGORITHM_FAMILIES, TokenPolicy, TrustedIssuer
@@ -75,10 +76,8 @@ class TokenVerifier:
         """Verify signature, then claims, at instant ``now``. Raises TokenError only."""
         try:
             return self._verify(token, now)
-        except TokenError:
-            raise
-        except Exception as exc:  # a bug or a library surprise must still deny
-            raise TokenError("unverifiable") from exc
+        except Exception as exc:  # PyJWT, cryptography, a bug or a library surprise: deny
+            raise translate(exc, TokenError, "unverifiable") from exc
 
     def key_source(self, token: str) -> tuple[JwksKeys, str] | None:
         """The JWKS and kid a token's signature needs, when its issuer publishes a JWKS.
