@@ -18,18 +18,13 @@ import redis
 from jurisgate.adapters.audit_stream import FALLBACK_LOGGER, RedisStreamSink
 from jurisgate.adapters.metrics import GateMetrics
 
+from ..fixtures.servers import free_port
+
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = [
     pytest.mark.redis,
     pytest.mark.skipif(REDIS_SERVER is None, reason="needs a redis-server binary"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
@@ -22,24 +20,18 @@ from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
 from jurisgate.policies import pack_file
 
 from ..fixtures.admin_config import WriteConfig
+from ..fixtures.servers import free_port
+from ..fixtures.tokens import hs256_token
 
 SECRET = b"a-development-secret-of-at-least-32-bytes!"
 NOW = 1_795_000_000
 
 
 def token(region: str | None) -> str:
-    claims: dict[str, Any] = {
-        "iss": "https://idp.test",
-        "aud": "face-search-api",
-        "sub": "s",
-        "iat": NOW,
-        "exp": NOW + 600,
-        "entity_type": "local_law_enforcement",
-        "country": "US",
-    }
-    if region:
-        claims["region"] = region
-    return jwt.encode(claims, SECRET, algorithm="HS256")
+    return hs256_token(
+        SECRET, {"entity_type": "local_law_enforcement", "country": "US", "region": region or None},
+        issuer="https://idp.test", audience="face-search-api", now=NOW, subject="s",
+    )  # fmt: skip
 
 
 def gated_app(config: Path, **options: Any) -> JurisdictionMiddleware:
@@ -129,13 +121,6 @@ def scrape(metrics: GateMetrics) -> str:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return response.text
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_policy_reloads_by_result(write_config: WriteConfig) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +23,7 @@ from jurisgate.middleware.errors import ConfigError
 from jurisgate.policies import pack_file
 
 from ..fixtures.admin_config import WriteConfig
+from ..fixtures.tokens import hs256_token
 
 SECRET = b"a-development-secret-of-at-least-32-bytes!"
 NOW = 1_795_000_000  # 2026-11-18
@@ -36,17 +36,10 @@ def pack_policy() -> str:
 
 
 def token(subject: str, region: str) -> str:
-    claims = {
-        "iss": "https://idp.test",
-        "aud": "face-search-api",
-        "sub": subject,
-        "iat": NOW,
-        "exp": NOW + 600,
-        "entity_type": "state_law_enforcement",
-        "country": "US",
-        "region": region,
-    }
-    return jwt.encode(claims, SECRET, algorithm="HS256")
+    return hs256_token(
+        SECRET, {"entity_type": "state_law_enforcement", "country": "US", "region": region},
+        issuer="https://idp.test", audience="face-search-api", now=NOW, subject=subject,
+    )  # fmt: skip
 
 
 def records_of(

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,18 +16,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ..fixtures.servers import example_server
+
 if TYPE_CHECKING:
     from tests.fixtures.idps import IdP, IdPs
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -44,30 +37,9 @@ def server(idps: IdPs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int
         'public_key_file = "idp.pem"\n',
         encoding="utf-8",
     )
-    port = free_port()
     env = {**os.environ, "JURISGATE_CONFIG": str(folder / "jurisgate.toml")}
-    command = [sys.executable, "-m", "uvicorn", "examples.search_api:app", "--host", "127.0.0.1"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("uvicorn did not start") from None
-                time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with example_server(cwd=ROOT, env=env) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def live(idp: IdP, **claims: object) -> str:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,64 +14,21 @@ import pytest
 from jurisgate.middleware import FixedClock
 from jurisgate.middleware.config.gate_config import CONFIG_ENV
 
+from ..fixtures.servers import example_server
+
 pytestmark = pytest.mark.slow
 
 IL_RULE_ENDS = FixedClock("2027-05-11T00:00:00Z").now()
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(repo_root: Path, tmp_path: Path) -> Iterator[str]:
     """``uvicorn examples.search_api:app`` from the repository root, on a free loopback port."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in (CONFIG_ENV, "PYTHONPATH")}
-    log = tmp_path / "uvicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "examples.search_api:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ],
-            cwd=repo_root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"uvicorn exited ({process.returncode}):\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not answer /health in 30 s:\n{log.read_text()}")
-            time.sleep(0.1)
+    with example_server(
+        cwd=repo_root, env=env, log=tmp_path / "uvicorn.log", options=["--no-access-log"]
+    ) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_example_api_over_real_http(server: str, demo: ModuleType) -> None:

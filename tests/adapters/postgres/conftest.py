@@ -21,8 +21,9 @@ from psycopg import sql
 
 from jurisgate.middleware import PolicySettings
 
+from ...fixtures.servers import free_port
 from ..redis.app import copy_pack
-from ..redis.conftest import free_port, issuer, make_token, redis_server
+from ..redis.conftest import issuer, make_token, redis_server
 
 __all__ = ["issuer", "make_token", "redis_server"]  # fixtures shared with the Redis tests
 

@@ -10,7 +10,8 @@ import pytest
 from jurisgate.admin.cli import main
 from jurisgate.middleware import PolicySettings, load_engine
 
-from ..redis.conftest import HMAC_KEY, ISSUER, free_port
+from ...fixtures.servers import free_port
+from ..redis.conftest import HMAC_KEY, ISSUER
 from .conftest import unreachable_dsn
 
 pytestmark = pytest.mark.postgres

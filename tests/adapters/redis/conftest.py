@@ -14,26 +14,22 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import jwt
 import pytest
 
 from jurisgate.middleware import TrustedIssuer
 from jurisgate.middleware.clock import parse_instant
 
+from ...fixtures.servers import free_port
+from ...fixtures.tokens import hs256_token
+
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
 ISSUER = "https://idp.test.invalid"
 AUDIENCE = "face-search-api"
 HMAC_KEY = b"jurisgate-test-issuer-key-0123456789abcdef"
 CACHE_SECRET = "test-cache-secret-0123456789abcdef"
 # Decisions are made for this instant (a FixedClock); tokens are valid around it.
 AT = parse_instant("2026-11-01T12:00:00Z")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class RedisServer:
@@ -140,18 +136,9 @@ def make_token() -> MakeToken:
     """A signed test token for ``entity_type``/``country``/``region`` (None leaves it out)."""
 
     def make(entity_type: str, country: str, region: str | None = None, sub: str = "c") -> str:
-        now = int(AT)
-        claims: dict[str, object] = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "sub": sub,
-            "iat": now,
-            "exp": now + 3600,
-            "entity_type": entity_type,
-            "country": country,
-        }
-        if region is not None:
-            claims["region"] = region
-        return jwt.encode(claims, HMAC_KEY, algorithm="HS256")
+        return hs256_token(
+            HMAC_KEY, {"entity_type": entity_type, "country": country, "region": region},
+            issuer=ISSUER, audience=AUDIENCE, now=AT, lifetime=3600, subject=sub,
+        )  # fmt: skip
 
     return make

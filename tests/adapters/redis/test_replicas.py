@@ -8,21 +8,20 @@ serves ``examples.search_api`` from the checkout.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
 
 import httpx
-import jwt
 import pytest
 import redis
 
+from ...fixtures.servers import example_server
+from ...fixtures.tokens import hs256_token
 from .app import copy_pack, edit, without_illinois_rule
-from .conftest import AUDIENCE, CACHE_SECRET, HMAC_KEY, ISSUER, RedisServer, free_port
+from .conftest import AUDIENCE, CACHE_SECRET, HMAC_KEY, ISSUER, RedisServer
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -41,9 +40,9 @@ CLIENTS: dict[str, Client] = {
 
 
 def token(claims: dict[str, str]) -> str:
-    now = int(time.time())
-    body = {"iss": ISSUER, "aud": AUDIENCE, "sub": "t", "iat": now, "exp": now + 600, **claims}
-    return jwt.encode(body, HMAC_KEY, algorithm="HS256")
+    return hs256_token(
+        HMAC_KEY, claims, issuer=ISSUER, audience=AUDIENCE, now=time.time(), subject="t"
+    )
 
 
 def wait_for(condition: Callable[[], bool], seconds: float) -> None:
@@ -69,36 +68,9 @@ def replicas(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[list[s
         encoding="utf-8",
     )
     env = {**os.environ, "JURISGATE_CONFIG": str(config), "JURISGATE_CACHE_SECRET": CACHE_SECRET}
-    processes, urls = [], []
-    try:
-        for _ in range(2):
-            port = free_port()
-            command = [sys.executable, "-m", "uvicorn", "examples.search_api:app", "--port"]
-            processes.append(
-                subprocess.Popen(
-                    [*command, str(port), "--log-level", "warning"],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
-        for url in urls:
-            wait_for(partial(_up, url), 20)
+    with contextlib.ExitStack() as servers:
+        urls = [servers.enter_context(example_server(cwd=ROOT, env=env)) for _ in range(2)]
         yield urls, policy
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def answers(urls: list[str]) -> dict[tuple[str, str], int]:
