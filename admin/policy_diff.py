@@ -6,6 +6,9 @@ location, route and period, then their routes::
 
     every entity type but ... in US-IL on GET /search: 451 -> 200 from 2022-05-11 until
     2027-05-11 (rule il-five-years removed; rule us-government-search decides now)
+
+Over 250 lines: the Change value and its wording, and the merging of cells into readable
+runs, serve one output and are read together.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Decide a request that the gate's memory could not answer: the whole way, once.
 
 Public-path check, token, claims, the decision tiers, one audit record; an HTTP request with a
-verified token then leaves an entry in the memory of whole requests (``cache/warm.py``) for as long
-as every input provably holds. ``admit`` turns a decision into the scope the app sees, for
+verified token then leaves an entry in the memory of whole requests (``cache/warm.py``) for as
+long as every input provably holds. ``admit`` turns a decision into the scope the app sees, for
 remembered requests and decided ones alike.
 """
 

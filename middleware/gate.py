@@ -7,9 +7,14 @@ Flow per request (HTTP and WebSocket alike):
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
    ``request.state.principal`` / ``request.state.decision`` set.
-A request seen before is answered from the memory of whole requests (``cache/warm.py``); any other
-takes the full check (``full_check.py``). Any exception on this path denies. Per-request state
-lives in locals, never on ``self``.
+A request seen before is answered from the memory of whole requests (``cache/warm.py``); any
+other takes the full check (``full_check.py``). Any exception on this path denies.
+Per-request state lives in locals, never on ``self``.
+
+The gate is also the composition root: with a config it asks ``jurisgate.adapters.factory`` for
+its adapters (the only core module that imports one). Over 250 lines because the constructor
+wires every collaborator in one place and the properties at the end read through to the
+Checker that the request path, health and the reloader share.
 """
 
 from __future__ import annotations

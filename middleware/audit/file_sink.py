@@ -8,6 +8,9 @@ the file stays unwritable the queue fills to ``max_pending`` and ``write`` raise
 
     audit_file = AuditFile("/var/log/jurisgate/audit.jsonl", flush_interval=0.2)
     audit_file.write(str(record))  # AuditUnavailable: deny
+
+Over 250 lines: the queue, the writer thread, fork and rotation handling and the atexit flush
+share one lock and one file descriptor; split, their invariants would span modules.
 """
 
 from __future__ import annotations
