@@ -12,7 +12,10 @@ import itertools
 from typing import TYPE_CHECKING
 
 from jurisgate.adapters.factory import load_engine
+from jurisgate.admin.policy_space import Client, Route
+from jurisgate.admin.truth_table import gate_answer
 from jurisgate.middleware import PolicySettings
+from jurisgate.middleware.claims.paths import canonical_method, policy_paths
 from jurisgate.middleware.offline import decide_claims
 
 if TYPE_CHECKING:
@@ -59,3 +62,23 @@ def test_gate_and_admin_tools_decide_alike(gate: Gate, idps: IdPs) -> None:
         if at_gate != offline:
             mismatches.append((client, method, path, at_gate, offline))
     assert mismatches == []
+
+
+def test_the_truth_table_answers_like_explain(idps: IdPs) -> None:
+    """``jurisgate diff`` and ``matrix`` answer normalized client classes on canonical routes
+    (admin/truth_table.py); for those they must agree with the decision sequence too."""
+    engine = load_engine(PolicySettings())
+    compared = 0
+    for client, path, method in itertools.product(CLIENTS, PATHS, METHODS):
+        if client is None or policy_paths(path) != (path,):
+            continue
+        entity, country, region = client
+        claims = {"entity_type": entity, "country": country, "region": region}
+        offline = decide_claims(engine, claims, method, path, idps.now)
+        if offline.principal is None:  # unusable claims: no class of the policy space
+            continue
+        cell = Client(*offline.principal.policy_view(), label=str(client))
+        status, rule = gate_answer(engine, cell, Route(canonical_method(method), path), idps.now)
+        assert (status, rule) == (offline.status, offline.rule), (client, method, path)
+        compared += 1
+    assert compared > 20
