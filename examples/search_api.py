@@ -30,7 +30,7 @@ from jurisgate.adapters.embedded_postgres import EmbeddedPostgres
 from jurisgate.adapters.postgres_subjects import PostgresSubjectRegistry
 from jurisgate.adapters.subjects_factory import open_subjects
 from jurisgate.middleware import JurisdictionMiddleware, load_config
-from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.middleware.config.gate_config import CONFIG_ENV
 from jurisgate.middleware.subjects import (
     OptOutEndpoints,
     ReceiptSigner,

@@ -21,7 +21,7 @@ from .opt_out import OptOutEndpoints
 from .receipts import ReceiptSigner, ReceiptVerifier, canonical_json
 from .registry import MatchJob, SubjectRegistry
 from .service import SubjectsService
-from .settings import SubjectsSettings, parse_subjects
+from .settings import SubjectsSettings
 from .suppressions import FixedSuppressions, Suppressions, SuppressionSync
 
 __all__ = [
@@ -46,7 +46,6 @@ __all__ = [
     "Suppressions",
     "canonical_json",
     "fingerprint",
-    "parse_subjects",
     "run_match_jobs",
     "run_pending_jobs",
 ]

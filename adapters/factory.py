@@ -1,0 +1,109 @@
+"""The factory: the one place that turns a configuration into concrete adapters.
+
+The core (``jurisgate.middleware``) defines the interfaces (``DecisionCache``, ``PolicyStore``,
+``Announcer``) and never imports an adapter module. ``jurisgate.middleware.gate`` is the
+composition root: its config path calls this module for the shared decision tier (Redis), the
+policy store (PostgreSQL), the reload announcer (Redis pub/sub) and the policy reloader; the
+admin commands call it for theirs. Optional drivers are imported only when configured, so
+psycopg stays an extra and an app without Redis never imports redis.asyncio.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from jurisgate.middleware.cache.lru import DecisionCache
+from jurisgate.middleware.clock import Clock
+from jurisgate.middleware.config.gate_config import CacheSettings, GateConfig, PolicySettings
+from jurisgate.middleware.config.loading import engine_for, policy_files
+from jurisgate.middleware.config.reload import PolicyReloader, file_fingerprint
+from jurisgate.middleware.config.store import PolicyStore, load_from_store
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.errors import PolicyError
+
+if TYPE_CHECKING:
+    from .redis_pubsub import RedisAnnouncer
+
+__all__ = ["announcer", "load_engine", "open_store", "policy_reloader", "shared_cache"]
+
+
+def open_store(settings: PolicySettings) -> PolicyStore:
+    """The store that ``[policy] store`` names (connections are opened on first use)."""
+    if settings.store is None:
+        raise PolicyError("no policy store is configured ([policy] store)")
+    try:
+        from .postgres_store import PostgresPolicyStore
+    except ImportError as exc:
+        raise PolicyError(
+            f"[policy] store needs the PostgreSQL driver: pip install 'jurisgate[postgres]' ({exc})"
+        ) from exc
+    return PostgresPolicyStore(settings.store, table=settings.store_table)
+
+
+def load_engine(settings: PolicySettings, *, store: PolicyStore | None = None) -> PolicyEngine:
+    """Build an engine from configured policy files, a PostgreSQL store (``store`` reuses an
+    open one, else one is opened and closed), or the bundled settlement pack."""
+    if settings.store is not None and settings.model is not None:
+        if store is not None:
+            return PolicyEngine(load_from_store(settings.model, store))
+        with contextlib.closing(open_store(settings)) as opened:
+            return PolicyEngine(load_from_store(settings.model, opened))
+    return engine_for(policy_files(settings))
+
+
+def shared_cache(settings: CacheSettings, clock: Clock) -> DecisionCache | None:
+    """The shared decision tier ``[cache] redis_url`` names; None without one."""
+    if settings.redis_url is None:
+        return None
+    from .redis_cache import RedisDecisionCache
+
+    return RedisDecisionCache.from_settings(settings, clock=clock)
+
+
+def announcer(settings: CacheSettings, *, timeout: float = 0.5) -> RedisAnnouncer | None:
+    """Reload announcements on ``[cache] redis_url``'s ``<key_prefix>policy`` channel; None
+    without Redis (replicas then find a new policy at their next poll)."""
+    if settings.redis_url is None:
+        return None
+    from .redis_pubsub import RedisAnnouncer
+
+    return RedisAnnouncer(settings.redis_url, f"{settings.key_prefix}policy", timeout=timeout)
+
+
+def policy_reloader(
+    config: GateConfig,
+    *,
+    current: Callable[[], PolicyEngine],
+    swap: Callable[[PolicyEngine], None],
+) -> PolicyReloader | None:
+    """The reloader for the configured policy files or store, keeping ``current()`` in step
+    through ``swap``; None for the bundled pack or when ``[policy] watch_interval`` is 0."""
+    settings = config.policy
+    model = settings.model
+    if model is None or settings.watch_interval == 0:
+        return None
+    policy_file = settings.policy
+    if policy_file is None and settings.store is None:
+        return None
+    announcing = announcer(config.cache, timeout=1.0)
+    if policy_file is not None:
+        return PolicyReloader(
+            load=lambda: load_engine(settings),
+            current=current,
+            swap=swap,
+            paths=(model, policy_file),
+            interval=settings.watch_interval,
+            announcer=announcing,
+        )
+    store = open_store(settings)  # one connection for polling and loading, reopened on error
+    return PolicyReloader(
+        load=lambda: load_engine(settings, store=store),
+        current=current,
+        swap=swap,
+        fingerprint=lambda: (file_fingerprint((model,)), store.content_version()),
+        close=store.close,
+        interval=settings.watch_interval,
+        announcer=announcing,
+    )
