@@ -16,11 +16,11 @@ from typing import Any, Final, TypeVar
 from ..audit.settings import AuditSettings
 from ..audit.table import parse_audit
 from ..errors import ConfigError
+from ..subjects.settings import SubjectsSettings
 from ..token.verifier import TokenPolicy, TrustedIssuer
 from .issuers import parse_issuer, production_marks
-from .table import Table, build, is_link_target, resolve_path
-from ..subjects.settings import SubjectsSettings
 from .subjects_table import parse_subjects
+from .table import Table, build, is_link_target, resolve_path
 
 __all__ = ["CONFIG_ENV", "CacheSettings", "GateConfig", "PolicySettings", "load_config"]
 

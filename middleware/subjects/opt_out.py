@@ -38,7 +38,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive
 
 from ..clock import Clock
-from .errors import IdempotencyConflict, RegistryUnavailable
+from .errors import IdempotencyConflict, RegistryUnavailable, SubjectsError
 from .model import OptOutSubmission, SubmitOutcome
 from .page import CONSENT_VERSION, form_page, receipt_page, status_page
 from .rate_limit import RateLimiter
@@ -56,8 +56,8 @@ _FORM_OVERHEAD: Final = 64 * 1024  # the other fields and the multipart framing
 _RETRY_AFTER: Final = "5"
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(SubjectsError):
+    """The body grew past the limit while it was read (a lying or absent Content-Length)."""
 
 
 class OptOutEndpoints:

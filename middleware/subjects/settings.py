@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-
 __all__ = ["SUBJECTS_KEYS", "SubjectsSettings"]
 
 SUBJECTS_KEYS: Final = (
