@@ -23,7 +23,7 @@ from jurisgate.middleware.decision.values import refusal
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.offline import decide_claims
 
-from . import lint, matrix, mint, policy_diff, policy_tests
+from . import lint, matrix, mint, policy_diff, policy_tests, subjects
 from .files import add_config_option, engine_for_config, instant_option
 
 __all__ = ["main"]
@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("file", metavar="POLICY.csv", help="the policy rows to push")
     push.set_defaults(run=_push)
     # Each admin command lives in its own module and adds its own sub-command.
-    for command in (lint, policy_tests, policy_diff, matrix, mint):
+    for command in (lint, policy_tests, policy_diff, matrix, mint, subjects):
         command.register(commands)
     return parser
 
