@@ -1,5 +1,5 @@
 """The ``jurisgate`` command for security admins: ``explain`` a decision, ``policy push`` a
-policy file into the configured store.
+policy file into the configured store, ``policy publish`` the configured policy files.
 
 Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
 """
@@ -15,16 +15,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import lint, matrix, mint, policy_diff, policy_tests
+from . import lint, matrix, mint, policy_diff, policy_publish, policy_tests
 from .admin_files import add_config_option, engine_for_config, instant_option
 from .authority import IssuerAuthority
-from .config import CONFIG_ENV, load_config
+from .config import CONFIG_ENV, GateConfig, load_config
 from .decision import Decision
 from .errors import JurisgateError
 from .offline import decide_claims
 from .paths import canonical_method, canonical_path
 
-__all__ = ["main"]
+__all__ = ["announce", "main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -68,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.set_defaults(run=_explain)
 
-    policy = commands.add_parser("policy", help="manage a policy kept in a store")
+    policy = commands.add_parser(
+        "policy", help="publish policy files, or push a policy into a store"
+    )
     policy_commands = policy.add_subparsers(title="policy commands")
     push = policy_commands.add_parser(
         "push",
@@ -80,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     add_config_option(push)
     push.add_argument("file", metavar="POLICY.csv", help="the policy rows to push")
     push.set_defaults(run=_push)
+    policy_publish.register(policy_commands)
     # Each admin command lives in its own module and adds its own sub-command.
     for command in (lint, policy_tests, policy_diff, matrix, mint):
         command.register(commands)
@@ -155,18 +158,24 @@ def _push(args: argparse.Namespace) -> int:
     table = config.policy.store_table
     print(f"pushed {len(engine.rules)} rules from {args.file} to postgresql:{table}")
     print(f"  policy version: {engine.version}")
+    announce(config, engine.version)
+    return EXIT_OK
+
+
+def announce(config: GateConfig, version: str) -> None:
+    """Tell the replicas on the Redis reload channel, when there is one, and say what happened.
+    An announcement is only a hint: each replica re-reads and verifies its own policy."""
     if config.cache.redis_url is None:
         print("  replicas pick it up at their next check ([policy] watch_interval)")
-        return EXIT_OK
+        return
     from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 
     announcer = RedisAnnouncer(config.cache.redis_url, f"{config.cache.key_prefix}policy")
-    asyncio.run(announcer.publish(engine.version))
+    asyncio.run(announcer.publish(version))
     if announcer.published:
         print(f"  announced on Redis channel {announcer.channel}")
-    else:  # publish() logged why; the push itself succeeded and replicas still poll
+    else:  # publish() logged why; the change itself is done and replicas still poll
         print("  not announced (Redis unreachable); replicas pick it up at their next check")
-    return EXIT_OK
 
 
 def _authorities(config: str | None) -> dict[str, IssuerAuthority]:

@@ -6,7 +6,10 @@ model file's stat and the table's content hash; on a change it loads and compile
 in a thread too. A valid policy with a new version replaces the gate's engine in one assignment:
 requests in flight keep the engine they started with, and cached decisions of the old version
 become unreachable because the version is part of every key. An invalid policy is refused
-with one error log line and the last good policy stays in force.
+with one error log line and the last good policy stays in force. Policy files that differ
+from their published manifest (PolicyNotPublished: being written, or not yet published) are
+not an error: the old policy stays, ``waiting`` says why (health, metrics), one warning is
+logged, and every poll checks again until a manifest matches.
 
 With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is
 announced to the other replicas, and an announcement (or a re-established subscription,
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import Final, Protocol
 
 from .engine import PolicyEngine
-from .errors import PolicyError
+from .errors import PolicyError, PolicyNotPublished
 
 __all__ = ["Announcer", "PolicyReloader", "file_fingerprint"]
 
@@ -97,6 +100,7 @@ class PolicyReloader:
         self.reloads = 0
         self.rejected = 0
         self.last_error: str | None = None
+        self.waiting: str | None = None  # why a changed policy is not applied yet
 
     def ensure_running(self) -> None:
         """Start the watcher (and listener) in the running loop unless they already run."""
@@ -145,6 +149,17 @@ class PolicyReloader:
                     # (allows without the denies further down). Retry at the next poll.
                     self._seen = _CHANGED_DURING_LOAD
                     return False
+            except PolicyNotPublished as exc:
+                if self.waiting is None:
+                    logger.warning(
+                        "policy reload (%s) waits, keeping version %s in force: %s",
+                        reason,
+                        old.version,
+                        exc,
+                    )
+                self.waiting = str(exc)
+                self._seen = _CHANGED_DURING_LOAD  # look again at the next poll
+                return False
             except PolicyError as exc:
                 self.rejected += 1
                 self.last_error = str(exc)
@@ -155,6 +170,7 @@ class PolicyReloader:
                     exc,
                 )
                 return False
+            self.waiting = None
             if engine.version == old.version:
                 return False
             self._swap(engine)
@@ -176,6 +192,7 @@ class PolicyReloader:
             "reloads": self.reloads,
             "rejected": self.rejected,
             "last_error": self.last_error,
+            "waiting": self.waiting,
             "announcing": self.announcer is not None,
         }
 
