@@ -211,7 +211,7 @@ class JurisdictionMiddleware:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared
         tier's connections."""
         if self.reloader is not None:
-            self.reloader.stop()
+            await self.reloader.aclose()
         try:
             if self.audit.sink is not None:
                 await asyncio.to_thread(self.audit.sink.close)  # writes what is still queued

@@ -14,7 +14,8 @@ logged, and every poll checks again until a manifest matches.
 With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is
 announced to the other replicas, and an announcement (or a re-established subscription,
 which may have missed some) makes this replica check its policy at once.
-The tasks start lazily, on the first ASGI call (lifespan included) of each event loop.
+The tasks start lazily, on the first ASGI call (lifespan included) of each event loop, and a
+task that fails is logged and started again by itself after ``RESTART_DELAY`` seconds.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .errors import PolicyError, PolicyNotPublished
 __all__ = ["Announcer", "PolicyReloader", "file_fingerprint"]
 
 _CHANGED_DURING_LOAD: Final = object()  # equal to no fingerprint: the next poll loads again
+RESTART_DELAY: Final = 1.0  # seconds before a failed watcher or listener runs again
 
 logger = logging.getLogger("jurisgate.reload")
 
@@ -110,20 +112,45 @@ class PolicyReloader:
         for task in self._tasks:
             task.cancel()
         self._lock = asyncio.Lock()
-        self._tasks = [loop.create_task(self._watch(), name="jurisgate-policy-watch")]
+        watch = self._supervised(self._watch, "jurisgate-policy-watch")
+        self._tasks = [loop.create_task(watch, name="jurisgate-policy-watch")]
         if self.announcer is not None:
-            listen = self.announcer.listen(self._announced)
+            announcer = self.announcer
+            listen = self._supervised(
+                lambda: announcer.listen(self._announced), "jurisgate-policy-listen"
+            )
             self._tasks.append(loop.create_task(listen, name="jurisgate-policy-listen"))
         self.running_in = loop
         for task in self._tasks:
             task.add_done_callback(self._task_ended)
 
+    @staticmethod
+    async def _supervised(run: Callable[[], Awaitable[None]], name: str) -> None:
+        """Run ``run()`` until it returns or is cancelled; after any failure (a listener that
+        met a message it could not handle, a bug) log it and start it again by itself."""
+        while True:
+            try:
+                await run()
+            except Exception:
+                logger.exception("%s failed; restarting it in %.0f s", name, RESTART_DELAY)
+                await asyncio.sleep(RESTART_DELAY)
+            else:
+                return
+
     def _task_ended(self, task: asyncio.Task[None]) -> None:
-        # One of ours failed: the next request starts them again. One that returned (a listener
-        # with nothing to listen to) or was cancelled (its loop closing) is not restarted.
+        # Past the supervisor (a BaseException): the next request starts them again. One that
+        # returned (a listener with nothing to listen to) or was cancelled is not restarted.
         if task in self._tasks and not task.cancelled() and task.exception() is not None:
             logger.error("%s stopped; restarting it", task.get_name(), exc_info=task.exception())
             self.running_in = None
+
+    async def aclose(self) -> None:
+        """``stop()``, then wait (up to 2 s) for this loop's tasks to release their connections."""
+        loop = asyncio.get_running_loop()
+        ours = [task for task in self._tasks if task.get_loop() is loop]
+        self.stop()
+        if ours:
+            await asyncio.wait(ours, timeout=2.0)
 
     def stop(self) -> None:
         self.running_in = None
