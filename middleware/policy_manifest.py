@@ -108,7 +108,19 @@ def write_manifest(path: Path, contents: Mapping[Path, bytes], version: str | No
         "files": entries,
     }
     text = json.dumps(document, indent=2) + "\n"
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        _replace_durably(path, text)
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot write the policy manifest ({exc.strerror})") from exc
+    return _parse(strict_loads(text), folder)
+
+
+def _replace_durably(path: Path, text: str) -> None:
+    """Temporary file in the same folder, written and fsynced, renamed over ``path``, folder
+    fsynced: a reader sees the old manifest or the whole new one, also after a crash."""
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             file.write(text)
@@ -119,8 +131,7 @@ def write_manifest(path: Path, contents: Mapping[Path, bytes], version: str | No
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _fsync_folder(folder)
-    return _parse(strict_loads(text), folder)
+    _fsync_folder(path.parent)
 
 
 def _parse(data: object, folder: Path) -> Manifest:

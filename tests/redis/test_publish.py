@@ -10,6 +10,7 @@ the gate applies only a set of files whose digests a published manifest records.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import subprocess
@@ -260,8 +261,6 @@ def test_the_manifest_is_json_naming_each_file_and_its_digest(tmp_path: Path) ->
     manifest = json.loads((tmp_path / "policy-manifest.json").read_text(encoding="utf-8"))
     files = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
     assert set(files) == {"model.conf", "policy.csv"}
-    import hashlib
-
     assert files["policy.csv"] == hashlib.sha256(old.encode()).hexdigest()
     assert manifest["version"] == version_of(settings, old, tmp_path)
     assert not list(tmp_path.glob("*.tmp")), "the temporary file was renamed, not left"
