@@ -32,7 +32,8 @@ def test_a_push_in_progress_is_never_seen(
     store_settings: PolicySettings, pack_policy: Path, issuer: TrustedIssuer, make_token: MakeToken
 ) -> None:
     push_policy(store_settings, pack_policy)
-    assert store_settings.store is not None
+    dsn = store_settings.store
+    assert dsn is not None
     table = sql.Identifier(store_settings.store_table)
     police = make_token("state_law_enforcement", "US", "US-IL")
 
@@ -42,7 +43,7 @@ def test_a_push_in_progress_is_never_seen(
         try:
             async with client(replica) as http:
                 assert await status_of(http, police) == 451  # starts the watcher
-                with psycopg.connect(store_settings.store) as writer:
+                with psycopg.connect(dsn) as writer:
                     # A push half done: the deny rows gone, the allows still there.
                     writer.execute(sql.SQL("DELETE FROM {} WHERE vals[2] = 'deny'").format(table))
                     for _ in range(int(0.5 / WATCH)):
