@@ -7,7 +7,6 @@ Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -16,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from . import lint, matrix, mint, policy_diff, policy_publish, policy_tests
-from .admin_files import add_config_option, engine_for_config, instant_option
+from .admin_files import add_config_option, announce, engine_for_config, instant_option
 from .authority import IssuerAuthority
-from .config import CONFIG_ENV, GateConfig, load_config
+from .config import CONFIG_ENV, load_config
 from .decision import Decision
 from .errors import JurisgateError
 from .offline import decide_claims
 from .paths import canonical_method, canonical_path
 
-__all__ = ["announce", "main"]
+__all__ = ["main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -160,22 +159,6 @@ def _push(args: argparse.Namespace) -> int:
     print(f"  policy version: {engine.version}")
     announce(config, engine.version)
     return EXIT_OK
-
-
-def announce(config: GateConfig, version: str) -> None:
-    """Tell the replicas on the Redis reload channel, when there is one, and say what happened.
-    An announcement is only a hint: each replica re-reads and verifies its own policy."""
-    if config.cache.redis_url is None:
-        print("  replicas pick it up at their next check ([policy] watch_interval)")
-        return
-    from jurisgate.adapters.redis_pubsub import RedisAnnouncer
-
-    announcer = RedisAnnouncer(config.cache.redis_url, f"{config.cache.key_prefix}policy")
-    asyncio.run(announcer.publish(version))
-    if announcer.published:
-        print(f"  announced on Redis channel {announcer.channel}")
-    else:  # publish() logged why; the change itself is done and replicas still poll
-        print("  not announced (Redis unreachable); replicas pick it up at their next check")
 
 
 def _authorities(config: str | None) -> dict[str, IssuerAuthority]:

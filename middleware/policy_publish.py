@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
-from .config import PolicySettings
+from .admin_files import add_config_option, announce
+from .config import PolicySettings, load_config
 from .engine import PolicyEngine
 from .errors import PolicyError
+from .loading import engine_from_text
 from .policy_manifest import Manifest, write_manifest
 from .policy_source import PolicySource
 
@@ -42,10 +45,8 @@ def published_files(settings: PolicySettings) -> tuple[Path, ...]:
     return (settings.model,) if settings.policy is None else (settings.model, settings.policy)
 
 
-def register(policy_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(policy_commands: Any) -> None:
     """Add ``policy publish`` to the ``policy`` command's sub-commands."""
-    from .admin_files import add_config_option
-
     publish = policy_commands.add_parser(
         "publish",
         help="declare the policy files complete: validate them and write the manifest",
@@ -59,9 +60,6 @@ def register(policy_commands: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .cli import announce
-    from .config import load_config
-
     config = load_config(args.config)
     manifest, engine = publish_policy(config.policy)
     print(f"published {config.policy.manifest_path}")
@@ -77,8 +75,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(settings: PolicySettings, contents: dict[Path, bytes]) -> PolicyEngine:
-    from jurisgate.adapters.policy_files import read_policy_csv
-
     if settings.model is None:
         raise PolicyError("[policy] names no model file")
     model_text = _text(settings.model, contents[settings.model])
@@ -87,8 +83,8 @@ def _validate(settings: PolicySettings, contents: dict[Path, bytes]) -> PolicyEn
         # matcher); its rows are validated by `policy push`, and with the model by each gate.
         return PolicyEngine(PolicySource(model_text, (), str(settings.model), "(no rows)"))
     origin = str(settings.policy)
-    rows = read_policy_csv(_text(settings.policy, contents[settings.policy]), origin)
-    engine = PolicyEngine(PolicySource(model_text, rows, str(settings.model), origin))
+    policy_text = _text(settings.policy, contents[settings.policy])
+    engine = engine_from_text(model_text, str(settings.model), policy_text, origin)
     if not engine.rules:
         raise PolicyError(f"{origin}: no policy rules to publish")
     return engine

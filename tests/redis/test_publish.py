@@ -43,15 +43,21 @@ def allows_first(text: str) -> str:
     return "# allows first, then denies\n" + "\n".join(allows) + "\n" + "\n".join(denies) + "\n"
 
 
-def prepared(tmp_path: Path) -> tuple[PolicySettings, str, str]:
-    """Copied pack with allows first, published; returns settings, that text and a new one."""
+def prepared(tmp_path: Path) -> tuple[PolicySettings, Path, str, str]:
+    """Copied pack with allows first, published: its settings, policy file, text, and a new
+    text (still allows first, so its first part is allows only)."""
     model, policy = copy_pack(tmp_path)
     old = allows_first(policy.read_text(encoding="utf-8"))
     policy.write_text(old, encoding="utf-8")
-    new = old + NEW_ROW + "\n"  # still allows first: its first half is allows only
     settings = PolicySettings(model, policy, watch_interval=0.05)
     publish_policy(settings)
-    return settings, old, new
+    return settings, policy, old, old + NEW_ROW + "\n"
+
+
+def allows_only(text: str) -> str:
+    """The lines of ``text`` before its first deny row: what a writer's first part holds."""
+    before_deny = text[: text.index(", deny,")]
+    return before_deny[: before_deny.rindex("\n") + 1]
 
 
 def version_of(settings: PolicySettings, text: str, tmp_path: Path) -> str:
@@ -82,13 +88,12 @@ async def cp_over(path: Path, text: str) -> None:
 
 
 async def two_writes_with_a_pause(path: Path, text: str) -> None:
-    split = text.index(", deny,")
-    split = text.rindex("\n", 0, split) + 1  # after the last allow row
+    first = allows_only(text)
     with path.open("w", encoding="utf-8") as file:
-        file.write(text[:split])
+        file.write(first)
         file.flush()
         await asyncio.sleep(PAUSE)
-        file.write(text[split:])
+        file.write(text[len(first) :])
 
 
 async def truncate_then_write(path: Path, text: str) -> None:
@@ -134,8 +139,7 @@ async def watch_statuses(replicas: list[JurisdictionMiddleware], token: str) -> 
 def test_only_the_old_or_the_complete_new_policy_is_ever_applied(
     tmp_path: Path, issuer: TrustedIssuer, make_token: MakeToken, write: Writer
 ) -> None:
-    settings, old, new = prepared(tmp_path)
-    assert settings.policy is not None
+    settings, policy, old, new = prepared(tmp_path)
     police = make_token("state_law_enforcement", "US", "US-IL")
     expected = version_of(settings, new, tmp_path)
 
@@ -145,7 +149,7 @@ def test_only_the_old_or_the_complete_new_policy_is_ever_applied(
         assert first == version_of(settings, old, tmp_path)
         watching = asyncio.create_task(watch_statuses([replica], police))
         await until(lambda: replica.reloader is not None and replica.reloader.health()["watching"])
-        await write(settings.policy, new)  # type: ignore[arg-type]
+        await write(policy, new)
         await asyncio.sleep(0.3)  # written but not published: the old policy stays
         assert replica.engine.version == first
         publish_policy(settings)
@@ -163,8 +167,7 @@ def test_only_the_old_or_the_complete_new_policy_is_ever_applied(
 def test_a_waiting_replica_says_so_and_keeps_the_old_policy(
     tmp_path: Path, issuer: TrustedIssuer, make_token: MakeToken
 ) -> None:
-    settings, _old, new = prepared(tmp_path)
-    assert settings.policy is not None
+    settings, policy, _old, new = prepared(tmp_path)
     police = make_token("state_law_enforcement", "US", "US-IL")
 
     async def scenario() -> None:
@@ -172,13 +175,12 @@ def test_a_waiting_replica_says_so_and_keeps_the_old_policy(
         first = replica.engine.version
         async with client(replica) as http:
             assert await status_of(http, police) == 451
-            half = new[: new.index(", deny,")]
-            settings.policy.write_text(half[: half.rindex("\n") + 1], encoding="utf-8")  # type: ignore[union-attr]
+            policy.write_text(allows_only(new), encoding="utf-8")
             await until(lambda: reload_state(replica).get("waiting") is not None, 2.0)
             assert "policy.csv" in str(reload_state(replica)["waiting"])
             assert replica.engine.version == first
             assert await status_of(http, police) == 451
-            settings.policy.write_text(new, encoding="utf-8")  # type: ignore[union-attr]
+            policy.write_text(new, encoding="utf-8")
             publish_policy(settings)
             await until(lambda: replica.engine.version != first, 2.0)
             assert reload_state(replica)["waiting"] is None
@@ -215,29 +217,26 @@ def test_start_up_needs_a_published_policy_when_watching(
 def test_an_announcement_never_spreads_a_partial_policy(
     tmp_path: Path, redis_server: RedisServer, issuer: TrustedIssuer, make_token: MakeToken
 ) -> None:
-    settings, _old, new = prepared(tmp_path)
+    settings, policy, _old, new = prepared(tmp_path)
     assert settings.model is not None
-    assert settings.policy is not None
     police = make_token("state_law_enforcement", "US", "US-IL")
     expected = version_of(settings, new, tmp_path)
     # Replica two effectively does not watch (1 h): it moves only on announcements.
-    deaf = PolicySettings(settings.model, settings.policy, watch_interval=3600)
+    deaf = PolicySettings(settings.model, policy, watch_interval=3600)
 
     async def scenario() -> None:
         one = gate(issuer, redis_url=redis_server.url, policy=settings)
         two = gate(issuer, redis_url=redis_server.url, policy=deaf)
         watching = asyncio.create_task(watch_statuses([one, two], police))
-        for replica in (one, two):
-            await until(lambda r=replica: listening(r), 5)  # type: ignore[misc]
-        half = new[: new.index(", deny,")]
-        settings.policy.write_text(half[: half.rindex("\n") + 1], encoding="utf-8")  # type: ignore[union-attr]
+        await until(lambda: listening(one) and listening(two), 5)
+        policy.write_text(allows_only(new), encoding="utf-8")
         # Someone (a replica caught mid-write, or anyone with Redis access) announces it.
         forger = RedisAnnouncer(redis_server.url, "jurisgate:policy")
         for _ in range(5):
             await forger.publish("0123456789abcdef")
             await asyncio.sleep(0.1)
         assert reload_state(two)["waiting"] is not None  # it checked, and it waits
-        settings.policy.write_text(new, encoding="utf-8")  # type: ignore[union-attr]
+        policy.write_text(new, encoding="utf-8")
         publish_policy(settings)
         await until(lambda: one.engine.version == two.engine.version == expected, 3.0)
         watching.cancel()
@@ -256,8 +255,7 @@ def listening(replica: JurisdictionMiddleware) -> bool:
 
 
 def test_the_manifest_is_json_naming_each_file_and_its_digest(tmp_path: Path) -> None:
-    settings, old, _new = prepared(tmp_path)
-    assert settings.policy is not None
+    settings, _policy, old, _new = prepared(tmp_path)
     manifest = json.loads((tmp_path / "policy-manifest.json").read_text(encoding="utf-8"))
     files = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
     assert set(files) == {"model.conf", "policy.csv"}
