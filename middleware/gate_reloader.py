@@ -4,6 +4,7 @@ none for the bundled pack or with ``[policy] watch_interval = 0``."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from .config import GateConfig
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from .gate import JurisdictionMiddleware
 
 __all__ = ["gate_reloader"]
+
+logger = logging.getLogger("jurisgate.reload")
 
 
 def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyReloader | None:
@@ -44,6 +47,11 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
     # A publish (the manifest renamed into place) is a change to look at, like a file's.
     published = settings.manifest_path
     manifest = (published,) if published is not None and settings.manifest_required else ()
+    if not manifest:
+        logger.warning(
+            "[policy] require_manifest = false: watched policy files are applied as read, so a "
+            "file caught half-written can be applied; publish with `jurisgate policy publish`"
+        )
     if policy_file is not None:
         return PolicyReloader(
             load=lambda: load_enforced_engine(settings),

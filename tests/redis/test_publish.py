@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import subprocess
 from collections.abc import Awaitable, Callable
@@ -197,7 +198,7 @@ def reload_state(replica: JurisdictionMiddleware) -> dict[str, object]:
 
 
 def test_start_up_needs_a_published_policy_when_watching(
-    tmp_path: Path, issuer: TrustedIssuer
+    tmp_path: Path, issuer: TrustedIssuer, caplog: pytest.LogCaptureFixture
 ) -> None:
     model, policy = copy_pack(tmp_path)
     settings = PolicySettings(model, policy, watch_interval=0.05)
@@ -211,7 +212,9 @@ def test_start_up_needs_a_published_policy_when_watching(
     unwatched = PolicySettings(model, policy, watch_interval=0)
     assert gate(issuer, redis_url=None, policy=unwatched).engine.rule("no-foreign-government")
     optional = PolicySettings(model, policy, watch_interval=0.05, require_manifest=False)
-    assert gate(issuer, redis_url=None, policy=optional).engine.rule("no-foreign-government")
+    with caplog.at_level(logging.WARNING, logger="jurisgate.reload"):
+        assert gate(issuer, redis_url=None, policy=optional).engine.rule("no-foreign-government")
+    assert "require_manifest = false" in caplog.text  # said at start-up: it is not safe
 
 
 def test_an_announcement_never_spreads_a_partial_policy(
