@@ -15,7 +15,7 @@ With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a relo
 announced to the other replicas, and an announcement (or a re-established subscription,
 which may have missed some) makes this replica check its policy at once.
 The tasks start lazily, on the first ASGI call (lifespan included) of each event loop, and a
-task that fails is logged and started again by itself after ``RESTART_DELAY`` seconds.
+task that fails is logged and started again by itself (``supervised``).
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from typing import Final, Protocol
 
 from .engine import PolicyEngine
 from .errors import PolicyError, PolicyNotPublished
+from .supervised import supervised
 
 __all__ = ["Announcer", "PolicyReloader", "file_fingerprint"]
 
 _CHANGED_DURING_LOAD: Final = object()  # equal to no fingerprint: the next poll loads again
-RESTART_DELAY: Final = 1.0  # seconds before a failed watcher or listener runs again
 
 logger = logging.getLogger("jurisgate.reload")
 
@@ -112,30 +112,17 @@ class PolicyReloader:
         for task in self._tasks:
             task.cancel()
         self._lock = asyncio.Lock()
-        watch = self._supervised(self._watch, "jurisgate-policy-watch")
+        watch = supervised(self._watch, "jurisgate-policy-watch")
         self._tasks = [loop.create_task(watch, name="jurisgate-policy-watch")]
         if self.announcer is not None:
             announcer = self.announcer
-            listen = self._supervised(
+            listen = supervised(
                 lambda: announcer.listen(self._announced), "jurisgate-policy-listen"
             )
             self._tasks.append(loop.create_task(listen, name="jurisgate-policy-listen"))
         self.running_in = loop
         for task in self._tasks:
             task.add_done_callback(self._task_ended)
-
-    @staticmethod
-    async def _supervised(run: Callable[[], Awaitable[None]], name: str) -> None:
-        """Run ``run()`` until it returns or is cancelled; after any failure (a listener that
-        met a message it could not handle, a bug) log it and start it again by itself."""
-        while True:
-            try:
-                await run()
-            except Exception:
-                logger.exception("%s failed; restarting it in %.0f s", name, RESTART_DELAY)
-                await asyncio.sleep(RESTART_DELAY)
-            else:
-                return
 
     def _task_ended(self, task: asyncio.Task[None]) -> None:
         # Past the supervisor (a BaseException): the next request starts them again. One that
