@@ -2,6 +2,10 @@
 
 Every key is known: an unknown key or a wrong value stops the app with a message that names
 the key and the file, because a misspelt ``audiance`` silently ignored is a hole.
+
+Over 250 lines: the settings values of ``[policy]`` and ``[cache]`` and the parser of the file's
+top level read together; the ``[[issuers]]`` and ``[audit]`` tables have modules of their own
+(``issuers.py``, ``audit/table.py``), and ``[policy]``/``[cache]`` could follow them.
 """
 
 from __future__ import annotations
