@@ -7,13 +7,20 @@ the bundled settlement pack) so that what an admin checks is what the gate enfor
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
 from datetime import UTC, datetime
 
+from jurisgate.adapters.factory import announcer as configured_announcer
 from jurisgate.adapters.factory import load_engine
 from jurisgate.middleware.clock import SystemClock, parse_instant
-from jurisgate.middleware.config.gate_config import CONFIG_ENV, PolicySettings, load_config
+from jurisgate.middleware.config.gate_config import (
+    CONFIG_ENV,
+    GateConfig,
+    PolicySettings,
+    load_config,
+)
 from jurisgate.middleware.config.loading import PolicyFiles, engine_for, policy_files
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.errors import JurisgateError
@@ -21,6 +28,7 @@ from jurisgate.middleware.errors import JurisgateError
 __all__ = [
     "PolicyFiles",
     "add_config_option",
+    "announce",
     "engine_for",
     "engine_for_config",
     "format_instant",
@@ -54,6 +62,20 @@ def policy_files_for(config: str | None) -> PolicyFiles:
 def engine_for_config(config: str | None) -> PolicyEngine:
     """The policy the gate would enforce with this config: files, a store, or the pack."""
     return load_engine(policy_settings_for(config))
+
+
+def announce(config: GateConfig, version: str) -> None:
+    """Tell the replicas on the Redis reload channel, when there is one, and say what happened.
+    An announcement is only a hint: each replica re-reads and verifies its own policy."""
+    announcer = configured_announcer(config.cache)
+    if announcer is None:  # no Redis configured
+        print("  replicas pick it up at their next check ([policy] watch_interval)")
+        return
+    asyncio.run(announcer.publish(version))
+    if announcer.published:
+        print(f"  announced on Redis channel {announcer.channel}")
+    else:  # publish() logged why; the change itself is done and replicas still poll
+        print("  not announced (Redis unreachable); replicas pick it up at their next check")
 
 
 def instant_option(text: str | None, *, name: str = "--at") -> float:

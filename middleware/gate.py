@@ -32,7 +32,7 @@ from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jurisgate.adapters.factory import load_engine, policy_reloader
+from jurisgate.adapters.factory import load_enforced_engine, load_engine, policy_reloader
 from jurisgate.adapters.factory import shared_cache as configured_shared_cache
 
 from .audit.file_sink import AuditUnavailable
@@ -135,7 +135,7 @@ class JurisdictionMiddleware:
             else None
         )
         try:
-            engine = engine if engine is not None else load_engine(config.policy)
+            engine = engine if engine is not None else load_enforced_engine(config.policy)
         except BaseException:
             if self.reloader is not None:
                 self.reloader.stop()  # releases the store connection it may hold
@@ -268,7 +268,7 @@ class JurisdictionMiddleware:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared
         tier's connections."""
         if self.reloader is not None:
-            self.reloader.stop()
+            await self.reloader.aclose()
         try:
             if self.audit.sink is not None:
                 await asyncio.to_thread(self.audit.sink.close)  # writes what is still queued

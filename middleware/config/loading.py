@@ -1,6 +1,11 @@
 """Which policy files the configuration names (or the bundled settlement pack when it names
 none), and the engine compiled from them. A policy kept in a store is loaded by
-``jurisgate.adapters.factory.load_engine``."""
+``jurisgate.adapters.factory.load_engine``.
+
+``load_engine`` reads the files as they are (what the admin commands check);
+``load_enforced_engine`` (in the factory too) is what the gate applies: when ``[policy]``
+requires a manifest, only files whose digests the published manifest records (see
+policy_manifest.py). ``engine_from_text`` compiles bytes already read and verified."""
 
 from __future__ import annotations
 
@@ -9,11 +14,12 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from ..decision.engine import PolicyEngine
-from ..decision.policy_files import load_policy_files
+from ..decision.policy_files import load_policy_files, read_policy_csv
+from ..decision.policy_source import PolicySource
 from ..errors import PolicyError
 from .gate_config import PolicySettings
 
-__all__ = ["PolicyFiles", "engine_for", "policy_files"]
+__all__ = ["PolicyFiles", "engine_for", "engine_from_text", "policy_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +62,12 @@ def engine_for(files: PolicyFiles) -> PolicyEngine:
             policy_origin=files.policy_origin,
         )
     )
+
+
+def engine_from_text(
+    model_text: str, model_origin: str, policy_text: str, policy_origin: str
+) -> PolicyEngine:
+    """Compile a model and a policy CSV already read: what the gate does with the bytes it
+    verified, and ``policy publish`` with the bytes it records (they must agree)."""
+    rows = read_policy_csv(policy_text, policy_origin)
+    return PolicyEngine(PolicySource(model_text, rows, model_origin, policy_origin))

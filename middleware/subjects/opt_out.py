@@ -31,6 +31,7 @@ from http import HTTPStatus
 from typing import Final
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -115,6 +116,8 @@ class OptOutEndpoints:
             return _problem(413, "photo_too_large", "The photo is too large.")
         except MultiPartException as exc:
             return _problem(400, "malformed_form", f"The form could not be read: {exc.message}")
+        except HTTPException as exc:  # Starlette's answer to a MultiPartException inside an app
+            return _problem(400, "malformed_form", f"The form could not be read: {exc.detail}")
         try:
             scope_key = self._idempotency(request, form.get("idempotency_key"))
             if scope_key is None:
