@@ -2,9 +2,11 @@
 
 A state identity provider may vouch for its own agencies; it has no business asserting that a
 client is a federal agency in another state. Each issuer can be limited to some entity types,
-countries and ISO 3166-2 regions; a verified token whose normalized claims go beyond its
-issuer's authority is refused (403, claims code ``beyond_issuer_authority``) and audited, as
-if its claims were unusable. An issuer without limits may assert anything in the contract.
+countries and ISO 3166-2 regions, and to some agency regions (the government its clients'
+agencies belong to: an agency's own identity provider pins one, ``US-IL``); a verified token
+whose normalized claims go beyond its issuer's authority is refused (403, claims code
+``beyond_issuer_authority``) and audited, as if its claims were unusable. An issuer without
+limits may assert anything in the contract.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Final
 
 from .errors import ClaimsError
 from .principal import ENTITY_TYPES, Principal
-from .regions import known_countries, subdivisions
+from .regions import US_TERRITORIES, known_countries, subdivisions
 
 __all__ = ["BEYOND_AUTHORITY", "IssuerAuthority", "check_authority"]
 
@@ -27,16 +29,19 @@ class IssuerAuthority:
     """Limits on one issuer's assertions; ``None`` means unlimited for that claim.
 
     Values are exact contract values: entity types from the claims contract, upper-case ISO
-    3166-1 alpha-2 countries and upper-case ISO 3166-2 regions. A region limit also refuses
-    tokens without a region, since such a client cannot be placed inside the allowed regions.
+    3166-1 alpha-2 countries and upper-case ISO 3166-2 regions; agency regions are ``US``, ISO
+    3166-2 codes or other countries, as normalized (``US-PR``, not ``PR``). A region limit also
+    refuses tokens without a region, since such a client cannot be placed inside the allowed
+    regions; an agency-region limit likewise refuses clients without an agency region.
     """
 
     entity_types: frozenset[str] | None = None
     countries: frozenset[str] | None = None
     regions: frozenset[str] | None = None
+    agency_regions: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("entity_types", "countries", "regions"):
+        for name in ("entity_types", "countries", "regions", "agency_regions"):
             values = getattr(self, name)
             if values is not None and (
                 not isinstance(values, frozenset)
@@ -61,6 +66,16 @@ class IssuerAuthority:
                 outside = sorted(r for r in self.regions if owners[r] not in self.countries)
                 if outside:
                     raise ValueError(f"regions: {outside[0]!r} is outside the issuer's countries")
+        if self.agency_regions is not None:
+            known = known_countries() - US_TERRITORIES
+            unknown = sorted(
+                r for r in self.agency_regions if r not in known and r not in subdivisions()
+            )
+            if unknown:
+                raise ValueError(
+                    f"agency_regions: {unknown[0]!r} is not 'US', an ISO 3166-2 code or a "
+                    "country (US territories are US-PR, US-GU, ...)"
+                )
 
     @classmethod
     def limit(
@@ -69,24 +84,32 @@ class IssuerAuthority:
         entity_types: Iterable[str] | None = None,
         countries: Iterable[str] | None = None,
         regions: Iterable[str] | None = None,
+        agency_regions: Iterable[str] | None = None,
     ) -> IssuerAuthority:
         """Build from any iterables (lists from a config file, say)."""
 
         def frozen(values: Iterable[str] | None) -> frozenset[str] | None:
             return None if values is None else frozenset(values)
 
-        return cls(frozen(entity_types), frozen(countries), frozen(regions))
+        return cls(frozen(entity_types), frozen(countries), frozen(regions), frozen(agency_regions))
 
     @property
     def unlimited(self) -> bool:
-        return self.entity_types is None and self.countries is None and self.regions is None
+        return (
+            self.entity_types is None
+            and self.countries is None
+            and self.regions is None
+            and self.agency_regions is None
+        )
 
     def allows(self, principal: Principal) -> bool:
         if self.entity_types is not None and principal.entity_type not in self.entity_types:
             return False
         if self.countries is not None and principal.country not in self.countries:
             return False
-        return self.regions is None or principal.region in self.regions
+        if self.regions is not None and principal.region not in self.regions:
+            return False
+        return self.agency_regions is None or principal.agency_region in self.agency_regions
 
 
 def check_authority(principal: Principal, authorities: Mapping[str, IssuerAuthority]) -> None:

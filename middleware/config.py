@@ -11,7 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar, cast, get_args
 
 from .audit_config import parse_audit
 from .audit_subjects import AuditSettings
@@ -25,6 +25,7 @@ __all__ = ["CONFIG_ENV", "CacheSettings", "GateConfig", "PolicySettings", "load_
 CONFIG_ENV: Final = "JURISGATE_CONFIG"
 _TABLE_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 T = TypeVar("T")
+BundledReading = Literal["strict", "decree_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,16 @@ class PolicySettings:
     watch_interval: float = 1.0
     store: str | None = field(default=None, repr=False)  # the DSN may hold a password
     store_table: str = "jurisgate_policy"
+    # Which reading of the consent decree the bundled pack enforces (jurisgate.policies).
+    bundled_reading: BundledReading = "strict"
 
     def __post_init__(self) -> None:
+        if self.bundled_reading not in get_args(BundledReading):
+            raise ValueError("bundled_reading must be 'strict' or 'decree_text'")
+        if self.bundled_reading != "strict" and (self.model is not None or self.store):
+            # A reading of the bundled pack says nothing about your own files: refuse, so a
+            # setting that would be ignored is never mistaken for one in force.
+            raise ValueError("bundled_reading applies to the bundled pack only (no model)")
         if not (self.watch_interval == 0 or 0.05 <= self.watch_interval <= 3600):
             raise ValueError("watch_interval must be 0 (off) or between 0.05 and 3600 seconds")
         if self.store is not None:
@@ -145,7 +154,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         root.get("policy", dict, {}),
         "policy",
         file,
-        ("model", "policy", "watch_interval", "store", "store_table"),
+        ("model", "policy", "watch_interval", "store", "store_table", "bundled_reading"),
     )
     model = policy_table.get("model", str)
     policy = policy_table.get("policy", str)
@@ -159,6 +168,11 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         raise policy_table.error(
             "model" if model is None else "policy", "is required when the other one is set"
         )
+    reading = policy_table.get("bundled_reading", str, "strict")
+    if reading not in get_args(BundledReading):
+        raise policy_table.error("bundled_reading", "must be 'strict' or 'decree_text'")
+    if reading != "strict" and (model is not None or store is not None):
+        raise policy_table.error("bundled_reading", "applies to the bundled pack only (no model)")
     for key, value in (("model", model), ("policy", policy)):
         if value is not None and not value.strip():
             raise policy_table.error(key, "must not be empty (omit [policy] for the bundled pack)")
@@ -170,6 +184,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             watch_interval=policy_table.get("watch_interval", float, 1.0),
             store=store,
             store_table=policy_table.get("store_table", str, "jurisgate_policy"),
+            bundled_reading=cast(BundledReading, reading),
         ),
     )
 

@@ -20,7 +20,7 @@ from .decision import Decision
 from .errors import ClaimsError, PolicyError, TokenError
 from .identity import JurisdictionUser
 from .paths import canonical_method, policy_paths
-from .principal import ANONYMOUS, Principal
+from .principal import ANONYMOUS_VIEW, Principal
 from .responses import Problem, decision_problem, token_problem
 from .warm import RememberedRequest, RequestKey
 
@@ -54,7 +54,7 @@ async def full_check(
     )
 
     try:
-        public, _ = await tiers.decide(engine, ANONYMOUS, "", "", method, paths, now, math.inf)
+        public, _ = await tiers.decide(engine, ANONYMOUS_VIEW, method, paths, now, math.inf)
     except PolicyError:
         logger.exception("policy evaluation failed; denying")
         public = None
@@ -78,10 +78,9 @@ async def full_check(
         )  # fmt: skip
         return decision_problem(denied, decision_id, code=exc.code)
 
-    entity, country, region = principal.policy_view()
     try:
         decision, tier = await tiers.decide(
-            engine, entity, country, region, method, paths, now, expires_at
+            engine, principal.policy_view(), method, paths, now, expires_at
         )
     except PolicyError:
         logger.exception("policy evaluation failed; denying")

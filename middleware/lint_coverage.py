@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .decision import Rule
 from .engine import PolicyEngine
 from .errors import JurisgateError
-from .matchers import path_match, set_match
+from .matchers import client_match, path_match, set_match
 from .policy_source import PolicyRow, PolicySource
 from .policy_space import Client, Route, policy_space
 
@@ -68,7 +68,7 @@ def _undecided(engine: PolicyEngine, now: float) -> list[Finding]:
     def decider(client: Client, route: Route, at: float) -> str:
         key = (client, route, at)
         if key not in decided:
-            decision = engine.decide(*client.view, route.method, route.path, at)
+            decision = engine.decide_view(client.view, route.method, route.path, at)
             decided[key] = decision.rule or "(default deny)"
         return decided[key]
 
@@ -80,9 +80,7 @@ def _undecided(engine: PolicyEngine, now: float) -> list[Finding]:
         cells = (
             (client, route, at)
             for client in space.clients
-            if set_match(client.entity, rule.entity_types)
-            and set_match(client.country, rule.country)
-            and set_match(client.region, rule.region)
+            if client_match(client.view, rule)
             for route in space.routes
             if path_match(route.path, rule.path) and set_match(route.method, rule.methods)
             for at in space.instants

@@ -14,7 +14,7 @@ from .decision import Decision
 from .engine import PolicyEngine
 from .errors import ClaimsError
 from .paths import canonical_method, policy_paths
-from .principal import ANONYMOUS, Principal, principal_from_claims
+from .principal import ANONYMOUS_VIEW, PolicyView, Principal, principal_from_claims
 
 __all__ = ["OfflineAnswer", "decide_claims"]
 
@@ -46,7 +46,7 @@ def decide_claims(
     configured issuer may assert, as in the gate (an issuer not named there is unlimited)."""
     method = canonical_method(method)
     paths = policy_paths(path)
-    public = _first_denial(engine, ANONYMOUS, "", "", method, paths, at)
+    public = _first_denial(engine, ANONYMOUS_VIEW, method, paths, at)
     if public.allowed:
         return OfflineAnswer(200, public, None, "public path: no token needed")
     if claims is None:
@@ -58,7 +58,7 @@ def decide_claims(
     except ClaimsError as exc:
         denied = Decision("deny", 403, None, None, engine.version)
         return OfflineAnswer(403, denied, None, f"claims unusable: {exc.code} ({exc})")
-    decision = _first_denial(engine, *principal.policy_view(), method, paths, at)
+    decision = _first_denial(engine, principal.policy_view(), method, paths, at)
     if decision.allowed:
         reason = f"allowed by rule {decision.rule}"
     elif decision.rule:
@@ -69,17 +69,11 @@ def decide_claims(
 
 
 def _first_denial(
-    engine: PolicyEngine,
-    entity: str,
-    country: str,
-    region: str,
-    method: str,
-    paths: tuple[str, ...],
-    at: float,
+    engine: PolicyEngine, view: PolicyView, method: str, paths: tuple[str, ...], at: float
 ) -> Decision:
-    decision = engine.decide(entity, country, region, method, paths[0], at)
+    decision = engine.decide_view(view, method, paths[0], at)
     for path in paths[1:]:
         if not decision.allowed:
             break
-        decision = engine.decide(entity, country, region, method, path, at)
+        decision = engine.decide_view(view, method, path, at)
     return decision

@@ -34,7 +34,7 @@ def _answer(
         return (200, public.rule)
     if client.entity == ANONYMOUS:
         return (401, None)
-    decision = engine.decide(*client.view, route.method, route.path, at)
+    decision = engine.decide_view(client.view, route.method, route.path, at)
     return (decision.status, decision.rule)
 
 
