@@ -132,7 +132,7 @@ def _agencies(rules: Sequence[Rule]) -> list[tuple[str, str, str, str]]:
             return [("US", "US")]
         if agency in STATE_LOCAL_TYPES:
             return [*((code, code) for code in us_named), (us_other, "another US state")]
-        found = [] if contractor else [("", "no agency region")]  # optional for foreign ones
+        found = [] if contractor else [("", "")]  # optional for foreign ones
         return [
             *found,
             *((code, code) for code in foreign_named),
