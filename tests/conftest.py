@@ -26,6 +26,8 @@ from starlette.routing import BaseRoute
 
 from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
 from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.middleware.entity_types import STATE_LOCAL_TYPES
+from jurisgate.middleware.regions import normalize_region
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"
@@ -81,13 +83,22 @@ class TokenFactory:
         *,
         lifetime: float = 3600,
         subject: str = "client-1",
+        agency_region: str | None = None,
+        **extra: object,
     ) -> str:
-        """A token for a client of the decision table; ``region=None`` omits the claim."""
+        """A token for a client of the decision table; ``region=None`` omits the claim. A state
+        or local agency is one of its home region's unless ``agency_region`` says otherwise
+        (``""`` omits the claim); ``extra`` adds claims (``capacity``, ``agency_type``)."""
         claims = self.claims(
             now, lifetime=lifetime, subject=subject, entity_type=entity_type, country=country
         )
         if region is not None:
             claims["region"] = region
+        if agency_region is None and entity_type in STATE_LOCAL_TYPES and region is not None:
+            agency_region = normalize_region(region, country) if country == "US" else region
+        if agency_region:
+            claims["agency_region"] = agency_region
+        claims.update(extra)
         return self.sign(claims)
 
     def sign(

@@ -33,6 +33,7 @@ from starlette.websockets import WebSocket
 
 from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
 from jurisgate.middleware.clock import parse_instant
+from jurisgate.middleware.entity_types import STATE_LOCAL_TYPES
 
 NOW_TEXT: Final = "2026-11-26T12:00:00Z"
 NOW: Final = parse_instant(NOW_TEXT)
@@ -99,6 +100,8 @@ class IdP:
             "region": "US-NY",
         }
         claims.update(overrides)
+        if "agency_region" not in overrides and claims.get("entity_type") in STATE_LOCAL_TYPES:
+            claims["agency_region"] = "US-NY"  # the default client is the NYPD, at home or away
         return {name: value for name, value in claims.items() if value is not _DROP}
 
     def mint(self, **claims: object) -> str:
