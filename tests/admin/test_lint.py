@@ -75,7 +75,7 @@ def test_clean_custom_policy(run: Run, write_config: WriteConfig) -> None:
 
 def test_a_deny_that_starts_later_shadows_only_from_then(write_config: WriteConfig) -> None:
     text = (POLICIES / "clean.csv").read_text(encoding="utf-8") + (
-        "p, all-search, deny, *, US, *, /search/*, *, 2030-01-01, , Order 7, https://example.org/7\n"
+        "p, all-search, deny, *, US, *, *, *, *, /search/*, *, 2030-01-01, , Order 7, https://example.org/7\n"
     )
     files = policy_files_for(str(write_config(text)))
     assert lint_files(files, now=parse_instant(NOW)) == []
@@ -85,9 +85,9 @@ def test_a_deny_that_starts_later_shadows_only_from_then(write_config: WriteConf
 
 def test_missing_citation_and_url_checks(write_config: WriteConfig) -> None:
     text = (
-        "p, a, deny, individual, US, *, *, *, , , Order 1, \n"
-        "p, b, deny, individual, US, *, *, *, , , , https://example.org\n"
-        "p, c, deny, individual, US, *, *, *, , , Order 1, ftp://example.org\n"
+        "p, a, deny, individual, US, *, *, *, *, *, *, , , Order 1, \n"
+        "p, b, deny, individual, US, *, *, *, *, *, *, , , , https://example.org\n"
+        "p, c, deny, individual, US, *, *, *, *, *, *, , , Order 1, ftp://example.org\n"
     )
     files = policy_files_for(str(write_config(text)))
     found = [(f.source.rsplit(":", 1)[1], f.code) for f in lint_files(files, now=0.0)]

@@ -20,7 +20,7 @@ from .test_cli_push import write_config
 pytestmark = pytest.mark.postgres
 
 # A rule the permanent deny shadows: lint must find it in the store, at its position.
-DEAD = "p, tx-company-search, allow, private_company, US, US-TX, /search/*, GET, , , ,\n"
+DEAD = "p, tx-company-search, allow, private_company, US, US-TX, *, *, *, /search/*, GET, , , ,\n"
 
 
 def push(settings: PolicySettings, tmp_path: Path, extra: str = "") -> Path:

@@ -69,7 +69,7 @@ def test_invalid_policy_exits_2_and_keeps_the_store(
     assert main(["policy", "push", "--config", str(config), str(pack_policy)]) == 0
     version = load_engine(store_settings).version
     bad = tmp_path / "bad.csv"
-    bad.write_text("p, us-x, allow, martians, US, *, *, *, , , , \n")
+    bad.write_text("p, us-x, allow, martians, US, *, *, *, *, *, *, , , , \n")
     assert main(["policy", "push", "--config", str(config), str(bad)]) == 2
     assert "bad.csv:1: rule 'us-x': unknown entity type 'martians'" in capsys.readouterr().err
     assert load_engine(store_settings).version == version

@@ -142,7 +142,8 @@ def test_invalid_push_is_refused_and_changes_nothing(
     before = rows_in(store_settings)
     bad = tmp_path / "bad.csv"
     bad.write_text(
-        pack_policy.read_text(encoding="utf-8") + "p, broken, maybe, *, US, *, *, *, , , , \n"
+        pack_policy.read_text(encoding="utf-8")
+        + "p, broken, maybe, *, US, *, *, *, *, *, *, , , , \n"
     )
     with pytest.raises(PolicyError, match=r"bad\.csv:\d+: rule 'broken': effect must be"):
         push_policy(store_settings, bad)

@@ -180,7 +180,7 @@ def test_authenticated_clients_do_not_get_anonymous_paths(pack_engine: PolicyEng
 
 
 def test_wildcard_rule_never_makes_a_path_public(make_engine: MakeEngine) -> None:
-    engine = make_engine("p, everything, allow, *, *, *, *, *, , , , \n")
+    engine = make_engine("p, everything, allow, *, *, *, *, *, *, *, *, , , , \n")
     assert engine.decide("individual", "UA", "", "DELETE", "/x", TODAY).allowed
     decision = engine.decide_anonymous("GET", "/x", TODAY)
     assert (decision.status, decision.rule) == (403, None)
@@ -188,8 +188,8 @@ def test_wildcard_rule_never_makes_a_path_public(make_engine: MakeEngine) -> Non
 
 @pytest.mark.parametrize("deny_first", [True, False])
 def test_deny_overrides_allow_in_any_order(make_engine: MakeEngine, deny_first: bool) -> None:
-    allow = "p, a, allow, state_agency, US, *, /search/*, GET, , , , "
-    deny = 'p, d, deny, *, US, US-IL, *, *, , , "Some Act, s. 1", https://example.org'
+    allow = "p, a, allow, state_agency, US, *, *, *, *, /search/*, GET, , , , "
+    deny = 'p, d, deny, *, US, US-IL, *, *, *, *, *, , , "Some Act, s. 1", https://example.org'
     engine = make_engine("\n".join([deny, allow] if deny_first else [allow, deny]))
     decision = engine.decide("state_agency", "US", "US-IL", "GET", "/search", TODAY)
     assert (decision.effect, decision.status, decision.rule) == ("deny", 451, "d")
@@ -201,7 +201,7 @@ def test_deny_overrides_allow_in_any_order(make_engine: MakeEngine, deny_first: 
 
 def test_deny_without_citation_is_403_and_names_its_rule(make_engine: MakeEngine) -> None:
     engine = make_engine(
-        "p, a, allow, state_agency, US, *, *, *, , , , \np, d, deny, *, *, US-IL, *, *, , , , "
+        "p, a, allow, state_agency, US, *, *, *, *, *, *, , , , \np, d, deny, *, *, US-IL, *, *, *, *, *, , , , "
     )
     decision = engine.decide("state_agency", "US", "US-IL", "GET", "/search", TODAY)
     assert (decision.effect, decision.status, decision.rule) == ("deny", 403, "d")
@@ -267,14 +267,14 @@ def test_same_content_same_version(pack_source: PolicySource, make_source: MakeS
     again = PolicySource(pack_source.model_text, pack_source.rows, "elsewhere.conf", "x.csv")
     assert again.version == pack_source.version
     assert PolicyEngine(again).version == PolicyEngine(pack_source).version
-    policy = "p, a, allow, state_agency, US, *, *, *, , , , \n"
+    policy = "p, a, allow, state_agency, US, *, *, *, *, *, *, , , , \n"
     assert make_source(policy).version == make_source("# a comment\n\n" + policy).version
 
 
 def test_one_changed_character_changes_the_version(
     pack_source: PolicySource, make_source: MakeSource
 ) -> None:
-    base = "p, a, allow, state_agency, US, *, /search/*, GET, 2022-05-11, , cite, https://x.org\n"
+    base = "p, a, allow, state_agency, US, *, *, *, *, /search/*, GET, 2022-05-11, , cite, https://x.org\n"
     versions = {
         make_source(text).version
         for text in (

@@ -52,7 +52,9 @@ def test_load_policy_files_from_paths(tmp_path: Path, model_text: str) -> None:
     model = tmp_path / "model.conf"
     policy = tmp_path / "policy.csv"
     model.write_text(model_text, encoding="utf-8")
-    policy.write_text("# mine\np, a, allow, state_agency, US, *, *, *, , , , \n", encoding="utf-8")
+    policy.write_text(
+        "# mine\np, a, allow, state_agency, US, *, *, *, *, *, *, , , , \n", encoding="utf-8"
+    )
     source = load_policy_files(model, policy)
     assert source.model_text == model_text
     assert source.model_origin == str(model)
@@ -65,7 +67,9 @@ def test_errors_from_a_policy_file_name_the_file(tmp_path: Path, model_text: str
     model = tmp_path / "model.conf"
     policy = tmp_path / "policy.csv"
     model.write_text(model_text, encoding="utf-8")
-    policy.write_text("\n\np, a, allow, state_agency, USA, *, *, *, , , , \n", encoding="utf-8")
+    policy.write_text(
+        "\n\np, a, allow, state_agency, USA, *, *, *, *, *, *, , , , \n", encoding="utf-8"
+    )
     with pytest.raises(PolicyError) as info:
         PolicyEngine(load_policy_files(model, policy))
     assert str(info.value).startswith(f"{policy}:3: rule 'a'")
