@@ -151,14 +151,14 @@ def us_claims(draw: st.DrawFn) -> dict[str, str]:
         agency = claims["agency_type"] = draw(
             st.sampled_from(sorted(GOVERNMENT | FOREIGN_GOVERNMENT))
         )
+    # Required of state and local agencies and of contractors, optional for the others.
+    named = entity == "government_contractor" or draw(st.booleans())
     if agency in ("state_agency", "state_law_enforcement", "local_agency", "local_law_enforcement"):
         claims["agency_region"] = draw(us_regions)
-    elif agency in ("federal_agency", "federal_law_enforcement"):
-        if entity == "government_contractor" or draw(st.booleans()):
-            claims["agency_region"] = "US"
-    elif agency in FOREIGN_GOVERNMENT:
-        if entity == "government_contractor" or draw(st.booleans()):
-            claims["agency_region"] = draw(st.sampled_from(FOREIGN_GOVERNMENTS))
+    elif agency in ("federal_agency", "federal_law_enforcement") and named:
+        claims["agency_region"] = "US"
+    elif agency in FOREIGN_GOVERNMENT and named:
+        claims["agency_region"] = draw(st.sampled_from(FOREIGN_GOVERNMENTS))
     if draw(st.booleans()):
         claims["capacity"] = draw(st.sampled_from(["official", "personal"]))
     return claims
