@@ -100,7 +100,7 @@ class IdP:
             "region": "US-NY",
         }
         claims.update(overrides)
-        if "agency_region" not in overrides and claims.get("entity_type") in STATE_LOCAL_TYPES:
+        if "agency_region" not in overrides and str(claims.get("entity_type")) in STATE_LOCAL_TYPES:
             claims["agency_region"] = "US-NY"  # the default client is the NYPD, at home or away
         return {name: value for name, value in claims.items() if value is not _DROP}
 

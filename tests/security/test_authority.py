@@ -113,6 +113,10 @@ def test_a_refused_token_is_not_cached_as_good(texas_gate: Gate, idps: IdPs) -> 
         {"regions": ["IL"]},
         {"regions": ["US-XX"]},
         {"countries": ["US"], "regions": ["FR-75C"]},
+        {"agency_regions": ["PR"]},  # claims normalize it to US-PR: the limit could never match
+        {"agency_regions": ["us-il"]},
+        {"agency_regions": ["US-XX"]},
+        {"agency_regions": []},
     ],
 )
 def test_authority_values_are_checked_at_start(limits: dict[str, list[str]]) -> None:
@@ -165,3 +169,31 @@ def test_required_typ_must_be_a_media_type_name(idps: IdPs, typ: str) -> None:
 
 def _claims(idps: IdPs) -> bytes:
     return json.dumps(idps.rsa.claims()).encode()
+
+
+@pytest.fixture
+def chicago_gate(make_gate: MakeGate, idps: IdPs) -> Gate:
+    """The RSA IdP is the Chicago Police Department's own: it pins one agency, US-IL."""
+    chicago = IssuerAuthority.limit(agency_regions=["US-IL"])
+    return make_gate(
+        issuers=[
+            TrustedIssuer(
+                idps.rsa.issuer, AUDIENCE, ("RS256",), idps.rsa.public_key, authority=chicago
+            )
+        ]
+    )
+
+
+def test_an_agency_identity_provider_pins_its_agency(chicago_gate: Gate, idps: IdPs) -> None:
+    # Its own officer passes the authority check and is decided by the policy (the decree: 451).
+    response = chicago_gate.request(token=idps.rsa.mint(region="US-IN", agency_region="US-IL"))
+    assert (response.status_code, response.json()["rule"]) == (451, "il-agencies-five-years")
+    for claims in (
+        {"agency_region": "US-IN"},  # another state's police
+        {"entity_type": "federal_agency", "agency_region": idps.drop},  # federal: US, not US-IL
+        {"entity_type": "private_company", "agency_region": idps.drop},  # no agency at all
+    ):
+        token = idps.rsa.mint(**claims)
+        response = chicago_gate.request(token=token)
+        chicago_gate.refused(response, 403, token=token)
+        assert response.json()["type"] == "urn:jurisgate:problem:beyond_issuer_authority"

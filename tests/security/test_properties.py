@@ -271,7 +271,12 @@ def test_gate_never_accepts_a_token_the_oracle_refuses(
     registered: dict[str, Any],
     trusted_key: bool,
 ) -> None:
-    claims = {"entity_type": "local_law_enforcement", "country": "US", "region": "US-NY"}
+    claims = {
+        "entity_type": "local_law_enforcement",
+        "country": "US",
+        "region": "US-NY",
+        "agency_region": "US-NY",
+    }
     claims.update({name: value for name, value in registered.items() if value is not ABSENT})
     extra = header.pop("extra")
     header = {name: value for name, value in header.items() if value is not ABSENT}
