@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from tests.conftest import TokenFactory
 
 START = 1_795_000_000.0  # 2026-11-18
-IL_ENDS = 1_809_993_600.0  # 2027-05-11T00:00:00Z: the Illinois rule's end
+IL_ENDS = 1_810_011_600.0  # 2027-05-11T05:00:00Z (midnight in Chicago): the Illinois rules' end
 LATER_OPENS = 1_796_000_000.0  # a path that becomes public during the test
 # Rules on top of the settlement pack: /later opens to anonymous callers at LATER_OPENS.
 EXTRA_RULES = (
