@@ -39,6 +39,7 @@ def token(region: str | None) -> str:
     }
     if region:
         claims["region"] = region
+        claims["agency_region"] = region  # a local police department at home
     return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
@@ -95,7 +96,7 @@ def test_decisions_tokens_claims_cache_and_latency(config: Path) -> None:
     allow = {"effect": "allow", "status": "200"}
     assert value("jurisgate_decisions_total", **allow, rule="us-government-search") == 2
     assert value("jurisgate_decisions_total", **allow, rule="public-health") == 1
-    deny = {"effect": "deny", "status": "451", "rule": "il-five-years"}
+    deny = {"effect": "deny", "status": "451", "rule": "il-agencies-five-years"}
     assert value("jurisgate_decisions_total", **deny) == 1
     assert value("jurisgate_tokens_rejected_total", reason="malformed") == 1
     assert value("jurisgate_tokens_rejected_total", reason="missing") == 1

@@ -121,6 +121,9 @@ def test_every_decision_is_one_line_in_the_audit_file(
             "entity_type": "state_agency",
             "country": "US",
             "region": "US-TX",
+            "agency_type": None,
+            "agency_region": "US-TX",
+            "capacity": "official",
         }
     )
     assert len({r["decision_id"] for r in records}) == 5
