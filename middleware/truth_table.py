@@ -76,6 +76,9 @@ def table_rows(
             rows.append(
                 {
                     "entity_type": client.entity,
+                    "agency_type": client.agency_type or None,
+                    "agency_region": client.agency_region or None,
+                    "capacity": client.capacity if client.entity != ANONYMOUS else None,
                     "location": client.label,
                     "regions": list(client.regions),
                     "method": route.method,
