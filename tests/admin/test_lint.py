@@ -8,6 +8,7 @@ from pathlib import Path
 from jurisgate.middleware.admin_files import policy_files_for
 from jurisgate.middleware.clock import parse_instant
 from jurisgate.middleware.lint import lint_files
+from jurisgate.policies import pack_file
 
 from .conftest import NOW, POLICIES, Run, WriteConfig
 
@@ -59,12 +60,21 @@ def test_text_output_names_file_line_rule_and_why(run: Run, write_config: WriteC
 
 
 def test_expiry_is_judged_at_the_given_instant(run: Run) -> None:
-    code, out, _ = run("lint", "--at", "2027-05-11T00:00:00Z", "--json")
+    code, out, _ = run("lint", "--at", "2027-05-11T05:00:00Z", "--json")
     assert code == 1
-    (finding,) = json.loads(out)
-    assert (finding["rule"], finding["code"]) == ("il-five-years", "expired")
-    assert finding["source"].endswith("policy.csv:13")
-    code, _, _ = run("lint", "--at", "2027-05-10T23:59:59Z")
+    findings = json.loads(out)
+    lines = pack_file("policy.csv").read_text(encoding="utf-8").splitlines()
+    five_years = {
+        text.split(",")[1].strip(): n
+        for n, text in enumerate(lines, start=1)
+        if text.startswith("p, il-")
+    }  # the three Illinois rules, read from the file itself
+    assert sorted((f["rule"], f["code"]) for f in findings) == sorted(
+        (rule, "expired") for rule in five_years
+    )
+    for finding in findings:
+        assert finding["source"].endswith(f"policy.csv:{five_years[finding['rule']]}")
+    code, _, _ = run("lint", "--at", "2027-05-11T04:59:59Z")
     assert code == 0
 
 

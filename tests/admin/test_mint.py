@@ -16,7 +16,7 @@ from jurisgate.middleware.mint import mint_token
 
 from .conftest import Run, WriteConfig
 
-CLAIMS = {"entity_type": "state_agency", "country": "US", "region": "TX"}
+CLAIMS = {"entity_type": "state_agency", "country": "US", "region": "TX", "agency_region": "US-TX"}
 NOW = 1_795_000_000.0
 
 
