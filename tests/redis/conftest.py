@@ -152,6 +152,8 @@ def make_token() -> MakeToken:
         }
         if region is not None:
             claims["region"] = region
+            if entity_type.startswith(("state_", "local_")):
+                claims["agency_region"] = region  # an agency at home (ISO codes in these tests)
         return jwt.encode(claims, HMAC_KEY, algorithm="HS256")
 
     return make
