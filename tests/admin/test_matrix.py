@@ -77,7 +77,9 @@ def test_html_shows_rule_and_citation_on_hover(run: Run, tmp_path: Path) -> None
     code, printed, _ = run("matrix", "--at", NOW, "--out", str(out))
     assert (code, printed) == (0, f"wrote {out}\n")
     page = out.read_text(encoding="utf-8")
-    (cell,) = re.findall(r'title="([^"]*state_law_enforcement of US-IL;[^"]* in US-IN:[^"]*)"', page)
+    (cell,) = re.findall(
+        r'title="([^"]*state_law_enforcement of US-IL;[^"]* in US-IN:[^"]*)"', page
+    )
     assert "451 blocked for legal reasons" in cell
     assert "rule: il-agencies-five-years" in cell
     assert "ACLU v. Clearview AI, Inc." in cell

@@ -423,7 +423,8 @@ def test_bundled_reading_defaults_to_strict(conf_dir: Path) -> None:
         'bundled_reading = "Decree_Text"',
         "bundled_reading = 1",
         # A reading of the bundled pack says nothing about your own files: refused, not ignored.
-        'bundled_reading = "decree_text"\nmodel = "policy/model.conf"\npolicy = "policy/policy.csv"',
+        'bundled_reading = "decree_text"\n'
+        'model = "policy/model.conf"\npolicy = "policy/policy.csv"',
     ],
 )
 def test_bad_bundled_reading_is_a_start_up_error(conf_dir: Path, table: str) -> None:

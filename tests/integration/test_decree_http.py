@@ -56,6 +56,12 @@ CASES: list[tuple[dict[str, str], str, int, str]] = [
 ]  # fmt: skip
 
 
+def signed(tokens: TokenFactory, at: float, claims: dict[str, str], subject: str = "c") -> str:
+    payload = tokens.claims(at, subject=subject)
+    payload.update(claims)
+    return tokens.sign(payload)
+
+
 def gate_app(routes: list[BaseRoute], config: Path, at: str) -> Starlette:
     gate = Middleware(JurisdictionMiddleware, config=config, clock=FixedClock(at))
     return Starlette(routes=routes, middleware=[gate])
@@ -83,7 +89,7 @@ async def test_the_gate_answers_the_decree_cases_as_explain_does(
     rule: str,
 ) -> None:
     clock = FixedClock(at)
-    token = tokens.sign(tokens.claims(clock.now(), **claims))
+    token = signed(tokens, clock.now(), claims)
     app = gate_app(example_routes, dev_config, at)
     async with http(app) as client:
         headers = {"authorization": f"Bearer {token}"}
@@ -103,10 +109,8 @@ async def test_a_remembered_official_decision_never_answers_a_personal_account(
 ) -> None:
     """Same subject, same issuer, same office: only the capacity differs."""
     officer = {"entity_type": "federal_law_enforcement", "country": "US", "region": "US-VA"}
-    official = tokens.sign(tokens.claims(clock.now(), subject="agent-9", **officer))
-    personal = tokens.sign(
-        tokens.claims(clock.now(), subject="agent-9", capacity="personal", **officer)
-    )
+    official = signed(tokens, clock.now(), officer, "agent-9")
+    personal = signed(tokens, clock.now(), {**officer, "capacity": "personal"}, "agent-9")
     assert await ask(http, example_app, official) == (200, None)
     assert await ask(http, example_app, official) == (200, None)
     assert await ask(http, example_app, personal) == (451, "us-personal-capacity")
@@ -136,10 +140,10 @@ async def test_the_decree_text_reading_over_http(
     config = decree_text_config
     now = FixedClock(TODAY).now()
     fbi_chicago = {"entity_type": "federal_law_enforcement", "country": "US", "region": "US-IL"}
-    token = tokens.sign(tokens.claims(now, **fbi_chicago))
+    token = signed(tokens, now, fbi_chicago)
     strict = gate_app(example_routes, dev_config, TODAY)
     decree = gate_app(example_routes, config, TODAY)
     assert await ask(http, strict, token) == (451, "il-located-five-years")
     assert await ask(http, decree, token) == (200, None)
-    isp = tokens.sign(tokens.claims(now, **ISP))
+    isp = signed(tokens, now, ISP)
     assert await ask(http, decree, isp) == (451, "il-agencies-five-years")

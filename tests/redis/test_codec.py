@@ -105,7 +105,7 @@ def test_other_key_version_secret_or_time_is_refused() -> None:
     cases = {
         "wrong_key": (
             SECRET,
-            redis_key("jurisgate:", ("v1", "x", "US", "", "GET", "/")),
+            redis_key("jurisgate:", ("v1", PolicyView("x", "US", ""), "GET", "/")),
             "v1",
             1.0,
         ),

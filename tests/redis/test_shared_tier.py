@@ -54,7 +54,7 @@ def test_roundtrip_under_the_prefix_with_a_bounded_ttl(redis_server: RedisServer
             await cache.set(KEY, ALLOW, AT + 30)
             assert await cache.get(KEY, AT + 1) == ALLOW
             assert await cache.get(KEY, AT + 30) is None  # the entry's own expiry is checked
-            other = ("v1", "private_company", "US", "US-TX", "GET", "/search")
+            other = ("v1", PolicyView("private_company", "US", "US-TX"), "GET", "/search")
             assert await cache.get(other, AT) is None
             (name,) = await keys(redis_server.url)
             assert name.decode() == redis_key("jurisgate:", KEY)
