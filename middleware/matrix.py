@@ -192,7 +192,11 @@ def render_png(matrix: Matrix, out: Path) -> None:
     for y, row in enumerate(matrix.cells):
         for x, (status, _, _) in enumerate(row):
             axes.text(x, y, str(status), ha="center", va="center", color="white", fontsize=6.5)
-    names = ["\n".join(_shown(labels, 3)).replace("_", " ") for labels in matrix.columns]
+    # One line per column (the HTML lists them all): the first client class, and how many more.
+    names = [
+        labels[0].replace("_", " ") + (f" (+{len(labels) - 1} more)" if len(labels) > 1 else "")
+        for labels in matrix.columns
+    ]
     axes.set_xticks(range(cols), names)
     axes.set_yticks(range(rows), matrix.locations, fontsize=7)
     axes.tick_params(
