@@ -1,4 +1,4 @@
-"""The admin guide's examples do what the guide says (docs/admin-guide.md, section 10)."""
+"""The admin guide's examples do what the guide says (docs/admin-guide.md, section 11)."""
 
 from __future__ import annotations
 
