@@ -60,7 +60,11 @@ def test_valid_edit_is_loaded_invalid_edit_keeps_last_good(
             assert await status_of(http, police) == 200  # the old local entry is unreachable
             good = replica.engine.version
 
-            edit(policy, with_row("p, broken, maybe, *, US, *, *, *, *, *, *, , , , "), published=False)
+            edit(
+                policy,
+                with_row("p, broken, maybe, *, US, *, *, *, *, *, *, , , , "),
+                published=False,
+            )
             await until(lambda: replica.reloader is not None and replica.reloader.rejected, 2)
             assert replica.engine.version == good
             assert await status_of(http, police) == 200
