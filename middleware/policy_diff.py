@@ -4,11 +4,11 @@ Both versions' truth tables are computed over their common input space and the c
 answer differs are merged into readable lines: first the entity types that change alike at a
 location, route and period, then their routes::
 
-    every entity type but ... in US-IL on GET /search: 451 -> 200 from 2022-05-11 until
-    2027-05-11 (rule il-located-five-years removed; rule us-government-search decides now)
+    federal_agency, federal_law_enforcement of US in US-IL on GET /search: 451 -> 200 from
+    2022-05-11 until 2027-05-11T05:00:00Z (rule il-located-five-years removed; ...)
 
-Entity types merge only within one agency class and capacity, which the line names:
-``state_agency, state_law_enforcement of US-IL in US-IN (personal capacity)``.
+Entity types merge only within one agency class and capacity, which the line names. Over 250
+lines: the command, the merging and the sentence it prints change together.
 """
 
 from __future__ import annotations
