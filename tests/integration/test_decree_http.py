@@ -147,3 +147,33 @@ async def test_the_decree_text_reading_over_http(
     assert await ask(http, decree, token) == (200, None)
     isp = signed(tokens, now, ISP)
     assert await ask(http, decree, isp) == (451, "il-agencies-five-years")
+
+
+@pytest.mark.parametrize(
+    ("claims", "code"),
+    [
+        ({"entity_type": "state_agency", "country": "US", "region": "US-TX"},
+         "missing_agency_region"),
+        ({"entity_type": "government_contractor", "agency_region": "US", "country": "US",
+          "region": "US-VA"}, "missing_agency_type"),
+        ({"entity_type": "state_agency", "agency_region": "US", "country": "US",
+          "region": "US-TX"}, "agency_region_mismatch"),
+        ({"entity_type": "private_company", "agency_region": "US-TX", "country": "US",
+          "region": "US-TX"}, "invalid_agency_region"),
+        ({"entity_type": "individual", "capacity": "Personal", "country": "US",
+          "region": "US-TX"}, "invalid_capacity"),
+    ],
+)  # fmt: skip
+async def test_unusable_agency_claims_are_403_with_their_code(
+    example_app: Starlette,
+    http: ClientFactory,
+    tokens: TokenFactory,
+    clock: FixedClock,
+    claims: dict[str, str],
+    code: str,
+) -> None:
+    token = signed(tokens, clock.now(), claims)
+    async with http(example_app) as client:
+        response = await client.get("/search", headers={"authorization": f"Bearer {token}"})
+    assert response.status_code == 403
+    assert response.json()["type"] == f"urn:jurisgate:problem:{code}"
