@@ -13,11 +13,11 @@ from typing import Final
 
 from starlette.types import Scope
 
-from .authority import check_authority
+from .authority import client_from_claims
 from .bearer import bearer_token
 from .cache import LruTtlCache
 from .errors import ClaimsError
-from .principal import Principal, principal_from_claims
+from .principal import Principal
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["Authenticator", "Client"]
@@ -63,8 +63,9 @@ class Authenticator:
             await wanted[0].ensure(wanted[1])
         verified = self.verifier.verify(token, now)
         try:
-            principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
-            check_authority(principal, self._authorities)
+            principal = client_from_claims(
+                verified.issuer, verified.subject, verified.claims, self._authorities
+            )
         except ClaimsError as exc:
             exc.issuer, exc.subject = verified.issuer, verified.subject
             raise

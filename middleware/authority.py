@@ -7,6 +7,10 @@ agencies belong to: an agency's own identity provider pins one, ``US-IL``); a ve
 whose normalized claims go beyond its issuer's authority is refused (403, claims code
 ``beyond_issuer_authority``) and audited, as if its claims were unusable. An issuer without
 limits may assert anything in the contract.
+
+An issuer can also pin one agency region (``agency_region``): an agency's own identity provider
+speaks for that agency only, so its tokens need not say so. A token without the claim gets the
+pinned value (for entity types the claim applies to); a token naming another is refused.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from .entity_types import CONTRACTOR, GOVERNMENT_TYPES
 from .errors import ClaimsError
-from .principal import ENTITY_TYPES, Principal
+from .principal import ENTITY_TYPES, Principal, principal_from_claims
 from .regions import US_TERRITORIES, known_countries, subdivisions
 
-__all__ = ["BEYOND_AUTHORITY", "IssuerAuthority", "check_authority"]
+__all__ = ["BEYOND_AUTHORITY", "IssuerAuthority", "check_authority", "client_from_claims"]
 
 BEYOND_AUTHORITY: Final = "beyond_issuer_authority"
 
@@ -39,6 +44,7 @@ class IssuerAuthority:
     countries: frozenset[str] | None = None
     regions: frozenset[str] | None = None
     agency_regions: frozenset[str] | None = None
+    agency_region: str | None = None  # pinned: the one agency region the issuer speaks for
 
     def __post_init__(self) -> None:
         for name in ("entity_types", "countries", "regions", "agency_regions"):
@@ -76,6 +82,16 @@ class IssuerAuthority:
                     f"agency_regions: {unknown[0]!r} is not 'US', an ISO 3166-2 code or a "
                     "country (US territories are US-PR, US-GU, ...)"
                 )
+        pinned = self.agency_region
+        if pinned is not None:
+            if not isinstance(pinned, str) or (
+                pinned not in known_countries() - US_TERRITORIES and pinned not in subdivisions()
+            ):
+                raise ValueError(
+                    f"agency_region: {pinned!r} is not 'US', an ISO 3166-2 code or a country"
+                )
+            if self.agency_regions is not None and pinned not in self.agency_regions:
+                raise ValueError(f"agency_region: {pinned!r} is outside agency_regions")
 
     @classmethod
     def limit(
@@ -85,13 +101,20 @@ class IssuerAuthority:
         countries: Iterable[str] | None = None,
         regions: Iterable[str] | None = None,
         agency_regions: Iterable[str] | None = None,
+        agency_region: str | None = None,
     ) -> IssuerAuthority:
         """Build from any iterables (lists from a config file, say)."""
 
         def frozen(values: Iterable[str] | None) -> frozenset[str] | None:
             return None if values is None else frozenset(values)
 
-        return cls(frozen(entity_types), frozen(countries), frozen(regions), frozen(agency_regions))
+        return cls(
+            frozen(entity_types),
+            frozen(countries),
+            frozen(regions),
+            frozen(agency_regions),
+            agency_region,
+        )
 
     @property
     def unlimited(self) -> bool:
@@ -100,6 +123,7 @@ class IssuerAuthority:
             and self.countries is None
             and self.regions is None
             and self.agency_regions is None
+            and self.agency_region is None
         )
 
     def allows(self, principal: Principal) -> bool:
@@ -109,7 +133,36 @@ class IssuerAuthority:
             return False
         if self.regions is not None and principal.region not in self.regions:
             return False
+        pinned = self.agency_region
+        if pinned is not None and principal.agency_region not in (None, pinned):
+            return False
         return self.agency_regions is None or principal.agency_region in self.agency_regions
+
+    def pin(self, claims: Mapping[str, object]) -> Mapping[str, object]:
+        """The claims with the pinned agency region filled in where the token leaves it out."""
+        pinned = self.agency_region
+        if pinned is None or claims.get("agency_region") is not None:
+            return claims
+        entity = claims.get("entity_type")
+        if not isinstance(entity, str) or (entity != CONTRACTOR and entity not in GOVERNMENT_TYPES):
+            return claims  # private clients have no agency; a bad entity_type fails later
+        return {**claims, "agency_region": pinned}
+
+
+def client_from_claims(
+    issuer: str,
+    subject: str,
+    claims: Mapping[str, object],
+    authorities: Mapping[str, IssuerAuthority],
+) -> Principal:
+    """The normalized client of a verified token, as its issuer may vouch for it: the gate and
+    ``explain`` both call this. Raises ClaimsError."""
+    authority = authorities.get(issuer)
+    if authority is not None:
+        claims = authority.pin(claims)
+    principal = principal_from_claims(issuer, subject, claims)
+    check_authority(principal, authorities)
+    return principal
 
 
 def check_authority(principal: Principal, authorities: Mapping[str, IssuerAuthority]) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .authority import IssuerAuthority, check_authority
+from .authority import IssuerAuthority, client_from_claims
 from .decision import Decision
 from .engine import PolicyEngine
 from .errors import ClaimsError
 from .paths import canonical_method, policy_paths
-from .principal import ANONYMOUS_VIEW, PolicyView, Principal, principal_from_claims
+from .principal import ANONYMOUS_VIEW, PolicyView, Principal
 
 __all__ = ["OfflineAnswer", "decide_claims"]
 
@@ -52,9 +52,7 @@ def decide_claims(
     if claims is None:
         return OfflineAnswer(401, None, None, "no token")
     try:
-        principal = principal_from_claims(issuer, subject, claims)
-        if authorities:
-            check_authority(principal, authorities)
+        principal = client_from_claims(issuer, subject, claims, authorities or {})
     except ClaimsError as exc:
         denied = Decision("deny", 403, None, None, engine.version)
         return OfflineAnswer(403, denied, None, f"claims unusable: {exc.code} ({exc})")

@@ -523,3 +523,25 @@ def test_the_decree_text_reading_is_chosen_in_config(
     assert explain_json(capsys, *args, "--config", str(config))["status"] == 200
     isp = ("--claims", claims_file(ISP), "--at", TODAY, "--config", str(config))
     assert explain_json(capsys, *isp)["rule"] == "il-agencies-five-years"
+
+
+def test_a_pinned_issuer_fills_in_the_agency_region_in_explain_too(
+    capsys: pytest.CaptureFixture[str], claims_file: Any, tmp_path: Path, dev_public_key: bytes
+) -> None:
+    (tmp_path / "idp.pem").write_bytes(dev_public_key)
+    config = tmp_path / "jurisgate.toml"
+    config.write_text(
+        '[[issuers]]\nissuer = "https://isp-idp"\naudience = "api"\nalgorithms = ["RS256"]\n'
+        'public_key_file = "idp.pem"\nagency_region = "US-IL"\n'
+    )
+    officer = {"entity_type": "state_law_enforcement", "country": "US", "region": "US-IN"}
+    args = ("--at", TODAY, "--config", str(config))
+    pinned = explain_json(
+        capsys, "--claims", claims_file({**officer, "iss": "https://isp-idp"}), *args
+    )
+    assert (pinned["status"], pinned["rule"]) == (451, "il-agencies-five-years")
+    assert pinned["principal"]["agency_region"] == "US-IL"
+    other = explain_json(
+        capsys, "--claims", claims_file({**officer, "iss": "https://other"}), *args
+    )
+    assert "missing_agency_region" in other["reason"]

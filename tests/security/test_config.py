@@ -55,6 +55,10 @@ def test_authority_typ_and_jwks_url(tmp_path: Path) -> None:
     )
     assert isinstance(issuer.jwks, JwksKeys)
     assert issuer.jwks.url == "https://idp.example.gov/.well-known/jwks.json"
+    pinned = ISSUER + 'public_key_file = "idp.pem"\nagency_region = "US-IL"\n'
+    (chicago,) = load_config(write(tmp_path, pinned)).issuers
+    assert chicago.authority == IssuerAuthority.limit(agency_region="US-IL")
+    assert not chicago.authority.unlimited
     assert (issuer.jwks.cache_ttl, issuer.jwks.min_refresh_interval) == (600.0, 60.0)
     assert issuer.key is None
 
@@ -88,6 +92,11 @@ def test_jwks_file_is_relative_to_the_config(tmp_path: Path) -> None:
         ('public_key_file = "idp.pem"\nagency_regions = []\n', "agency_regions"),
         ('public_key_file = "idp.pem"\nagency_regions = "US-IL"\n', "agency_regions"),
         ('public_key_file = "idp.pem"\nagency_region = ["US-IL"]\n', "agency_region"),
+        ('public_key_file = "idp.pem"\nagency_region = "PR"\n', "agency_region"),
+        (
+            'public_key_file = "idp.pem"\nagency_region = "US-IL"\nagency_regions = ["US-TX"]\n',
+            "agency_region",
+        ),
     ],
 )
 def test_bad_values_are_start_up_errors_naming_key_and_file(
