@@ -119,7 +119,7 @@ def test_a_refused_token_is_not_cached_as_good(texas_gate: Gate, idps: IdPs) -> 
         {"agency_regions": []},
     ],
 )
-def test_authority_values_are_checked_at_start(limits: dict[str, list[str]]) -> None:
+def test_authority_values_are_checked_at_start(limits: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(limits))):
         IssuerAuthority.limit(**limits)
 
