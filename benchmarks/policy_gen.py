@@ -1,6 +1,6 @@
 """Generate jurisgate policy packs of any size that decide like the settlement pack.
 
-A generated pack is the five settlement rules plus filler rules written in the same
+A generated pack is the settlement rules plus filler rules (no agency or capacity) in the same
 ``policy.csv`` format. The filler is built so Casbin has to evaluate each row properly (it
 uses real entity types, countries, regions, paths and periods, and many rows match the
 benchmark clients on some fields) while never changing a decision for the settlement's
