@@ -13,12 +13,12 @@ from typing import Final
 
 from starlette.types import Scope
 
-from .authority import client_from_claims
-from .bearer import bearer_token
-from .cache import LruTtlCache
+from .cache.lru import LruTtlCache
+from .claims.authority import client_from_claims
+from .claims.principal import Principal
 from .errors import ClaimsError
-from .principal import Principal
-from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
+from .token.bearer import bearer_token
+from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["Authenticator", "Client"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.middleware.admin_files import engine_for, policy_files_for
+from jurisgate.admin.files import engine_for, policy_files_for
 from jurisgate.middleware.clock import parse_instant
 from jurisgate.middleware.offline import decide_claims
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from jurisgate.adapters import read_policy_csv
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.engine import PolicyEngine
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.offline import decide_claims
-from jurisgate.middleware.policy_source import PolicySource
 from jurisgate.policies import pack_files
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "admin-guide.md"
