@@ -9,7 +9,9 @@ correctness.
 - An entry never outlives the expiry the gate gives it (the policy's next rule change or the
   configured ttl, whichever is first): it is checked on read and set as the Redis TTL.
 - After ``breaker_failures`` failures in a row the tier is skipped; a background task probes
-  Redis every ``breaker_cooldown`` seconds and resumes using it once it answers.
+  Redis every ``breaker_cooldown`` seconds and resumes using it once it answers (in a
+  cluster: once every primary answers, so after a failover the new primary must be in place).
+- Every operation reads or writes one key, so in a cluster none spans two hash slots.
 """
 
 from __future__ import annotations
@@ -21,9 +23,6 @@ import os
 from collections.abc import Callable
 from typing import Final
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from jurisgate.middleware.cache import DecisionKey
@@ -34,6 +33,7 @@ from jurisgate.middleware.errors import ConfigError
 
 from .breaker import CircuitBreaker
 from .redis_codec import EntryRejected, open_entry, redis_key, seal_entry
+from .redis_connect import AsyncClient, RedisTarget, ping, redis_client
 
 __all__ = ["REDIS_ERRORS", "RedisDecisionCache", "redis_client", "resolve_secret"]
 
@@ -47,23 +47,12 @@ def resolve_secret(settings: CacheSettings) -> bytes:
     """The MAC secret from ``[cache] secret`` or the environment variable ``secret_env``."""
     secret = settings.secret or os.environ.get(settings.secret_env, "")
     if len(secret.encode()) < 16:
+        key = "sentinels" if settings.sentinels else "redis_url"
         raise ConfigError(
-            f"[cache] redis_url needs a MAC secret shared by the replicas (at least 16 bytes): "
+            f"[cache] {key} needs a MAC secret shared by the replicas (at least 16 bytes): "
             f"set [cache] secret or ${settings.secret_env}"
         )
     return secret.encode()
-
-
-def redis_client(url: str, *, timeout: float | None) -> aioredis.Redis:
-    """A client for ``redis://``, ``rediss://`` (TLS) or ``unix://`` URLs (user and password
-    in the URL), whose calls time out after ``timeout`` seconds and are never retried."""
-    return aioredis.Redis.from_url(
-        url,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 0),
-        client_name="jurisgate",
-    )
 
 
 class RedisDecisionCache:
@@ -74,7 +63,7 @@ class RedisDecisionCache:
 
     def __init__(
         self,
-        client: aioredis.Redis,
+        client: AsyncClient,
         *,
         secret: bytes,
         prefix: str = "jurisgate:",
@@ -82,7 +71,7 @@ class RedisDecisionCache:
         max_ttl: float = 300.0,
         clock: Clock | None = None,
         breaker: CircuitBreaker | None = None,
-        reconnect: Callable[[], aioredis.Redis] | None = None,
+        reconnect: Callable[[], AsyncClient] | None = None,
     ) -> None:
         if len(secret) < 16:
             raise ValueError("secret must be at least 16 bytes")
@@ -104,13 +93,14 @@ class RedisDecisionCache:
 
     @classmethod
     def from_settings(cls, settings: CacheSettings, *, clock: Clock) -> RedisDecisionCache:
-        """Build the tier from ``[cache]``; raises ConfigError without redis_url or secret."""
-        url = settings.redis_url
-        if url is None:
+        """Build the tier from ``[cache]``; raises ConfigError without Redis or secret."""
+        if not settings.uses_redis:
             raise ConfigError("[cache] redis_url is not set")
+        secret = resolve_secret(settings)
+        target = RedisTarget.from_settings(settings)
         return cls(
-            redis_client(url, timeout=settings.socket_timeout),
-            secret=resolve_secret(settings),
+            target.client(timeout=settings.socket_timeout),
+            secret=secret,
             prefix=settings.key_prefix,
             timeout=settings.socket_timeout,
             max_ttl=settings.ttl,
@@ -120,7 +110,7 @@ class RedisDecisionCache:
                 failures=settings.breaker_failures,
                 cooldown=settings.breaker_cooldown,
             ),
-            reconnect=lambda: redis_client(url, timeout=settings.socket_timeout),
+            reconnect=lambda: target.client(timeout=settings.socket_timeout),
         )
 
     async def get(self, key: DecisionKey, now: float) -> Decision | None:
@@ -178,7 +168,7 @@ class RedisDecisionCache:
             self._probe.cancel()
         await self.client.aclose()
 
-    def _client(self) -> aioredis.Redis:
+    def _client(self) -> AsyncClient:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             if self._loop is not None and self._reconnect is not None:
@@ -203,7 +193,7 @@ class RedisDecisionCache:
             await asyncio.sleep(self.breaker.cooldown)
             try:
                 async with asyncio.timeout(max(self.timeout, 0.5)):
-                    await self._client().ping()
+                    await ping(self._client())
             except REDIS_ERRORS as exc:
                 logger.debug("redis decision cache still unavailable (%s)", exc)
                 continue

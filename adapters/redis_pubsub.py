@@ -8,6 +8,12 @@ A message is JSON ``{"version": ..., "replica": ...}``. It is only a hint: a rep
 hears it re-reads its *own* policy store, so a message forged by someone with Redis access can
 make replicas re-read their policy, never load another one. After every (re)subscription the
 listener reports ``None`` so the replica checks for changes it may have missed meanwhile.
+
+In a Redis Cluster the channel is a shard channel (SPUBLISH/SSUBSCRIBE, Redis >= 7.0): it
+lives on the primary that owns its hash slot, so an announcement never crosses the bus to every
+node. When that slot moves (a failover), the server unsubscribes us and we subscribe again on
+the new owner. With Sentinel, the channel is on the current primary; a demoted primary closes
+our connection and we reconnect through the sentinels.
 """
 
 from __future__ import annotations
@@ -20,7 +26,13 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from .redis_cache import REDIS_ERRORS, redis_client
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub
+from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from .redis_cache import REDIS_ERRORS
+from .redis_connect import RedisTarget
 
 __all__ = ["RedisAnnouncer"]
 
@@ -31,13 +43,14 @@ _MAX_BACKOFF: Final = 1.0  # reconnect at least every second: replicas catch up 
 
 
 class RedisAnnouncer:
-    """Publishes and listens on ``channel`` (by default ``<key_prefix>policy``).
+    """Publishes and listens on ``channel`` (by default ``<key_prefix>policy``) of ``target``
+    (a RedisTarget, or one server's URL).
 
     ``connected`` is true once subscribed and caught up, false after the connection failed.
     """
 
-    def __init__(self, url: str, channel: str, *, timeout: float = 0.5) -> None:
-        self.url = url
+    def __init__(self, target: str | RedisTarget, channel: str, *, timeout: float = 0.5) -> None:
+        self.target = RedisTarget(url=target) if isinstance(target, str) else target
         self.channel = channel
         self.timeout = timeout
         self.replica = secrets.token_hex(8)
@@ -48,10 +61,13 @@ class RedisAnnouncer:
     async def publish(self, version: str) -> None:
         """Announce a reload; failures are logged (the others still poll their files)."""
         message = json.dumps({"version": version, "replica": self.replica})
-        client = redis_client(self.url, timeout=self.timeout)
+        client = self.target.client(timeout=self.timeout)
         try:
             async with asyncio.timeout(self.timeout):
-                await client.publish(self.channel, message)
+                if isinstance(client, AsyncRedisCluster):
+                    await client.spublish(self.channel, message)
+                else:
+                    await client.publish(self.channel, message)
             self.published += 1
         except REDIS_ERRORS as exc:
             logger.warning("could not announce policy version %s on Redis: %s", version, exc)
@@ -63,18 +79,18 @@ class RedisAnnouncer:
         backoff = 0.1
         while True:
             # No socket timeout: an idle subscription is normal; reads are bounded by _POLL.
-            client = redis_client(self.url, timeout=None)
+            client = self.target.client(timeout=None)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 async with asyncio.timeout(max(self.timeout, 1.0)):
-                    await pubsub.subscribe(self.channel)
+                    await _subscribe(pubsub, self.channel)
                 await on_change(None)  # catch up on whatever was announced while away
                 if not self.connected:
                     logger.info("listening for policy reloads on Redis channel %s", self.channel)
                 self.connected = True
                 backoff = 0.1
                 while True:
-                    message = await pubsub.get_message(timeout=_POLL)
+                    message = await _next_message(pubsub)
                     version = self._version(message)
                     if version is not None:
                         self.heard += 1
@@ -95,7 +111,7 @@ class RedisAnnouncer:
         return {"channel": self.channel, "subscribed": self.connected, "heard": self.heard}
 
     def _version(self, message: object) -> str | None:
-        if not isinstance(message, dict) or message.get("type") != "message":
+        if not isinstance(message, dict) or message.get("type") not in ("message", "smessage"):
             return None
         try:
             body = json.loads(message["data"])
@@ -106,3 +122,21 @@ class RedisAnnouncer:
         if not isinstance(version, str) or body.get("replica") == self.replica:
             return None
         return version
+
+
+async def _subscribe(pubsub: PubSub, channel: str) -> None:
+    if isinstance(pubsub, ClusterPubSub):
+        await pubsub.ssubscribe(channel)
+    else:
+        await pubsub.subscribe(channel)
+
+
+async def _next_message(pubsub: PubSub) -> object:
+    """The next message, None after ``_POLL`` seconds without one; raises when the server
+    unsubscribed us (in a cluster: the channel's slot moved to another primary)."""
+    if not isinstance(pubsub, ClusterPubSub):
+        return await pubsub.get_message(timeout=_POLL)
+    message = await pubsub.get_sharded_message(ignore_subscribe_messages=False, timeout=_POLL)
+    if isinstance(message, dict) and message.get("type") in ("sunsubscribe", b"sunsubscribe"):
+        raise RedisConnectionError("the shard channel's slot moved")
+    return message

@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         help="validate a policy file and replace the configured store's rows with it",
         description="Validate POLICY.csv against the configured model, replace the rows of "
         "the [policy] store with it in one transaction, and announce the new version on the "
-        "Redis reload channel when [cache] redis_url is set.",
+        "Redis reload channel when [cache] redis_url or sentinels is set.",
     )
     add_config_option(push)
     push.add_argument("file", metavar="POLICY.csv", help="the policy rows to push")
@@ -155,12 +155,14 @@ def _push(args: argparse.Namespace) -> int:
     table = config.policy.store_table
     print(f"pushed {len(engine.rules)} rules from {args.file} to postgresql:{table}")
     print(f"  policy version: {engine.version}")
-    if config.cache.redis_url is None:
+    if not config.cache.uses_redis:
         print("  replicas pick it up at their next check ([policy] watch_interval)")
         return EXIT_OK
+    from jurisgate.adapters.redis_connect import RedisTarget
     from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 
-    announcer = RedisAnnouncer(config.cache.redis_url, f"{config.cache.key_prefix}policy")
+    target = RedisTarget.from_settings(config.cache)
+    announcer = RedisAnnouncer(target, f"{config.cache.key_prefix}policy")
     asyncio.run(announcer.publish(engine.version))
     if announcer.published:
         print(f"  announced on Redis channel {announcer.channel}")

@@ -122,7 +122,7 @@ class JurisdictionMiddleware:
             raise
         self.clock = clock or SystemClock()
         self.audit = audit
-        if shared_cache is None and config.cache.redis_url is not None:
+        if shared_cache is None and config.cache.uses_redis:
             from jurisgate.adapters.redis_cache import RedisDecisionCache
 
             shared_cache = RedisDecisionCache.from_settings(config.cache, clock=self.clock)

@@ -29,11 +29,13 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
     from .loading import load_engine
 
     announcer: Announcer | None = None
-    if config.cache.redis_url is not None:
+    if config.cache.uses_redis:
+        from jurisgate.adapters.redis_connect import RedisTarget
         from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 
         channel = f"{config.cache.key_prefix}policy"
-        announcer = RedisAnnouncer(config.cache.redis_url, channel, timeout=1.0)
+        target = RedisTarget.from_settings(config.cache)
+        announcer = RedisAnnouncer(target, channel, timeout=1.0)
 
     def swap(engine: PolicyEngine) -> None:
         gate.engine = engine

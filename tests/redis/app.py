@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -51,8 +53,10 @@ def gate(
     shared_cache: DecisionCache | None = None,
     breaker_cooldown: float = 0.2,
     socket_timeout: float = 1.0,
+    topology: Mapping[str, Any] | None = None,
 ) -> JurisdictionMiddleware:
     """One replica: the gate around the app, local tier off by default so Redis is exercised.
+    ``topology`` sets more [cache] options (``cluster``, ``sentinels``, ...).
 
     The Redis timeout is generous (1 s) so a loaded CI machine cannot turn a test about keys
     into an outage; the outage tests pass the production default (0.05 s).
@@ -65,6 +69,8 @@ def gate(
         breaker_cooldown=breaker_cooldown,
         socket_timeout=socket_timeout,
     )
+    if topology:
+        cache = dataclasses.replace(cache, **topology)
     return JurisdictionMiddleware(
         app,
         issuers=[issuer],

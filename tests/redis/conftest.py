@@ -11,14 +11,18 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jwt
 import pytest
 
 from jurisgate.middleware import TrustedIssuer
 from jurisgate.middleware.clock import parse_instant
+
+if TYPE_CHECKING:
+    from .topologies import Cluster, Sentinels
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 ISSUER = "https://idp.test.invalid"
@@ -37,11 +41,16 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """One redis-server process bound to 127.0.0.1:port, no persistence."""
+    """One redis-server process bound to 127.0.0.1:port, no persistence; ``args`` are added to
+    its command line (cluster mode, passwords, ``--replicaof``, ``--sentinel``)."""
 
-    def __init__(self, port: int, workdir: Path) -> None:
+    def __init__(
+        self, port: int, workdir: Path, args: Sequence[str] = (), *, config: Path | None = None
+    ) -> None:
         self.port = port
         self.workdir = workdir
+        self.args = tuple(args)
+        self.config = config  # a config file (Sentinel needs one it can rewrite)
         self.url = f"redis://127.0.0.1:{port}/0"
         self.process: subprocess.Popen[bytes] | None = None
         self.paused = False
@@ -50,12 +59,14 @@ class RedisServer:
         self.process = subprocess.Popen(
             [
                 REDIS_SERVER,
+                *([str(self.config)] if self.config is not None else []),
                 "--port", str(self.port),
                 "--bind", "127.0.0.1",
                 "--save", "",
                 "--appendonly", "no",
                 "--dir", str(self.workdir),
                 "--daemonize", "no",
+                *self.args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -70,7 +81,8 @@ class RedisServer:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
                 sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
+                # A server with a password answers -NOAUTH: it is up all the same.
+                return sock.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 
@@ -118,6 +130,36 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """Three primaries with a replica each (tests/redis/topologies.py)."""
+    from .topologies import Cluster
+
+    if not os.access(REDIS_SERVER, os.X_OK):
+        pytest.skip("no redis-server binary")
+    cluster = Cluster(tmp_path)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def redis_sentinels(tmp_path: Path) -> Iterator[Sentinels]:
+    """A primary, a replica and two sentinels (tests/redis/topologies.py)."""
+    from .topologies import Sentinels
+
+    if not os.access(REDIS_SERVER, os.X_OK):
+        pytest.skip("no redis-server binary")
+    sentinels = Sentinels(tmp_path)
+    try:
+        sentinels.start()
+        yield sentinels
+    finally:
+        sentinels.stop()
 
 
 @pytest.fixture(autouse=True)
