@@ -80,7 +80,8 @@ class RedisAnnouncer:
         while True:
             # No socket timeout: an idle subscription is normal; reads are bounded by _POLL.
             client = self.target.client(timeout=None)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            # In a cluster we must see SUNSUBSCRIBE (the slot moved); _version skips the rest.
+            pubsub = client.pubsub(ignore_subscribe_messages=not self.target.cluster)
             try:
                 async with asyncio.timeout(max(self.timeout, 1.0)):
                     await _subscribe(pubsub, self.channel)
@@ -137,6 +138,6 @@ async def _next_message(pubsub: PubSub) -> object:
     if not isinstance(pubsub, ClusterPubSub):
         return await pubsub.get_message(timeout=_POLL)
     message = await pubsub.get_sharded_message(ignore_subscribe_messages=False, timeout=_POLL)
-    if isinstance(message, dict) and message.get("type") in ("sunsubscribe", b"sunsubscribe"):
+    if isinstance(message, dict) and message.get("type") == "sunsubscribe":
         raise RedisConnectionError("the shard channel's slot moved")
     return message

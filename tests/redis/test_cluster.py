@@ -40,6 +40,13 @@ def announcer(replica: JurisdictionMiddleware) -> RedisAnnouncer:
     return replica.reloader.announcer
 
 
+def _subscribed(cluster: Cluster) -> int:
+    """Subscribers of the shard channel on the primary that owns its slot."""
+    with redis.Redis(port=cluster.primary_of(CHANNEL).port, password=PASSWORD) as node:
+        (_, subscribers), *_ = node.execute_command("PUBSUB SHARDNUMSUB", CHANNEL)
+    return int(subscribers)
+
+
 def test_replicas_share_decisions_reloads_and_audit_through_a_cluster(
     tmp_path: Path, redis_cluster: Cluster, issuer: TrustedIssuer, make_token: MakeToken
 ) -> None:
@@ -71,10 +78,11 @@ def test_replicas_share_decisions_reloads_and_audit_through_a_cluster(
             assert tier(one).counts["errors"] == tier(two).counts["errors"] == 0
 
             await until(lambda: announcer(two).connected, 5)
+            # A coordinated failover moves the channel's slot: the server unsubscribes us
+            # and the listener subscribes again on the new owner.
+            await asyncio.to_thread(redis_cluster.hand_over, redis_cluster.primary_of(CHANNEL), 10)
+            await until(lambda: announcer(two).connected and _subscribed(redis_cluster) == 2, 5)
             owner = redis_cluster.primary_of(CHANNEL)
-            with redis.Redis(port=owner.port, password=PASSWORD) as node:
-                (_, subscribers), *_ = node.execute_command("PUBSUB SHARDNUMSUB", CHANNEL)
-            assert subscribers == 2  # a shard channel, on the primary that owns its slot
             police = make_token("state_law_enforcement", "US", "US-IL")
             before = two.engine.version
             edit(policy, without_illinois_rule)
@@ -129,10 +137,11 @@ def test_a_primary_killed_mid_run_costs_no_answer(
         async with client(one) as first, client(two) as second:
             runs = [asyncio.create_task(traffic(http, stop, seen)) for http in (first, second)]
             await until(lambda: announcer(two).connected and len(seen) > 50, 5)
-            redis_cluster.kill(victim)
+            victim.kill()
             await asyncio.to_thread(redis_cluster.wait_failed_over, victim, 15)
             # Each replica's breaker closes again and it reads shared entries again.
             await until(lambda: all(tier(r).breaker.is_closed for r in (one, two)), 10)
+            assert tier(one).counts["skipped"] + tier(two).counts["skipped"] > 0  # it was open
             hits = tier(two).counts["hits"]
             await until(lambda: tier(two).counts["hits"] > hits, 5)
             stop.set()

@@ -128,12 +128,23 @@ class Cluster:
                     return next(node for node in self.nodes if node.port == port)
         raise LookupError(key)
 
-    def kill(self, node: RedisServer) -> None:
-        node.kill()
+    def hand_over(self, primary: RedisServer, seconds: float) -> RedisServer:
+        """A coordinated failover (CLUSTER FAILOVER on a replica): ``primary`` stays up as a
+        replica of the returned node, which now serves its slots."""
+        with _admin(primary.port) as admin:
+            me = admin.execute_command("CLUSTER MYID")
+            me = me.decode() if isinstance(me, bytes) else me
+            nodes = admin.cluster("NODES")
+        port = next(int(a.rsplit(":", 1)[1]) for a, n in nodes.items() if n["master_id"] == me)
+        replica = next(node for node in self.nodes if node.port == port)
+        with _admin(replica.port) as admin:
+            admin.execute_command("CLUSTER FAILOVER")
+        self.wait_failed_over(primary, seconds)
+        return replica
 
     def wait_failed_over(self, old: RedisServer, seconds: float) -> None:
         """Until every live node sees the cluster ok with another node serving ``old``'s slots."""
-        live = [node for node in self.nodes if node.process is not None and node is not old]
+        live = [node for node in self.nodes if node.process is not None]
 
         def check(port: int) -> bool:
             with _admin(port) as admin:

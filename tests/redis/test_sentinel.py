@@ -1,0 +1,154 @@
+"""Replicas on a real Sentinel deployment (a primary, its replica, two sentinels, each with a
+password): decisions shared, reloads announced and audit records streamed through the primary
+the sentinels name, and the primary killed mid-run without a wrong answer or a 5xx."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from jurisgate.adapters.redis_cache import RedisDecisionCache
+from jurisgate.adapters.redis_connect import RedisTarget
+from jurisgate.adapters.redis_pubsub import RedisAnnouncer
+from jurisgate.middleware import CacheSettings, JurisdictionMiddleware, PolicySettings
+from jurisgate.middleware import TrustedIssuer
+from jurisgate.middleware.audit import AuditLog
+from jurisgate.middleware.audit_stream import RedisStreamSink
+
+from .app import TABLE, client, copy_pack, edit, gate, status_of, until, without_illinois_rule
+from .conftest import MakeToken
+from .topologies import PASSWORD, SENTINEL_PASSWORD, SERVICE, Sentinels
+
+pytestmark = pytest.mark.redis
+
+HANG = 5.0  # seconds: only a hang takes this long
+
+
+@pytest.fixture
+def topology(redis_sentinels: Sentinels, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """The [cache] keys for the deployment; the passwords are in the environment."""
+    monkeypatch.setenv("TEST_REDIS_PASSWORD", PASSWORD)
+    monkeypatch.setenv("TEST_SENTINEL_PASSWORD", SENTINEL_PASSWORD)
+    return {
+        "redis_url": None,
+        "sentinels": tuple(redis_sentinels.addresses),
+        "sentinel_service": SERVICE,
+        "password_env": "TEST_REDIS_PASSWORD",
+        "sentinel_password_env": "TEST_SENTINEL_PASSWORD",
+    }
+
+
+def tier(replica: JurisdictionMiddleware) -> RedisDecisionCache:
+    assert isinstance(replica.shared_cache, RedisDecisionCache)
+    return replica.shared_cache
+
+
+def announcer(replica: JurisdictionMiddleware) -> RedisAnnouncer:
+    assert replica.reloader is not None
+    assert isinstance(replica.reloader.announcer, RedisAnnouncer)
+    return replica.reloader.announcer
+
+
+def test_replicas_share_decisions_reloads_and_audit_through_sentinel(
+    tmp_path: Path,
+    redis_sentinels: Sentinels,
+    topology: dict[str, object],
+    issuer: TrustedIssuer,
+    make_token: MakeToken,
+) -> None:
+    model, policy = copy_pack(tmp_path)
+    target = RedisTarget.from_settings(CacheSettings(**topology))  # type: ignore[arg-type]
+    sink = RedisStreamSink(target, timeout=1.0)
+
+    async def scenario() -> None:
+        # Replica one watches the policy files; replica two only hears the announcement.
+        one = gate(
+            issuer, redis_url=None, policy=PolicySettings(model, policy, 0.05), topology=topology
+        )
+        two = gate(
+            issuer, redis_url=None, policy=PolicySettings(model, policy, 3600), topology=topology
+        )
+        one.audit = AuditLog(observers=[sink])
+        async with client(one) as first, client(two) as second:
+            for entity, country, region, expected in TABLE:
+                token = make_token(entity, country, region)
+                assert await status_of(first, token) == expected, entity
+                assert await status_of(second, token) == expected, entity
+            assert tier(two).counts["hits"] >= len(TABLE)  # replica two used one's work
+            assert tier(one).counts["errors"] == tier(two).counts["errors"] == 0
+
+            await until(lambda: announcer(two).connected, 5)
+            police = make_token("state_law_enforcement", "US", "US-IL")
+            before = two.engine.version
+            edit(policy, without_illinois_rule)
+            await until(lambda: two.engine.version != before, 2.0)
+            assert announcer(two).heard >= 1
+            assert await status_of(second, police) == 200
+        await one.aclose()
+        await two.aclose()
+
+    try:
+        asyncio.run(scenario())
+        assert sink.flush(5)
+    finally:
+        sink.close()
+    assert sink.failed == 0
+    with redis.Redis(port=redis_sentinels.primary.port, password=PASSWORD) as primary:
+        assert primary.xlen(sink.stream) == len(TABLE)  # replica one's records
+        assert primary.keys("jurisgate:decision:*")
+
+
+@pytest.mark.slow
+def test_a_primary_killed_mid_run_costs_no_answer(
+    tmp_path: Path,
+    redis_sentinels: Sentinels,
+    topology: dict[str, object],
+    issuer: TrustedIssuer,
+    make_token: MakeToken,
+) -> None:
+    model, policy = copy_pack(tmp_path)
+    tokens = [(make_token(e, c, r), expected) for e, c, r, expected in TABLE]
+
+    async def traffic(http: httpx.AsyncClient, stop: asyncio.Event, seen: list[int]) -> None:
+        while not stop.is_set():
+            for token, expected in tokens:
+                async with asyncio.timeout(HANG):
+                    status = await status_of(http, token)
+                assert status == expected, status
+                seen.append(status)
+
+    async def scenario() -> None:
+        one = gate(
+            issuer, redis_url=None, policy=PolicySettings(model, policy, 0.05), topology=topology
+        )
+        two = gate(
+            issuer, redis_url=None, policy=PolicySettings(model, policy, 3600), topology=topology
+        )
+        stop = asyncio.Event()
+        seen: list[int] = []
+        async with client(one) as first, client(two) as second:
+            runs = [asyncio.create_task(traffic(http, stop, seen)) for http in (first, second)]
+            await until(lambda: announcer(two).connected and len(seen) > 50, 5)
+            redis_sentinels.primary.kill()
+            await until(lambda: redis_sentinels.primary_port() == redis_sentinels.replica.port, 15)
+            # Each replica's breaker closes again and it reads shared entries again.
+            await until(lambda: all(tier(r).breaker.is_closed for r in (one, two)), 10)
+            assert tier(one).counts["skipped"] + tier(two).counts["skipped"] > 0  # it was open
+            hits = tier(two).counts["hits"]
+            await until(lambda: tier(two).counts["hits"] > hits, 5)
+            stop.set()
+            await asyncio.gather(*runs)  # raises if any answer was wrong
+            # And announcements now go through the new primary.
+            await until(lambda: announcer(two).connected, 10)
+            before = two.engine.version
+            edit(policy, without_illinois_rule)
+            await until(lambda: two.engine.version != before, 5)
+        assert len(seen) > 100
+        await one.aclose()
+        await two.aclose()
+
+    asyncio.run(scenario())
