@@ -9,7 +9,8 @@ correctness.
 - An entry never outlives the expiry the gate gives it (the policy's next rule change or the
   configured ttl, whichever is first): it is checked on read and set as the Redis TTL.
 - After ``breaker_failures`` failures in a row the tier is skipped; a background task probes
-  Redis every ``breaker_cooldown`` seconds and resumes using it once it answers.
+  Redis every ``breaker_cooldown`` seconds and resumes using it once it answers (in a
+  cluster: once every primary does).
 - Every operation reads or writes one key, so in a cluster none spans two hash slots.
 """
 
@@ -32,7 +33,7 @@ from jurisgate.middleware.errors import ConfigError
 
 from .breaker import CircuitBreaker
 from .redis_codec import EntryRejected, open_entry, redis_key, seal_entry
-from .redis_connect import AsyncClient, RedisTarget, redis_client
+from .redis_connect import AsyncClient, RedisTarget, ping, redis_client
 
 __all__ = ["REDIS_ERRORS", "RedisDecisionCache", "redis_client", "resolve_secret"]
 
@@ -192,7 +193,7 @@ class RedisDecisionCache:
             await asyncio.sleep(self.breaker.cooldown)
             try:
                 async with asyncio.timeout(max(self.timeout, 0.5)):
-                    await self._client().ping()
+                    await ping(self._client())
             except REDIS_ERRORS as exc:
                 logger.debug("redis decision cache still unavailable (%s)", exc)
                 continue

@@ -33,7 +33,7 @@ from jurisgate.middleware.config import CacheSettings
 from jurisgate.middleware.errors import ConfigError
 from jurisgate.middleware.redis_topology import sentinel_address
 
-__all__ = ["AsyncClient", "RedisTarget", "SyncClient", "redis_client"]
+__all__ = ["AsyncClient", "RedisTarget", "SyncClient", "ping", "redis_client"]
 
 AsyncClient: TypeAlias = aioredis.Redis | AsyncRedisCluster
 SyncClient: TypeAlias = redis.Redis | redis.RedisCluster
@@ -110,6 +110,16 @@ class RedisTarget:
 
     def _primary_auth(self) -> dict[str, Any]:
         return {"username": self.username, "password": self.password}
+
+
+async def ping(client: AsyncClient) -> None:
+    """Raises unless Redis answers; in a cluster, unless every primary answers (each holds a
+    share of the keys; a plain PING would only ask one node, which answers even while the
+    cluster is down)."""
+    if isinstance(client, AsyncRedisCluster):
+        await client.ping(target_nodes=AsyncRedisCluster.PRIMARIES)
+    else:
+        await client.ping()
 
 
 class _AsyncPrimary(aioredis.Redis):
