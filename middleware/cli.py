@@ -158,11 +158,9 @@ def _push(args: argparse.Namespace) -> int:
     if not config.cache.uses_redis:
         print("  replicas pick it up at their next check ([policy] watch_interval)")
         return EXIT_OK
-    from jurisgate.adapters.redis_connect import RedisTarget
     from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 
-    target = RedisTarget.from_settings(config.cache)
-    announcer = RedisAnnouncer(target, f"{config.cache.key_prefix}policy")
+    announcer = RedisAnnouncer.from_settings(config.cache)
     asyncio.run(announcer.publish(engine.version))
     if announcer.published:
         print(f"  announced on Redis channel {announcer.channel}")

@@ -30,12 +30,9 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
 
     announcer: Announcer | None = None
     if config.cache.uses_redis:
-        from jurisgate.adapters.redis_connect import RedisTarget
         from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 
-        channel = f"{config.cache.key_prefix}policy"
-        target = RedisTarget.from_settings(config.cache)
-        announcer = RedisAnnouncer(target, channel, timeout=1.0)
+        announcer = RedisAnnouncer.from_settings(config.cache, timeout=1.0)
 
     def swap(engine: PolicyEngine) -> None:
         gate.engine = engine

@@ -83,7 +83,6 @@ def test_replicas_share_decisions_reloads_and_audit_through_a_cluster(
             # and the listener subscribes again on the new owner.
             await asyncio.to_thread(redis_cluster.hand_over, redis_cluster.primary_of(CHANNEL), 10)
             await until(lambda: announcer(two).connected and _subscribed(redis_cluster) == 2, 5)
-            owner = redis_cluster.primary_of(CHANNEL)
             police = make_token("state_law_enforcement", "US", "US-IL")
             before = two.engine.version
             edit(policy, without_illinois_rule)

@@ -14,8 +14,12 @@ import redis
 from jurisgate.adapters.redis_cache import RedisDecisionCache
 from jurisgate.adapters.redis_connect import RedisTarget
 from jurisgate.adapters.redis_pubsub import RedisAnnouncer
-from jurisgate.middleware import CacheSettings, JurisdictionMiddleware, PolicySettings
-from jurisgate.middleware import TrustedIssuer
+from jurisgate.middleware import (
+    CacheSettings,
+    JurisdictionMiddleware,
+    PolicySettings,
+    TrustedIssuer,
+)
 from jurisgate.middleware.audit import AuditLog
 from jurisgate.middleware.audit_stream import RedisStreamSink
 
