@@ -25,7 +25,7 @@ from jurisgate.middleware import (
 from jurisgate.middleware.cache import DecisionCache
 from jurisgate.policies import pack_files
 
-from .conftest import AT, CACHE_SECRET
+from .conftest import AT, AUDIENCE, CACHE_SECRET, HMAC_KEY, ISSUER
 
 # (entity_type, country, region, expected status) from the README's decision table.
 TABLE: Sequence[tuple[str, str, str | None, int]] = (
@@ -79,6 +79,27 @@ def gate(
         shared_cache=shared_cache,
         clock=FixedClock(AT),
     )
+
+
+def gate_from_file(
+    directory: Path, *, cache: str, policy: tuple[Path, Path], watch_interval: float
+) -> JurisdictionMiddleware:
+    """One replica configured by a jurisgate.toml whose [cache] table holds ``cache`` (the MAC
+    secret is added), as a deployment configures it."""
+    key = directory / "issuer.key"
+    key.write_bytes(HMAC_KEY)
+    model, rows = policy
+    config = directory / "jurisgate.toml"
+    config.write_text(
+        f'[[issuers]]\nissuer = "{ISSUER}"\naudience = "{AUDIENCE}"\nalgorithms = ["HS256"]\n'
+        f'public_key_file = "{key}"\n'
+        f'[policy]\nmodel = "{model}"\npolicy = "{rows}"\nwatch_interval = {watch_interval}\n'
+        f'[cache]\nsecret = "{CACHE_SECRET}"\nlocal_max_entries = 0\nsocket_timeout = 1.0\n'
+        f"breaker_cooldown = 0.2\n{cache}",
+        encoding="utf-8",
+    )
+    app = Starlette(routes=[Route("/search", search)])
+    return JurisdictionMiddleware(app, config=config, clock=FixedClock(AT))
 
 
 def client(app: JurisdictionMiddleware) -> httpx.AsyncClient:

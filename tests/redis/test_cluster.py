@@ -19,7 +19,17 @@ from jurisgate.middleware import JurisdictionMiddleware, PolicySettings, Trusted
 from jurisgate.middleware.audit import AuditLog
 from jurisgate.middleware.audit_stream import RedisStreamSink
 
-from .app import TABLE, client, copy_pack, edit, gate, status_of, until, without_illinois_rule
+from .app import (
+    TABLE,
+    client,
+    copy_pack,
+    edit,
+    gate,
+    gate_from_file,
+    status_of,
+    until,
+    without_illinois_rule,
+)
 from .conftest import MakeToken
 from .topologies import PASSWORD, Cluster
 
@@ -57,11 +67,11 @@ def test_replicas_share_decisions_reloads_and_audit_through_a_cluster(
 
     async def scenario() -> None:
         # Replica one watches the policy files; replica two only hears the announcement.
-        one = gate(
-            issuer,
-            redis_url=redis_cluster.url,
-            policy=PolicySettings(model, policy, 0.05),
-            topology=topology,
+        one = gate_from_file(
+            tmp_path,
+            cache=f'redis_url = "{redis_cluster.url}"\ncluster = true\n',
+            policy=(model, policy),
+            watch_interval=0.05,
         )
         two = gate(
             issuer,

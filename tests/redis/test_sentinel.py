@@ -23,7 +23,17 @@ from jurisgate.middleware import (
 from jurisgate.middleware.audit import AuditLog
 from jurisgate.middleware.audit_stream import RedisStreamSink
 
-from .app import TABLE, client, copy_pack, edit, gate, status_of, until, without_illinois_rule
+from .app import (
+    TABLE,
+    client,
+    copy_pack,
+    edit,
+    gate,
+    gate_from_file,
+    status_of,
+    until,
+    without_illinois_rule,
+)
 from .conftest import MakeToken
 from .topologies import PASSWORD, SENTINEL_PASSWORD, SERVICE, Sentinels
 
@@ -70,8 +80,14 @@ def test_replicas_share_decisions_reloads_and_audit_through_sentinel(
 
     async def scenario() -> None:
         # Replica one watches the policy files; replica two only hears the announcement.
-        one = gate(
-            issuer, redis_url=None, policy=PolicySettings(model, policy, 0.05), topology=topology
+        sentinels = ", ".join(f'"{address}"' for address in redis_sentinels.addresses)
+        one = gate_from_file(
+            tmp_path,
+            cache=f'sentinels = [{sentinels}]\nsentinel_service = "{SERVICE}"\n'
+            'password_env = "TEST_REDIS_PASSWORD"\n'
+            'sentinel_password_env = "TEST_SENTINEL_PASSWORD"\n',
+            policy=(model, policy),
+            watch_interval=0.05,
         )
         two = gate(
             issuer, redis_url=None, policy=PolicySettings(model, policy, 3600), topology=topology
