@@ -133,13 +133,14 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def redis_cluster(tmp_path: Path) -> Iterator[Cluster]:
-    """Three primaries with a replica each (tests/redis/topologies.py)."""
-    from .topologies import Cluster
+def redis_cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """Three primaries with a replica each (tests/redis/topologies.py); parametrize it
+    indirectly with another number of replicas per primary."""
+    from .topologies import REDIS_CLI, Cluster
 
-    if not os.access(REDIS_SERVER, os.X_OK):
-        pytest.skip("no redis-server binary")
-    cluster = Cluster(tmp_path)
+    if not (os.access(REDIS_SERVER, os.X_OK) and os.access(REDIS_CLI, os.X_OK)):
+        pytest.skip("no redis-server or redis-cli binary")
+    cluster = Cluster(tmp_path, replicas=getattr(request, "param", 1))
     try:
         cluster.start()
         yield cluster

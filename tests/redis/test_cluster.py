@@ -169,33 +169,32 @@ def test_a_primary_killed_mid_run_costs_no_answer(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("redis_cluster", [0], indirect=True)  # no replicas
 def test_a_primary_lost_for_good_keeps_the_tier_skipped(
-    tmp_path: Path, issuer: TrustedIssuer, make_token: MakeToken, caplog: pytest.LogCaptureFixture
+    redis_cluster: Cluster,
+    issuer: TrustedIssuer,
+    make_token: MakeToken,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Without a replica to take over, the cluster is down for good: the replicas decide
     locally, and the breaker stays open (a probe asks every primary, not one node that would
     answer PONG while the cluster refuses every key)."""
-    cluster = Cluster(tmp_path, replicas=0)
-    try:
-        cluster.start()
-        victim = cluster.nodes[1]  # the replicas reach the cluster through nodes[0]
+    victim = redis_cluster.nodes[1]  # the replicas reach the cluster through nodes[0]
 
-        async def scenario() -> None:
-            replica = gate(issuer, redis_url=cluster.url, breaker_cooldown=0.05, topology=CLUSTER)
-            async with client(replica) as http:
-                victim.kill()
-                deadline = asyncio.get_running_loop().time() + 3  # node timeout (1 s) and more
-                while asyncio.get_running_loop().time() < deadline:
-                    for entity, country, region, expected in TABLE:
-                        async with asyncio.timeout(HANG):
-                            status = await status_of(http, make_token(entity, country, region))
-                        assert status == expected
-                    await asyncio.sleep(0.05)
-                assert tier(replica).breaker.state == "open"
-            await replica.aclose()
+    async def scenario() -> None:
+        replica = gate(issuer, redis_url=redis_cluster.url, breaker_cooldown=0.05, topology=CLUSTER)
+        async with client(replica) as http:
+            victim.kill()
+            deadline = asyncio.get_running_loop().time() + 3  # node timeout (1 s) and more
+            while asyncio.get_running_loop().time() < deadline:
+                for entity, country, region, expected in TABLE:
+                    async with asyncio.timeout(HANG):
+                        status = await status_of(http, make_token(entity, country, region))
+                    assert status == expected
+                await asyncio.sleep(0.05)
+            assert tier(replica).breaker.state == "open"
+        await replica.aclose()
 
-        with caplog.at_level(logging.WARNING, logger="jurisgate.cache"):
-            asyncio.run(scenario())
-    finally:
-        cluster.stop()
+    with caplog.at_level(logging.WARNING, logger="jurisgate.cache"):
+        asyncio.run(scenario())
     assert not [r for r in caplog.records if "is back" in r.getMessage()]
