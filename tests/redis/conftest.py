@@ -132,6 +132,12 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
+def _server_version() -> tuple[int, ...]:
+    out = subprocess.run([REDIS_SERVER, "--version"], capture_output=True, text=True, check=True)
+    version = out.stdout.split("v=", 1)[1].split()[0]
+    return tuple(int(part) for part in version.split(".")[:2])
+
+
 @pytest.fixture
 def redis_cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """Three primaries with a replica each (tests/redis/topologies.py); parametrize it
@@ -140,6 +146,8 @@ def redis_cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cl
 
     if not (os.access(REDIS_SERVER, os.X_OK) and os.access(REDIS_CLI, os.X_OK)):
         pytest.skip("no redis-server or redis-cli binary")
+    if _server_version() < (7, 0):
+        pytest.skip("sharded pub/sub needs Redis >= 7.0")
     cluster = Cluster(tmp_path, replicas=getattr(request, "param", 1))
     try:
         cluster.start()
