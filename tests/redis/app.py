@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from jurisgate.adapters.redis_cache import RedisDecisionCache
+from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 from jurisgate.middleware import (
     CacheSettings,
     FixedClock,
@@ -118,6 +120,35 @@ async def until(condition: Callable[[], object], seconds: float = 5.0) -> None:
     async with asyncio.timeout(seconds):
         while not condition():  # noqa: ASYNC110 - the state changes in other tasks and threads
             await asyncio.sleep(0.02)
+
+
+HANG = 5.0  # seconds: far above any Redis timeout and normal latency; only a hang takes this long
+
+
+def tier(replica: JurisdictionMiddleware) -> RedisDecisionCache:
+    """The replica's Redis decision tier."""
+    assert isinstance(replica.shared_cache, RedisDecisionCache)
+    return replica.shared_cache
+
+
+def announcer(replica: JurisdictionMiddleware) -> RedisAnnouncer:
+    """The replica's reload announcer on Redis."""
+    assert replica.reloader is not None
+    assert isinstance(replica.reloader.announcer, RedisAnnouncer)
+    return replica.reloader.announcer
+
+
+async def serve_table(
+    http: httpx.AsyncClient, tokens: Sequence[tuple[str, int]], stop: asyncio.Event, seen: list[int]
+) -> None:
+    """Send each ``(token, expected status)`` until ``stop``; fails on the first wrong answer
+    (a 5xx included) or hang; every status goes to ``seen``."""
+    while not stop.is_set():
+        for token, expected in tokens:
+            async with asyncio.timeout(HANG):
+                status = await status_of(http, token)
+            assert status == expected, status
+            seen.append(status)
 
 
 def copy_pack(directory: Path) -> tuple[Path, Path]:

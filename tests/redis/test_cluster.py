@@ -8,25 +8,26 @@ import asyncio
 import logging
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 
-from jurisgate.adapters.redis_cache import RedisDecisionCache
 from jurisgate.adapters.redis_connect import RedisTarget
-from jurisgate.adapters.redis_pubsub import RedisAnnouncer
-from jurisgate.middleware import JurisdictionMiddleware, PolicySettings, TrustedIssuer
+from jurisgate.middleware import PolicySettings, TrustedIssuer
 from jurisgate.middleware.audit import AuditLog
 from jurisgate.middleware.audit_stream import RedisStreamSink
 
 from .app import (
+    HANG,
     TABLE,
+    announcer,
     client,
     copy_pack,
     edit,
     gate,
     gate_from_file,
+    serve_table,
     status_of,
+    tier,
     until,
     without_illinois_rule,
 )
@@ -37,18 +38,6 @@ pytestmark = pytest.mark.redis
 
 CHANNEL = "jurisgate:policy"
 CLUSTER = {"cluster": True}
-HANG = 5.0  # seconds: only a hang takes this long
-
-
-def tier(replica: JurisdictionMiddleware) -> RedisDecisionCache:
-    assert isinstance(replica.shared_cache, RedisDecisionCache)
-    return replica.shared_cache
-
-
-def announcer(replica: JurisdictionMiddleware) -> RedisAnnouncer:
-    assert replica.reloader is not None
-    assert isinstance(replica.reloader.announcer, RedisAnnouncer)
-    return replica.reloader.announcer
 
 
 def _subscribed(cluster: Cluster) -> int:
@@ -127,14 +116,6 @@ def test_a_primary_killed_mid_run_costs_no_answer(
     url = redis_cluster.url_of(entry)
     tokens = [(make_token(e, c, r), expected) for e, c, r, expected in TABLE]
 
-    async def traffic(http: httpx.AsyncClient, stop: asyncio.Event, seen: list[int]) -> None:
-        while not stop.is_set():
-            for token, expected in tokens:
-                async with asyncio.timeout(HANG):
-                    status = await status_of(http, token)
-                assert status == expected, status
-                seen.append(status)
-
     async def scenario() -> None:
         one = gate(
             issuer, redis_url=url, policy=PolicySettings(model, policy, 0.05), topology=CLUSTER
@@ -145,7 +126,10 @@ def test_a_primary_killed_mid_run_costs_no_answer(
         stop = asyncio.Event()
         seen: list[int] = []
         async with client(one) as first, client(two) as second:
-            runs = [asyncio.create_task(traffic(http, stop, seen)) for http in (first, second)]
+            runs = [
+                asyncio.create_task(serve_table(http, tokens, stop, seen))
+                for http in (first, second)
+            ]
             await until(lambda: announcer(two).connected and len(seen) > 50, 5)
             victim.kill()
             await asyncio.to_thread(redis_cluster.wait_failed_over, victim, 15)

@@ -5,18 +5,16 @@ the sentinels name, and the primary killed mid-run without a wrong answer or a 5
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 import redis
 
-from jurisgate.adapters.redis_cache import RedisDecisionCache
 from jurisgate.adapters.redis_connect import RedisTarget
-from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 from jurisgate.middleware import (
     CacheSettings,
-    JurisdictionMiddleware,
     PolicySettings,
     TrustedIssuer,
 )
@@ -25,12 +23,15 @@ from jurisgate.middleware.audit_stream import RedisStreamSink
 
 from .app import (
     TABLE,
+    announcer,
     client,
     copy_pack,
     edit,
     gate,
     gate_from_file,
+    serve_table,
     status_of,
+    tier,
     until,
     without_illinois_rule,
 )
@@ -39,11 +40,9 @@ from .topologies import PASSWORD, SENTINEL_PASSWORD, SERVICE, Sentinels
 
 pytestmark = pytest.mark.redis
 
-HANG = 5.0  # seconds: only a hang takes this long
-
 
 @pytest.fixture
-def topology(redis_sentinels: Sentinels, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+def topology(redis_sentinels: Sentinels, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The [cache] keys for the deployment; the passwords are in the environment."""
     monkeypatch.setenv("TEST_REDIS_PASSWORD", PASSWORD)
     monkeypatch.setenv("TEST_SENTINEL_PASSWORD", SENTINEL_PASSWORD)
@@ -56,26 +55,15 @@ def topology(redis_sentinels: Sentinels, monkeypatch: pytest.MonkeyPatch) -> dic
     }
 
 
-def tier(replica: JurisdictionMiddleware) -> RedisDecisionCache:
-    assert isinstance(replica.shared_cache, RedisDecisionCache)
-    return replica.shared_cache
-
-
-def announcer(replica: JurisdictionMiddleware) -> RedisAnnouncer:
-    assert replica.reloader is not None
-    assert isinstance(replica.reloader.announcer, RedisAnnouncer)
-    return replica.reloader.announcer
-
-
 def test_replicas_share_decisions_reloads_and_audit_through_sentinel(
     tmp_path: Path,
     redis_sentinels: Sentinels,
-    topology: dict[str, object],
+    topology: dict[str, Any],
     issuer: TrustedIssuer,
     make_token: MakeToken,
 ) -> None:
     model, policy = copy_pack(tmp_path)
-    target = RedisTarget.from_settings(CacheSettings(**topology))  # type: ignore[arg-type]
+    target = RedisTarget.from_settings(dataclasses.replace(CacheSettings(), **topology))
     sink = RedisStreamSink(target, timeout=1.0)
 
     async def scenario() -> None:
@@ -126,20 +114,12 @@ def test_replicas_share_decisions_reloads_and_audit_through_sentinel(
 def test_a_primary_killed_mid_run_costs_no_answer(
     tmp_path: Path,
     redis_sentinels: Sentinels,
-    topology: dict[str, object],
+    topology: dict[str, Any],
     issuer: TrustedIssuer,
     make_token: MakeToken,
 ) -> None:
     model, policy = copy_pack(tmp_path)
     tokens = [(make_token(e, c, r), expected) for e, c, r, expected in TABLE]
-
-    async def traffic(http: httpx.AsyncClient, stop: asyncio.Event, seen: list[int]) -> None:
-        while not stop.is_set():
-            for token, expected in tokens:
-                async with asyncio.timeout(HANG):
-                    status = await status_of(http, token)
-                assert status == expected, status
-                seen.append(status)
 
     async def scenario() -> None:
         one = gate(
@@ -151,7 +131,10 @@ def test_a_primary_killed_mid_run_costs_no_answer(
         stop = asyncio.Event()
         seen: list[int] = []
         async with client(one) as first, client(two) as second:
-            runs = [asyncio.create_task(traffic(http, stop, seen)) for http in (first, second)]
+            runs = [
+                asyncio.create_task(serve_table(http, tokens, stop, seen))
+                for http in (first, second)
+            ]
             await until(lambda: announcer(two).connected and len(seen) > 50, 5)
             redis_sentinels.primary.kill()
             await until(lambda: redis_sentinels.primary_port() == redis_sentinels.replica.port, 15)
