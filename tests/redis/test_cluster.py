@@ -25,6 +25,7 @@ from .app import (
     edit,
     gate,
     gate_from_file,
+    publish,
     serve_table,
     status_of,
     tier,
@@ -51,6 +52,7 @@ def test_replicas_share_decisions_reloads_and_audit_through_a_cluster(
     tmp_path: Path, redis_cluster: Cluster, issuer: TrustedIssuer, make_token: MakeToken
 ) -> None:
     model, policy = copy_pack(tmp_path)
+    publish(policy)
     topology = CLUSTER
     sink = RedisStreamSink(RedisTarget(url=redis_cluster.url, cluster=True), timeout=1.0)
 
@@ -109,6 +111,7 @@ def test_a_primary_killed_mid_run_costs_no_answer(
     tmp_path: Path, redis_cluster: Cluster, issuer: TrustedIssuer, make_token: MakeToken
 ) -> None:
     model, policy = copy_pack(tmp_path)
+    publish(policy)
     # The primary that owns the reload channel dies; the replicas reach the cluster through
     # a node that survives.
     victim = redis_cluster.primary_of(CHANNEL)

@@ -20,6 +20,7 @@ from .app import (
     copy_pack,
     edit,
     gate,
+    publish,
     status_of,
     until,
     with_row,
@@ -39,7 +40,8 @@ def test_valid_edit_is_loaded_invalid_edit_keeps_last_good(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     model, policy = copy_pack(tmp_path)
-    settings = PolicySettings(model, policy, watch_interval=0.05)
+    # Without a manifest (the behaviour before `policy publish`): an invalid file is refused.
+    settings = PolicySettings(model, policy, watch_interval=0.05, require_manifest=False)
     police = make_token("state_law_enforcement", "US", "US-IL")
 
     async def scenario() -> None:
@@ -52,7 +54,7 @@ def test_valid_edit_is_loaded_invalid_edit_keeps_last_good(
             assert await status_of(http, police) == 200  # the old local entry is unreachable
             good = replica.engine.version
 
-            edit(policy, with_row("p, broken, maybe, *, US, *, *, *, , , , "))
+            edit(policy, with_row("p, broken, maybe, *, US, *, *, *, , , , "), published=False)
             await until(lambda: replica.reloader is not None and replica.reloader.rejected, 2)
             assert replica.engine.version == good
             assert await status_of(http, police) == 200
@@ -78,6 +80,7 @@ def test_a_reload_reaches_the_other_replica_also_after_redis_came_back(
     tmp_path: Path, redis_server: RedisServer, issuer: TrustedIssuer, make_token: MakeToken
 ) -> None:
     model, policy = copy_pack(tmp_path)
+    publish(policy)
     police = make_token("state_law_enforcement", "US", "US-IL")
     texas = make_token("state_agency", "US", "US-TX")
 

@@ -29,6 +29,7 @@ from .app import (
     edit,
     gate,
     gate_from_file,
+    publish,
     serve_table,
     status_of,
     tier,
@@ -63,6 +64,7 @@ def test_replicas_share_decisions_reloads_and_audit_through_sentinel(
     make_token: MakeToken,
 ) -> None:
     model, policy = copy_pack(tmp_path)
+    publish(policy)
     target = RedisTarget.from_settings(dataclasses.replace(CacheSettings(), **topology))
     sink = RedisStreamSink(target, timeout=1.0)
 
@@ -119,6 +121,7 @@ def test_a_primary_killed_mid_run_costs_no_answer(
     make_token: MakeToken,
 ) -> None:
     model, policy = copy_pack(tmp_path)
+    publish(policy)
     tokens = [(make_token(e, c, r), expected) for e, c, r, expected in TABLE]
 
     async def scenario() -> None:
