@@ -20,6 +20,7 @@ from jurisgate.middleware import (
 )
 from jurisgate.middleware.audit import AuditLog
 from jurisgate.middleware.audit_stream import RedisStreamSink
+from jurisgate.middleware.cli import main
 
 from .app import (
     TABLE,
@@ -34,12 +35,15 @@ from .app import (
     status_of,
     tier,
     until,
+    with_row,
     without_illinois_rule,
 )
 from .conftest import MakeToken
 from .topologies import PASSWORD, SENTINEL_PASSWORD, SERVICE, Sentinels
 
 pytestmark = pytest.mark.redis
+
+NO_STATE_AGENCIES = "p, no-state-agencies, deny, state_agency, US, *, *, *, , , , "
 
 
 @pytest.fixture
@@ -57,6 +61,7 @@ def topology(redis_sentinels: Sentinels, monkeypatch: pytest.MonkeyPatch) -> dic
 
 
 def test_replicas_share_decisions_reloads_and_audit_through_sentinel(
+    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     redis_sentinels: Sentinels,
     topology: dict[str, Any],
@@ -98,7 +103,17 @@ def test_replicas_share_decisions_reloads_and_audit_through_sentinel(
             await until(lambda: two.engine.version != before, 2.0)
             assert announcer(two).heard >= 1
             assert await status_of(second, police) == 200
-        await one.aclose()
+
+            # `jurisgate policy publish` announces through the primary the sentinels name
+            # (replica one stopped: the announcement can only be the command's).
+            await one.aclose()
+            before = two.engine.version
+            edit(policy, with_row(NO_STATE_AGENCIES), published=False)
+            argv = ["policy", "publish", "--config", str(tmp_path / "jurisgate.toml")]
+            assert await asyncio.to_thread(main, argv) == 0
+            await until(lambda: two.engine.version != before, 2.0)
+            texas = make_token("state_agency", "US", "US-TX")
+            assert await status_of(second, texas) == 403
         await two.aclose()
 
     try:
@@ -106,6 +121,7 @@ def test_replicas_share_decisions_reloads_and_audit_through_sentinel(
         assert sink.flush(5)
     finally:
         sink.close()
+    assert "announced on Redis channel jurisgate:policy" in capsys.readouterr().out
     assert sink.failed == 0
     with redis.Redis(port=redis_sentinels.primary.port, password=PASSWORD) as primary:
         assert primary.xlen(sink.stream) == len(TABLE)  # replica one's records
