@@ -23,24 +23,23 @@ import os
 from collections.abc import Callable
 from typing import Final
 
-from redis.exceptions import RedisError
-
-from jurisgate.middleware.cache import DecisionKey
+from jurisgate.middleware.cache.lru import DecisionKey
 from jurisgate.middleware.clock import Clock, SystemClock
-from jurisgate.middleware.config import CacheSettings
-from jurisgate.middleware.decision import Decision
+from jurisgate.middleware.config.cache_config import CacheSettings
+from jurisgate.middleware.decision.values import Decision
 from jurisgate.middleware.errors import ConfigError
+from jurisgate.middleware.third_party import errors_of
 
 from .breaker import CircuitBreaker
 from .redis_codec import EntryRejected, open_entry, redis_key, seal_entry
-from .redis_connect import AsyncClient, RedisTarget, ping, redis_client
+from .redis_connect import AsyncClient, ping, redis_client
 
 __all__ = ["REDIS_ERRORS", "RedisDecisionCache", "redis_client", "resolve_secret"]
 
 logger = logging.getLogger("jurisgate.cache")
 
 # What a Redis call may raise when Redis is down, slow or unreachable: all of it is a miss.
-REDIS_ERRORS: Final = (RedisError, OSError, TimeoutError)
+REDIS_ERRORS: Final = errors_of("redis")
 
 
 def resolve_secret(settings: CacheSettings) -> bytes:
@@ -56,7 +55,7 @@ def resolve_secret(settings: CacheSettings) -> bytes:
 
 
 class RedisDecisionCache:
-    """Implements jurisgate.middleware.cache.DecisionCache on ``redis.asyncio``.
+    """Implements jurisgate.middleware.cache.lru.DecisionCache on ``redis.asyncio``.
 
     ``clock`` must be the gate's clock: entry expiries are instants on it.
     """
@@ -90,28 +89,6 @@ class RedisDecisionCache:
         self._clock: Clock = clock or SystemClock()
         self._probe: asyncio.Task[None] | None = None
         self.counts = dict.fromkeys(("hits", "misses", "rejected", "errors", "skipped"), 0)
-
-    @classmethod
-    def from_settings(cls, settings: CacheSettings, *, clock: Clock) -> RedisDecisionCache:
-        """Build the tier from ``[cache]``; raises ConfigError without Redis or secret."""
-        if not settings.uses_redis:
-            raise ConfigError("[cache] redis_url is not set")
-        secret = resolve_secret(settings)
-        target = RedisTarget.from_settings(settings)
-        return cls(
-            target.client(timeout=settings.socket_timeout),
-            secret=secret,
-            prefix=settings.key_prefix,
-            timeout=settings.socket_timeout,
-            max_ttl=settings.ttl,
-            clock=clock,
-            breaker=CircuitBreaker(
-                "redis decision cache",
-                failures=settings.breaker_failures,
-                cooldown=settings.breaker_cooldown,
-            ),
-            reconnect=lambda: target.client(timeout=settings.socket_timeout),
-        )
 
     async def get(self, key: DecisionKey, now: float) -> Decision | None:
         if not self.breaker.is_closed:

@@ -1,5 +1,6 @@
-"""Redis clients for the deployment ``[cache]`` names: one server, a cluster, or the primary
-that a group of sentinels names; the one place that turns settings into redis-py clients.
+"""Redis clients for one server, a cluster, or the primary that a group of sentinels names:
+the one place that builds redis-py clients (``factory.redis_target`` reads ``[cache]`` into a
+RedisTarget).
 
 - One server: ``redis_url`` (``redis://``, ``rediss://``, ``unix://``; credentials in the URL).
 - A cluster: ``redis_url`` is any node, ``cluster = true``; redis-py's RedisCluster finds the
@@ -16,7 +17,6 @@ given seconds; the sync clients (audit stream) keep redis-py's own retries.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -28,10 +28,6 @@ from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.asyncio.sentinel import SentinelConnectionPool as AsyncSentinelPool
 from redis.backoff import NoBackoff
 from redis.sentinel import Sentinel, SentinelConnectionPool
-
-from jurisgate.middleware.config import CacheSettings
-from jurisgate.middleware.errors import ConfigError
-from jurisgate.middleware.redis_topology import sentinel_address
 
 __all__ = ["AsyncClient", "RedisTarget", "SyncClient", "ping", "redis_client"]
 
@@ -64,20 +60,6 @@ class RedisTarget:
             raise ValueError("pass either url or sentinels")
         if self.sentinels and not self.service:
             raise ValueError("sentinels need a service name")
-
-    @classmethod
-    def from_settings(cls, settings: CacheSettings) -> RedisTarget:
-        """The target ``[cache]`` names; ConfigError when a named password variable is unset."""
-        return cls(
-            url=settings.redis_url,
-            cluster=settings.cluster,
-            sentinels=tuple(sentinel_address(entry) for entry in settings.sentinels),
-            service=settings.sentinel_service,
-            username=settings.username,
-            password=_from_env("password_env", settings.password_env),
-            sentinel_username=settings.sentinel_username,
-            sentinel_password=_from_env("sentinel_password_env", settings.sentinel_password_env),
-        )
 
     def client(self, *, timeout: float | None) -> AsyncClient:
         """An asyncio client; calls time out after ``timeout`` seconds, never retried."""
@@ -149,12 +131,3 @@ def _async_options(timeout: float | None) -> dict[str, Any]:
         "retry": Retry(NoBackoff(), 0),
         "client_name": "jurisgate",
     }
-
-
-def _from_env(key: str, variable: str | None) -> str | None:
-    if variable is None:
-        return None
-    value = os.environ.get(variable, "")
-    if not value:
-        raise ConfigError(f"[cache] {key} names ${variable}, which is not set")
-    return value

@@ -36,8 +36,7 @@ from redis.asyncio.cluster import ClusterPubSub
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from jurisgate.middleware.config import CacheSettings
-from jurisgate.middleware.strict_json import bounded_loads
+from jurisgate.middleware.token.strict_json import bounded_loads
 
 from .redis_cache import REDIS_ERRORS
 from .redis_connect import RedisTarget
@@ -68,13 +67,6 @@ class RedisAnnouncer:
         self.connected = False
         self.published = 0
         self.heard = 0
-
-    @classmethod
-    def from_settings(cls, settings: CacheSettings, *, timeout: float = 0.5) -> RedisAnnouncer:
-        """On ``<key_prefix>policy`` of the Redis ``[cache]`` names; ConfigError when a named
-        password variable is unset."""
-        channel = f"{settings.key_prefix}policy"
-        return cls(RedisTarget.from_settings(settings), channel, timeout=timeout)
 
     async def publish(self, version: str) -> None:
         """Announce a reload; failures are logged (the others still poll their files)."""
