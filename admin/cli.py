@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         help="validate a policy file and replace the configured store's rows with it",
         description="Validate POLICY.csv against the configured model, replace the rows of "
         "the [policy] store with it in one transaction, and announce the new version on the "
-        "Redis reload channel when [cache] redis_url is set.",
+        "Redis reload channel when [cache] redis_url or sentinels is set.",
     )
     add_config_option(push)
     push.add_argument("file", metavar="POLICY.csv", help="the policy rows to push")

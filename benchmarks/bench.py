@@ -190,9 +190,9 @@ async def in_process(plan: Plan, audit_path: Path) -> dict[str, Any]:
     with _maybe_redis(module) as url:
         if module is not None and url is not None:
             try:
-                shared_only = stacks.jurisgate_app(shared_cache=redis_tier.make_cache(module, url))
+                shared_only = stacks.jurisgate_app(shared_cache=redis_tier.make_cache(url))
                 stacks.disable_decision_cache(shared_only)
-                both = stacks.jurisgate_app(shared_cache=redis_tier.make_cache(module, url))
+                both = stacks.jurisgate_app(shared_cache=redis_tier.make_cache(url))
                 runners["jurisgate_redis_tier2_only"] = asgi_runner(shared_only, [search])
                 runners["jurisgate_redis_both_tiers"] = asgi_runner(both, [search])
             except Exception as exc:
