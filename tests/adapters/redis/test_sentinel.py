@@ -169,7 +169,17 @@ def test_a_primary_killed_mid_run_costs_no_answer(
             await until(lambda: announcer(two).connected, 10)
             before = two.engine.version
             edit(policy, without_illinois_rule)
-            await until(lambda: two.engine.version != before, 5)
+            # Pub/sub is at most once: an announcement sent while the new primary's subscribers
+            # are still re-subscribing can be lost (each replica's own watch interval is the
+            # backstop). So announce again, by editing again, until the second replica hears.
+            for attempt in range(8):
+                try:
+                    await until(lambda: two.engine.version != before, 2.5)
+                    break
+                except TimeoutError:
+                    edit(policy, with_row(f"# announce again {attempt}"))
+            else:
+                pytest.fail("no announcement reached the second replica after the failover")
         assert len(seen) > 100
         await one.aclose()
         await two.aclose()
