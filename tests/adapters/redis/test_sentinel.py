@@ -177,7 +177,8 @@ def test_a_primary_killed_mid_run_costs_no_answer(
                     await until(lambda: two.engine.version != before, 2.5)
                     break
                 except TimeoutError:
-                    row = f"p, again-{attempt}, deny, anonymous, *, *, *, *, *, /x{attempt}, GET, , , , "
+                    row = f"p, again-{attempt}, deny, anonymous, *, *, *, *, *, /x{attempt}, GET"
+                    row += ", , , , "
                     edit(policy, with_row(row))
             else:
                 pytest.fail("no announcement reached the second replica after the failover")
