@@ -3,8 +3,9 @@
 The request path only appends the line to an in-memory queue (``AuditFile.write``); a daemon
 thread writes what is queued every ``flush_interval`` seconds, as nginx's ``access_log ...
 flush=`` does. A batch that cannot be written stays queued, in order, and is retried; while
-the file stays unwritable the queue fills to ``max_pending`` and ``write`` raises
-``AuditUnavailable``, so the gate denies rather than serve requests it cannot record.
+the file stays unwritable the queue fills and ``check`` (which the gate asks before serving a
+request) raises ``AuditUnavailable``, so the gate denies rather than serve requests it cannot
+record; ``write`` itself refuses only at ``max_pending``.
 
     audit_file = AuditFile("/var/log/jurisgate/audit.jsonl", flush_interval=0.2)
     audit_file.write(str(record))  # AuditUnavailable: deny
@@ -33,6 +34,7 @@ _BATCH: Final = 8192  # lines per write call
 _WAKE_AT: Final = 4096  # queued lines that wake the writer before its interval is up
 _WARN_EVERY: Final = 10.0  # seconds between warnings about a failing file
 _CLOSE_TIMEOUT: Final = 10.0
+_MARGIN: Final = 1024  # lines kept for requests being served when check() refuses new ones
 
 
 def check_options(flush_interval: float, max_pending: int) -> None:
@@ -86,6 +88,7 @@ class AuditFile:
         self._limit = max_pending
         self._closed = False
         self._wake_at = min(_WAKE_AT, max_pending // 2)
+        self._margin = min(_MARGIN, max_pending // 10)
         # Encoded lines whose write failed (or was cut short): written before anything newer.
         self._carry = b""
         self._carry_lines = 0
@@ -133,6 +136,18 @@ class AuditFile:
         loop, a tuple rather than a string. ``render`` must not raise and must have no side
         effects: after a failure, the batch's lines are formatted once more, one by one."""
         self._queue((render, fields))
+
+    def check(self) -> None:
+        """Raise ``AuditUnavailable`` if a line queued now might be refused: the gate asks
+        before it serves a request, whose record it writes once the answer has started. A
+        margin (a tenth of ``max_pending``, at most 1024 lines) is kept for the records of
+        requests already being served, so that theirs are not refused."""
+        if len(self._pending) >= self._limit - self._margin:
+            raise AuditUnavailable(
+                f"audit file {self._path} is closed"
+                if self._closed
+                else f"audit file {self._path}: {self.pending} records not yet written"
+            )
 
     def _queue(self, item: _Item) -> None:
         pending = self._pending

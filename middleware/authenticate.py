@@ -15,9 +15,9 @@ from starlette.types import Scope
 
 from .authority import check_authority
 from .bearer import bearer_token
-from .cache import LruTtlCache
+from .cache import DEFAULT_MAX_BYTES, LruTtlCache
 from .errors import ClaimsError
-from .principal import Principal, principal_from_claims
+from .principal import Principal, principal_from_claims, require_utf8
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["Authenticator", "Client"]
@@ -29,7 +29,8 @@ Client = tuple[Principal, float, float]
 
 
 class Authenticator:
-    """``max_entries`` verified tokens are remembered for at most ``ttl`` seconds (and 300)."""
+    """``max_entries`` verified tokens (and ``max_bytes`` of them, see cache.py) are
+    remembered for at most ``ttl`` seconds (and 300)."""
 
     def __init__(
         self,
@@ -38,11 +39,12 @@ class Authenticator:
         *,
         max_entries: int,
         ttl: float,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.verifier = TokenVerifier(issuers, policy)
         # token -> (client, exp, reusable until, verified at)
         self.tokens: LruTtlCache[str, tuple[Principal, float, float, float]] = LruTtlCache(
-            max_entries
+            max_entries, max_bytes
         )
         self._authorities = {
             trusted.issuer: trusted.authority
@@ -63,10 +65,13 @@ class Authenticator:
             await wanted[0].ensure(wanted[1])
         verified = self.verifier.verify(token, now)
         try:
+            require_utf8(verified.claims)
             principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
             check_authority(principal, self._authorities)
         except ClaimsError as exc:
-            exc.issuer, exc.subject = verified.issuer, verified.subject
+            # As the audit record will name them: a lone surrogate as its \ud800 escape.
+            exc.issuer = verified.issuer.encode("utf-8", "backslashreplace").decode()
+            exc.subject = verified.subject.encode("utf-8", "backslashreplace").decode()
             raise
         lifetime = min(self._ttl, self.verifier.trust_lifetime(verified.issuer))
         trusted_until = min(verified.expires_at, now + lifetime)

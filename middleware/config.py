@@ -18,6 +18,7 @@ from .audit_subjects import AuditSettings
 from .config_table import Table, build, is_link_target, resolve_path
 from .errors import ConfigError
 from .issuer_config import parse_issuer, production_marks
+from .request_limits import RequestLimits, parse_requests
 from .tokens import TokenPolicy, TrustedIssuer
 
 __all__ = ["CONFIG_ENV", "CacheSettings", "GateConfig", "PolicySettings", "load_config"]
@@ -58,6 +59,9 @@ class PolicySettings:
 class CacheSettings:
     redis_url: str | None = None
     local_max_entries: int = 10_000
+    # Accounted bytes each in-process memory (decisions, public answers, verified tokens,
+    # remembered requests) may hold, besides its entry count; see cache.py.
+    local_max_bytes: int = 16 * 1024 * 1024
     ttl: float = 300.0
     # The shared (Redis) tier; see adapters/redis_cache.py and the README.
     key_prefix: str = "jurisgate:"
@@ -70,6 +74,8 @@ class CacheSettings:
     def __post_init__(self) -> None:
         if not 0 <= self.local_max_entries <= 10_000_000:
             raise ValueError("local_max_entries must be between 0 and 10000000")
+        if not 65_536 <= self.local_max_bytes <= 1 << 36:
+            raise ValueError("local_max_bytes must be between 65536 and 68719476736")
         if not 0 < self.ttl <= 86_400:
             raise ValueError("ttl must be between 0 and 86400 seconds")
         if not (0 < len(self.key_prefix) <= 64 and self.key_prefix.isascii()) or any(
@@ -98,6 +104,7 @@ class GateConfig:
     origin: str = "<keyword options>"
     audit: AuditSettings = field(default_factory=AuditSettings)
     production_issuers: frozenset[str] = frozenset()  # `token mint` refuses these and their keys
+    requests: RequestLimits = field(default_factory=RequestLimits)
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
@@ -118,7 +125,10 @@ def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
 
 def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     root = Table(
-        data, "(top level)", file, ("issuers", "tokens", "policy", "cache", "responses", "audit")
+        data,
+        "(top level)",
+        file,
+        ("issuers", "tokens", "policy", "cache", "responses", "audit", "requests"),
     )
     base = file.parent
     raw_issuers = root.get("issuers", list, required=True)
@@ -180,6 +190,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         (
             "redis_url",
             "local_max_entries",
+            "local_max_bytes",
             "ttl",
             "key_prefix",
             "secret",
@@ -202,6 +213,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         lambda: CacheSettings(
             redis_url=redis_url,
             local_max_entries=cache.get("local_max_entries", int, 10_000),
+            local_max_bytes=cache.get("local_max_bytes", int, 16 * 1024 * 1024),
             ttl=cache.get("ttl", float, 300.0),
             key_prefix=cache.get("key_prefix", str, "jurisgate:"),
             secret=cache.get("secret", str),
@@ -218,6 +230,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         responses.check("blocked_by", blocked_by, is_link_target, "must be an http(s) URL")
     responses.finish()
     audit = parse_audit(root.get("audit", dict, {}), base, file)
+    requests = parse_requests(root.get("requests", dict, {}), file)
     root.finish()
     return GateConfig(
         issuers,
@@ -228,4 +241,5 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         str(file),
         audit,
         production,
+        requests,
     )

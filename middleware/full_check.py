@@ -1,17 +1,21 @@
 """Decide a request that the gate's memory could not answer: the whole way, once.
 
-Public-path check, token, claims, the decision tiers, one audit record; an HTTP request with a
+Public-path check, token, claims, the decision tiers, and the request's one audit record,
+handed back unwritten (the gate writes it once the answer has started); an HTTP request with a
 verified token then leaves an entry in the memory of whole requests (``warm.py``) for as long
 as every input provably holds. ``admit`` turns a decision into the scope the app sees, for
-remembered requests and decided ones alike.
+remembered requests and decided ones alike. ``too_long`` and ``gate_refusal`` are the answers
+given without deciding: a path over the limit, a request the gate could not decide or record.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import Scope
@@ -21,13 +25,14 @@ from .errors import ClaimsError, PolicyError, TokenError
 from .identity import JurisdictionUser
 from .paths import canonical_method, policy_paths
 from .principal import ANONYMOUS, Principal
-from .responses import Problem, decision_problem, token_problem
+from .responses import Problem, decision_problem, path_problem, token_problem
 from .warm import RememberedRequest, RequestKey
 
 if TYPE_CHECKING:
+    from .answer import RecordWriter
     from .gate import JurisdictionMiddleware
 
-__all__ = ["admit", "full_check"]
+__all__ = ["admit", "full_check", "gate_refusal", "too_long"]
 
 logger = logging.getLogger("jurisgate")
 
@@ -41,8 +46,9 @@ async def full_check(
     started: float,
     now: float,
     key: RequestKey | None,
-) -> Problem | None:
-    """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
+) -> tuple[Problem | None, RecordWriter]:
+    """Decide one request: None lets it through (scope filled in), a Problem refuses it; and
+    the writer of its audit record."""
     method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
     paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
     path = paths[0]
@@ -59,24 +65,22 @@ async def full_check(
         logger.exception("policy evaluation failed; denying")
         public = None
     if public is not None and public.allowed:
-        record(status=200, effect="allow", decision=public, tier="public")
         scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
-        return None
+        return None, later(record, status=200, effect="allow", decision=public, tier="public")
 
     try:
         principal, expires_at, trusted_until = await gate.authenticator.client(scope, now)
     except TokenError as exc:
         error = None if exc.reason == "missing" else exc.code
         problem = token_problem(error, decision_id)
-        record(status=problem[0], effect="deny", reason=exc.reason)
-        return problem
+        return problem, later(record, status=problem[0], effect="deny", reason=exc.reason)
     except ClaimsError as exc:
         denied = Decision("deny", 403, None, None, engine.version)
-        record(
-            status=403, effect="deny", decision=denied, reason=exc.code,
+        write = later(
+            record, status=403, effect="deny", decision=denied, reason=exc.code,
             issuer=exc.issuer, subject=exc.subject,
         )  # fmt: skip
-        return decision_problem(denied, decision_id, code=exc.code)
+        return decision_problem(denied, decision_id, code=exc.code), write
 
     entity, country, region = principal.policy_view()
     try:
@@ -86,8 +90,8 @@ async def full_check(
     except PolicyError:
         logger.exception("policy evaluation failed; denying")
         decision, tier = Decision("deny", 403, None, None, engine.version), "error"
-    record(
-        status=decision.status, effect=decision.effect, principal=principal,
+    write = later(
+        record, status=decision.status, effect=decision.effect, principal=principal,
         decision=decision, tier=tier,
     )  # fmt: skip
     if key is not None and public is not None and tier != "error":
@@ -100,7 +104,52 @@ async def full_check(
             trusted_until, decision.valid_until, public.valid_until, now + gate.config.cache.ttl
         )
         gate.warm.remember(key, entry, until, now)
-    return admit(scope, principal, decision, decision_id, gate.config.blocked_by)
+    return admit(scope, principal, decision, decision_id, gate.config.blocked_by), write
+
+
+def later(record: Callable[..., None], **fields: Any) -> RecordWriter:
+    """The writer of a record whose fields are known now and whose answer is not: the
+    latency ends here, at the decision."""
+    fields["decided"] = time.perf_counter()
+
+    def write(sent_status: int | None, outcome: str) -> None:
+        record(**fields, sent_status=sent_status, outcome=outcome)
+
+    return write
+
+
+def too_long(
+    gate: JurisdictionMiddleware, scope: Scope, decision_id: str, started: float
+) -> tuple[Problem, RecordWriter]:
+    """414 for a path over ``[requests] max_path_bytes``: nothing about the path is looked at
+    (its record keeps a bounded prefix of it, see ``audit_limits.py``)."""
+    method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
+    record = partial(
+        gate.audit.record, decision_id=decision_id, method=method, path=scope["path"],
+        started=started,
+    )  # fmt: skip
+    return path_problem(decision_id), later(
+        record, status=414, effect="deny", reason="path_too_long"
+    )
+
+
+def gate_refusal(
+    gate: JurisdictionMiddleware, scope: Scope, decision_id: str, started: float, code: str
+) -> tuple[Problem, RecordWriter]:
+    """403 for a request the gate could not decide (``gate_error``) or could not record
+    (``audit_unavailable``), with its record. Reads only what cannot fail."""
+    denied = Decision("deny", 403, None, None, gate.engine.version)
+    method = scope.get("method", "GET") if scope.get("type") == "http" else "GET"
+    path = scope.get("path", "")
+    record = partial(
+        gate.audit.record,
+        decision_id=decision_id,
+        method=method if isinstance(method, str) else "",
+        path=path if isinstance(path, str) else "",
+        started=started,
+    )
+    write = later(record, status=403, effect="deny", decision=denied, reason=code)
+    return decision_problem(denied, decision_id, code=code), write
 
 
 def admit(

@@ -7,9 +7,11 @@ Flow per request (HTTP and WebSocket alike):
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
    ``request.state.principal`` / ``request.state.decision`` set.
-A request seen before is answered from the memory of whole requests (``warm.py``); any other
-takes the full check (``full_check.py``). Any exception on this path denies. Per-request state
-lives in locals, never on ``self``.
+A request seen before is answered from the memory of whole requests (``warm.py``); a path over
+``[requests] max_path_bytes`` is refused with 414 before any per-path work; any other takes the
+full check (``full_check.py``). Any exception on this path denies. Every request gets exactly
+one audit record, written once its answer has started (``answer.py``). Per-request state lives
+in locals, never on ``self``.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ import os
 import secrets
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .answer import Answer, RecordWriter, write_record
 from .audit import AuditLog, AuditObserver
 from .audit_file import AuditUnavailable
 from .authenticate import Authenticator
@@ -35,12 +39,13 @@ from .clock import Clock, SystemClock
 from .config import CacheSettings, GateConfig, PolicySettings, load_config
 from .decision import Decision
 from .engine import PolicyEngine
-from .full_check import admit, full_check
+from .full_check import admit, full_check, gate_refusal, too_long
 from .gate_reloader import gate_reloader
 from .identity import JurisdictionUser
 from .loading import load_engine
 from .regions import subdivisions
-from .responses import decision_problem, refuse, with_decision_id
+from .request_limits import path_too_long
+from .responses import DECISION_ID_HEADER, refuse
 from .tiers import DecisionTiers
 from .tokens import TokenPolicy, TrustedIssuer
 from .warm import WarmRequests, request_key
@@ -114,6 +119,7 @@ class JurisdictionMiddleware:
                 config.tokens,
                 max_entries=config.cache.local_max_entries,
                 ttl=config.cache.ttl,
+                max_bytes=config.cache.local_max_bytes,
             )
             self.verifier = self.authenticator.verifier
         except BaseException:
@@ -130,11 +136,13 @@ class JurisdictionMiddleware:
             local_max_entries=config.cache.local_max_entries,
             ttl=config.cache.ttl,
             shared=shared_cache,
+            local_max_bytes=config.cache.local_max_bytes,
         )
         self.shared_cache = shared_cache
         self.decisions: LruTtlCache[DecisionKey, Decision] = self.tiers.local
         self.tokens = self.authenticator.tokens
-        self.warm = WarmRequests(config.cache.local_max_entries)
+        self.warm = WarmRequests(config.cache.local_max_entries, config.cache.local_max_bytes)
+        self._max_path_bytes = config.requests.max_path_bytes
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
         for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
@@ -172,12 +180,13 @@ class JurisdictionMiddleware:
             return
         decision_id = f"{_ID_PREFIX}{next(_id_counter):x}"
         started = time.perf_counter()
+        audit = self.audit
+        write: RecordWriter  # the request's one audit record, written once it is answered
         try:
             now = self._now()
             key = request_key(scope) if kind == "http" else None
             remembered = None if key is None else self.warm.get(key, self.engine, now)
             if remembered is not None:
-                self.audit.replay(remembered, decision_id, started)
                 refusal = admit(
                     scope,
                     remembered.principal,
@@ -185,27 +194,38 @@ class JurisdictionMiddleware:
                     decision_id,
                     self.config.blocked_by,
                 )
+                write = partial(audit.replay, remembered, decision_id, started, time.perf_counter())
+            elif path_too_long(scope["path"], self._max_path_bytes):  # before any per-path work
+                refusal, write = too_long(self, scope, decision_id, started)
             else:
-                refusal = await full_check(self, scope, decision_id, started, now, key)
+                refusal, write = await full_check(self, scope, decision_id, started, now, key)
+            if refusal is None and audit.check is not None:
+                audit.check()  # a request whose record the sink would refuse is not served
         except AuditUnavailable as exc:  # a request that cannot be recorded is not served
             self._audit_refusals += 1
             if self._audit_refusals == 1 or time.monotonic() - self._audit_warned >= 10.0:
                 self._audit_warned = time.monotonic()  # one line per 10 s, not per request
                 logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
-            denied = Decision("deny", 403, None, None, self.engine.version)
-            refusal = decision_problem(denied, decision_id, code="audit_unavailable")
+            refusal, write = gate_refusal(self, scope, decision_id, started, "audit_unavailable")
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
-            denied = Decision("deny", 403, None, None, self.engine.version)
-            refusal = decision_problem(denied, decision_id, code="gate_error")
+            refusal, write = gate_refusal(self, scope, decision_id, started, "gate_error")
         if refusal is not None:
-            await refuse(scope, send, refusal, decision_id)
+            try:
+                await refuse(scope, send, refusal, decision_id)
+            except BaseException:
+                write_record(write, None, "disconnected")
+                raise
+            write_record(write, refusal[0] if kind == "http" else 403, "sent")
             return
-        # Straight into the app, not through a coroutine of ours: each await layer costs on
-        # every request.
-        await self.app(
-            scope, receive, with_decision_id(send, decision_id) if kind == "http" else send
-        )
+        header = (DECISION_ID_HEADER, decision_id.encode("latin-1")) if kind == "http" else None
+        answer = Answer(send, receive, header, write)
+        try:
+            await self.app(scope, answer.receive, answer.send)
+        except BaseException:
+            answer.finish(failed=True)
+            raise
+        answer.finish(failed=False)
 
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared

@@ -22,6 +22,7 @@ __all__ = [
     "EntityType",
     "Principal",
     "principal_from_claims",
+    "require_utf8",
 ]
 
 EntityType = Literal[
@@ -67,6 +68,31 @@ class Principal:
             "country": self.country,
             "region": self.region,
         }
+
+
+def require_utf8(claims: Mapping[str, object]) -> None:
+    """Raise ClaimsError (``invalid_claims``) if any claim name or string value, at any
+    depth, cannot be encoded as UTF-8: JSON's ``\\ud800`` escape gives a lone surrogate,
+    which no log, hash or header can carry. Iterative: the depth is the token's to choose."""
+    pending: list[object] = [claims]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            strings: list[str] = [value]
+        elif isinstance(value, Mapping):
+            strings = [name for name in value if isinstance(name, str)]
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+            continue
+        else:
+            continue
+        for text in strings:
+            if not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ClaimsError("a claim is not valid UTF-8", code="invalid_claims") from None
 
 
 def principal_from_claims(issuer: str, subject: str, claims: Mapping[str, object]) -> Principal:
