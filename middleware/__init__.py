@@ -17,6 +17,7 @@ from .identity import JurisdictionUser
 from .keys import JwksKeys
 from .loading import load_engine
 from .principal import ENTITY_TYPES, Principal, principal_from_claims
+from .request_limits import RequestLimits
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "PolicyError",
     "PolicySettings",
     "Principal",
+    "RequestLimits",
     "Rule",
     "SystemClock",
     "TokenError",
