@@ -18,6 +18,8 @@ observers (``AuditLog._emit``), and the failure is logged.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -41,10 +43,39 @@ def write_record(write: RecordWriter, sent_status: int | None, outcome: str) -> 
     """``write``, and log (never raise) if the record cannot be written."""
     try:
         write(sent_status, outcome)
-    except AuditUnavailable as exc:
-        logger.error("audit record not written to the sink (%s); it went to the log only", exc)
-    except Exception:
-        logger.exception("audit record could not be written")
+    except Exception as exc:
+        _failed(exc)
+
+
+def _failed(exc: Exception) -> None:
+    if isinstance(exc, AuditUnavailable):
+        _unavailable.seen(exc)
+    else:
+        logger.error("audit record could not be written", exc_info=exc)
+
+
+class _Unavailable:
+    """Records the sink refused (they still went to the logger and observers): one log line
+    per 10 s, not one per request, while the sink stays full."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.warned = -math.inf
+
+    def seen(self, exc: AuditUnavailable) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if now - self.warned >= _WARN_EVERY:
+            self.warned = now
+            logger.error(
+                "audit sink refused a record (%s); %d so far went to the logger and observers only",
+                exc,
+                self.count,
+            )
+
+
+_WARN_EVERY: Final = 10.0
+_unavailable = _Unavailable()
 
 
 class Answer:
@@ -97,12 +128,14 @@ class Answer:
         except BaseException:
             write_record(self._write, None, "disconnected")
             raise
-        write_record(self._write, status, "sent")
+        try:  # write_record, inlined: this runs for every request served
+            self._write(status, "sent")
+        except Exception as exc:
+            _failed(exc)
 
-    def finish(self, *, failed: bool) -> None:
-        """After the app returned (``failed=False``) or raised: record an answer that never
-        started."""
-        if self.open:
-            self.open = False
-            outcome = "disconnected" if self.gone else "app_error" if failed else "no_response"
-            write_record(self._write, None, outcome)
+    def finish(self, failed: bool) -> None:
+        """After the app returned (``failed`` false) or raised: record an answer that never
+        started (the gate calls this only while ``open``)."""
+        self.open = False
+        outcome = "disconnected" if self.gone else "app_error" if failed else "no_response"
+        write_record(self._write, None, outcome)

@@ -33,7 +33,7 @@ def replay_line(fields: ReplayFields) -> str:
     return (
         f'{{"ts":{ns // 1_000_000_000}.{ns // 1000 % 1_000_000:06d},'
         f'"decision_id":"{decision_id}",{core},"latency_us":{seconds * 1e6:.1f},'
-        f'"sent_status":{_status(sent_status)},"outcome":{json_string(outcome)}}}'
+        f"{_sent(sent_status, outcome)}}}"
     )
 
 
@@ -48,14 +48,21 @@ def record_line(
     """One record: the per-request fields around the ones a remembered request shares."""
     return (
         f'{{"ts":{ts!r},"decision_id":{json_string(decision_id)},{core},'
-        f'"latency_us":{latency_us!r},"sent_status":{_status(sent_status)},'
-        f'"outcome":{json_string(outcome)}}}'
+        f'"latency_us":{latency_us!r},{_sent(sent_status, outcome)}}}'
     )
 
 
-def _status(status: int | None) -> str:
-    """An int as such; anything else (a logging filter may rewrite it) as JSON."""
-    return f"{status:d}" if type(status) is int else json.dumps(status)
+def _sent(status: int | None, outcome: str | None) -> str:
+    """The last two fields; the few usual pairs are remembered (this runs for every line)."""
+    if type(status) is int or status is None:
+        return _sent_json(status, outcome)
+    return f'"sent_status":{json.dumps(status)},"outcome":{json_string(outcome)}'
+
+
+@lru_cache(maxsize=1024)
+def _sent_json(status: int | None, outcome: str | None) -> str:
+    sent = "null" if status is None else f"{status:d}"
+    return f'"sent_status":{sent},"outcome":{json_string(outcome)}'
 
 
 def core_json(

@@ -223,9 +223,11 @@ class JurisdictionMiddleware:
         try:
             await self.app(scope, answer.receive, answer.send)
         except BaseException:
-            answer.finish(failed=True)
+            if answer.open:
+                answer.finish(True)
             raise
-        answer.finish(failed=False)
+        if answer.open:  # the app returned without answering
+            answer.finish(False)
 
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared

@@ -338,4 +338,4 @@ def test_audit_fields_have_size_limits(idps: IdPs) -> None:
     assert len(recorded) <= 1024 + 80
     assert "…[cut " in recorded
     assert "sha256:" in recorded
-    assert len(str(record)) < 4096  # the whole line, with the longest subject and claims
+    assert len(str(record)) < 4096  # the whole line, with a 20 KB path
