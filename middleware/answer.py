@@ -10,9 +10,9 @@ out (``sent_status``) and how the exchange went (``outcome``):
 - ``no_response``: the app returned without answering.
 
 Exactly one of these is written per request, whatever the app does. A refusal the gate sends
-itself is recorded the same way (``record_refusal``). Writing a record never raises into the
-app or the server: a record the sink refuses at that point still reaches the logger and the
-observers (``AuditLog._emit``), and the failure is logged.
+itself is recorded the same way, by the gate (``write_record``). Writing a record never raises
+into the app or the server: a record the sink refuses at that point still reaches the logger
+and the observers (``AuditLog._emit``), and the failure is logged.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ A record also says what the client was sent (``sent_status``, ``outcome``): the 
 once the answer has started (``answer.py``), and asks a sink that can tell (``check``) before
 it serves a request, so that a request whose record would be refused is not served. Fields a
 client chooses are bounded (``audit_limits.py``), so no request can make its record large.
+
+(Over 250 lines: ``AuditLog`` is one record's whole way out, built, replayed and emitted, and
+its hot replay path is kept in one place on purpose.)
 """
 
 from __future__ import annotations

@@ -357,3 +357,31 @@ def test_the_audit_file_line_holds_the_sent_status(idps: IdPs, tmp_path: Path) -
     ]
     assert list(records[0])[-3:] == ["latency_us", "sent_status", "outcome"]
     assert records[1]["tier"] == "local"
+
+
+def test_an_accepted_websocket_is_recorded_as_sent_101(idps: IdPs) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 1000})
+
+    gate, records = gate_for(idps, app)
+    incoming: list[Message] = [{"type": "websocket.connect"}]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: dict[str, Any] = {
+        "type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path": "/search",
+        "raw_path": b"/search", "root_path": "", "query_string": b"", "subprotocols": [],
+        "headers": [(b"host", b"t"), (b"authorization", f"Bearer {idps.rsa.mint()}".encode())],
+        "server": ("t", 80), "client": ("127.0.0.1", 5),
+    }  # fmt: skip
+    asyncio.run(gate(scope, receive, send))
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.close"]
+    (record,) = records
+    assert (record["effect"], record["sent_status"], record["outcome"]) == ("allow", 101, "sent")
