@@ -3,10 +3,12 @@
 An allowed request's record is written once its answer has started, with the status that went
 out (``sent_status``) and how the exchange went (``outcome``):
 
-- ``sent``: the status line (or WebSocket accept or close) was handed to the server;
+- ``sent``: the status line (or WebSocket accept or close) is being handed to the server (the
+  record is written just before, so that no coroutine of ours sits on every answer: a server
+  that then fails to send it is not seen here, nor is a failure later in the body);
 - ``app_error``: the app raised before it started an answer (the server then answers 500);
 - ``disconnected``: the client was gone before the answer started (the app received
-  ``http.disconnect``, or the server's send raised);
+  ``http.disconnect``, or was cancelled);
 - ``no_response``: the app returned without answering.
 
 Exactly one of these is written per request, whatever the app does. A refusal the gate sends
@@ -17,11 +19,13 @@ and the observers (``AuditLog._emit``), and the failure is logged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final
+from functools import partial
+from typing import Any, Final
 
 from starlette.types import Message, Receive, Send
 
@@ -82,15 +86,17 @@ class Answer:
     """The ``send`` and ``receive`` an allowed request's app gets. ``header`` (the decision id)
     is added to an HTTP answer's start. Per request; never shared."""
 
-    __slots__ = ("_header", "_receive", "_send", "_write", "gone", "open")
+    __slots__ = ("_args", "_header", "_receive", "_send", "_write", "gone", "open")
 
     def __init__(
         self,
         send: Send,
         receive: Receive,
         header: tuple[bytes, bytes] | None,
-        write: RecordWriter,
+        write: Callable[..., None],
+        args: tuple[Any, ...] = (),
     ) -> None:
+        self._args = args
         self._send = send
         self._receive = receive
         self._header = header
@@ -99,20 +105,19 @@ class Answer:
         self.gone = False  # the client's disconnect was seen before the answer started
 
     def send(self, message: Message) -> Awaitable[None]:
-        """The app's send. A plain method handing back the server's awaitable, except for
-        the message that starts the answer, which is awaited here and then recorded."""
+        """The app's send: a plain method handing back the server's awaitable (no coroutine
+        of its own). The message that starts the answer is recorded, then handed on."""
         if self.open:
-            kind = message["type"]
-            if kind == "http.response.start":
+            if message["type"] == "http.response.start":  # inlined: every request gets here
                 if self._header is not None:
                     message["headers"] = [*message.get("headers", ()), self._header]
-                return self._started(message, message["status"])
-            if kind == "websocket.accept":
-                return self._started(message, 101)
-            if kind == "websocket.close":
-                return self._started(message, _WS_CLOSED_STATUS)
-            if kind == "websocket.http.response.start":
-                return self._started(message, message["status"])
+                self.open = False
+                try:
+                    self._write(*self._args, message["status"], "sent")
+                except Exception as exc:
+                    _failed(exc)
+            else:
+                self._websocket(message)
         return self._send(message)
 
     async def receive(self) -> Message:
@@ -121,21 +126,25 @@ class Answer:
             self.gone = True
         return message
 
-    async def _started(self, message: Message, status: int) -> None:
+    def _websocket(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "websocket.accept":
+            status = 101
+        elif kind == "websocket.close":
+            status = _WS_CLOSED_STATUS
+        elif kind == "websocket.http.response.start":
+            status = message["status"]
+        else:  # not an answer's start (an app sending a body first is the server's to refuse)
+            return
         self.open = False
-        try:
-            await self._send(message)
-        except BaseException:
-            write_record(self._write, None, "disconnected")
-            raise
-        try:  # write_record, inlined: this runs for every request served
-            self._write(status, "sent")
-        except Exception as exc:
-            _failed(exc)
+        write_record(partial(self._write, *self._args), status, "sent")
 
-    def finish(self, failed: bool) -> None:
-        """After the app returned (``failed`` false) or raised: record an answer that never
+    def finish(self, error: BaseException | None) -> None:
+        """After the app returned (``error`` None) or raised: record an answer that never
         started (the gate calls this only while ``open``)."""
         self.open = False
-        outcome = "disconnected" if self.gone else "app_error" if failed else "no_response"
-        write_record(self._write, None, outcome)
+        if self.gone or isinstance(error, asyncio.CancelledError):
+            outcome = "disconnected"
+        else:
+            outcome = "no_response" if error is None else "app_error"
+        write_record(partial(self._write, *self._args), None, outcome)

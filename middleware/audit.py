@@ -9,8 +9,8 @@ and latency with the first one, built and written out once (``remembered``); whe
 the sink wants it, only those three are new (``replay``). The token is never logged.
 
 A record also says what the client was sent (``sent_status``, ``outcome``): the gate writes it
-once the answer has started (``answer.py``), and asks a sink that can tell (``check``) before
-it serves a request, so that a request whose record would be refused is not served. Fields a
+once the answer has started (``answer.py``), and asks a sink that can tell (``accepting``)
+before it serves a request, so that a request whose record would be refused is not served. Fields a
 client chooses are bounded (``audit_limits.py``), so no request can make its record large.
 
 (Over 250 lines: ``AuditLog`` is one record's whole way out, built, replayed and emitted, and
@@ -50,11 +50,12 @@ AuditObserver = Callable[[Mapping[str, Any]], None]
 
 class AuditSink(Protocol):
     """Takes each record's JSON line. ``jurisgate.middleware.audit_file.AuditFile`` is the
-    bundled one. A sink may also have ``check()``, raising ``AuditUnavailable`` when it could
-    not take a record now: the gate asks it before serving a request (whose record is written
-    once the answer starts) and refuses the request instead (an unaudited request is never
-    served). A sink without ``check()`` is only written to; if it raises then, the record
-    still reaches the logger and observers, and the failure is logged."""
+    bundled one. A sink may also have ``accepting`` (false while it could not take a record
+    now) and ``check()`` (raising ``AuditUnavailable`` then, saying why): the gate reads
+    ``accepting`` before serving a request (whose record is written once the answer starts)
+    and refuses the request instead (an unaudited request is never served). A sink without
+    them is only written to; if it raises then, the record still reaches the logger and
+    observers, and the failure is logged."""
 
     def write(self, line: str) -> None: ...
 
@@ -89,8 +90,10 @@ class AuditLog:
         # A sink that can format lines on its own thread (AuditFile) gets a remembered
         # request's fields rather than its line: less work on the event loop.
         self._deferred: DeferredWrite | None = getattr(sink, "write_deferred", None)
-        # Asked before a request is served: raises AuditUnavailable when the sink is full.
-        self.check: Callable[[], None] | None = getattr(sink, "check", None)
+        # Read before a request is served: a sink with ``accepting`` and ``check()``.
+        self.guarded: Any = (
+            sink if hasattr(sink, "accepting") and callable(getattr(sink, "check", None)) else None
+        )
 
     def remembered(
         self, principal: Principal, decision: Decision, method: str, path: str

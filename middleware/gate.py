@@ -23,14 +23,14 @@ import math
 import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .answer import Answer, RecordWriter, write_record
+from .answer import Answer, write_record
 from .audit import AuditLog, AuditObserver
 from .audit_file import AuditUnavailable
 from .authenticate import Authenticator
@@ -181,7 +181,9 @@ class JurisdictionMiddleware:
         decision_id = f"{_ID_PREFIX}{next(_id_counter):x}"
         started = time.perf_counter()
         audit = self.audit
-        write: RecordWriter  # the request's one audit record, written once it is answered
+        # The request's one audit record, written once it is answered: write(*args, sent, outcome)
+        write: Callable[..., None]
+        args: tuple[Any, ...] = ()
         try:
             now = self._now()
             key = request_key(scope) if kind == "http" else None
@@ -194,40 +196,45 @@ class JurisdictionMiddleware:
                     decision_id,
                     self.config.blocked_by,
                 )
-                write = partial(audit.replay, remembered, decision_id, started, time.perf_counter())
+                write, args = audit.replay, (remembered, decision_id, started, time.perf_counter())
             elif path_too_long(scope["path"], self._max_path_bytes):  # before any per-path work
                 refusal, write = too_long(self, scope, decision_id, started)
             else:
                 refusal, write = await full_check(self, scope, decision_id, started, now, key)
-            if refusal is None and audit.check is not None:
-                audit.check()  # a request whose record the sink would refuse is not served
+            if refusal is None:
+                guarded = audit.guarded
+                if guarded is not None and not guarded.accepting:
+                    guarded.check()  # AuditUnavailable: a request not recordable is not served
         except AuditUnavailable as exc:  # a request that cannot be recorded is not served
             self._audit_refusals += 1
             if self._audit_refusals == 1 or time.monotonic() - self._audit_warned >= 10.0:
                 self._audit_warned = time.monotonic()  # one line per 10 s, not per request
                 logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
             refusal, write = gate_refusal(self, scope, decision_id, started, "audit_unavailable")
+            args = ()
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
             refusal, write = gate_refusal(self, scope, decision_id, started, "gate_error")
+            args = ()
         if refusal is not None:
+            record = partial(write, *args)
             try:
                 await refuse(scope, send, refusal, decision_id)
             except BaseException:
-                write_record(write, None, "disconnected")
+                write_record(record, None, "disconnected")
                 raise
-            write_record(write, refusal[0] if kind == "http" else 403, "sent")
+            write_record(record, refusal[0] if kind == "http" else 403, "sent")
             return
         header = (DECISION_ID_HEADER, decision_id.encode("latin-1")) if kind == "http" else None
-        answer = Answer(send, receive, header, write)
+        answer = Answer(send, receive, header, write, args)
         try:
             await self.app(scope, answer.receive, answer.send)
-        except BaseException:
+        except BaseException as exc:
             if answer.open:
-                answer.finish(True)
+                answer.finish(exc)
             raise
         if answer.open:  # the app returned without answering
-            answer.finish(False)
+            answer.finish(None)
 
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared

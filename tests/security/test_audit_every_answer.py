@@ -169,7 +169,9 @@ def test_an_internal_error_is_refused_and_audited_exactly_once(idps: IdPs, broke
 
 
 class FullSink:
-    """An AuditSink (the documented Protocol, with ``check``) that cannot take a record."""
+    """An AuditSink (the documented Protocol, with ``accepting``) that cannot take a record."""
+
+    accepting = False
 
     def check(self) -> None:
         raise AuditUnavailable("the audit store is full")
@@ -299,7 +301,11 @@ def test_a_client_gone_before_the_answer_is_recorded_as_disconnected(idps: IdPs)
     assert (record["sent_status"], record["outcome"]) == (None, "disconnected")
 
 
-def test_a_send_that_fails_on_the_status_line_is_recorded_as_disconnected(idps: IdPs) -> None:
+def test_a_failing_server_send(idps: IdPs) -> None:
+    """A refusal the server cannot send is recorded as disconnected. An allowed answer's record
+    is written as its status line is handed to the server (no coroutine of ours on every
+    answer): it says sent, and the server's error still reaches the caller."""
+
     async def closed(message: Message) -> None:
         raise OSError("connection reset by peer")
 
@@ -310,8 +316,7 @@ def test_a_send_that_fails_on_the_status_line_is_recorded_as_disconnected(idps: 
         with pytest.raises(OSError, match="reset"):
             asyncio.run(_call(gate, _request_body, closed, token))
         (record,) = records
-        assert (record["sent_status"], record["outcome"]) == (None, "disconnected")
-    # A refusal that cannot be sent is recorded the same way.
+        assert (record["sent_status"], record["outcome"]) == (200, "sent")
     records.clear()
     with pytest.raises(OSError, match="reset"):
         asyncio.run(_call(gate, _request_body, closed, idps.rsa.mint(region="US-IL")))
@@ -321,6 +326,17 @@ def test_a_send_that_fails_on_the_status_line_is_recorded_as_disconnected(idps: 
         None,
         "disconnected",
     )
+
+
+def test_an_app_cancelled_before_answering_is_recorded_as_disconnected(idps: IdPs) -> None:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise asyncio.CancelledError  # as a server cancels an app whose client left
+
+    gate, records = gate_for(idps, app)
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(_call(gate, _request_body, _collect, idps.rsa.mint()))
+    (record,) = records
+    assert (record["sent_status"], record["outcome"]) == (None, "disconnected")
 
 
 def test_refusals_record_what_they_sent(idps: IdPs) -> None:
