@@ -13,12 +13,12 @@ from typing import Final
 
 from starlette.types import Scope
 
-from .authority import check_authority
-from .bearer import bearer_token
-from .cache import DEFAULT_MAX_BYTES, LruTtlCache
+from .cache.lru import DEFAULT_MAX_BYTES, LruTtlCache
+from .claims.authority import check_authority
+from .claims.principal import Principal, principal_from_claims, require_utf8
 from .errors import ClaimsError
-from .principal import Principal, principal_from_claims, require_utf8
-from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
+from .token.bearer import bearer_token
+from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["Authenticator", "Client"]
 
@@ -29,7 +29,7 @@ Client = tuple[Principal, float, float]
 
 
 class Authenticator:
-    """``max_entries`` verified tokens (and ``max_bytes`` of them, see cache.py) are
+    """``max_entries`` verified tokens (and ``max_bytes`` of them, see cache/lru.py) are
     remembered for at most ``ttl`` seconds (and 300)."""
 
     def __init__(

@@ -7,11 +7,16 @@ Flow per request (HTTP and WebSocket alike):
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
    ``request.state.principal`` / ``request.state.decision`` set.
-A request seen before is answered from the memory of whole requests (``warm.py``); a path over
-``[requests] max_path_bytes`` is refused with 414 before any per-path work; any other takes the
-full check (``full_check.py``). Any exception on this path denies. Every request gets exactly
-one audit record, written once its answer has started (``answer.py``). Per-request state lives
-in locals, never on ``self``.
+A request seen before is answered from the memory of whole requests (``cache/warm.py``); a path
+over ``[requests] max_path_bytes`` is refused with 414 before any per-path work; any other takes
+the full check (``full_check.py``). Any exception on this path denies. Every request gets
+exactly one audit record, written once its answer has started (``audit/answer.py``).
+Per-request state lives in locals, never on ``self``.
+
+The gate is also the composition root: with a config it asks ``jurisgate.adapters.factory`` for
+its adapters (the only core module that imports one). Over 250 lines because the constructor
+wires every collaborator in one place and the properties at the end read through to the
+Checker that the request path, health and the reloader share.
 """
 
 from __future__ import annotations
@@ -30,25 +35,28 @@ from typing import Any, Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .answer import Answer, write_record
-from .audit import AuditLog, AuditObserver
-from .audit_file import AuditUnavailable
+from jurisgate.adapters.factory import load_enforced_engine, load_engine, policy_reloader
+from jurisgate.adapters.factory import shared_cache as configured_shared_cache
+
+from .audit.answer import Answer, write_record
+from .audit.log import AuditLog, AuditObserver
 from .authenticate import Authenticator
-from .cache import DecisionCache, DecisionKey, LruTtlCache
+from .cache.lru import DecisionCache, DecisionKey, LruTtlCache
+from .cache.tiers import DecisionTiers
+from .cache.warm import WarmRequests, request_key
+from .checker import Checker
+from .claims.identity import JurisdictionUser
+from .claims.regions import subdivisions
 from .clock import Clock, SystemClock
-from .config import CacheSettings, GateConfig, PolicySettings, load_config
-from .decision import Decision
-from .engine import PolicyEngine
+from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_config
+from .config.request_limits import path_too_long
+from .decision.engine import PolicyEngine
+from .decision.values import Decision
+from .errors import AuditUnavailable
 from .full_check import admit, full_check, gate_refusal, too_long
-from .gate_reloader import gate_reloader
-from .identity import JurisdictionUser
-from .loading import load_enforced_engine, load_engine
-from .regions import subdivisions
-from .request_limits import path_too_long
+from .health import gate_health
 from .responses import DECISION_ID_HEADER, refuse
-from .tiers import DecisionTiers
-from .tokens import TokenPolicy, TrustedIssuer
-from .warm import WarmRequests, request_key
+from .token.verifier import TokenPolicy, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
 
@@ -69,7 +77,7 @@ class JurisdictionMiddleware:
     or ``issuers`` to configure in code; ``engine`` (defaults to the configured policy),
     ``shared_cache`` (a DecisionCache, defaults to none), ``clock`` (defaults to the system
     clock), ``audit`` (defaults to the ``jurisgate.audit`` logger), ``metrics`` (a
-    ``jurisgate.middleware.metrics.GateMetrics``, defaults to none).
+    ``jurisgate.adapters.metrics.GateMetrics``, defaults to none).
     """
 
     def __init__(
@@ -109,43 +117,56 @@ class JurisdictionMiddleware:
             raise TypeError("with audit=, pass metrics as AuditLog(observers=[metrics])")
         self.app = app
         self.config = config
+        self.clock = clock or SystemClock()
+        self.authenticator = Authenticator(
+            config.issuers,
+            config.tokens,
+            max_entries=config.cache.local_max_entries,
+            ttl=config.cache.ttl,
+            max_bytes=config.cache.local_max_bytes,
+        )
+        self.verifier = self.authenticator.verifier
+        self.tokens = self.authenticator.tokens
         # The reloader fingerprints the policy before it is loaded, so a change made in between
-        # is seen by its first check rather than missed until the next one.
-        self.reloader = gate_reloader(self, config) if engine is None else None
-        try:
-            self.engine = engine if engine is not None else load_enforced_engine(config.policy)
-            self.authenticator = Authenticator(
-                config.issuers,
-                config.tokens,
-                max_entries=config.cache.local_max_entries,
-                ttl=config.cache.ttl,
-                max_bytes=config.cache.local_max_bytes,
+        # is seen by its first check rather than missed until the next one. It reaches the
+        # checker (made once the engine is loaded) only from its first check on.
+        self.reloader = (
+            policy_reloader(
+                config,
+                current=lambda: self.checker.engine,
+                swap=lambda new: self.checker.swap_engine(new),
             )
-            self.verifier = self.authenticator.verifier
+            if engine is None
+            else None
+        )
+        try:
+            engine = engine if engine is not None else load_enforced_engine(config.policy)
         except BaseException:
             if self.reloader is not None:
                 self.reloader.stop()  # releases the store connection it may hold
             raise
-        self.clock = clock or SystemClock()
-        self.audit = audit
-        if shared_cache is None and config.cache.redis_url is not None:
-            from jurisgate.adapters.redis_cache import RedisDecisionCache
-
-            shared_cache = RedisDecisionCache.from_settings(config.cache, clock=self.clock)
+        if shared_cache is None:
+            shared_cache = configured_shared_cache(config.cache, self.clock)
+        self.shared_cache = shared_cache
         self.tiers = DecisionTiers(
             local_max_entries=config.cache.local_max_entries,
             ttl=config.cache.ttl,
             shared=shared_cache,
             local_max_bytes=config.cache.local_max_bytes,
         )
-        self.shared_cache = shared_cache
-        self.decisions: LruTtlCache[DecisionKey, Decision] = self.tiers.local
-        self.tokens = self.authenticator.tokens
-        self.warm = WarmRequests(config.cache.local_max_entries, config.cache.local_max_bytes)
+        self.checker = Checker(
+            engine=engine,
+            tiers=self.tiers,
+            authenticator=self.authenticator,
+            warm=WarmRequests(config.cache.local_max_entries, config.cache.local_max_bytes),
+            audit=audit,
+            ttl=config.cache.ttl,
+            blocked_by=config.blocked_by,
+        )
         self._max_path_bytes = config.requests.max_path_bytes
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
-        for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
+        for observer in audit.observers:  # GateMetrics also reports cache/reload state
             bind = getattr(observer, "bind", None)
             if callable(bind):
                 bind(self)
@@ -159,6 +180,40 @@ class JurisdictionMiddleware:
                 if self.reloader is not None:
                     self.reloader.stop()
                 raise
+
+    # What tests and operators read (and benchmarks replace); the request path reads the
+    # checker's attributes directly.
+    @property
+    def engine(self) -> PolicyEngine:
+        return self.checker.engine
+
+    @engine.setter
+    def engine(self, engine: PolicyEngine) -> None:
+        self.checker.engine = engine
+
+    @property
+    def warm(self) -> WarmRequests:
+        return self.checker.warm
+
+    @warm.setter
+    def warm(self, warm: WarmRequests) -> None:
+        self.checker.warm = warm
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.checker.audit
+
+    @audit.setter
+    def audit(self, audit: AuditLog) -> None:
+        self.checker.audit = audit
+
+    @property
+    def decisions(self) -> LruTtlCache[DecisionKey, Decision]:
+        return self.checker.tiers.local
+
+    @decisions.setter
+    def decisions(self, decisions: LruTtlCache[DecisionKey, Decision]) -> None:
+        self.checker.tiers.local = decisions
 
     @property
     def clock(self) -> Clock:
@@ -180,29 +235,30 @@ class JurisdictionMiddleware:
             return
         decision_id = f"{_ID_PREFIX}{next(_id_counter):x}"
         started = time.perf_counter()
-        audit = self.audit
+        checker = self.checker
         # The request's one audit record, written once it is answered: write(*args, sent, outcome)
         write: Callable[..., None]
         args: tuple[Any, ...] = ()
         try:
             now = self._now()
             key = request_key(scope) if kind == "http" else None
-            remembered = None if key is None else self.warm.get(key, self.engine, now)
+            remembered = None if key is None else checker.warm.get(key, checker.engine, now)
             if remembered is not None:
                 refusal = admit(
                     scope,
                     remembered.principal,
                     remembered.decision,
                     decision_id,
-                    self.config.blocked_by,
+                    checker.blocked_by,
                 )
-                write, args = audit.replay, (remembered, decision_id, started, time.perf_counter())
+                write = checker.audit.replay
+                args = (remembered, decision_id, started, time.perf_counter())
             elif path_too_long(scope["path"], self._max_path_bytes):  # before any per-path work
-                refusal, write = too_long(self, scope, decision_id, started)
+                refusal, write = too_long(checker, scope, decision_id, started)
             else:
-                refusal, write = await full_check(self, scope, decision_id, started, now, key)
+                refusal, write = await full_check(checker, scope, decision_id, started, now, key)
             if refusal is None:
-                guarded = audit.guarded
+                guarded = checker.audit.guarded
                 if guarded is not None and not guarded.accepting:
                     guarded.check()  # AuditUnavailable: a request not recordable is not served
         except AuditUnavailable as exc:  # a request that cannot be recorded is not served
@@ -210,11 +266,11 @@ class JurisdictionMiddleware:
             if self._audit_refusals == 1 or time.monotonic() - self._audit_warned >= 10.0:
                 self._audit_warned = time.monotonic()  # one line per 10 s, not per request
                 logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
-            refusal, write = gate_refusal(self, scope, decision_id, started, "audit_unavailable")
+            refusal, write = gate_refusal(checker, scope, decision_id, started, "audit_unavailable")
             args = ()
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
-            refusal, write = gate_refusal(self, scope, decision_id, started, "gate_error")
+            refusal, write = gate_refusal(checker, scope, decision_id, started, "gate_error")
             args = ()
         if refusal is not None:
             record = partial(write, *args)
@@ -251,6 +307,4 @@ class JurisdictionMiddleware:
 
     def health(self) -> dict[str, object]:
         """Cache and policy state for a health endpoint (see jurisgate.middleware.health)."""
-        from .health import gate_health
-
-        return gate_health(self)
+        return gate_health(self.checker, self.reloader)
