@@ -26,8 +26,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
-from jurisgate.middleware.config.gate_config import GateConfig
+from jurisgate.middleware import FixedClock, GateConfig, JurisdictionMiddleware, TrustedIssuer
 
 NOW = 1_795_000_000.0  # 2026-11-18: the Illinois rule is in force
 SECRET = b"a-benchmark-secret-of-at-least-32-bytes!"
@@ -49,7 +48,7 @@ def gate(max_path_bytes: int | None) -> JurisdictionMiddleware:
     config = GateConfig(issuers=(TrustedIssuer(ISSUER, "face-search-api", ("HS256",), SECRET),))
     fields = {field.name for field in dataclasses.fields(GateConfig)}
     if max_path_bytes is not None and "requests" in fields:  # absent before the limit existed
-        from jurisgate.middleware.config.request_limits import RequestLimits
+        from jurisgate.middleware import RequestLimits
 
         config = dataclasses.replace(config, requests=RequestLimits(max_path_bytes=max_path_bytes))
     return JurisdictionMiddleware(app, config=config, clock=FixedClock(NOW))
