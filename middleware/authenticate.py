@@ -14,8 +14,8 @@ from typing import Final
 from starlette.types import Scope
 
 from .cache.lru import DEFAULT_MAX_BYTES, LruTtlCache
-from .claims.authority import check_authority
-from .claims.principal import Principal, principal_from_claims, require_utf8
+from .claims.authority import client_from_claims
+from .claims.principal import Principal, require_utf8
 from .errors import ClaimsError
 from .token.bearer import bearer_token
 from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer
@@ -66,8 +66,9 @@ class Authenticator:
         verified = self.verifier.verify(token, now)
         try:
             require_utf8(verified.claims)
-            principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
-            check_authority(principal, self._authorities)
+            principal = client_from_claims(
+                verified.issuer, verified.subject, verified.claims, self._authorities
+            )
         except ClaimsError as exc:
             # As the audit record will name them: a lone surrogate as its \ud800 escape.
             exc.issuer = verified.issuer.encode("utf-8", "backslashreplace").decode()

@@ -30,6 +30,7 @@ from jurisgate.middleware import (
     load_config,
 )
 from jurisgate.middleware.cache.warm import WarmRequests
+from jurisgate.middleware.claims.principal import PolicyView
 from jurisgate.middleware.config.request_limits import RequestLimits
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicySource
@@ -213,15 +214,19 @@ class CountingDict(dict[str, Any]):
         return super().get(key, default)
 
 
+NEW_YORK = PolicyView("state_law_enforcement", "US", "US-NY", "state_law_enforcement", "US-NY")
+TEXAS = PolicyView("state_agency", "US", "US-TX", "state_agency", "US-TX")
+
+
 def engine_of(csv: str) -> PolicyEngine:
     return PolicyEngine(PolicySource(MODEL, read_policy_csv(csv, "t.csv"), "m.conf", "t.csv"))
 
 
 SUBTREES = """
-p, a, allow, state_law_enforcement, US, *, /search/*, GET, , , ,
-p, b, deny, state_law_enforcement, US, *, /search/a/a/*, GET, , , ,
-p, c, allow, state_law_enforcement, US, *, /*, GET, , , ,
-p, d, deny, state_law_enforcement, US, *, /other/deep/tree/*, GET, , , ,
+p, a, allow, state_law_enforcement, US, *, *, *, *, /search/*, GET, , , ,
+p, b, deny, state_law_enforcement, US, *, *, *, *, /search/a/a/*, GET, , , ,
+p, c, allow, state_law_enforcement, US, *, *, *, *, /*, GET, , , ,
+p, d, deny, state_law_enforcement, US, *, *, *, *, /other/deep/tree/*, GET, , , ,
 """
 
 
@@ -231,7 +236,7 @@ def test_subtree_lookups_do_not_grow_with_the_path() -> None:
     engine = engine_of(SUBTREES)
     compiled = engine.compiled
     assert compiled is not None
-    compiled.decide("state_law_enforcement", "US", "US-NY", "/search", "GET", NOW)
+    compiled.decide(NEW_YORK, "/search", "GET", NOW)
     (bucket,) = compiled._buckets.values()
     bucket.subtree = CountingDict(bucket.subtree)
     bases = {"/search", "/search/a/a", "", "/other/deep/tree"}
@@ -239,7 +244,7 @@ def test_subtree_lookups_do_not_grow_with_the_path() -> None:
     for segments in (10, 1_000, 20_000):
         CountingDict.probes = CountingDict.characters = 0
         path = "/search" + "/a" * segments
-        allowed, rule = compiled.decide("state_law_enforcement", "US", "US-NY", path, "GET", NOW)
+        allowed, rule = compiled.decide(NEW_YORK, path, "GET", NOW)
         assert (allowed, rule and rule.id) == (False, "b")
         assert CountingDict.probes <= len(bases)
         assert CountingDict.characters <= sum(len(base) for base in bases)
@@ -260,7 +265,7 @@ def subtree_policies(draw: st.DrawFn) -> tuple[PolicyEngine, list[str]]:
         pattern = draw(st.sampled_from([base + "/*", base or "/", "*"]))
         patterns.append(pattern)
         effect = draw(st.sampled_from(["allow", "deny"]))
-        lines.append(f"p, r{index}, {effect}, state_agency, US, *, {pattern}, GET, , , ,")
+        lines.append(f"p, r{index}, {effect}, state_agency, US, *, *, *, *, {pattern}, GET, , , ,")
     return engine_of("\n".join(lines)), patterns
 
 
@@ -279,8 +284,8 @@ def test_long_paths_decide_like_casbin(
     assert compiled is not None
     path = "".join("/" + s for s in segments) + "/a" * repeat
     for candidate in (path, path or "/", path + "/", "/search" + path):
-        expected = engine.casbin_decide("state_agency", "US", "US-TX", "GET", candidate, NOW)
-        got = compiled.decide("state_agency", "US", "US-TX", candidate, "GET", NOW)
+        expected = engine.casbin_decide(TEXAS, "GET", candidate, NOW)
+        got = compiled.decide(TEXAS, candidate, "GET", NOW)
         assert got == expected, candidate[:80]
 
 
