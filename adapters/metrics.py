@@ -49,6 +49,8 @@ _SHARED_RESULTS: Final = {
     "skipped": "skipped",
 }
 _CIRCUIT_STATES: Final = ("closed", "open")
+# 403 records whose reason is the gate's, not the claims': it could not decide or record.
+_NOT_CLAIMS: Final = frozenset({"gate_error", "audit_unavailable"})
 
 
 class _Gate(Protocol):
@@ -104,7 +106,12 @@ class GateMetrics:
         reason = str(fields.get("reason") or "unknown")
         if status in (400, 401):
             self.tokens_rejected.labels(reason).inc()
-        elif status == 403 and fields.get("principal") is None and fields.get("tier") is None:
+        elif (
+            status == 403
+            and fields.get("principal") is None
+            and fields.get("tier") is None
+            and reason not in _NOT_CLAIMS  # refused without looking at claims
+        ):
             self.claims_rejected.labels(reason).inc()
         self.decisions.labels(fields["effect"], str(status), fields.get("rule") or "").inc()
         latency = fields.get("latency_us")

@@ -12,6 +12,7 @@ from .claims.principal import ENTITY_TYPES, Principal, principal_from_claims
 from .clock import Clock, FixedClock, SystemClock
 from .config.cache_config import CacheSettings
 from .config.gate_config import GateConfig, PolicySettings, load_config
+from .config.request_limits import RequestLimits
 from .decision.engine import PolicyEngine
 from .decision.values import Citation, Decision, Rule
 from .errors import CacheError, ClaimsError, ConfigError, JurisgateError, PolicyError, TokenError
@@ -44,6 +45,7 @@ __all__ = [
     "PolicyError",
     "PolicySettings",
     "Principal",
+    "RequestLimits",
     "Rule",
     "SystemClock",
     "TokenError",

@@ -13,7 +13,7 @@ from typing import Final
 
 from starlette.types import Scope
 
-from .cache.lru import LruTtlCache
+from .cache.lru import DEFAULT_MAX_BYTES, LruTtlCache
 from .claims.authority import client_from_claims
 from .claims.principal import Principal
 from .errors import ClaimsError
@@ -29,7 +29,8 @@ Client = tuple[Principal, float, float]
 
 
 class Authenticator:
-    """``max_entries`` verified tokens are remembered for at most ``ttl`` seconds (and 300)."""
+    """``max_entries`` verified tokens (and ``max_bytes`` of them, see cache/lru.py) are
+    remembered for at most ``ttl`` seconds (and 300)."""
 
     def __init__(
         self,
@@ -38,11 +39,12 @@ class Authenticator:
         *,
         max_entries: int,
         ttl: float,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.verifier = TokenVerifier(issuers, policy)
         # token -> (client, exp, reusable until, verified at)
         self.tokens: LruTtlCache[str, tuple[Principal, float, float, float]] = LruTtlCache(
-            max_entries
+            max_entries, max_bytes
         )
         self._authorities = {
             trusted.issuer: trusted.authority
@@ -67,7 +69,9 @@ class Authenticator:
                 verified.issuer, verified.subject, verified.claims, self._authorities
             )
         except ClaimsError as exc:
-            exc.issuer, exc.subject = verified.issuer, verified.subject
+            # As the audit record will name them: a lone surrogate as its \ud800 escape.
+            exc.issuer = verified.issuer.encode("utf-8", "backslashreplace").decode()
+            exc.subject = verified.subject.encode("utf-8", "backslashreplace").decode()
             raise
         lifetime = min(self._ttl, self.verifier.trust_lifetime(verified.issuer))
         trusted_until = min(verified.expires_at, now + lifetime)

@@ -1,15 +1,20 @@
 """Decide a request that the gate's memory could not answer: the whole way, once.
 
-Public-path check, token, claims, the decision tiers, one audit record; an HTTP request with a
-verified token then leaves an entry in the memory of whole requests (``cache/warm.py``) for as
-long as every input provably holds. ``admit`` turns a decision into the scope the app sees, for
-remembered requests and decided ones alike.
+Public-path check, token, claims, the decision tiers (``decide.decide_request``), and the
+request's one audit record, handed back unwritten (the gate writes it once the answer has
+started); an HTTP request with a verified token then leaves an entry in the memory of whole
+requests (``cache/warm.py``) for as long as every input provably holds. ``admit`` turns a
+decision into the scope the app sees, for remembered requests and decided ones alike.
+``too_long`` and ``gate_refusal`` are the answers given without deciding: a path over the
+limit, a request the gate could not decide or record.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from functools import partial
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import Scope
@@ -22,9 +27,12 @@ from .claims.principal import Principal
 from .decide import decide_request
 from .decision.values import Decision, refusal
 from .errors import ClaimsError, TokenError
-from .responses import Problem, decision_problem, token_problem
+from .responses import Problem, decision_problem, path_problem, token_problem
 
-__all__ = ["admit", "full_check"]
+if TYPE_CHECKING:
+    from .audit.answer import RecordWriter
+
+__all__ = ["admit", "full_check", "gate_refusal", "too_long"]
 
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
 
@@ -36,8 +44,9 @@ async def full_check(
     started: float,
     now: float,
     key: RequestKey | None,
-) -> Problem | None:
-    """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
+) -> tuple[Problem | None, RecordWriter]:
+    """Decide one request: None lets it through (scope filled in), a Problem refuses it; and
+    the writer of its audit record."""
     method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
     paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
     path = paths[0]
@@ -55,21 +64,19 @@ async def full_check(
     except TokenError as exc:
         error = None if exc.reason == "missing" else exc.code
         problem = token_problem(error, decision_id)
-        record(status=problem[0], effect="deny", reason=exc.reason)
-        return problem
+        return problem, later(record, status=problem[0], effect="deny", reason=exc.reason)
     except ClaimsError as exc:
         denied = refusal(engine.version)
-        record(
-            status=403, effect="deny", decision=denied, reason=exc.code,
+        write = later(
+            record, status=403, effect="deny", decision=denied, reason=exc.code,
             issuer=exc.issuer, subject=exc.subject,
         )  # fmt: skip
-        return decision_problem(denied, decision_id, code=exc.code)
+        return decision_problem(denied, decision_id, code=exc.code), write
     if principal is None:  # a public path: no token needed
-        record(status=200, effect="allow", decision=decision, tier="public")
         scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
-        return None
-    record(
-        status=decision.status, effect=decision.effect, principal=principal,
+        return None, later(record, status=200, effect="allow", decision=decision, tier="public")
+    write = later(
+        record, status=decision.status, effect=decision.effect, principal=principal,
         decision=decision, tier=tier,
     )  # fmt: skip
     if key is not None and public is not None and tier != "error":
@@ -80,7 +87,52 @@ async def full_check(
         # Served again only while the token, the decision and the path's public answer hold.
         until = min(trusted_until, decision.valid_until, public.valid_until, now + checker.ttl)
         checker.warm.remember(key, entry, until, now)
-    return admit(scope, principal, decision, decision_id, checker.blocked_by)
+    return admit(scope, principal, decision, decision_id, checker.blocked_by), write
+
+
+def later(record: Callable[..., None], **fields: Any) -> RecordWriter:
+    """The writer of a record whose fields are known now and whose answer is not: the
+    latency ends here, at the decision."""
+    fields["decided"] = time.perf_counter()
+
+    def write(sent_status: int | None, outcome: str) -> None:
+        record(**fields, sent_status=sent_status, outcome=outcome)
+
+    return write
+
+
+def too_long(
+    checker: Checker, scope: Scope, decision_id: str, started: float
+) -> tuple[Problem, RecordWriter]:
+    """414 for a path over ``[requests] max_path_bytes``: nothing about the path is looked at
+    (its record keeps a bounded prefix of it, see ``audit/limits.py``)."""
+    method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
+    record = partial(
+        checker.audit.record, decision_id=decision_id, method=method, path=scope["path"],
+        started=started,
+    )  # fmt: skip
+    return path_problem(decision_id), later(
+        record, status=414, effect="deny", reason="path_too_long"
+    )
+
+
+def gate_refusal(
+    checker: Checker, scope: Scope, decision_id: str, started: float, code: str
+) -> tuple[Problem, RecordWriter]:
+    """403 for a request the gate could not decide (``gate_error``) or could not record
+    (``audit_unavailable``), with its record. Reads only what cannot fail."""
+    denied = refusal(checker.engine.version)
+    method = scope.get("method", "GET") if scope.get("type") == "http" else "GET"
+    path = scope.get("path", "")
+    record = partial(
+        checker.audit.record,
+        decision_id=decision_id,
+        method=method if isinstance(method, str) else "",
+        path=path if isinstance(path, str) else "",
+        started=started,
+    )
+    write = later(record, status=403, effect="deny", decision=denied, reason=code)
+    return decision_problem(denied, decision_id, code=code), write
 
 
 def admit(

@@ -7,14 +7,17 @@ Flow per request (HTTP and WebSocket alike):
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
    ``request.state.principal`` / ``request.state.decision`` set.
-A request seen before is answered from the memory of whole requests (``cache/warm.py``); any
-other takes the full check (``full_check.py``). Any exception on this path denies.
+A request seen before is answered from the memory of whole requests (``cache/warm.py``); a path
+over ``[requests] max_path_bytes`` is refused with 414 before any per-path work; any other takes
+the full check (``full_check.py``). Any exception on this path denies. Every request gets
+exactly one audit record, written once its answer has started (``audit/answer.py``).
 Per-request state lives in locals, never on ``self``.
 
 The gate is also the composition root: with a config it asks ``jurisgate.adapters.factory`` for
 its adapters (the only core module that imports one). Over 250 lines because the constructor
-wires every collaborator in one place and the properties at the end read through to the
-Checker that the request path, health and the reloader share.
+wires every collaborator in one place, ``__call__`` follows every answer to its one record
+(inline: an extra coroutine layer costs on every request), and the properties at the end read
+through to the Checker that the request path, health and the reloader share.
 """
 
 from __future__ import annotations
@@ -26,16 +29,17 @@ import math
 import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jurisgate.adapters.factory import load_enforced_engine, load_engine, policy_reloader
 from jurisgate.adapters.factory import shared_cache as configured_shared_cache
 
-from .audit.file_sink import AuditUnavailable
+from .audit.answer import Answer, write_record
 from .audit.log import AuditLog, AuditObserver
 from .authenticate import Authenticator
 from .cache.lru import DecisionCache, DecisionKey, LruTtlCache
@@ -46,12 +50,13 @@ from .claims.identity import JurisdictionUser
 from .claims.regions import subdivisions
 from .clock import Clock, SystemClock
 from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_config
+from .config.request_limits import path_too_long
 from .decision.engine import PolicyEngine
 from .decision.values import Decision
-from .decision.values import refusal as denial  # `refusal` names the problem sent below
-from .full_check import admit, full_check
+from .errors import AuditUnavailable
+from .full_check import admit, full_check, gate_refusal, too_long
 from .health import gate_health
-from .responses import decision_problem, refuse, with_decision_id
+from .responses import DECISION_ID_HEADER, refuse
 from .token.verifier import TokenPolicy, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
@@ -119,6 +124,7 @@ class JurisdictionMiddleware:
             config.tokens,
             max_entries=config.cache.local_max_entries,
             ttl=config.cache.ttl,
+            max_bytes=config.cache.local_max_bytes,
         )
         self.verifier = self.authenticator.verifier
         self.tokens = self.authenticator.tokens
@@ -147,16 +153,18 @@ class JurisdictionMiddleware:
             local_max_entries=config.cache.local_max_entries,
             ttl=config.cache.ttl,
             shared=shared_cache,
+            local_max_bytes=config.cache.local_max_bytes,
         )
         self.checker = Checker(
             engine=engine,
             tiers=self.tiers,
             authenticator=self.authenticator,
-            warm=WarmRequests(config.cache.local_max_entries),
+            warm=WarmRequests(config.cache.local_max_entries, config.cache.local_max_bytes),
             audit=audit,
             ttl=config.cache.ttl,
             blocked_by=config.blocked_by,
         )
+        self._max_path_bytes = config.requests.max_path_bytes
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
         for observer in audit.observers:  # GateMetrics also reports cache/reload state
@@ -229,12 +237,14 @@ class JurisdictionMiddleware:
         decision_id = f"{_ID_PREFIX}{next(_id_counter):x}"
         started = time.perf_counter()
         checker = self.checker
+        # The request's one audit record, written once it is answered: write(*args, sent, outcome)
+        write: Callable[..., None]
+        args: tuple[Any, ...] = ()
         try:
             now = self._now()
             key = request_key(scope) if kind == "http" else None
             remembered = None if key is None else checker.warm.get(key, checker.engine, now)
             if remembered is not None:
-                checker.audit.replay(remembered, decision_id, started)
                 refusal = admit(
                     scope,
                     remembered.principal,
@@ -242,27 +252,46 @@ class JurisdictionMiddleware:
                     decision_id,
                     checker.blocked_by,
                 )
+                write = checker.audit.replay
+                args = (remembered, decision_id, started, time.perf_counter())
+            elif path_too_long(scope["path"], self._max_path_bytes):  # before any per-path work
+                refusal, write = too_long(checker, scope, decision_id, started)
             else:
-                refusal = await full_check(checker, scope, decision_id, started, now, key)
+                refusal, write = await full_check(checker, scope, decision_id, started, now, key)
+            if refusal is None:
+                guarded = checker.audit.guarded
+                if guarded is not None and not guarded.accepting:
+                    guarded.check()  # AuditUnavailable: a request not recordable is not served
         except AuditUnavailable as exc:  # a request that cannot be recorded is not served
             self._audit_refusals += 1
             if self._audit_refusals == 1 or time.monotonic() - self._audit_warned >= 10.0:
                 self._audit_warned = time.monotonic()  # one line per 10 s, not per request
                 logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
-            denied = denial(self.engine.version)
-            refusal = decision_problem(denied, decision_id, code="audit_unavailable")
+            refusal, write = gate_refusal(checker, scope, decision_id, started, "audit_unavailable")
+            args = ()
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
-            denied = denial(self.engine.version)
-            refusal = decision_problem(denied, decision_id, code="gate_error")
+            refusal, write = gate_refusal(checker, scope, decision_id, started, "gate_error")
+            args = ()
         if refusal is not None:
-            await refuse(scope, send, refusal, decision_id)
+            record = partial(write, *args)
+            try:
+                await refuse(scope, send, refusal, decision_id)
+            except BaseException:
+                write_record(record, None, "disconnected")
+                raise
+            write_record(record, refusal[0] if kind == "http" else 403, "sent")
             return
-        # Straight into the app, not through a coroutine of ours: each await layer costs on
-        # every request.
-        await self.app(
-            scope, receive, with_decision_id(send, decision_id) if kind == "http" else send
-        )
+        header = (DECISION_ID_HEADER, decision_id.encode("latin-1")) if kind == "http" else None
+        answer = Answer(send, receive, header, write, args)
+        try:
+            await self.app(scope, answer.receive, answer.send)
+        except BaseException as exc:
+            if answer.open:
+                answer.finish(exc)
+            raise
+        if answer.open:  # the app returned without answering
+            answer.finish(None)
 
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared

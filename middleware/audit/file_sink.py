@@ -3,8 +3,10 @@
 The request path only appends the line to an in-memory queue (``AuditFile.write``); a daemon
 thread writes what is queued every ``flush_interval`` seconds, as nginx's ``access_log ...
 flush=`` does. A batch that cannot be written stays queued, in order, and is retried; while
-the file stays unwritable the queue fills to ``max_pending`` and ``write`` raises
-``AuditUnavailable``, so the gate denies rather than serve requests it cannot record.
+the file stays unwritable the queue fills and ``accepting`` turns false (the gate reads it
+before serving a request, and ``check`` raises ``AuditUnavailable`` saying why), so the gate
+denies rather than serve requests it cannot record; ``write`` itself refuses only at
+``max_pending``.
 
     audit_file = AuditFile("/var/log/jurisgate/audit.jsonl", flush_interval=0.2)
     audit_file.write(str(record))  # AuditUnavailable: deny
@@ -38,6 +40,7 @@ _BATCH: Final = 8192  # lines per write call
 _WAKE_AT: Final = 4096  # queued lines that wake the writer before its interval is up
 _WARN_EVERY: Final = 10.0  # seconds between warnings about a failing file
 _CLOSE_TIMEOUT: Final = 10.0
+_MARGIN: Final = 1024  # lines kept for requests being served once ``accepting`` turns false
 
 
 def check_options(flush_interval: float, max_pending: int) -> None:
@@ -87,6 +90,10 @@ class AuditFile:
         self._limit = max_pending
         self._closed = False
         self._wake_at = min(_WAKE_AT, max_pending // 2)
+        self._margin = min(_MARGIN, max_pending // 10)
+        # False while a line queued now might be refused (see check); kept current by _queue
+        # and _set_limit, so that the gate reads an attribute, not a call, per request.
+        self.accepting = True
         # Encoded lines whose write failed (or was cut short): written before anything newer.
         self._carry = b""
         self._carry_lines = 0
@@ -135,6 +142,18 @@ class AuditFile:
         effects: after a failure, the batch's lines are formatted once more, one by one."""
         self._queue((render, fields))
 
+    def check(self) -> None:
+        """Raise ``AuditUnavailable`` if a line queued now might be refused. ``accepting``
+        says the same as an attribute (read by the gate before it serves a request, whose
+        record it writes once the answer has started). A margin (a tenth of ``max_pending``,
+        at most 1024 lines) is kept for the records of requests already being served."""
+        if len(self._pending) >= self._limit - self._margin:
+            raise AuditUnavailable(
+                f"audit file {self._path} is closed"
+                if self._closed
+                else f"audit file {self._path}: {self.pending} records not yet written"
+            )
+
     def _queue(self, item: _Item) -> None:
         pending = self._pending
         n = len(pending)
@@ -145,6 +164,8 @@ class AuditFile:
                 else f"audit file {self._path}: {self.pending} records not yet written"
             )
         pending.append(item)  # deque.append is atomic under the GIL: no lock
+        if n + 1 >= self._limit - self._margin:
+            self.accepting = False  # the writer's next _set_limit turns it back on
         if self._closed:
             # close() (another thread, e.g. aclose's) began after the check above: its final
             # drain may have missed this line, so the request must not count it as recorded.
@@ -174,6 +195,7 @@ class AuditFile:
         self._wake.set()
         self._thread.join(_CLOSE_TIMEOUT)
         self._closed = True
+        self.accepting = False
         self._limit = 0  # lines accepted until now are written below; later ones are refused
         if not self._lock.acquire(timeout=_CLOSE_TIMEOUT):
             logger.error(
@@ -243,7 +265,8 @@ class AuditFile:
                 os.fsync(self._fd)  # on failure the lines are already written: no retry
 
     def _set_limit(self) -> None:
-        self._limit = 0 if self._closed else self.max_pending - self._carry_lines
+        self._limit = limit = 0 if self._closed else self.max_pending - self._carry_lines
+        self.accepting = len(self._pending) < limit - self._margin
 
     def _reopen_if_moved(self) -> None:
         """Like logging's WatchedFileHandler: follow the path once logrotate moves the file."""

@@ -3,7 +3,8 @@
 Every served request writes one line, so the line is built with f-strings rather than
 ``json.dumps`` of a dict: strings go through ``json_string`` (ids and codes need no escaping;
 short strings are remembered), and a remembered request reuses the fields it shares with the
-first one (``core_json``) and writes only its time, decision id and latency (``replay_line``).
+first one (``core_json``) and writes only its time, decision id, latency and what was sent
+(``replay_line``).
 ``audit.py`` decides what goes into a record; this module only spells it out.
 """
 
@@ -21,25 +22,47 @@ __all__ = [
     "replay_line",
 ]
 
-ReplayFields = tuple[int, str, str, float]  # time_ns, decision id, shared fields, seconds taken
+# time_ns, decision id, shared fields, seconds taken, status sent, outcome
+ReplayFields = tuple[int, str, str, float, int | None, str | None]
 
 
 def replay_line(fields: ReplayFields) -> str:
     """A remembered request's record: ts to the microsecond from integer nanoseconds (a
     float's repr costs more than the rest of the line); the gate's decision ids are hex."""
-    ns, decision_id, core, seconds = fields
+    ns, decision_id, core, seconds, sent_status, outcome = fields
     return (
         f'{{"ts":{ns // 1_000_000_000}.{ns // 1000 % 1_000_000:06d},'
-        f'"decision_id":"{decision_id}",{core},"latency_us":{seconds * 1e6:.1f}}}'
+        f'"decision_id":"{decision_id}",{core},"latency_us":{seconds * 1e6:.1f},'
+        f"{_sent(sent_status, outcome)}}}"
     )
 
 
-def record_line(ts: float, decision_id: str, core: str, latency_us: float) -> str:
+def record_line(
+    ts: float,
+    decision_id: str,
+    core: str,
+    latency_us: float,
+    sent_status: int | None,
+    outcome: str | None,
+) -> str:
     """One record: the per-request fields around the ones a remembered request shares."""
     return (
         f'{{"ts":{ts!r},"decision_id":{json_string(decision_id)},{core},'
-        f'"latency_us":{latency_us!r}}}'
+        f'"latency_us":{latency_us!r},{_sent(sent_status, outcome)}}}'
     )
+
+
+def _sent(status: int | None, outcome: str | None) -> str:
+    """The last two fields; the few usual pairs are remembered (this runs for every line)."""
+    if type(status) is int or status is None:
+        return _sent_json(status, outcome)
+    return f'"sent_status":{json.dumps(status)},"outcome":{json_string(outcome)}'
+
+
+@lru_cache(maxsize=1024)
+def _sent_json(status: int | None, outcome: str | None) -> str:
+    sent = "null" if status is None else f"{status:d}"
+    return f'"sent_status":{sent},"outcome":{json_string(outcome)}'
 
 
 def core_json(

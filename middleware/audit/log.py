@@ -7,6 +7,14 @@ rather than text read ``record.audit`` (the record itself: a filter may rewrite 
 then says what it holds). A remembered request's record shares all but its time, decision id
 and latency with the first one, built and written out once (``remembered``); when nothing but
 the sink wants it, only those three are new (``replay``). The token is never logged.
+
+A record also says what the client was sent (``sent_status``, ``outcome``): the gate writes it
+once the answer has started (``answer.py``), and asks a sink that can tell (``accepting``)
+before it serves a request, so that a request whose record would be refused is not served. Fields a
+client chooses are bounded (``limits.py``), so no request can make its record large.
+
+(Over 250 lines: ``AuditLog`` is one record's whole way out, built, replayed and emitted, and
+its hot replay path is kept in one place on purpose.)
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from ..claims.principal import Principal
 from ..decision.values import Decision
 from .json_line import ReplayFields, replay_line
+from .limits import clipped_method, clipped_path
 from .record import AuditRecord, RememberedFields, ReplayedRecord
 from .settings import AuditSettings
 
@@ -40,8 +49,13 @@ AuditObserver = Callable[[Mapping[str, Any]], None]
 
 
 class AuditSink(Protocol):
-    """Takes each record's JSON line; raising denies the request (an unaudited request is
-    never served). ``jurisgate.middleware.audit.file_sink.AuditFile`` is the bundled one."""
+    """Takes each record's JSON line. ``jurisgate.middleware.audit.file_sink.AuditFile`` is the
+    bundled one. A sink may also have ``accepting`` (false while it could not take a record
+    now) and ``check()`` (raising ``AuditUnavailable`` then, saying why): the gate reads
+    ``accepting`` before serving a request (whose record is written once the answer starts)
+    and refuses the request instead (an unaudited request is never served). A sink without
+    them is only written to; if it raises then, the record still reaches the logger and
+    observers, and the failure is logged."""
 
     def write(self, line: str) -> None: ...
 
@@ -76,6 +90,10 @@ class AuditLog:
         # A sink that can format lines on its own thread (AuditFile) gets a remembered
         # request's fields rather than its line: less work on the event loop.
         self._deferred: DeferredWrite | None = getattr(sink, "write_deferred", None)
+        # Read before a request is served: a sink with ``accepting`` and ``check()``.
+        self.guarded: Any = (
+            sink if hasattr(sink, "accepting") and callable(getattr(sink, "check", None)) else None
+        )
 
     def remembered(
         self, principal: Principal, decision: Decision, method: str, path: str
@@ -86,16 +104,26 @@ class AuditLog:
         fields = self._fields(
             ts=0.0, decision_id="", method=method, path=path, status=decision.status,
             effect=decision.effect, latency_us=0.0, principal=principal, decision=decision,
-            reason=None, tier="local", issuer=None, subject=None,
+            reason=None, tier="local", issuer=None, subject=None, sent_status=None, outcome=None,
         )  # fmt: skip
         wanted = bool(self.observers) or self.logger.isEnabledFor(_INFO)
         return RememberedFields(fields, whole_records=wanted)
 
-    def replay(self, entry: RememberedRequest, decision_id: str, started: float) -> None:
-        """Record a request answered from memory. Straight to the sink when nothing else
-        wants the record; otherwise the full record, as for a decided request, filled into
-        the entry's template when it has one."""
+    def replay(
+        self,
+        entry: RememberedRequest,
+        decision_id: str,
+        started: float,
+        decided: float | None = None,
+        sent_status: int | None = None,
+        outcome: str | None = None,
+    ) -> None:
+        """Record a request answered from memory (decided at ``decided``, a perf_counter
+        reading; defaults to now). Straight to the sink when nothing else wants the record;
+        otherwise the full record, as for a decided request, filled into the entry's
+        template when it has one."""
         shared = entry.audit_fields
+        seconds = (time.perf_counter() if decided is None else decided) - started
         enabled = self.logger.isEnabledFor(_INFO)
         if enabled or self.observers:
             template = shared.template
@@ -106,6 +134,7 @@ class AuditLog:
                     decision_id=decision_id, method=entry.method, path=entry.path,
                     started=started, status=decision.status, effect=decision.effect,
                     principal=entry.principal, decision=decision, tier="local",
+                    decided=started + seconds, sent_status=sent_status, outcome=outcome,
                 )  # fmt: skip
                 return
             record = ReplayedRecord(template)
@@ -115,17 +144,19 @@ class AuditLog:
                 record["principal"] = dict(p)  # its own: a handler may rewrite it
             record["ts"] = time.time()
             record["decision_id"] = decision_id
-            record["latency_us"] = round((time.perf_counter() - started) * 1e6, 1)
+            record["latency_us"] = round(seconds * 1e6, 1)
+            record["sent_status"] = sent_status
+            record["outcome"] = outcome
             self._emit(record, enabled)
         elif self._deferred is not None:  # the sink's thread writes the line out
             self._deferred(
                 replay_line,
-                (time.time_ns(), decision_id, shared.core, time.perf_counter() - started),
+                (time.time_ns(), decision_id, shared.core, seconds, sent_status, outcome),
             )
         elif self.sink is not None:
             self.sink.write(
                 replay_line(
-                    (time.time_ns(), decision_id, shared.core, time.perf_counter() - started)
+                    (time.time_ns(), decision_id, shared.core, seconds, sent_status, outcome)
                 )
             )
 
@@ -144,17 +175,23 @@ class AuditLog:
         tier: str | None = None,
         issuer: str | None = None,
         subject: str | None = None,
+        decided: float | None = None,
+        sent_status: int | None = None,
+        outcome: str | None = None,
     ) -> None:
-        """``issuer``/``subject`` name a verified token that produced no ``principal``."""
+        """``issuer``/``subject`` name a verified token that produced no ``principal``;
+        ``decided`` (a perf_counter reading, defaults to now) ends the latency;
+        ``sent_status`` and ``outcome`` say what the client was sent."""
         enabled = self.logger.isEnabledFor(_INFO)
         if not enabled and not self.observers and self.sink is None:
             return
         ts = time.time()
-        latency_us = round((time.perf_counter() - started) * 1e6, 1)
+        latency_us = round(((decided or time.perf_counter()) - started) * 1e6, 1)
         record = self._fields(
             ts=ts, decision_id=decision_id, method=method, path=path, status=status,
             effect=effect, latency_us=latency_us, principal=principal, decision=decision,
-            reason=reason, tier=tier, issuer=issuer, subject=subject,
+            reason=reason, tier=tier, issuer=issuer, subject=subject, sent_status=sent_status,
+            outcome=outcome,
         )  # fmt: skip
         self._emit(record, enabled)
 
@@ -174,6 +211,8 @@ class AuditLog:
         tier: str | None,
         issuer: str | None,
         subject: str | None,
+        sent_status: int | None,
+        outcome: str | None,
     ) -> AuditRecord:
         citation = decision.citation if decision is not None else None
         subject = (
@@ -198,8 +237,8 @@ class AuditLog:
                 "agency_region": principal.agency_region,
                 "capacity": principal.capacity,
             },
-            method=method,
-            path=path,
+            method=clipped_method(method),
+            path=clipped_path(path),
             effect=effect,
             status=status,
             rule=decision.rule if decision else None,
@@ -208,13 +247,20 @@ class AuditLog:
             reason=reason,
             tier=tier,
             latency_us=latency_us,
+            sent_status=sent_status,
+            outcome=outcome,
         )
 
     def _emit(self, record: AuditRecord, enabled: bool) -> None:
-        """To the sink, the observers and (``enabled``) the logger."""
+        """To the sink, the observers and (``enabled``) the logger. A sink that refuses the
+        record does not keep it from the others; its error is raised after them."""
         sink = self.sink
-        if sink is not None:  # first: if it cannot take the record, the request is denied
-            sink.write(str(record))
+        refused: Exception | None = None
+        if sink is not None:
+            try:
+                sink.write(str(record))
+            except Exception as exc:  # the logger and observers still get the record
+                refused = exc
         for observer in self.observers:
             try:
                 observer(record)
@@ -230,3 +276,5 @@ class AuditLog:
                     extra={"audit": record},
                 )
             )  # fmt: skip
+        if refused is not None:
+            raise refused

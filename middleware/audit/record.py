@@ -9,7 +9,7 @@ may rewrite them; its line then says what the filter wrote).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from .json_line import core_json, principal_json, record_line
 
@@ -19,13 +19,16 @@ __all__ = ["AuditRecord", "RememberedFields", "ReplayedRecord"]
 class AuditRecord(dict[str, Any]):
     """One decision's fields (a plain dict to observers, handlers and ``json.dumps``) whose
     ``str()`` is the JSON line, written out directly from the known field types
-    (``audit_json.py``)."""
+    (``json_line.py``)."""
 
     __slots__ = ()
 
     def __str__(self) -> str:
         core = _core_json(_shared_values(self))
-        return record_line(self["ts"], self["decision_id"], core, self["latency_us"])
+        return record_line(
+            self["ts"], self["decision_id"], core, self["latency_us"], self["sent_status"],
+            self["outcome"],
+        )  # fmt: skip
 
 
 class ReplayedRecord(AuditRecord):
@@ -43,13 +46,20 @@ class ReplayedRecord(AuditRecord):
             core = shared.core
         else:
             core = _core_json(values)
-        return record_line(self["ts"], self["decision_id"], core, self["latency_us"])
+        return record_line(
+            self["ts"], self["decision_id"], core, self["latency_us"], self["sent_status"],
+            self["outcome"],
+        )  # fmt: skip
 
     def __reduce__(self) -> tuple[type[AuditRecord], tuple[dict[str, Any]]]:
         """Pickled (QueueHandler, SocketHandler) as the plain record it is, not with the
         remembered fields it was made from."""
         return (AuditRecord, (dict(self),))
 
+
+# A template record and its values: a dict of 17 fields and a tuple of 12, whose strings are
+# bounded (limits.py) and mostly shared with the core JSON's.
+_TEMPLATE_BYTES: Final = 4096
 
 # The fields a remembered request's records share, in core_json's order; the principal's
 # eight as a tuple of their own, or None.
@@ -85,10 +95,12 @@ class RememberedFields:
     template the per-request ones are filled into, and their values. Without it an entry
     holds only the JSON: about a kilobyte less for each of up to ``local_max_entries``."""
 
-    __slots__ = ("core", "template", "values")
+    __slots__ = ("core", "template", "values", "weight")
 
     def __init__(self, template: AuditRecord, *, whole_records: bool) -> None:
         values = _shared_values(template)
         self.core = _core_json(values)
         self.template = template if whole_records else None
         self.values = values if whole_records else ()
+        # The memory these take, on the high side (for the byte bound of remembered requests).
+        self.weight = 4 * len(self.core) + (_TEMPLATE_BYTES if whole_records else 0)

@@ -68,6 +68,7 @@ class AuditSettings:
         if key is None:  # unreachable after __post_init__; never fall back to the raw subject
             return None
         # The issuer is hashed too: the same sub at two identity providers is two clients.
-        message = f"{issuer or ''}\x1f{subject}".encode()
+        # surrogatepass: hashing must not fail on a string that is not valid UTF-8.
+        message = f"{issuer or ''}\x1f{subject}".encode("utf-8", "surrogatepass")
         digest = hmac.new(key, message, hashlib.sha256).hexdigest()
         return f"hmac-sha256:{digest[:32]}"

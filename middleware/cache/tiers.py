@@ -12,7 +12,7 @@ from typing import Final
 from ..claims.principal import ANONYMOUS, PolicyView
 from ..decision.engine import PolicyEngine
 from ..decision.values import Decision
-from .lru import DecisionCache, DecisionKey, LruTtlCache
+from .lru import DEFAULT_MAX_BYTES, DecisionCache, DecisionKey, LruTtlCache
 from .singleflight import SingleFlight
 
 __all__ = ["DecisionTiers"]
@@ -23,13 +23,20 @@ _PUBLIC_ENTRIES: Final = 4096
 
 class DecisionTiers:
     def __init__(
-        self, *, local_max_entries: int, ttl: float, shared: DecisionCache | None = None
+        self,
+        *,
+        local_max_entries: int,
+        ttl: float,
+        shared: DecisionCache | None = None,
+        local_max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
-        self.local: LruTtlCache[DecisionKey, Decision] = LruTtlCache(local_max_entries)
+        self.local: LruTtlCache[DecisionKey, Decision] = LruTtlCache(
+            local_max_entries, local_max_bytes
+        )
         # Public-path answers for requests without a token live apart: unauthenticated callers
         # choose their paths freely and must not evict the decisions of verified clients.
         self.public: LruTtlCache[DecisionKey, Decision] = LruTtlCache(
-            min(local_max_entries, _PUBLIC_ENTRIES)
+            min(local_max_entries, _PUBLIC_ENTRIES), local_max_bytes
         )
         self.shared = shared
         self.ttl = ttl

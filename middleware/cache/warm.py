@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from ..claims.principal import Principal
 from ..decision.values import Decision
+from .lru import DEFAULT_MAX_BYTES, ENTRY_OVERHEAD, key_bytes
 
 if TYPE_CHECKING:
     from starlette.types import Scope
@@ -86,16 +87,22 @@ class RememberedRequest:
 
 
 class WarmRequests:
-    """A bounded LRU of RememberedRequest, each with its own expiry; ``max_entries=0`` turns it
-    off. One event loop, no locks (like LruTtlCache, inlined: this is the hottest lookup)."""
+    """An LRU of RememberedRequest, each with its own expiry, bounded by ``max_entries``
+    (0 turns it off) and by ``max_bytes`` (defaults to 16 MiB) of accounted size: the key's
+    text (the whole Authorization header), the record's JSON and ``ENTRY_OVERHEAD``. One
+    event loop, no locks (like LruTtlCache, inlined: this is the hottest lookup)."""
 
-    __slots__ = ("_entries", "hits", "max_entries", "misses")
+    __slots__ = ("_entries", "bytes", "hits", "max_bytes", "max_entries", "misses")
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         if max_entries < 0:
             raise ValueError("max_entries must be >= 0")
+        if max_bytes < 0:
+            raise ValueError("max_bytes must be >= 0")
         self.max_entries = max_entries
-        self._entries: OrderedDict[RequestKey, tuple[RememberedRequest, float]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[RequestKey, tuple[RememberedRequest, float, int]] = OrderedDict()
+        self.bytes = 0
         self.hits = 0
         self.misses = 0
 
@@ -106,13 +113,14 @@ class WarmRequests:
         """The entry, if it was decided by ``engine`` and holds at ``now``."""
         found = self._entries.get(key)
         if found is not None:
-            entry, expires_at = found
+            entry, expires_at, size = found
             if now < expires_at and entry.engine is engine and entry.not_before <= now:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return entry
             if now >= expires_at:
                 del self._entries[key]
+                self.bytes -= size
         self.misses += 1
         return None
 
@@ -121,11 +129,18 @@ class WarmRequests:
     ) -> None:
         if self.max_entries == 0 or expires_at <= now:
             return
+        size = key_bytes(key) + entry.audit_fields.weight + ENTRY_OVERHEAD
+        if size > self.max_bytes:
+            return
         entries = self._entries
-        entries[key] = (entry, expires_at)
-        entries.move_to_end(key)
-        while len(entries) > self.max_entries:
-            entries.popitem(last=False)
+        old = entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old[2]
+        entries[key] = (entry, expires_at, size)
+        self.bytes += size
+        while len(entries) > self.max_entries or self.bytes > self.max_bytes:
+            self.bytes -= entries.popitem(last=False)[1][2]
 
     def clear(self) -> None:
         self._entries.clear()
+        self.bytes = 0

@@ -21,7 +21,7 @@ from typing import Final
 
 from ..errors import ClaimsError
 from .entity_types import CONTRACTOR, GOVERNMENT_TYPES
-from .principal import ENTITY_TYPES, Principal, principal_from_claims
+from .principal import ENTITY_TYPES, Principal, principal_from_claims, require_utf8
 from .regions import US_TERRITORIES, known_countries, subdivisions
 
 __all__ = ["BEYOND_AUTHORITY", "IssuerAuthority", "check_authority", "client_from_claims"]
@@ -156,7 +156,9 @@ def client_from_claims(
     authorities: Mapping[str, IssuerAuthority],
 ) -> Principal:
     """The normalized client of a verified token, as its issuer may vouch for it: the gate and
-    ``explain`` both call this. Raises ClaimsError."""
+    ``explain`` both call this. Raises ClaimsError (``invalid_claims`` first for a claim that
+    is not UTF-8, wherever it is)."""
+    require_utf8(claims)
     authority = authorities.get(issuer)
     if authority is not None:
         claims = authority.pin(claims)

@@ -45,6 +45,7 @@ __all__ = [
     "PolicyView",
     "Principal",
     "principal_from_claims",
+    "require_utf8",
 ]
 
 
@@ -102,6 +103,31 @@ class Principal:
             "agency_region": self.agency_region,
             "capacity": self.capacity,
         }
+
+
+def require_utf8(claims: Mapping[str, object]) -> None:
+    """Raise ClaimsError (``invalid_claims``) if any claim name or string value, at any
+    depth, cannot be encoded as UTF-8: JSON's ``\\ud800`` escape gives a lone surrogate,
+    which no log, hash or header can carry. Iterative: the depth is the token's to choose."""
+    pending: list[object] = [claims]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            strings: list[str] = [value]
+        elif isinstance(value, Mapping):
+            strings = [name for name in value if isinstance(name, str)]
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+            continue
+        else:
+            continue
+        for text in strings:
+            if not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ClaimsError("a claim is not valid UTF-8", code="invalid_claims") from None
 
 
 def principal_from_claims(issuer: str, subject: str, claims: Mapping[str, object]) -> Principal:

@@ -15,6 +15,7 @@ __all__ = ["CACHE_KEYS", "CacheSettings", "parse_cache"]
 CACHE_KEYS: Final = (
     "redis_url",
     "local_max_entries",
+    "local_max_bytes",
     "ttl",
     "key_prefix",
     "secret",
@@ -36,6 +37,9 @@ CACHE_KEYS: Final = (
 class CacheSettings:
     redis_url: str | None = field(default=None, repr=False)  # the URL may hold a password
     local_max_entries: int = 10_000
+    # Accounted bytes each in-process memory (decisions, public answers, verified tokens,
+    # remembered requests) may hold, besides its entry count; see cache/lru.py.
+    local_max_bytes: int = 16 * 1024 * 1024
     ttl: float = 300.0
     # The shared (Redis) tier; see adapters/redis_cache.py and the README.
     key_prefix: str = "jurisgate:"
@@ -85,6 +89,8 @@ class CacheSettings:
                 raise ValueError(f"{key} must name an environment variable")
         if not 0 <= self.local_max_entries <= 10_000_000:
             raise ValueError("local_max_entries must be between 0 and 10000000")
+        if not 65_536 <= self.local_max_bytes <= 1 << 36:
+            raise ValueError("local_max_bytes must be between 65536 and 68719476736")
         if not 0 < self.ttl <= 86_400:
             raise ValueError("ttl must be between 0 and 86400 seconds")
         if not (0 < len(self.key_prefix) <= 64 and self.key_prefix.isascii()) or any(
@@ -141,6 +147,7 @@ def parse_cache(data: object, file: Path) -> CacheSettings:
         lambda: CacheSettings(
             redis_url=redis_url,
             local_max_entries=cache.get("local_max_entries", int, 10_000),
+            local_max_bytes=cache.get("local_max_bytes", int, 16 * 1024 * 1024),
             ttl=cache.get("ttl", float, 300.0),
             key_prefix=cache.get("key_prefix", str, "jurisgate:"),
             secret=cache.get("secret", str),

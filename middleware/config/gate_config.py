@@ -24,6 +24,7 @@ from ..subjects.settings import SubjectsSettings
 from ..token.verifier import TokenPolicy, TrustedIssuer
 from .cache_config import CacheSettings, parse_cache
 from .issuers import parse_issuer, production_marks
+from .request_limits import RequestLimits, parse_requests
 from .subjects_table import parse_subjects
 from .table import Table, build, is_link_target, resolve_path
 
@@ -103,6 +104,7 @@ class GateConfig:
     origin: str = "<keyword options>"
     audit: AuditSettings = field(default_factory=AuditSettings)
     production_issuers: frozenset[str] = frozenset()  # `token mint` refuses these and their keys
+    requests: RequestLimits = field(default_factory=RequestLimits)
     subjects: SubjectsSettings | None = None  # [subjects]: the data-subject registry, if any
 
 
@@ -127,7 +129,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         data,
         "(top level)",
         file,
-        ("issuers", "tokens", "policy", "cache", "responses", "audit", "subjects"),
+        ("issuers", "tokens", "policy", "cache", "responses", "audit", "requests", "subjects"),
     )
     base = file.parent
     raw_issuers = root.get("issuers", list, required=True)
@@ -208,6 +210,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         responses.check("blocked_by", blocked_by, is_link_target, "must be an http(s) URL")
     responses.finish()
     audit = parse_audit(root.get("audit", dict, {}), base, file)
+    requests = parse_requests(root.get("requests", dict, {}), file)
     raw_subjects = root.get("subjects", dict)
     subjects = parse_subjects(raw_subjects, base, file) if raw_subjects is not None else None
     root.finish()
@@ -220,5 +223,6 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         str(file),
         audit,
         production,
+        requests,
         subjects,
     )

@@ -86,7 +86,7 @@ class _Row:
 class _Bucket:
     """The rows of one client class in one time segment, findable by path."""
 
-    __slots__ = ("anywhere", "exact", "subtree")
+    __slots__ = ("anywhere", "base_lengths", "exact", "subtree")
 
     def __init__(self, rows: Sequence[_Row]) -> None:
         self.anywhere: list[_Row] = []
@@ -99,20 +99,23 @@ class _Bucket:
                 self.exact.setdefault(row.exact, []).append(row)
             else:
                 self.subtree.setdefault(row.base, []).append(row)
+        # The lengths of the subtree bases, shortest first: a path is looked up only at these
+        # cuts, so a decision's work depends on the policy, not on how many '/' a path has
+        # (walking every '/' prefix was quadratic in the path's length: issue #12).
+        self.base_lengths = sorted({len(base) for base in self.subtree})
 
     def rows_for(self, path: str) -> list[_Row]:
         """Every row whose path pattern can match ``path``, in file order."""
         found = [self.anywhere, self.exact.get(path, ())] if self.exact else [self.anywhere]
         if self.subtree:
-            base = path
-            while True:  # /a/b, /a, then "" (a root '/*', which covers '/'-led paths only)
-                rows = self.subtree.get(base)
-                if rows:
-                    found.append(rows)
-                cut = base.rfind("/")
-                if cut < 0:
+            size = len(path)
+            for length in self.base_lengths:  # base B covers B itself and B + "/..." below it
+                if length > size:
                     break
-                base = base[:cut]
+                if length == size or path[length] == "/":
+                    rows = self.subtree.get(path[:length])
+                    if rows:
+                        found.append(rows)
         lists = [rows for rows in found if rows]
         if len(lists) == 1:
             return list(lists[0])

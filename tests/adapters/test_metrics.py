@@ -214,3 +214,19 @@ def test_a_failing_observer_never_changes_the_answer(
 def test_audit_and_metrics_together_are_refused(config: Path) -> None:
     with pytest.raises(TypeError, match="observers"):
         gated_app(config, audit=AuditLog(), metrics=GateMetrics())
+
+
+def test_requests_the_gate_could_not_decide_are_not_counted_as_claims_problems(
+    config: Path,
+) -> None:
+    class BrokenClock:
+        def now(self) -> float:
+            raise OSError("no time source")
+
+    metrics = GateMetrics()
+    app = Starlette(routes=[Route("/search", lambda request: JSONResponse({}))])
+    gate = JurisdictionMiddleware(app, config=str(config), clock=BrokenClock(), metrics=metrics)
+    assert asyncio.run(get_all(gate, [("/search", token("US-NY"))])) == [403]
+    got = samples(scrape(metrics))
+    assert got[("jurisgate_decisions_total", (("effect", "deny"), ("rule", ""), ("status", "403")))]
+    assert not any(name == "jurisgate_claims_rejected_total" for name, _ in got)

@@ -314,3 +314,24 @@ def test_deferred_lines_are_formatted_by_the_writer_in_order(
     assert "(3,)" in lines[2]
     assert lines[3] == "fourth"
     assert audit.written == 4
+
+
+def test_accepting_turns_false_a_margin_before_writes_are_refused(make_audit: MakeAudit) -> None:
+    """The gate reads ``accepting`` before serving; the margin keeps room for the records of
+    requests already being served, which are written once their answers start."""
+    audit = make_audit("/dev/full", flush_interval=60, max_pending=100)
+    for i in range(89):
+        audit.write(str(i))
+    assert audit.accepting
+    audit.check()
+    audit.write("89")  # 90 waiting: a tenth of max_pending is kept for requests in flight
+    assert not audit.accepting
+    with pytest.raises(AuditUnavailable, match="90 records not yet written"):
+        audit.check()
+    for i in range(90, 100):
+        audit.write(str(i))  # the requests already being served still get their records
+    with pytest.raises(AuditUnavailable):
+        audit.write("100")
+    with pytest.raises(OSError, match="No space"):
+        audit.close()
+    assert not audit.accepting

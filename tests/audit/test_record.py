@@ -44,6 +44,10 @@ text = st.one_of(st.none(), st.text(max_size=300))
             "reason": text,
             "tier": text,
             "latency_us": st.floats(min_value=0, max_value=1e7),
+            "sent_status": st.one_of(st.none(), st.sampled_from([101, 200, 307, 403, 500])),
+            "outcome": st.one_of(
+                st.none(), st.sampled_from(["sent", "app_error", "disconnected", "no_response"])
+            ),
         }
     ),
     st.one_of(
@@ -76,7 +80,8 @@ Rewrite = Callable[[dict[str, Any]], None]
 _logger_names = itertools.count()
 KEY_ORDER = [
     "ts", "decision_id", "issuer", "subject", "principal", "method", "path", "effect", "status",
-    "rule", "citation", "policy_version", "reason", "tier", "latency_us",
+    "rule", "citation", "policy_version", "reason", "tier", "latency_us", "sent_status",
+    "outcome",
 ]  # fmt: skip
 HASHED = AuditSettings(subject="hash", subject_key=b"k" * 32)
 

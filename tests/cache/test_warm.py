@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.types import Scope
 
-from jurisgate.middleware import Decision, Principal, load_engine
+from jurisgate.middleware import AuditLog, Decision, Principal, load_engine
 from jurisgate.middleware.cache.warm import RememberedRequest, WarmRequests, request_key
 from jurisgate.middleware.config.gate_config import PolicySettings
 
@@ -13,10 +13,11 @@ ENGINE = load_engine(PolicySettings())
 OTHER_ENGINE = load_engine(PolicySettings())
 PRINCIPAL = Principal("https://idp.test", "s", "state_agency", "US", "US-TX")
 ALLOW = Decision("allow", 200, "r", None, ENGINE.version)
+FIELDS = AuditLog().remembered(PRINCIPAL, ALLOW, "GET", "/search")
 
 
 def entry(not_before: float = 100.0, engine: object = ENGINE) -> RememberedRequest:
-    return RememberedRequest(engine, PRINCIPAL, ALLOW, "GET", "/search", not_before, "{}")  # type: ignore[arg-type]
+    return RememberedRequest(engine, PRINCIPAL, ALLOW, "GET", "/search", not_before, FIELDS)  # type: ignore[arg-type]
 
 
 def key(n: int) -> tuple[bytes, str, str]:
@@ -73,3 +74,18 @@ def test_request_key_needs_exactly_one_authorization_header() -> None:
     assert request_key(scope((b"host", b"x"))) is None
     assert request_key(scope(one, one)) is None
     assert request_key(scope(one, (b"authorization", b"Bearer other"))) is None
+
+
+def test_many_long_keys_stay_within_the_byte_budget() -> None:
+    """Counted by the memory's own byte accounting: each entry at least its header's size."""
+    warm = WarmRequests(100_000, max_bytes=200_000)
+    for n in range(500):
+        header = b"Bearer " + b"t" * 7000 + b"%d" % n
+        warm.remember((header, "GET", "/search"), entry(), 200.0, 100.0)
+        assert warm.bytes <= 200_000
+    assert 7000 * len(warm) <= warm.bytes
+    assert len(warm) < 500
+    assert warm.get((b"Bearer " + b"t" * 7000 + b"499", "GET", "/search"), ENGINE, 150.0)
+    assert warm.get((b"Bearer " + b"t" * 7000 + b"0", "GET", "/search"), ENGINE, 150.0) is None
+    warm.clear()
+    assert warm.bytes == 0

@@ -30,3 +30,14 @@ def test_unusable_claims_and_no_token(pack_engine: PolicyEngine) -> None:
     assert (answer.status, answer.principal) == (403, None)
     assert "missing_region" in answer.reason
     assert decide_claims(pack_engine, None, "GET", "/search", NOW).status == 401
+
+
+def test_a_lone_surrogate_in_any_claim_is_invalid_claims_as_at_the_gate(
+    pack_engine: PolicyEngine,
+) -> None:
+    # The gate refuses these with 403 invalid_claims (tests/audit/test_audit_every_answer.py).
+    for claims in ({**FBI, "name": "\ud800 officer"}, {**FBI, "groups": [{"g": "\udbff"}]}):
+        answer = decide_claims(pack_engine, claims, "GET", "/search", NOW)
+        assert (answer.status, answer.principal) == (403, None)
+        assert "invalid_claims" in answer.reason
+    assert decide_claims(pack_engine, FBI, "GET", "/search", NOW).status == 200
