@@ -27,27 +27,32 @@ from .warm import RememberedRequest, RequestKey
 if TYPE_CHECKING:
     from .gate import JurisdictionMiddleware
 
-__all__ = ["admit", "full_check"]
+__all__ = ["REWRITTEN_PATH", "admit", "full_check"]
 
 logger = logging.getLogger("jurisgate")
 
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
+REWRITTEN_PATH: Final = "rewritten_path"
 
 
 async def full_check(
     gate: JurisdictionMiddleware,
     scope: Scope,
+    routed: str | None,
     decision_id: str,
     started: float,
     now: float,
     key: RequestKey | None,
 ) -> Problem | None:
-    """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
+    """Decide one request; None lets it through (scope filled in), a Problem refuses it.
+    ``routed`` is the path the app routes (``routed_path``), None when it was rewritten."""
     method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
-    paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
-    path = paths[0]
     engine = gate.engine  # one version for the whole request, even if a reload swaps it
     audit = gate.audit
+    if routed is None:
+        return _rewritten(gate, scope, method, decision_id, started)
+    paths = policy_paths(routed)  # the canonical path, and the routed one if it differs
+    path = paths[0]
     tiers = gate.tiers
     record = partial(
         audit.record, decision_id=decision_id, method=method, path=path, started=started
@@ -101,6 +106,27 @@ async def full_check(
         )
         gate.warm.remember(key, entry, until, now)
     return admit(scope, principal, decision, decision_id, gate.config.blocked_by)
+
+
+def _rewritten(
+    gate: JurisdictionMiddleware, scope: Scope, method: str, decision_id: str, started: float
+) -> Problem:
+    """Refuse a request whose path a framework rewrote before the gate saw it (a middleware
+    inside a mounted app): the policy cannot know which resource it names."""
+    gate.rewritten_paths += 1
+    if gate.rewritten_paths == 1:  # a deployment mistake: every such request is refused
+        logger.error(
+            "refusing requests: the gate is given a rewritten path (%r for raw path %r); wrap "
+            "the whole ASGI application instead (app = JurisdictionMiddleware(app, ...))",
+            scope["path"],
+            scope.get("raw_path"),
+        )
+    denied = Decision("deny", 403, None, None, gate.engine.version)
+    gate.audit.record(
+        decision_id=decision_id, method=method, path=scope["path"], started=started,
+        status=403, effect="deny", decision=denied, reason=REWRITTEN_PATH,
+    )  # fmt: skip
+    return decision_problem(denied, decision_id, code=REWRITTEN_PATH)
 
 
 def admit(

@@ -1,7 +1,9 @@
 """The jurisdiction gate: a pure ASGI middleware that verifies, normalizes, decides and answers.
 
 Flow per request (HTTP and WebSocket alike):
-1. canonical method and path; a path the policy opens to ``anonymous`` passes without a token;
+1. canonical method, and the path the app routes (``routed_path.py``: below the root path,
+   refused when a framework rewrote it); a path the policy opens to ``anonymous`` passes
+   without a token;
 2. exactly one ``Authorization: Bearer`` header, verified (401/400 otherwise);
 3. jurisdiction claims normalized to a Principal (403 when unusable);
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
@@ -41,6 +43,7 @@ from .identity import JurisdictionUser
 from .loading import load_engine
 from .regions import subdivisions
 from .responses import decision_problem, refuse, with_decision_id
+from .routed_path import routed_path
 from .tiers import DecisionTiers
 from .tokens import TokenPolicy, TrustedIssuer
 from .warm import WarmRequests, request_key
@@ -136,6 +139,7 @@ class JurisdictionMiddleware:
         self.tokens = self.authenticator.tokens
         self.warm = WarmRequests(config.cache.local_max_entries)
         self._audit_refusals = 0  # requests refused because their record could not be kept
+        self.rewritten_paths = 0  # requests refused because a framework rewrote their path
         self._audit_warned = -math.inf
         for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
             bind = getattr(observer, "bind", None)
@@ -174,7 +178,8 @@ class JurisdictionMiddleware:
         started = time.perf_counter()
         try:
             now = self._now()
-            key = request_key(scope) if kind == "http" else None
+            path = routed_path(scope)  # None: rewritten by a framework, refused by full_check
+            key = request_key(scope, path) if kind == "http" and path is not None else None
             remembered = None if key is None else self.warm.get(key, self.engine, now)
             if remembered is not None:
                 self.audit.replay(remembered, decision_id, started)
@@ -186,7 +191,7 @@ class JurisdictionMiddleware:
                     self.config.blocked_by,
                 )
             else:
-                refusal = await full_check(self, scope, decision_id, started, now, key)
+                refusal = await full_check(self, scope, path, decision_id, started, now, key)
         except AuditUnavailable as exc:  # a request that cannot be recorded is not served
             self._audit_refusals += 1
             if self._audit_refusals == 1 or time.monotonic() - self._audit_warned >= 10.0:
