@@ -7,6 +7,7 @@ exported for configuring it in code, testing with it, and extending it.
 from .audit import AUDIT_LOGGER, AuditLog
 from .authority import IssuerAuthority
 from .cache import DecisionCache, DecisionKey, LruTtlCache
+from .claim_mapping import ClaimMapping
 from .clock import Clock, FixedClock, SystemClock
 from .config import CacheSettings, GateConfig, PolicySettings, load_config
 from .decision import Citation, Decision, Rule
@@ -26,6 +27,7 @@ __all__ = [
     "CacheError",
     "CacheSettings",
     "Citation",
+    "ClaimMapping",
     "ClaimsError",
     "Clock",
     "ConfigError",

@@ -1,5 +1,6 @@
-"""Who is asking: the bearer token verified, its claims normalized to a Principal, and the
-issuer's authority over those claims checked; verified tokens remembered for a while.
+"""Who is asking: the bearer token verified, its claims read where its issuer puts them and
+normalized to a Principal, and the issuer's authority over those claims checked; verified
+tokens remembered for a while.
 
 A token is remembered by the whole token string (never by its signature alone) and never past
 its expiry, the decision TTL, or the time its issuer's keys are trusted without a re-fetch; a
@@ -13,11 +14,11 @@ from typing import Final
 
 from starlette.types import Scope
 
-from .authority import check_authority
 from .bearer import bearer_token
 from .cache import LruTtlCache
+from .claim_mapping import read_principal
 from .errors import ClaimsError
-from .principal import Principal, principal_from_claims
+from .principal import Principal
 from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["Authenticator", "Client"]
@@ -49,6 +50,9 @@ class Authenticator:
             for trusted in issuers
             if not trusted.authority.unlimited
         }
+        self._mappings = {
+            trusted.issuer: trusted.claims for trusted in issuers if not trusted.claims.identity
+        }
         self._ttl = min(_TOKEN_CACHE_TTL, ttl)
 
     async def client(self, scope: Scope, now: float) -> Client:
@@ -63,8 +67,13 @@ class Authenticator:
             await wanted[0].ensure(wanted[1])
         verified = self.verifier.verify(token, now)
         try:
-            principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
-            check_authority(principal, self._authorities)
+            principal = read_principal(
+                verified.issuer,
+                verified.subject,
+                verified.claims,
+                mappings=self._mappings,
+                authorities=self._authorities,
+            )
         except ClaimsError as exc:
             exc.issuer, exc.subject = verified.issuer, verified.subject
             raise

@@ -18,6 +18,7 @@ from typing import Any
 from . import lint, matrix, mint, policy_diff, policy_tests
 from .admin_files import add_config_option, engine_for_config, instant_option
 from .authority import IssuerAuthority
+from .claim_mapping import ClaimMapping
 from .config import CONFIG_ENV, load_config
 from .decision import Decision
 from .errors import JurisgateError
@@ -106,7 +107,7 @@ def _explain(args: argparse.Namespace) -> int:
         at,
         issuer=str(claims.get("iss", "(claims file)")),
         subject=str(claims.get("sub", "(claims file)")),
-        authorities=_authorities(args.config),
+        **_issuer_tables(args.config),
     )
     principal = answer.principal
     decision = answer.decision or Decision("deny", 403, None, None, engine.version)
@@ -169,16 +170,19 @@ def _push(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _authorities(config: str | None) -> dict[str, IssuerAuthority]:
-    """What each configured issuer may assert, so a claims file with that ``iss`` is limited
-    as the gate would limit its tokens; none without a config."""
+def _issuer_tables(config: str | None) -> dict[str, Any]:
+    """What each configured issuer may assert and where it puts the claims, so a claims file
+    with that ``iss`` is read and limited as the gate reads its tokens; none without a config."""
     if config is None and not os.environ.get(CONFIG_ENV):
         return {}
-    return {
-        trusted.issuer: trusted.authority
-        for trusted in load_config(config).issuers
-        if not trusted.authority.unlimited
+    issuers = load_config(config).issuers
+    authorities: dict[str, IssuerAuthority] = {
+        trusted.issuer: trusted.authority for trusted in issuers if not trusted.authority.unlimited
     }
+    mappings: dict[str, ClaimMapping] = {
+        trusted.issuer: trusted.claims for trusted in issuers if not trusted.claims.identity
+    }
+    return {"authorities": authorities, "mappings": mappings}
 
 
 def _print_explain(result: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
 """``[[issuers]]``: the identity providers a gate trusts, each with its key source, pinned
-algorithms, optional typing and the authority it has over the jurisdiction claims."""
+algorithms, optional typing, where its tokens carry the jurisdiction claims, and the authority
+it has over them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .authority import IssuerAuthority
+from .claim_mapping import ClaimMapping
 from .config_table import Table, build, is_link_target, resolve_path
 from .errors import ConfigError
 from .keys import JwksKeys
@@ -48,6 +50,7 @@ def parse_issuer(data: object, index: int, base: Path, file: Path) -> TrustedIss
             "entity_types",
             "countries",
             "regions",
+            "claims",
         ),
     )
     issuer = table.get("issuer", str, required=True)
@@ -66,6 +69,7 @@ def parse_issuer(data: object, index: int, base: Path, file: Path) -> TrustedIss
         jwks = _jwks(table, base, tuple(algorithms))
     required_typ = table.get("required_typ", str)
     authority = _authority(table)
+    claims = _claim_mapping(table)
     return build(
         table,
         lambda: TrustedIssuer(
@@ -76,6 +80,7 @@ def parse_issuer(data: object, index: int, base: Path, file: Path) -> TrustedIss
             required_typ=required_typ,
             authority=authority,
             jwks=jwks,
+            claims=claims,
         ),
     )
 
@@ -110,6 +115,17 @@ def _jwks(table: Table, base: Path, algorithms: tuple[str, ...]) -> JwksKeys:
         )
     except ValueError as exc:
         raise ConfigError(f"{table.file}: [{table.where}] {exc}") from exc
+
+
+def _claim_mapping(table: Table) -> ClaimMapping:
+    """``claims = { entity_type = "https://example.gov/entity_type", region = [...] }``."""
+    table.used.add("claims")
+    if "claims" not in table.data:
+        return ClaimMapping()
+    try:
+        return ClaimMapping.from_config(table.data["claims"])
+    except ValueError as exc:
+        raise ConfigError(f"{table.file}: {table.where}.{exc}") from exc
 
 
 def _authority(table: Table) -> IssuerAuthority:

@@ -18,6 +18,7 @@ from typing import Any
 
 from .config import GateConfig, load_config
 from .errors import JurisgateError
+from .jose_algorithms import jose_algorithms, sign_token
 from .tokens import TokenVerifier, TrustedIssuer
 
 __all__ = ["mint_token", "register"]
@@ -92,8 +93,6 @@ def mint_token(
     now: float | None = None,
 ) -> str:
     """A signed token for a non-production issuer of ``config``. Raises JurisgateError."""
-    import jwt
-
     trusted = _issuer(config, issuer)
     if trusted.issuer in config.production_issuers:
         raise JurisgateError(f"issuer {trusted.issuer} is marked production: refusing to mint")
@@ -114,7 +113,7 @@ def mint_token(
         "exp": issued + lifetime,
     }
     try:
-        token = jwt.encode(payload, signing_key, algorithm=alg)
+        token = sign_token(payload, signing_key, alg)
     except Exception as exc:  # PyJWT and cryptography raise many types for unusable keys
         raise JurisgateError(f"cannot sign with this key and {alg}: {exc}") from exc
     try:
@@ -141,9 +140,8 @@ def _issuer(config: GateConfig, name: str | None) -> TrustedIssuer:
 def _refuse_production_keys(config: GateConfig, alg: str, key: bytes) -> None:
     """Refuse a key whose signatures any production issuer's key verifies."""
     import jwt
-    from jwt.algorithms import get_default_algorithms
 
-    algorithms = get_default_algorithms()
+    algorithms = jose_algorithms()
     try:
         signer = algorithms[alg]
         signature = signer.sign(_PROBE, signer.prepare_key(key))

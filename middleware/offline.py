@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .authority import IssuerAuthority, check_authority
+from .authority import IssuerAuthority
+from .claim_mapping import ClaimMapping, read_principal
 from .decision import Decision
 from .engine import PolicyEngine
 from .errors import ClaimsError
 from .paths import canonical_method, policy_paths
-from .principal import ANONYMOUS, Principal, principal_from_claims
+from .principal import ANONYMOUS, Principal
 
 __all__ = ["OfflineAnswer", "decide_claims"]
 
@@ -41,9 +42,11 @@ def decide_claims(
     issuer: str = "(claims)",
     subject: str = "(claims)",
     authorities: Mapping[str, IssuerAuthority] | None = None,
+    mappings: Mapping[str, ClaimMapping] | None = None,
 ) -> OfflineAnswer:
     """``claims`` None means a request without a token; ``authorities`` limit what each
-    configured issuer may assert, as in the gate (an issuer not named there is unlimited)."""
+    configured issuer may assert and ``mappings`` say where it puts the claims, as in the gate
+    (an issuer named in neither is unlimited and uses the default claim names)."""
     method = canonical_method(method)
     paths = policy_paths(path)
     public = _first_denial(engine, ANONYMOUS, "", "", method, paths, at)
@@ -52,9 +55,9 @@ def decide_claims(
     if claims is None:
         return OfflineAnswer(401, None, None, "no token")
     try:
-        principal = principal_from_claims(issuer, subject, claims)
-        if authorities:
-            check_authority(principal, authorities)
+        principal = read_principal(
+            issuer, subject, claims, mappings=mappings, authorities=authorities
+        )
     except ClaimsError as exc:
         denied = Decision("deny", 403, None, None, engine.version)
         return OfflineAnswer(403, denied, None, f"claims unusable: {exc.code} ({exc})")

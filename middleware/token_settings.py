@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from .authority import IssuerAuthority
+from .claim_mapping import ClaimMapping
 from .jws_parts import MEDIA_TYPE_NAME
 from .keys import JwksKeys
 
@@ -23,6 +24,7 @@ ALGORITHM_FAMILIES: Final[Mapping[str, str]] = {
     **{f"ES{n}": "EC" for n in (256, 384, 512)},
     "ES256K": "EC",
     "EdDSA": "OKP",
+    "Ed25519": "OKP",  # RFC 9864: EdDSA with Ed25519 keys only (jose_algorithms.py)
     **{f"HS{n}": "HMAC" for n in (256, 384, 512)},
 }
 
@@ -33,7 +35,8 @@ class TrustedIssuer:
 
     Give either ``key`` (one PEM public key or HMAC secret) or ``jwks`` (keys by ``kid``).
     ``required_typ`` (e.g. ``at+jwt``, RFC 9068) makes the ``typ`` header mandatory and exact;
-    ``authority`` limits what the issuer may assert (defaults to unlimited).
+    ``authority`` limits what the issuer may assert (defaults to unlimited); ``claims`` says
+    where its tokens carry the jurisdiction claims (defaults to their own names).
     """
 
     issuer: str
@@ -43,6 +46,7 @@ class TrustedIssuer:
     required_typ: str | None = None
     authority: IssuerAuthority = field(default_factory=IssuerAuthority)
     jwks: JwksKeys | None = None
+    claims: ClaimMapping = field(default_factory=ClaimMapping)
 
     def __post_init__(self) -> None:
         if (self.key is None) == (self.jwks is None):

@@ -9,13 +9,13 @@ The policy opens ``/docs/*`` to everyone and ``/search/*`` to US police; the mou
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pytest
 from litestar import Litestar, asgi, get
 from litestar.middleware import DefineMiddleware
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
 from jurisgate.middleware.config import PolicySettings
@@ -76,7 +76,9 @@ def police(tokens: TokenFactory, clock: FixedClock) -> dict[str, str]:
 async def test_wrapping_the_litestar_app_decides_the_whole_path(
     gate_options: dict[str, Any], tokens: TokenFactory, clock: FixedClock
 ) -> None:
-    app = JurisdictionMiddleware(Litestar(route_handlers=[search, docs, v2]), **gate_options)
+    # Litestar types its scopes as TypedDicts, Starlette as mappings: the same ASGI callable
+    litestar_app = cast("ASGIApp", Litestar(route_handlers=[search, docs, v2], logging_config=None))
+    app = JurisdictionMiddleware(litestar_app, **gate_options)
     async with client(app) as http:
         assert (await http.get("/search/x", headers=police(tokens, clock))).status_code == 200
         assert (await http.get("/docs/intro")).status_code == 200
@@ -91,7 +93,8 @@ async def test_as_litestar_middleware_a_mounted_app_is_refused_not_misdecided(
 ) -> None:
     app = Litestar(
         route_handlers=[search, docs, v2],
-        middleware=[DefineMiddleware(JurisdictionMiddleware, **gate_options)],
+        logging_config=None,  # Litestar's default reconfigures logging for the whole process
+        middleware=[DefineMiddleware(cast("Any", JurisdictionMiddleware), **gate_options)],
     )
     async with client(app) as http:
         # routes that Litestar does not rewrite are decided as usual
