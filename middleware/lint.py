@@ -4,6 +4,7 @@ Loading a policy (rules.py) stops at the first bad row, which is right for the g
 fixing a file wants the whole list. Lint checks each row field by field, then compiles the rows
 that passed with the real engine and asks, cell by cell of the policy's input space, which rule
 decides: a rule that decides nowhere is dead (shadowed by a deny, or covered by another rule).
+A deny carved out of an allow subtree is reported too (lint_paths.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .config import PolicySettings
 from .decision import Rule
 from .errors import PolicyError
 from .lint_coverage import Finding, dead_rules
+from .lint_paths import carved_denies
 from .matchers import alternatives, instant
 from .policy_source import PolicyRow
 from .principal import ANONYMOUS, ENTITY_TYPES
@@ -158,6 +160,7 @@ def lint_rows(
             with contextlib.suppress(PolicyError):
                 good.append((row, parse_rule(values, where)))
     findings += dead_rules(model_text, good, model_origin, policy_origin, now)
+    findings += carved_denies([rule for _, rule in good], now)
     return sorted(findings, key=lambda f: _line(f.source))
 
 
@@ -197,7 +200,9 @@ def _check_row(values: dict[str, str], where: str, now: float) -> list[Finding]:
     _check_set(values["region"], subdivisions().keys(), "invalid_region", add)
     _check_region_in_country(values["country"], values["region"], add)
     path = values["path"]
-    if path != "*" and (not path.startswith("/") or "*" in path[:-1] or "//" in path):
+    if "|" in path:
+        add("bad_path", f"'|' joins no paths: write one row per path: {path!r}")
+    elif path != "*" and (not path.startswith("/") or "*" in path[:-1] or "//" in path):
         add("bad_path", f"a path is '*', an absolute path, or a subtree ending in '/*': {path!r}")
     elif path != "*" and path.endswith("*") and not path.endswith("/*"):
         add("bad_path", f"'*' only works as a whole last segment ('/search/*'): {path!r}")

@@ -77,6 +77,8 @@ def parse_rule(values: dict[str, str], source: str) -> Rule:
     _check_set(values["region"], subdivisions().keys(), "region", fail)
     _check_regions_in_countries(values["region"], values["country"], fail)
     path = values["path"]
+    if "|" in path:  # '|' joins entity types and methods, never paths: refuse, not read literally
+        raise fail(f"'|' joins no paths: write one row per path: {path!r}")
     subtree = path.endswith("/*")
     if path != "*" and (
         not path.startswith("/") or "*" in (path[:-2] if subtree else path) or "//" in path
