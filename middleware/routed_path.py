@@ -30,21 +30,27 @@ __all__ = ["routed_path", "strip_root"]
 def routed_path(scope: Scope) -> str | None:
     """The path to decide, as sent below the root path; None when it was rewritten."""
     path: str = scope["path"]
-    root: str = scope.get("root_path", "")
     raw: bytes | None = scope.get("raw_path")
-    if raw is not None:
-        sent = raw.decode("latin-1")
-        if "%" in sent:
-            sent = unquote(sent)  # as servers decode it (uvicorn, hypercorn)
-        if sent != path:
-            # The framework stripped the root path itself (Litestar): path is already routed.
-            if root and (
-                root + path == sent or canonical_path(root + path) == canonical_path(sent)
-            ):
-                return path
-            if canonical_path(path) != canonical_path(sent):
-                return None  # rewritten relative to a mount, or by a decoding of its own
-    return strip_root(path, scope.get("app_root_path", root))
+    if raw is not None and raw.decode("latin-1") != path:
+        return _reconciled(scope, path, raw)
+    # On every request: keep this to a few dictionary reads when there is no root path.
+    root: str | None = scope.get("app_root_path")
+    if root is None:
+        root = scope.get("root_path")
+    return strip_root(path, root) if root else path
+
+
+def _reconciled(scope: Scope, path: str, raw: bytes) -> str | None:
+    """``path`` differs from the bytes sent: the routed path if a server's decoding, slashes
+    or a root path stripped by the framework explain it, else None."""
+    sent = unquote(raw.decode("latin-1"))  # as uvicorn and hypercorn decode it
+    if sent == path or canonical_path(sent) == canonical_path(path):
+        root = scope.get("app_root_path", scope.get("root_path", ""))
+        return strip_root(path, root)
+    root = scope.get("root_path", "")
+    if root and canonical_path(root + path) == canonical_path(sent):
+        return path  # the framework stripped the root path itself (Litestar): already routed
+    return None
 
 
 def strip_root(path: str, root: str) -> str:

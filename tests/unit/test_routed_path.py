@@ -35,6 +35,7 @@ def scope(path: str, raw: bytes | None, root: str = "", **extra: str) -> Scope:
         # Litestar strips the root path itself before its middleware run
         (scope("/search", b"/api/search", "/api"), "/search"),
         (scope("/search", b"/api//search/", "/api"), "/search"),
+        (scope("/api/x", b"/api/api/x", "/api"), "/api/x"),  # the app's own /api/x
         # a Starlette Mount("/v2") inside a uvicorn --root-path /api deployment: the whole
         # application's path, not the mount's
         (scope("/api/v2/search", b"/api/v2/search", "/api/v2", app_root_path="/api"), "/v2/search"),
