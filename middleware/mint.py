@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .claim_mapping import read_principal
 from .config import GateConfig, load_config
-from .errors import JurisgateError
+from .errors import ClaimsError, JurisgateError
 from .jose_algorithms import jose_algorithms, sign_token
 from .tokens import TokenVerifier, TrustedIssuer
 
@@ -78,7 +79,24 @@ def _run(args: argparse.Namespace) -> int:
         )
     )
     print("development token: never use it against a production deployment", file=sys.stderr)
+    refusal = _claims_refusal(_issuer(config, args.issuer), args.sub, claims)
+    if refusal is not None:
+        print(f"warning: the gate will refuse this token's claims: {refusal}", file=sys.stderr)
     return 0
+
+
+def _claims_refusal(trusted: TrustedIssuer, subject: str, claims: dict[str, Any]) -> str | None:
+    """Why the gate would refuse the claims (read through the issuer's claim mapping and
+    limited by its authority, as the gate reads them), or None."""
+    issuer = trusted.issuer
+    try:
+        read_principal(
+            issuer, subject, claims,
+            mappings={issuer: trusted.claims}, authorities={issuer: trusted.authority},
+        )  # fmt: skip
+    except ClaimsError as exc:
+        return f"{exc.code} ({exc})"
+    return None
 
 
 def mint_token(

@@ -107,3 +107,44 @@ async def test_as_litestar_middleware_a_mounted_app_is_refused_not_misdecided(
         public_leak = await http.get("/v2/docs/x")
         assert public_leak.status_code == 403, public_leak.text
         assert b"v2 served" not in public_leak.content
+
+
+@pytest.mark.anyio
+async def test_a_remembered_request_is_not_served_to_a_rewritten_path(
+    gate_options: dict[str, Any], tokens: TokenFactory, clock: FixedClock
+) -> None:
+    """One gate sees /search/x as sent, then the same path string rewritten from /v2/search/x
+    (a static Litestar mount drops the prefix and adds no slash): the memory of whole requests
+    must not answer the second."""
+    reached: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    gate = JurisdictionMiddleware(app, **gate_options)
+    header = police(tokens, clock)["Authorization"].encode()
+    statuses: list[int] = []
+
+    async def call(raw_path: bytes) -> None:
+        scope = {
+            "type": "http", "method": "GET", "path": "/search/x", "raw_path": raw_path,
+            "root_path": "", "query_string": b"", "headers": [(b"authorization", header)],
+        }  # fmt: skip
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await gate(scope, receive, send)  # type: ignore[arg-type]
+
+    await call(b"/search/x")
+    await call(b"/search/x")  # answered from memory
+    await call(b"/v2/search/x")
+    assert statuses == [200, 200, 403]
+    assert reached == ["/search/x", "/search/x"]
+    assert gate.warm.hits == 1
