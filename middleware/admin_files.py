@@ -11,6 +11,8 @@ import math
 import os
 from datetime import UTC, datetime
 
+from .authority import IssuerAuthority
+from .claim_mapping import ClaimMapping
 from .clock import SystemClock, parse_instant
 from .config import CONFIG_ENV, PolicySettings, load_config
 from .engine import PolicyEngine
@@ -24,6 +26,7 @@ __all__ = [
     "engine_for_config",
     "format_instant",
     "instant_option",
+    "issuer_tables",
     "policy_files",
     "policy_files_for",
     "policy_settings_for",
@@ -53,6 +56,20 @@ def policy_files_for(config: str | None) -> PolicyFiles:
 def engine_for_config(config: str | None) -> PolicyEngine:
     """The policy the gate would enforce with this config: files, a store, or the pack."""
     return load_engine(policy_settings_for(config))
+
+
+def issuer_tables(
+    config: str | None,
+) -> tuple[dict[str, IssuerAuthority], dict[str, ClaimMapping]]:
+    """What each configured issuer may assert and where it puts the claims (issuers without
+    limits or a mapping left out), so claims with that ``iss`` are read and limited as the gate
+    reads its tokens; empty without a config."""
+    if config is None and not os.environ.get(CONFIG_ENV):
+        return {}, {}
+    issuers = load_config(config).issuers
+    authorities = {i.issuer: i.authority for i in issuers if not i.authority.unlimited}
+    mappings = {i.issuer: i.claims for i in issuers if not i.claims.identity}
+    return authorities, mappings
 
 
 def instant_option(text: str | None, *, name: str = "--at") -> float:

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import lint, matrix, mint, policy_diff, policy_tests
-from .admin_files import add_config_option, engine_for_config, instant_option
-from .authority import IssuerAuthority
-from .claim_mapping import ClaimMapping
+from .admin_files import add_config_option, engine_for_config, instant_option, issuer_tables
 from .config import CONFIG_ENV, load_config
 from .decision import Decision
 from .errors import JurisgateError
@@ -99,6 +97,7 @@ def _explain(args: argparse.Namespace) -> int:
         "at": _iso(at),
         "policy_version": engine.version,
     }
+    authorities, mappings = issuer_tables(args.config)
     answer = decide_claims(
         engine,
         claims,
@@ -107,7 +106,8 @@ def _explain(args: argparse.Namespace) -> int:
         at,
         issuer=str(claims.get("iss", "(claims file)")),
         subject=str(claims.get("sub", "(claims file)")),
-        **_issuer_tables(args.config),
+        authorities=authorities,
+        mappings=mappings,
     )
     principal = answer.principal
     decision = answer.decision or Decision("deny", 403, None, None, engine.version)
@@ -168,21 +168,6 @@ def _push(args: argparse.Namespace) -> int:
     else:  # publish() logged why; the push itself succeeded and replicas still poll
         print("  not announced (Redis unreachable); replicas pick it up at their next check")
     return EXIT_OK
-
-
-def _issuer_tables(config: str | None) -> dict[str, Any]:
-    """What each configured issuer may assert and where it puts the claims, so a claims file
-    with that ``iss`` is read and limited as the gate reads its tokens; none without a config."""
-    if config is None and not os.environ.get(CONFIG_ENV):
-        return {}
-    issuers = load_config(config).issuers
-    authorities: dict[str, IssuerAuthority] = {
-        trusted.issuer: trusted.authority for trusted in issuers if not trusted.authority.unlimited
-    }
-    mappings: dict[str, ClaimMapping] = {
-        trusted.issuer: trusted.claims for trusted in issuers if not trusted.claims.identity
-    }
-    return {"authorities": authorities, "mappings": mappings}
 
 
 def _print_explain(result: dict[str, Any]) -> None:

@@ -328,3 +328,32 @@ def test_a_jwks_serves_ed25519_keys_only_to_ed25519(tmp_path: Path, keys: dict[s
     parsed = jwks.parse(json.dumps(document).encode())
     assert set(parsed) == {"a"}
     assert set(parsed["a"]) == {"Ed25519"}
+
+
+def test_policy_cases_that_name_an_issuer_read_its_mapping(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "cases:\n"
+        "  - name: an Auth0 token as the provider sends it\n"
+        f"    issuer: {AUTH0}\n"
+        f"    claims: {{'{NS}entity_type': state_agency, '{NS}country': US,"
+        f" '{NS}region': US-NY}}\n"
+        "    path: /search\n"
+        "    at: 2026-11-26T12:00:00Z\n"
+        "    expect: {status: 200, rule: us-government-search}\n"
+        "  - name: the same claims without the issuer are not where the contract says\n"
+        f"    claims: {{'{NS}entity_type': state_agency, '{NS}country': US,"
+        f" '{NS}region': US-NY}}\n"
+        "    path: /search\n"
+        "    at: 2026-11-26T12:00:00Z\n"
+        "    expect: {status: 403}\n",
+        encoding="utf-8",
+    )
+    assert jurisgate(["test", str(cases), "--config", str(config)]) == 0
+    assert capsys.readouterr().out.endswith("2 passed, 0 failed\n")
+    unknown = cases.read_text(encoding="utf-8").replace(AUTH0, "https://nobody.test", 1)
+    cases.write_text(unknown, encoding="utf-8")
+    assert jurisgate(["test", str(cases), "--config", str(config)]) == 2
+    assert "issuer 'https://nobody.test' is not an [[issuers]] entry" in capsys.readouterr().err
