@@ -33,11 +33,12 @@ def routed_path(scope: Scope) -> str | None:
     raw: bytes | None = scope.get("raw_path")
     if raw is not None and raw.decode("latin-1") != path:
         return _reconciled(scope, path, raw)
-    # On every request: keep this to a few dictionary reads when there is no root path.
-    root: str | None = scope.get("app_root_path")
-    if root is None:
-        root = scope.get("root_path")
-    return strip_root(path, root) if root else path
+    # On every request: two dictionary reads when there is no root path (a Starlette Mount's
+    # app_root_path is a prefix of root_path, so an empty root_path means no prefix at all).
+    root: str | None = scope.get("root_path")
+    if not root:
+        return path
+    return strip_root(path, scope.get("app_root_path", root))
 
 
 def _reconciled(scope: Scope, path: str, raw: bytes) -> str | None:
