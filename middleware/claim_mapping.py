@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final
 
 from .authority import IssuerAuthority, check_authority
@@ -37,9 +38,12 @@ ClaimPath = tuple[str, ...]
 class ClaimMapping:
     """claim name -> where the issuer's tokens carry it. Empty: every claim at its own name."""
 
-    paths: Mapping[str, ClaimPath] = field(default_factory=dict)
+    # Not hashed (a mapping is not hashable), still compared: equal mappings hash alike.
+    paths: Mapping[str, ClaimPath] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
+        # A read-only copy: the caller's dict changing later must not move a claim.
+        object.__setattr__(self, "paths", MappingProxyType(dict(self.paths)))
         for name, path in self.paths.items():
             if name not in MAPPABLE_CLAIMS:
                 known = ", ".join(MAPPABLE_CLAIMS)

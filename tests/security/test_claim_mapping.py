@@ -357,3 +357,19 @@ def test_policy_cases_that_name_an_issuer_read_its_mapping(
     cases.write_text(unknown, encoding="utf-8")
     assert jurisgate(["test", str(cases), "--config", str(config)]) == 2
     assert "issuer 'https://nobody.test' is not an [[issuers]] entry" in capsys.readouterr().err
+
+
+def test_a_mapping_is_a_value() -> None:
+    from jurisgate.middleware import ClaimMapping, TrustedIssuer
+
+    paths: dict[str, tuple[str, ...]] = {"region": ("address", "region")}
+    mapping = ClaimMapping(paths)
+    paths["region"] = ("region",)  # the caller's dict changing later moves nothing
+    assert mapping.paths["region"] == ("address", "region")
+    assert mapping == ClaimMapping({"region": ("address", "region")})
+    assert mapping != ClaimMapping()
+    # an issuer stays a hashable value with a mapping in it
+    issuer = TrustedIssuer("https://idp.test", "api", ("HS256",), b"k" * 32, claims=mapping)
+    assert len({issuer, issuer}) == 1
+    with pytest.raises(ValueError, match="not a claim that can be mapped"):
+        ClaimMapping({"email": ("mail",)})
