@@ -9,24 +9,37 @@ clock that reads earlier than the verification verifies it again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from starlette.types import Scope
 
-from .bearer import bearer_token
-from .cache import LruTtlCache
-from .claim_mapping import read_principal
+from .cache.lru import LruTtlCache
+from .claims.authority import IssuerAuthority
+from .claims.mapping import ClaimMapping, read_principal
+from .claims.principal import Principal
 from .errors import ClaimsError
-from .principal import Principal
-from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
+from .token.bearer import bearer_token
+from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer
 
-__all__ = ["Authenticator", "Client"]
+__all__ = ["Authenticator", "Client", "issuer_tables"]
 
 _TOKEN_CACHE_TTL: Final = 300.0
 
 # The client, its token's expiry, and the instant until which the verification may be reused.
 Client = tuple[Principal, float, float]
+
+
+def issuer_tables(
+    issuers: Iterable[TrustedIssuer],
+) -> tuple[dict[str, IssuerAuthority], dict[str, ClaimMapping]]:
+    """What each issuer may assert and where it puts the claims, the tables ``read_principal``
+    reads with (issuers without limits or a mapping left out): the gate builds them here, and
+    so do the admin tools (``explain``, ``test``, ``token mint``), so they read claims alike."""
+    issuers = tuple(issuers)
+    authorities = {i.issuer: i.authority for i in issuers if not i.authority.unlimited}
+    mappings = {i.issuer: i.claims for i in issuers if not i.claims.identity}
+    return authorities, mappings
 
 
 class Authenticator:
@@ -45,14 +58,7 @@ class Authenticator:
         self.tokens: LruTtlCache[str, tuple[Principal, float, float, float]] = LruTtlCache(
             max_entries
         )
-        self._authorities = {
-            trusted.issuer: trusted.authority
-            for trusted in issuers
-            if not trusted.authority.unlimited
-        }
-        self._mappings = {
-            trusted.issuer: trusted.claims for trusted in issuers if not trusted.claims.identity
-        }
+        self._authorities, self._mappings = issuer_tables(issuers)
         self._ttl = min(_TOKEN_CACHE_TTL, ttl)
 
     async def client(self, scope: Scope, now: float) -> Client:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jurisgate.policies import pack_files
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "datasette"
 CITE = '"Order 7", https://example.org/7'

@@ -9,14 +9,14 @@ import json
 
 import pytest
 
-from jurisgate.middleware.admin_files import policy_files_for
+from jurisgate.admin.files import policy_files_for
+from jurisgate.admin.lint import lint_files
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.engine import PolicyEngine
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.lint import lint_files
-from jurisgate.middleware.policy_source import PolicySource
 
-from .conftest import NOW, Run, WriteConfig
+from ..fixtures.admin_config import NOW, Run, WriteConfig
 
 CITE = '"Order 7", https://example.org/7'
 ALLOW = "p, faces-read, allow, state_agency|federal_agency, US, *, /faces/*, GET, , , , \n"
@@ -92,7 +92,7 @@ def test_the_gate_refuses_to_load_a_bar_in_a_path(write_config: WriteConfig) -> 
     files = policy_files_for(str(write_config(
         f"p, two-paths, deny, *, US, *, /a|/b, GET, , , {CITE}\n"
     )))  # fmt: skip
-    from jurisgate.adapters.policy_files import read_policy_csv
+    from jurisgate.middleware.decision.policy_files import read_policy_csv
 
     text = files.policy.read_text(encoding="utf-8")
     source = PolicySource(
