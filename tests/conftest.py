@@ -31,6 +31,7 @@ from jurisgate.middleware.config.gate_config import CONFIG_ENV
 from .fixtures.admin_config import run, write_config
 from .fixtures.engines import make_engine, make_source, model_text, pack_engine, pack_source
 from .fixtures.idps import gate, idps, make_gate, shared_gate
+from .fixtures.providers import provider_config, provider_keys
 
 __all__ = [
     "gate",
@@ -41,6 +42,8 @@ __all__ = [
     "model_text",
     "pack_engine",
     "pack_source",
+    "provider_config",
+    "provider_keys",
     "run",
     "shared_gate",
     "write_config",
