@@ -54,14 +54,9 @@ def _overlap(deny: Rule, allow: Rule, now: float) -> bool:
     """Some request, at some instant from ``now`` on, matches both rules."""
     if max(deny.start, allow.start, now) >= min(deny.end, allow.end):
         return False
-    return all(
-        _sets_meet(a, b)
-        for a, b in (
-            (deny.entity_types, allow.entity_types),
-            (deny.country, allow.country),
-            (deny.region, allow.region),
-            (deny.methods, allow.methods),
-        )
+    pairs = zip(deny.client_patterns(), allow.client_patterns(), strict=True)
+    return _sets_meet(deny.methods, allow.methods) and all(
+        _sets_meet(a, b) for (_, a), (_, b) in pairs
     )
 
 

@@ -21,14 +21,21 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
-from .authority import IssuerAuthority, check_authority
-from .principal import Principal, principal_from_claims
+from .authority import IssuerAuthority, client_from_claims
+from .principal import Principal
 
 __all__ = ["MAPPABLE_CLAIMS", "ClaimMapping", "ClaimPath", "read_principal"]
 
 # The claims an issuer may relocate, by the name principal.py reads them under. A claim the
 # contract adds is mappable once its name is listed here.
-MAPPABLE_CLAIMS: Final[tuple[str, ...]] = ("entity_type", "country", "region")
+MAPPABLE_CLAIMS: Final[tuple[str, ...]] = (
+    "entity_type",
+    "country",
+    "region",
+    "agency_type",
+    "agency_region",
+    "capacity",
+)
 
 # Member names from the token's top level down; one name is a top-level claim.
 ClaimPath = tuple[str, ...]
@@ -104,16 +111,15 @@ def read_principal(
     mappings: Mapping[str, ClaimMapping] | None = None,
     authorities: Mapping[str, IssuerAuthority] | None = None,
 ) -> Principal:
-    """A verified token's client, read where its issuer's mapping says and limited by its
-    issuer's authority (issuers missing from either table: default names, unlimited). The gate
-    and the admin tools (``explain``, ``test``) all call this. Raises ClaimsError."""
+    """A verified token's client, read where its issuer's mapping says, then as its issuer may
+    vouch for it (``client_from_claims``: a pinned agency region filled in, the authority
+    checked); issuers missing from either table use the default names and are unlimited. The
+    gate and the admin tools (``explain``, ``test``, ``token mint``) all call this. Raises
+    ClaimsError."""
     mapping = mappings.get(issuer) if mappings else None
-    principal = principal_from_claims(
-        issuer, subject, claims if mapping is None else mapping.apply(claims)
-    )
-    if authorities:
-        check_authority(principal, authorities)
-    return principal
+    if mapping is not None:
+        claims = mapping.apply(claims)
+    return client_from_claims(issuer, subject, claims, authorities or {})
 
 
 def _follow(claims: Mapping[str, object], path: ClaimPath) -> object | None:

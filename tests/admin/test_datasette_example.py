@@ -35,8 +35,8 @@ def test_the_carved_shape_passes_the_tilde_spelling_and_lint_says_so(
     run: Run, write_config: WriteConfig
 ) -> None:
     carved = write_config(
-        "p, faces-read, allow, federal_agency, US, *, /faces/*, GET, , , , \n"
-        f"p, no-secrets, deny, *, US, *, /faces/secrets.json, GET, , , {CITE}\n"
+        "p, faces-read, allow, federal_agency, US, *, *, *, *, /faces/*, GET, , , , \n"
+        f"p, no-secrets, deny, *, US, *, *, *, *, /faces/secrets.json, GET, , , {CITE}\n"
     )
     code, out, _ = run("test", str(EXAMPLE / "cases.yaml"), "--config", str(carved))
     assert code == 1

@@ -110,7 +110,7 @@ def test_explain_reads_a_claims_file_as_the_gate_reads_the_token(
     ]
     assert jurisgate([*args, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert (result["status"], result["rule"]) == (451, "il-five-years")
+    assert (result["status"], result["rule"]) == (451, "il-located-five-years")
     assert result["principal"]["region"] == "US-IL"
     claims.write_text(json.dumps(auth0(["federal_agency"])), "utf-8")
     assert jurisgate([*args, "--json"]) == 0
@@ -160,7 +160,7 @@ def test_policy_cases_that_name_an_issuer_read_its_mapping(
         "  - name: an Auth0 token as the provider sends it\n"
         f"    issuer: {AUTH0}\n"
         f"    claims: {{'{NS}entity_type': state_agency, '{NS}country': US,"
-        f" '{NS}region': US-NY}}\n"
+        f" '{NS}region': US-NY, '{NS}agency_region': US-NY}}\n"
         "    path: /search\n"
         "    at: 2026-11-26T12:00:00Z\n"
         "    expect: {status: 200, rule: us-government-search}\n"
@@ -194,3 +194,21 @@ def test_a_mapping_is_a_value() -> None:
     assert len({issuer, issuer}) == 1
     with pytest.raises(ValueError, match="not a claim that can be mapped"):
         ClaimMapping({"email": ("mail",)})
+
+
+@pytest.mark.anyio
+async def test_agency_claims_are_mapped_and_a_pin_still_fills_in(
+    provider_config: Path, provider_keys: dict[str, Any]
+) -> None:
+    app = gate(provider_config)
+    # Auth0: the namespaced agency_region is the one read; a top-level one is ignored
+    il_agency = auth0("state_law_enforcement", **{f"{NS}agency_region": "US-IL"})
+    il_agency["agency_region"] = "US-NY"
+    refused = await ask(app, sign(il_agency, provider_keys["rsa"]))
+    assert (refused.status_code, refused.json()["rule"]) == (451, "il-agencies-five-years")
+    # Keycloak pins its agency (US-NY): a token that leaves it out gets it, after the mapping
+    nested = {"country": "US", "region": "US-NY"}
+    assert (await ask(app, sign(keycloak(nested), provider_keys["rsa"]))).status_code == 200
+    other = await ask(app, sign(keycloak(nested, agency_region="US-IL"), provider_keys["rsa"]))
+    assert other.status_code == 403
+    assert other.json()["type"] == "urn:jurisgate:problem:beyond_issuer_authority"

@@ -57,8 +57,8 @@ async def test_a_carved_deny_is_passed_by_datasettes_own_spelling(
 ) -> None:
     (tmp_path / "model.conf").write_bytes((EXAMPLE / "model.conf").read_bytes())
     (tmp_path / "policy.csv").write_text(
-        "p, faces-read, allow, federal_agency, US, *, /faces/*, GET, , , , \n"
-        f"p, no-secrets, deny, *, US, *, /faces/secrets.json, GET, , , {CITE}\n",
+        "p, faces-read, allow, federal_agency, US, *, *, *, *, /faces/*, GET, , , , \n"
+        f"p, no-secrets, deny, *, US, *, *, *, *, /faces/secrets.json, GET, , , {CITE}\n",
         encoding="utf-8",
     )
     config = tmp_path / "jurisgate.toml"

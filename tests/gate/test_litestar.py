@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from tests.conftest import TokenFactory
 
 POLICY = """\
-p, docs-public, allow, anonymous, *, *, /docs/*, GET, , , ,
-p, police-search, allow, state_law_enforcement, US, *, /search/*, GET, , , ,
+p, docs-public, allow, anonymous, *, *, *, *, *, /docs/*, GET, , , ,
+p, police-search, allow, state_law_enforcement, US, *, *, *, *, /search/*, GET, , , ,
 """
 
 
