@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from jurisgate.middleware.claims.authority import IssuerAuthority
 from jurisgate.middleware.claims.paths import canonical_method, canonical_path
 from jurisgate.middleware.claims.principal import ANONYMOUS_VIEW
 from jurisgate.middleware.config.gate_config import CONFIG_ENV, load_config
@@ -23,7 +22,13 @@ from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.offline import decide_claims
 
 from . import lint, matrix, mint, policy_diff, policy_publish, policy_tests, subjects
-from .files import add_config_option, announce, engine_for_config, instant_option
+from .files import (
+    add_config_option,
+    announce,
+    engine_for_config,
+    instant_option,
+    issuer_tables,
+)
 
 __all__ = ["main"]
 
@@ -102,6 +107,7 @@ def _explain(args: argparse.Namespace) -> int:
         "at": _iso(at),
         "policy_version": engine.version,
     }
+    authorities, mappings = issuer_tables(args.config)
     answer = decide_claims(
         engine,
         claims,
@@ -110,7 +116,8 @@ def _explain(args: argparse.Namespace) -> int:
         at,
         issuer=str(claims.get("iss", "(claims file)")),
         subject=str(claims.get("sub", "(claims file)")),
-        authorities=_authorities(args.config),
+        authorities=authorities,
+        mappings=mappings,
     )
     principal = answer.principal
     decision = answer.decision or refusal(engine.version)
@@ -161,18 +168,6 @@ def _push(args: argparse.Namespace) -> int:
     print(f"  policy version: {engine.version}")
     announce(config, engine.version)
     return EXIT_OK
-
-
-def _authorities(config: str | None) -> dict[str, IssuerAuthority]:
-    """What each configured issuer may assert, so a claims file with that ``iss`` is limited
-    as the gate would limit its tokens; none without a config."""
-    if config is None and not os.environ.get(CONFIG_ENV):
-        return {}
-    return {
-        trusted.issuer: trusted.authority
-        for trusted in load_config(config).issuers
-        if not trusted.authority.unlimited
-    }
 
 
 def _print_explain(result: dict[str, Any]) -> None:

@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 
 from jurisgate.adapters.factory import announcer as configured_announcer
 from jurisgate.adapters.factory import load_engine
+from jurisgate.middleware.authenticate import issuer_tables as tables_of
+from jurisgate.middleware.claims.authority import IssuerAuthority
+from jurisgate.middleware.claims.mapping import ClaimMapping
 from jurisgate.middleware.clock import SystemClock, parse_instant
 from jurisgate.middleware.config.gate_config import (
     CONFIG_ENV,
@@ -33,6 +36,7 @@ __all__ = [
     "engine_for_config",
     "format_instant",
     "instant_option",
+    "issuer_tables",
     "policy_files",
     "policy_files_for",
     "policy_settings_for",
@@ -62,6 +66,17 @@ def policy_files_for(config: str | None) -> PolicyFiles:
 def engine_for_config(config: str | None) -> PolicyEngine:
     """The policy the gate would enforce with this config: files, a store, or the pack."""
     return load_engine(policy_settings_for(config))
+
+
+def issuer_tables(
+    config: str | None,
+) -> tuple[dict[str, IssuerAuthority], dict[str, ClaimMapping]]:
+    """What each issuer of ``--config`` (or $JURISGATE_CONFIG) may assert and where it puts the
+    claims, so claims with that ``iss`` are read and limited as the gate reads its tokens (the
+    gate's own tables); empty without a config."""
+    if config is None and not os.environ.get(CONFIG_ENV):
+        return {}, {}
+    return tables_of(load_config(config).issuers)
 
 
 def announce(config: GateConfig, version: str) -> None:

@@ -4,6 +4,7 @@ Loading a policy (rules.py) stops at the first bad row, which is right for the g
 fixing a file wants the whole list. Lint checks each row field by field, then compiles the rows
 that passed with the real engine and asks, cell by cell of the policy's input space, which rule
 decides: a rule that decides nowhere is dead (shadowed by a deny, or covered by another rule).
+A deny carved out of an allow subtree is reported too (lint_paths.py).
 
 Over 250 lines: one check per rule field, each short, kept beside the others so that a new
 field's checks are written where the old ones are.
@@ -43,6 +44,7 @@ from .files import (
     policy_settings_for,
 )
 from .lint_coverage import Finding, dead_rules
+from .lint_paths import carved_denies
 
 __all__ = ["Finding", "lint_files", "lint_rows", "lint_store", "lint_text", "register"]
 
@@ -170,6 +172,7 @@ def lint_rows(
             with contextlib.suppress(PolicyError):
                 good.append((row, parse_rule(values, where)))
     findings += dead_rules(model_text, good, model_origin, policy_origin, now)
+    findings += carved_denies([rule for _, rule in good], now)
     return sorted(findings, key=lambda f: _line(f.source))
 
 
@@ -212,7 +215,9 @@ def _check_row(values: dict[str, str], where: str, now: float) -> list[Finding]:
     _check_set(values["agency_region"], agency_region_codes(), "invalid_agency_region", add)
     _check_set(values["capacity"], CAPACITIES, "invalid_capacity", add)
     path = values["path"]
-    if path != "*" and (not path.startswith("/") or "*" in path[:-1] or "//" in path):
+    if "|" in path:
+        add("bad_path", f"'|' joins no paths: write one row per path: {path!r}")
+    elif path != "*" and (not path.startswith("/") or "*" in path[:-1] or "//" in path):
         add("bad_path", f"a path is '*', an absolute path, or a subtree ending in '/*': {path!r}")
     elif path != "*" and path.endswith("*") and not path.endswith("/*"):
         add("bad_path", f"'*' only works as a whole last segment ('/search/*'): {path!r}")

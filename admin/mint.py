@@ -16,8 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from jurisgate.middleware.authenticate import issuer_tables
+from jurisgate.middleware.claims.mapping import read_principal
 from jurisgate.middleware.config.gate_config import GateConfig, load_config
-from jurisgate.middleware.errors import JurisgateError
+from jurisgate.middleware.errors import ClaimsError, JurisgateError
+from jurisgate.middleware.token.algorithms import jose_algorithms, sign_token
 from jurisgate.middleware.token.verifier import TokenVerifier, TrustedIssuer
 
 __all__ = ["mint_token", "register"]
@@ -77,7 +80,21 @@ def _run(args: argparse.Namespace) -> int:
         )
     )
     print("development token: never use it against a production deployment", file=sys.stderr)
+    refusal = _claims_refusal(_issuer(config, args.issuer), args.sub, claims)
+    if refusal is not None:
+        print(f"warning: the gate will refuse this token's claims: {refusal}", file=sys.stderr)
     return 0
+
+
+def _claims_refusal(trusted: TrustedIssuer, subject: str, claims: dict[str, Any]) -> str | None:
+    """Why the gate would refuse the claims (read through the issuer's claim mapping and
+    limited by its authority, as the gate reads them), or None."""
+    authorities, mappings = issuer_tables([trusted])
+    try:
+        read_principal(trusted.issuer, subject, claims, mappings=mappings, authorities=authorities)
+    except ClaimsError as exc:
+        return f"{exc.code} ({exc})"
+    return None
 
 
 def mint_token(
@@ -92,8 +109,6 @@ def mint_token(
     now: float | None = None,
 ) -> str:
     """A signed token for a non-production issuer of ``config``. Raises JurisgateError."""
-    import jwt
-
     trusted = _issuer(config, issuer)
     if trusted.issuer in config.production_issuers:
         raise JurisgateError(f"issuer {trusted.issuer} is marked production: refusing to mint")
@@ -114,7 +129,7 @@ def mint_token(
         "exp": issued + lifetime,
     }
     try:
-        token = jwt.encode(payload, signing_key, algorithm=alg)
+        token = sign_token(payload, signing_key, alg)
     except Exception as exc:  # PyJWT and cryptography raise many types for unusable keys
         raise JurisgateError(f"cannot sign with this key and {alg}: {exc}") from exc
     try:
@@ -141,9 +156,8 @@ def _issuer(config: GateConfig, name: str | None) -> TrustedIssuer:
 def _refuse_production_keys(config: GateConfig, alg: str, key: bytes) -> None:
     """Refuse a key whose signatures any production issuer's key verifies."""
     import jwt
-    from jwt.algorithms import get_default_algorithms
 
-    algorithms = get_default_algorithms()
+    algorithms = jose_algorithms()
     try:
         signer = algorithms[alg]
         signature = signer.sign(_PROBE, signer.prepare_key(key))

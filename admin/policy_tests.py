@@ -11,29 +11,36 @@ an instant, and the answer it expects::
         at: "2027-05-10T12:00:00Z"       # optional; defaults to now
         expect: {status: 451, rule: il-located-five-years}   # rule optional (null: none)
 
-A case without ``claims`` is a request without a token. Unknown keys are refused: a misspelt
-``expct`` silently ignored would be a test that cannot fail.
+A case without ``claims`` is a request without a token. A case may name the ``issuer`` of its
+claims (an ``[[issuers]]`` entry of the config): they are then read through that issuer's
+``claims`` mapping and limited by its authority, as the gate reads its tokens. Unknown keys are
+refused: a misspelt ``expct`` silently ignored would be a test that cannot fail.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from jurisgate.middleware.claims.authority import IssuerAuthority
+from jurisgate.middleware.claims.mapping import ClaimMapping
 from jurisgate.middleware.clock import SystemClock, parse_instant
+from jurisgate.middleware.config.gate_config import CONFIG_ENV, load_config
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.offline import decide_claims
 
-from .files import add_config_option, engine_for_config
+from .files import add_config_option, engine_for_config, issuer_tables
 
 __all__ = ["Outcome", "PolicyCase", "decide_case", "load_cases", "register", "run_cases"]
 
-_CASE_KEYS: Final = frozenset({"name", "claims", "path", "method", "at", "expect"})
+_CASE_KEYS: Final = frozenset({"name", "claims", "issuer", "path", "method", "at", "expect"})
+_NO_ISSUER: Final = "(test case)"
 _EXPECT_KEYS: Final = frozenset({"status", "rule"})
 _UNSET: Final = object()
 
@@ -47,6 +54,7 @@ class PolicyCase:
     at: float | None
     status: int
     rule: object  # a rule id, None for "no rule", or _UNSET when the case does not say
+    issuer: str = _NO_ISSUER  # whose mapping and authority read the claims
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +95,15 @@ def register(commands: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     cases = load_cases(Path(args.cases))
     engine = engine_for_config(args.config)
-    outcomes = run_cases(engine, cases, now=SystemClock().now())
+    authorities, mappings = issuer_tables(args.config)
+    known = {i.issuer for i in load_config(args.config).issuers} if _has_config(args) else set()
+    for case in cases:
+        if case.issuer != _NO_ISSUER and case.issuer not in known:
+            raise JurisgateError(f"{args.cases}: case {case.name!r}: issuer {case.issuer!r} is "
+                                 "not an [[issuers]] entry of the config")  # fmt: skip
+    outcomes = run_cases(
+        engine, cases, now=SystemClock().now(), authorities=authorities, mappings=mappings
+    )
     for outcome in outcomes:
         print(outcome)
     failed = sum(not outcome.passed for outcome in outcomes)
@@ -95,14 +111,23 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def run_cases(engine: PolicyEngine, cases: list[PolicyCase], *, now: float) -> list[Outcome]:
-    """Decide every case; ``now`` is the instant of cases that give none."""
+def run_cases(
+    engine: PolicyEngine,
+    cases: list[PolicyCase],
+    *,
+    now: float,
+    authorities: Mapping[str, IssuerAuthority] | None = None,
+    mappings: Mapping[str, ClaimMapping] | None = None,
+) -> list[Outcome]:
+    """Decide every case; ``now`` is the instant of cases that give none. ``authorities`` and
+    ``mappings`` (by issuer) apply to the cases that name their issuer."""
     outcomes = []
     for case in cases:
-        status, rule, why = decide_case(
-            engine, case.claims, case.method, case.path, case.at if case.at is not None else now
-        )
-        outcomes.append(Outcome(case, status, rule, why))
+        at = case.at if case.at is not None else now
+        answer = decide_claims(engine, case.claims, case.method, case.path, at,
+                               issuer=case.issuer, subject="(test case)",
+                               authorities=authorities, mappings=mappings)  # fmt: skip
+        outcomes.append(Outcome(case, answer.status, answer.rule, answer.reason))
     return outcomes
 
 
@@ -156,6 +181,9 @@ def _case(item: object, where: str) -> PolicyCase:
     claims = item.get("claims")
     if claims is not None and not isinstance(claims, dict):
         raise JurisgateError(f"{where}: claims must be a mapping")
+    issuer = item.get("issuer", _NO_ISSUER)
+    if not isinstance(issuer, str) or not issuer or (issuer != _NO_ISSUER and claims is None):
+        raise JurisgateError(f"{where}: issuer must be a non-empty string, with claims")
     expect = item["expect"]
     if not isinstance(expect, dict) or "status" not in expect:
         raise JurisgateError(f"{where}: expect must be a mapping with a status")
@@ -168,7 +196,12 @@ def _case(item: object, where: str) -> PolicyCase:
     rule = expect.get("rule", _UNSET)
     if rule is not _UNSET and rule is not None and not isinstance(rule, str):
         raise JurisgateError(f"{where}: expect.rule must be a rule id or null")
-    return PolicyCase(name, claims, method.upper(), path, _at(item.get("at"), where), status, rule)
+    at = _at(item.get("at"), where)
+    return PolicyCase(name, claims, method.upper(), path, at, status, rule, issuer)
+
+
+def _has_config(args: argparse.Namespace) -> bool:
+    return args.config is not None or bool(os.environ.get(CONFIG_ENV))
 
 
 def _at(value: object, where: str) -> float | None:

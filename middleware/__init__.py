@@ -8,6 +8,7 @@ from .audit.log import AUDIT_LOGGER, AuditLog
 from .cache.lru import DecisionCache, DecisionKey, LruTtlCache
 from .claims.authority import IssuerAuthority
 from .claims.identity import JurisdictionUser
+from .claims.mapping import ClaimMapping
 from .claims.principal import ENTITY_TYPES, Principal, principal_from_claims
 from .clock import Clock, FixedClock, SystemClock
 from .config.cache_config import CacheSettings
@@ -27,6 +28,7 @@ __all__ = [
     "CacheError",
     "CacheSettings",
     "Citation",
+    "ClaimMapping",
     "ClaimsError",
     "Clock",
     "ConfigError",

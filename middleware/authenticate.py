@@ -1,5 +1,6 @@
-"""Who is asking: the bearer token verified, its claims normalized to a Principal, and the
-issuer's authority over those claims checked; verified tokens remembered for a while.
+"""Who is asking: the bearer token verified, its claims read where its issuer puts them and
+normalized to a Principal, and the issuer's authority over those claims checked; verified
+tokens remembered for a while.
 
 A token is remembered by the whole token string (never by its signature alone) and never past
 its expiry, the decision TTL, or the time its issuer's keys are trusted without a re-fetch; a
@@ -8,24 +9,37 @@ clock that reads earlier than the verification verifies it again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from starlette.types import Scope
 
 from .cache.lru import DEFAULT_MAX_BYTES, LruTtlCache
-from .claims.authority import client_from_claims
+from .claims.authority import IssuerAuthority
+from .claims.mapping import ClaimMapping, read_principal
 from .claims.principal import Principal
 from .errors import ClaimsError
 from .token.bearer import bearer_token
 from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer
 
-__all__ = ["Authenticator", "Client"]
+__all__ = ["Authenticator", "Client", "issuer_tables"]
 
 _TOKEN_CACHE_TTL: Final = 300.0
 
 # The client, its token's expiry, and the instant until which the verification may be reused.
 Client = tuple[Principal, float, float]
+
+
+def issuer_tables(
+    issuers: Iterable[TrustedIssuer],
+) -> tuple[dict[str, IssuerAuthority], dict[str, ClaimMapping]]:
+    """What each issuer may assert and where it puts the claims, the tables ``read_principal``
+    reads with (issuers without limits or a mapping left out): the gate builds them here, and
+    so do the admin tools (``explain``, ``test``, ``token mint``), so they read claims alike."""
+    issuers = tuple(issuers)
+    authorities = {i.issuer: i.authority for i in issuers if not i.authority.unlimited}
+    mappings = {i.issuer: i.claims for i in issuers if not i.claims.identity}
+    return authorities, mappings
 
 
 class Authenticator:
@@ -46,11 +60,7 @@ class Authenticator:
         self.tokens: LruTtlCache[str, tuple[Principal, float, float, float]] = LruTtlCache(
             max_entries, max_bytes
         )
-        self._authorities = {
-            trusted.issuer: trusted.authority
-            for trusted in issuers
-            if not trusted.authority.unlimited
-        }
+        self._authorities, self._mappings = issuer_tables(issuers)
         self._ttl = min(_TOKEN_CACHE_TTL, ttl)
 
     async def client(self, scope: Scope, now: float) -> Client:
@@ -65,8 +75,12 @@ class Authenticator:
             await wanted[0].ensure(wanted[1])
         verified = self.verifier.verify(token, now)
         try:
-            principal = client_from_claims(
-                verified.issuer, verified.subject, verified.claims, self._authorities
+            principal = read_principal(
+                verified.issuer,
+                verified.subject,
+                verified.claims,
+                mappings=self._mappings,
+                authorities=self._authorities,
             )
         except ClaimsError as exc:
             # As the audit record will name them: a lone surrogate as its \ud800 escape.

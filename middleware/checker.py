@@ -19,9 +19,20 @@ __all__ = ["Checker"]
 
 class Checker:
     """``engine`` is read once per request (one version for the whole request); ``ttl`` caps
-    how long a whole request is remembered; ``blocked_by`` names the 451 answer's blocker."""
+    how long a whole request is remembered; ``blocked_by`` names the 451 answer's blocker;
+    ``rewritten_paths`` counts the requests refused because a framework rewrote their path
+    (the first one is logged)."""
 
-    __slots__ = ("audit", "authenticator", "blocked_by", "engine", "tiers", "ttl", "warm")
+    __slots__ = (
+        "audit",
+        "authenticator",
+        "blocked_by",
+        "engine",
+        "rewritten_paths",
+        "tiers",
+        "ttl",
+        "warm",
+    )
 
     def __init__(
         self,
@@ -41,6 +52,7 @@ class Checker:
         self.audit = audit
         self.ttl = ttl
         self.blocked_by = blocked_by
+        self.rewritten_paths = 0  # requests refused because a framework rewrote their path
 
     def swap_engine(self, engine: PolicyEngine) -> None:
         """Put a reloaded engine in force and forget what the old one decided."""

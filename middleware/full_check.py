@@ -11,6 +11,7 @@ limit, a request the gate could not decide or record.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from functools import partial
@@ -32,26 +33,32 @@ from .responses import Problem, decision_problem, path_problem, token_problem
 if TYPE_CHECKING:
     from .audit.answer import RecordWriter
 
-__all__ = ["admit", "full_check", "gate_refusal", "too_long"]
+__all__ = ["REWRITTEN_PATH", "admit", "full_check", "gate_refusal", "too_long"]
 
+logger = logging.getLogger("jurisgate")
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
+REWRITTEN_PATH: Final = "rewritten_path"
 
 
 async def full_check(
     checker: Checker,
     scope: Scope,
+    routed: str | None,
     decision_id: str,
     started: float,
     now: float,
     key: RequestKey | None,
 ) -> tuple[Problem | None, RecordWriter]:
     """Decide one request: None lets it through (scope filled in), a Problem refuses it; and
-    the writer of its audit record."""
+    the writer of its audit record. ``routed`` is the path the app routes (``routed_path``),
+    None when it was rewritten."""
     method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
-    paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
-    path = paths[0]
     engine = checker.engine  # one version for the whole request, even if a reload swaps it
     audit = checker.audit
+    if routed is None:
+        return _rewritten(checker, scope, method, decision_id, started)
+    paths = policy_paths(routed)  # the canonical path, and the routed one if it differs
+    path = paths[0]
     tiers = checker.tiers
     record = partial(
         audit.record, decision_id=decision_id, method=method, path=path, started=started
@@ -133,6 +140,28 @@ def gate_refusal(
     )
     write = later(record, status=403, effect="deny", decision=denied, reason=code)
     return decision_problem(denied, decision_id, code=code), write
+
+
+def _rewritten(
+    checker: Checker, scope: Scope, method: str, decision_id: str, started: float
+) -> tuple[Problem, RecordWriter]:
+    """Refuse a request whose path a framework rewrote before the gate saw it (a middleware
+    inside a mounted app): the policy cannot know which resource it names."""
+    checker.rewritten_paths += 1
+    if checker.rewritten_paths == 1:  # a deployment mistake: every such request is refused
+        logger.error(
+            "refusing requests: the gate is given a rewritten path (%r for raw path %r); wrap "
+            "the whole ASGI application instead (app = JurisdictionMiddleware(app, ...))",
+            scope["path"][:200],  # a log line, not a copy of whatever the client sent
+            (scope.get("raw_path") or b"")[:200],
+        )
+    denied = refusal(checker.engine.version)
+    record = partial(
+        checker.audit.record, decision_id=decision_id, method=method, path=scope["path"],
+        started=started,
+    )  # fmt: skip
+    write = later(record, status=403, effect="deny", decision=denied, reason=REWRITTEN_PATH)
+    return decision_problem(denied, decision_id, code=REWRITTEN_PATH), write
 
 
 def admit(

@@ -1,7 +1,9 @@
 """The jurisdiction gate: a pure ASGI middleware that verifies, normalizes, decides and answers.
 
 Flow per request (HTTP and WebSocket alike):
-1. canonical method and path; a path the policy opens to ``anonymous`` passes without a token;
+1. canonical method, and the path the app routes (``claims/routed_path.py``: below the root path,
+   refused when a framework rewrote it); a path the policy opens to ``anonymous`` passes
+   without a token;
 2. exactly one ``Authorization: Bearer`` header, verified (401/400 otherwise);
 3. jurisdiction claims normalized to a Principal (403 when unusable);
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
@@ -48,6 +50,7 @@ from .cache.warm import WarmRequests, request_key
 from .checker import Checker
 from .claims.identity import JurisdictionUser
 from .claims.regions import subdivisions
+from .claims.routed_path import routed_path
 from .clock import Clock, SystemClock
 from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_config
 from .config.request_limits import path_too_long
@@ -242,7 +245,8 @@ class JurisdictionMiddleware:
         args: tuple[Any, ...] = ()
         try:
             now = self._now()
-            key = request_key(scope) if kind == "http" else None
+            path = routed_path(scope)  # None: rewritten by a framework, refused by full_check
+            key = request_key(scope, path) if kind == "http" and path is not None else None
             remembered = None if key is None else checker.warm.get(key, checker.engine, now)
             if remembered is not None:
                 refusal = admit(
@@ -257,7 +261,9 @@ class JurisdictionMiddleware:
             elif path_too_long(scope["path"], self._max_path_bytes):  # before any per-path work
                 refusal, write = too_long(checker, scope, decision_id, started)
             else:
-                refusal, write = await full_check(checker, scope, decision_id, started, now, key)
+                refusal, write = await full_check(
+                    checker, scope, path, decision_id, started, now, key
+                )
             if refusal is None:
                 guarded = checker.audit.guarded
                 if guarded is not None and not guarded.accepting:

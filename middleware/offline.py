@@ -3,7 +3,8 @@
 The gate's own decision sequence (``decide.decide_request``) with the claims in place of a
 verified token and decision tiers that remember nothing, so the admin's tools cannot drift
 from the gate: the same canonical method, every path spelling the gate checks
-(``policy_paths``), public paths first, then the claims and the issuer's authority.
+(``policy_paths``), public paths first, then the claims read through the issuer's claim mapping
+(``claims.mapping.read_principal``, as the gate reads them) and limited by its authority.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 
 from .authenticate import Client
 from .cache.tiers import DecisionTiers
-from .claims.authority import IssuerAuthority, client_from_claims
+from .claims.authority import IssuerAuthority
+from .claims.mapping import ClaimMapping, read_principal
 from .claims.paths import canonical_method, policy_paths
 from .claims.principal import Principal
 from .decide import decide_request, run_unsuspended
@@ -47,16 +49,20 @@ def decide_claims(
     issuer: str = "(claims)",
     subject: str = "(claims)",
     authorities: Mapping[str, IssuerAuthority] | None = None,
+    mappings: Mapping[str, ClaimMapping] | None = None,
 ) -> OfflineAnswer:
     """``claims`` None means a request without a token; ``authorities`` limit what each
-    configured issuer may assert, as in the gate (an issuer not named there is unlimited)."""
+    configured issuer may assert and ``mappings`` say where it puts the claims, as in the gate
+    (an issuer named in neither is unlimited and uses the default claim names)."""
     method = canonical_method(method)
     paths = policy_paths(path)
 
     async def client() -> Client:
         if claims is None:
             raise TokenError("missing", code="invalid_request")
-        principal = client_from_claims(issuer, subject, claims, authorities or {})
+        principal = read_principal(
+            issuer, subject, claims, mappings=mappings, authorities=authorities
+        )
         return principal, math.inf, math.inf
 
     no_memory = DecisionTiers(local_max_entries=0, ttl=0.0)

@@ -39,6 +39,7 @@ _CLAIMS_DETAIL: Final = "Your request cannot be decided with the identity it pre
 _DETAILS: Final = {
     "gate_error": "The request could not be decided, so it is refused.",
     "audit_unavailable": "The request could not be recorded for audit, so it is refused.",
+    "rewritten_path": "The request path reached the gate rewritten, so it is refused.",
 }
 # WebSocket close code for a policy violation (RFC 6455 section 7.4.1).
 WS_POLICY_VIOLATION: Final = 1008

@@ -35,6 +35,7 @@ from jurisgate.middleware.subjects import FixedSuppressions
 from .fixtures.admin_config import run, write_config
 from .fixtures.engines import make_engine, make_source, model_text, pack_engine, pack_source
 from .fixtures.idps import gate, idps, make_gate, shared_gate
+from .fixtures.providers import provider_config, provider_keys
 
 __all__ = [
     "gate",
@@ -45,6 +46,8 @@ __all__ = [
     "model_text",
     "pack_engine",
     "pack_source",
+    "provider_config",
+    "provider_keys",
     "run",
     "shared_gate",
     "write_config",

@@ -35,20 +35,21 @@ _AUTHORIZATION: Final = b"authorization"
 # fill the memory with kilobytes per entry.
 _MAX_PATH: Final = 512
 
-# (the Authorization header value as sent, the method as sent, the path as sent)
+# (the Authorization header value as sent, the method as sent, the routed path as sent)
 RequestKey = tuple[bytes, str, str]
 
 
-def request_key(scope: Scope) -> RequestKey | None:
+def request_key(scope: Scope, path: str) -> RequestKey | None:
     """The key of an HTTP request with exactly one Authorization header; None otherwise (no
-    header, two of them, or a path over 512 characters: the full path answers those)."""
+    header, two of them, or a path over 512 characters: the full path answers those).
+    ``path`` is the routed path as sent (``routed_path``): the root path stripped, nothing
+    else changed."""
     found: bytes | None = None
     for name, value in scope["headers"]:
         if name == _AUTHORIZATION:
             if found is not None:
                 return None
             found = value
-    path: str = scope["path"]
     if found is None or len(path) > _MAX_PATH:
         return None
     return (found, scope["method"], path)

@@ -155,9 +155,10 @@ def client_from_claims(
     claims: Mapping[str, object],
     authorities: Mapping[str, IssuerAuthority],
 ) -> Principal:
-    """The normalized client of a verified token, as its issuer may vouch for it: the gate and
-    ``explain`` both call this. Raises ClaimsError (``invalid_claims`` first for a claim that
-    is not UTF-8, wherever it is)."""
+    """The normalized client of a verified token, as its issuer may vouch for it, from claims
+    under their own names: ``mapping.read_principal``, which the gate and the admin tools call,
+    calls this once the issuer's claim mapping has been applied. Raises ClaimsError
+    (``invalid_claims`` first for a claim that is not UTF-8, wherever it is)."""
     require_utf8(claims)
     authority = authorities.get(issuer)
     if authority is not None:

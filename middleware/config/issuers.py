@@ -1,5 +1,6 @@
 """``[[issuers]]``: the identity providers a gate trusts, each with its key source, pinned
-algorithms, optional typing and the authority it has over the jurisdiction claims."""
+algorithms, optional typing, where its tokens carry the jurisdiction claims, and the authority
+it has over them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..claims.authority import IssuerAuthority
+from ..claims.mapping import ClaimMapping
 from ..errors import ConfigError
 from ..token.keys import JwksKeys
 from ..token.verifier import TrustedIssuer
@@ -50,6 +52,7 @@ def parse_issuer(data: object, index: int, base: Path, file: Path) -> TrustedIss
             "regions",
             "agency_regions",
             "agency_region",
+            "claims",
         ),
     )
     issuer = table.get("issuer", str, required=True)
@@ -68,6 +71,7 @@ def parse_issuer(data: object, index: int, base: Path, file: Path) -> TrustedIss
         jwks = _jwks(table, base, tuple(algorithms))
     required_typ = table.get("required_typ", str)
     authority = _authority(table)
+    claims = _claim_mapping(table)
     return build(
         table,
         lambda: TrustedIssuer(
@@ -78,6 +82,7 @@ def parse_issuer(data: object, index: int, base: Path, file: Path) -> TrustedIss
             required_typ=required_typ,
             authority=authority,
             jwks=jwks,
+            claims=claims,
         ),
     )
 
@@ -112,6 +117,17 @@ def _jwks(table: Table, base: Path, algorithms: tuple[str, ...]) -> JwksKeys:
         )
     except ValueError as exc:
         raise ConfigError(f"{table.file}: [{table.where}] {exc}") from exc
+
+
+def _claim_mapping(table: Table) -> ClaimMapping:
+    """``claims = { entity_type = "https://example.gov/entity_type", region = [...] }``."""
+    table.used.add("claims")
+    if "claims" not in table.data:
+        return ClaimMapping()
+    try:
+        return ClaimMapping.from_config(table.data["claims"])
+    except ValueError as exc:
+        raise ConfigError(f"{table.file}: {table.where}.{exc}") from exc
 
 
 def _authority(table: Table) -> IssuerAuthority:

@@ -106,6 +106,8 @@ def parse_rule(values: dict[str, str], source: str) -> Rule:
     _check_set(agency_region, agency_region_codes(), "agency region", fail)
     _check_set(capacity, CAPACITIES, "capacity", fail)
     path = values["path"]
+    if "|" in path:  # '|' joins entity types and methods, never paths: refuse, not read literally
+        raise fail(f"'|' joins no paths: write one row per path: {path!r}")
     subtree = path.endswith("/*")
     if path != "*" and (
         not path.startswith("/") or "*" in (path[:-2] if subtree else path) or "//" in path

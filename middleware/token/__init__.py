@@ -2,6 +2,7 @@
 and the signature and registered claims checked by PyJWT, with the limits a TokenVerifier is
 built from.
 
-May import: ``jurisgate.middleware.errors`` and ``claims.authority`` (an issuer's authority
-travels with its keys). Nothing here knows about policies, caches or the gate.
+May import: ``jurisgate.middleware.errors``, ``third_party``, ``claims.authority`` and
+``claims.mapping`` (an issuer's authority and claim mapping travel with its keys). Nothing here
+knows about policies, caches or the gate.
 """

@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from jwt.algorithms import Algorithm, get_default_algorithms
+from jwt.algorithms import Algorithm
 
-from .algorithms import ALGORITHM_FAMILIES
+from .algorithms import ALGORITHM_FAMILIES, jose_algorithms
 from .strict_json import strict_loads
 
 __all__ = ["JwksKeys", "PreparedKeys"]
@@ -74,7 +74,7 @@ class JwksKeys:
             raise ValueError("jwks timeout must be between 0 and 60 seconds")
         if not 1024 <= max_bytes <= 16 * 1024 * 1024:
             raise ValueError("jwks max_bytes must be between 1 KiB and 16 MiB")
-        available = get_default_algorithms()
+        available = jose_algorithms()
         missing = [alg for alg in algorithms if alg not in available]
         if not algorithms or missing:
             raise ValueError(f"algorithms unusable for a JWKS: {missing or 'none given'}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..claims.authority import IssuerAuthority
+from ..claims.mapping import ClaimMapping
 from .algorithms import ALGORITHM_FAMILIES
 from .jws_parts import MEDIA_TYPE_NAME
 from .keys import JwksKeys
@@ -23,7 +24,8 @@ class TrustedIssuer:
 
     Give either ``key`` (one PEM public key or HMAC secret) or ``jwks`` (keys by ``kid``).
     ``required_typ`` (e.g. ``at+jwt``, RFC 9068) makes the ``typ`` header mandatory and exact;
-    ``authority`` limits what the issuer may assert (defaults to unlimited).
+    ``authority`` limits what the issuer may assert (defaults to unlimited); ``claims`` says
+    where its tokens carry the jurisdiction claims (defaults to their own names).
     """
 
     issuer: str
@@ -33,6 +35,7 @@ class TrustedIssuer:
     required_typ: str | None = None
     authority: IssuerAuthority = field(default_factory=IssuerAuthority)
     jwks: JwksKeys | None = None
+    claims: ClaimMapping = field(default_factory=ClaimMapping)
 
     def __post_init__(self) -> None:
         if (self.key is None) == (self.jwks is None):

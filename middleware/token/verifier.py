@@ -20,10 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from jwt.algorithms import Algorithm, get_default_algorithms
+from jwt.algorithms import Algorithm
 
 from ..errors import TokenError
 from ..third_party import translate
+from .algorithms import jose_algorithms
 from .jws_parts import SEGMENT, b64url_decode, check_typ, json_object, numeric_date
 from .keys import JwksKeys
 from .settings import ALGORITHM_FAMILIES, TokenPolicy, TrustedIssuer
@@ -48,7 +49,7 @@ class TokenVerifier:
         if not issuers:
             raise ValueError("at least one trusted issuer is required")
         self.policy = policy or TokenPolicy()
-        algorithms = get_default_algorithms()
+        algorithms = jose_algorithms()
         self._issuers: dict[str, tuple[TrustedIssuer, Mapping[str, tuple[Algorithm, Any]]]] = {}
         for trusted in issuers:
             if trusted.issuer in self._issuers:

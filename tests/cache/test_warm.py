@@ -70,10 +70,10 @@ def scope(*headers: tuple[bytes, bytes]) -> Scope:
 
 def test_request_key_needs_exactly_one_authorization_header() -> None:
     one = (b"authorization", b"Bearer abc")
-    assert request_key(scope((b"host", b"x"), one)) == (b"Bearer abc", "HEAD", "/a/../b")
-    assert request_key(scope((b"host", b"x"))) is None
-    assert request_key(scope(one, one)) is None
-    assert request_key(scope(one, (b"authorization", b"Bearer other"))) is None
+    assert request_key(scope((b"host", b"x"), one), "/a/../b") == (b"Bearer abc", "HEAD", "/a/../b")
+    assert request_key(scope((b"host", b"x")), "/a/../b") is None
+    assert request_key(scope(one, one), "/a/../b") is None
+    assert request_key(scope(one, (b"authorization", b"Bearer other")), "/a/../b") is None
 
 
 def test_many_long_keys_stay_within_the_byte_budget() -> None:
