@@ -38,6 +38,8 @@ class PolicySettings:
     watch_interval: float = 1.0
     store: str | None = field(default=None, repr=False)  # the DSN may hold a password
     store_table: str = "jurisgate_policy"
+    # Client-side deadline of one store call (connect, query, reading the answer), in seconds.
+    store_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         if not (self.watch_interval == 0 or 0.05 <= self.watch_interval <= 3600):
@@ -52,6 +54,8 @@ class PolicySettings:
             raise ValueError("model and policy go together (neither means the bundled pack)")
         if not _TABLE_NAME.fullmatch(self.store_table):
             raise ValueError("store_table must be 1-63 lower-case letters, digits or '_'")
+        if not 0.1 <= self.store_timeout <= 300:
+            raise ValueError("store_timeout must be between 0.1 and 300 seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +149,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         root.get("policy", dict, {}),
         "policy",
         file,
-        ("model", "policy", "watch_interval", "store", "store_table"),
+        ("model", "policy", "watch_interval", "store", "store_table", "store_timeout"),
     )
     model = policy_table.get("model", str)
     policy = policy_table.get("policy", str)
@@ -170,6 +174,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             watch_interval=policy_table.get("watch_interval", float, 1.0),
             store=store,
             store_table=policy_table.get("store_table", str, "jurisgate_policy"),
+            store_timeout=policy_table.get("store_timeout", float, 5.0),
         ),
     )
 

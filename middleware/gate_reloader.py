@@ -60,5 +60,7 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
         fingerprint=lambda: (file_fingerprint((model,)), store.content_version()),
         close=store.close,
         interval=settings.watch_interval,
+        # One poll is a connect (<= max(2, timeout) s) and a query (<= timeout s); longer is stuck.
+        stalled_after=max(2.0, settings.store_timeout) + settings.store_timeout + 1.0,
         announcer=announcer,
     )

@@ -53,7 +53,9 @@ def open_store(settings: PolicySettings) -> PolicyStore:
         raise PolicyError(
             f"[policy] store needs the PostgreSQL driver: pip install 'jurisgate[postgres]' ({exc})"
         ) from exc
-    return PostgresPolicyStore(settings.store, table=settings.store_table)
+    return PostgresPolicyStore(
+        settings.store, table=settings.store_table, timeout=settings.store_timeout
+    )
 
 
 def load_from_store(model: Path, store: PolicyStore) -> PolicySource:
