@@ -49,6 +49,7 @@ class BlackHoleProxy:
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
         self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)  # closing it would not wake a thread blocked in accept
         self.port: int = self.listener.getsockname()[1]
         self.forwarding = threading.Event()
         self.forwarding.set()
@@ -66,18 +67,21 @@ class BlackHoleProxy:
     def close(self) -> None:
         self.closed.set()
         self.forwarding.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
         self.listener.close()
         for sock in list(self.sockets):
             sock.close()
-        for thread in self.threads:
-            thread.join(timeout=5)
 
     def _accept(self) -> None:
         while not self.closed.is_set():
             try:
                 downstream, _ = self.listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
+            downstream.settimeout(None)
             upstream = socket.create_connection(self.upstream)
             self.sockets += [downstream, upstream]
             pump = threading.Thread(target=self._pump, args=(downstream, upstream), daemon=True)
