@@ -18,10 +18,11 @@ row, and an edit made with plain SQL is noticed too. psycopg errors become Polic
 
 Every call has a client-side deadline (``timeout``, ``[policy] store_timeout``): connecting
 is bounded by libpq's ``connect_timeout`` (whole seconds, at least 2), the rest of the call by
-a SocketDeadline that shuts the socket down when time runs out, so a black-holed server costs
-one call ``timeout`` seconds and a fresh connection, never a thread forever. TCP keepalives and
-``tcp_user_timeout`` are set too (defaults below; the DSN's own values win), for a dead peer
-noticed by the kernel between calls, and ``statement_timeout`` makes the server give up too.
+a SocketDeadline that shuts the socket down when time runs out (a push: at least 60 s), so a
+black-holed server costs one call ``timeout`` seconds and a fresh connection, never a thread
+forever. TCP keepalives and ``tcp_user_timeout`` are set too (defaults below; the DSN's own
+values win), for a dead peer noticed by the kernel between calls, and ``statement_timeout``
+makes the server give up too.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ _KEEPALIVES: Final = {
     "keepalives_interval": 5,
     "keepalives_count": 3,
 }
+_PUSH_DEADLINE: Final = 60.0  # seconds, for replace()
 T = TypeVar("T")
 
 
@@ -119,7 +121,9 @@ class PostgresPolicyStore:
                 check(stored)
                 return stored
 
-        return self._run(write)
+        # A push also compiles the policy twice (``check``) while its transaction is open, and
+        # a person is waiting for it: a minute at least, not a poll's few seconds.
+        return self._run(write, deadline=max(self.timeout, _PUSH_DEADLINE))
 
     def close(self) -> None:
         with self._lock:
@@ -127,16 +131,22 @@ class PostgresPolicyStore:
                 self._conn.close()
                 self._conn = None
 
-    def _run(self, work: Callable[[psycopg.Connection[tuple[object, ...]]], T]) -> T:
+    def _run(
+        self,
+        work: Callable[[psycopg.Connection[tuple[object, ...]]], T],
+        *,
+        deadline: float | None = None,
+    ) -> T:
+        seconds = self.timeout if deadline is None else deadline
         with self._lock:
-            deadline: SocketDeadline | None = None
+            expiry: SocketDeadline | None = None
             try:
                 conn, fresh = self._conn, False
                 if conn is None or conn.closed:
                     self._conn = None
                     conn = psycopg.connect(self._conninfo, autocommit=True)
                     self._conn, fresh = conn, True
-                with SocketDeadline(conn.fileno(), self.timeout) as deadline:
+                with SocketDeadline(conn.fileno(), seconds) as expiry:
                     if fresh:  # the server gives up too, so no query outlives our deadline
                         conn.execute(f"SET statement_timeout = {math.ceil(self.timeout * 1000)}")
                     return work(conn)
@@ -145,13 +155,13 @@ class PostgresPolicyStore:
                     f"{self.origin}: the table does not exist; push a policy first"
                 ) from exc
             except psycopg.Error as exc:
-                expired = deadline is not None and deadline.expired
+                expired = expiry is not None and expiry.expired
                 if self._conn is not None and (self._conn.broken or expired):
                     self._conn.close()
                     self._conn = None
                 if expired:
                     raise PolicyError(
-                        f"{self.origin}: no answer within {self.timeout:g} s (store_timeout); "
+                        f"{self.origin}: no answer within {seconds:g} s (store_timeout); "
                         "the connection is dropped and opened again on the next call"
                     ) from exc
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
