@@ -4,6 +4,7 @@ none for the bundled pack or with ``[policy] watch_interval = 0``."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from .config import GateConfig
@@ -60,7 +61,7 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
         fingerprint=lambda: (file_fingerprint((model,)), store.content_version()),
         close=store.close,
         interval=settings.watch_interval,
-        # One poll is a connect (<= max(2, timeout) s) and a query (<= timeout s); longer is stuck.
-        stalled_after=max(2.0, settings.store_timeout) + settings.store_timeout + 1.0,
+        # One poll is a connect (libpq: whole seconds, >= 2) and a query; longer is stuck.
+        stalled_after=max(2, math.ceil(settings.store_timeout)) + settings.store_timeout + 1.0,
         announcer=announcer,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import selectors
 import socket
 import threading
@@ -34,12 +35,13 @@ pytestmark = pytest.mark.postgres
 
 INTERVAL = 0.1  # [policy] watch_interval of the replica
 TIMEOUT = 0.5  # [policy] store_timeout of the replica
-# The documented bounds (docs/admin-guide.md): degraded within watch_interval + store_timeout of
-# the store going silent; a change applied within watch_interval + store_timeout of it answering
-# again (a connection attempt in flight takes at most 2 s, libpq's least connect_timeout).
-# Two seconds of slack each, for a loaded 2-core machine.
-SAYS_DEGRADED = INTERVAL + TIMEOUT + 2.0
-APPLIES = INTERVAL + max(TIMEOUT, 2.0) + 2.0
+# The documented bounds (README, "A store that stops answering"), with C = max(2, ceil(TIMEOUT)),
+# libpq's connect timeout: degraded within INTERVAL + C + TIMEOUT + 1 s of the store going
+# silent; a change applied within INTERVAL + C + TIMEOUT of it answering again. Plus two
+# seconds of slack each, for a loaded 2-core machine.
+CONNECT = max(2, math.ceil(TIMEOUT))
+SAYS_DEGRADED = INTERVAL + CONNECT + TIMEOUT + 1.0 + 2.0
+APPLIES = INTERVAL + CONNECT + TIMEOUT + 2.0
 
 
 class BlackHoleProxy:
