@@ -178,6 +178,11 @@ def test_a_black_holed_store_is_reported_and_a_push_applied_after_it_answers(
                 proxy.black_hole()
                 await until(lambda: replica.health()["status"] == "degraded", SAYS_DEGRADED)
                 assert failing_gauge() == 1
+                failures = metrics.registry.get_sample_value(
+                    "jurisgate_policy_check_failures_total"
+                )
+                assert failures is not None
+                assert failures >= 1
                 assert "cannot check the policy for changes" in caplog.text
 
                 # The revocation comes in from elsewhere, while this replica cannot see it.
