@@ -144,7 +144,10 @@ class JwksKeys:
             raw = await self._read()
             keys = self.parse(raw)
         except Exception as exc:  # a dead or hostile IdP endpoint must not break the gate
-            logger.warning("JWKS fetch from %s failed: %s", self.source, type(exc).__name__)
+            why = type(exc).__name__
+            if isinstance(exc, TimeoutError):
+                why = f"no complete answer within {self.timeout:g} s (jwks_timeout)"
+            logger.warning("JWKS fetch from %s failed: %s", self.source, why)
             return
         self._keys = keys
         self._fetched_at = self._monotonic()
