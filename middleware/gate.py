@@ -38,7 +38,7 @@ from .engine import PolicyEngine
 from .full_check import admit, full_check
 from .gate_reloader import gate_reloader
 from .identity import JurisdictionUser
-from .loading import load_engine
+from .loading import load_enforced_engine, load_engine
 from .regions import subdivisions
 from .responses import decision_problem, refuse, with_decision_id
 from .tiers import DecisionTiers
@@ -108,7 +108,7 @@ class JurisdictionMiddleware:
         # is seen by its first check rather than missed until the next one.
         self.reloader = gate_reloader(self, config) if engine is None else None
         try:
-            self.engine = engine if engine is not None else load_engine(config.policy)
+            self.engine = engine if engine is not None else load_enforced_engine(config.policy)
             self.authenticator = Authenticator(
                 config.issuers,
                 config.tokens,
@@ -211,7 +211,7 @@ class JurisdictionMiddleware:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared
         tier's connections."""
         if self.reloader is not None:
-            self.reloader.stop()
+            await self.reloader.aclose()
         try:
             if self.audit.sink is not None:
                 await asyncio.to_thread(self.audit.sink.close)  # writes what is still queued

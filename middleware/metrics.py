@@ -143,6 +143,10 @@ class _GateStateCollector:
             "jurisgate_policy_checks_failing",
             "1 while a replica cannot check its policy for changes (health 'degraded'), else 0",
         )
+        waiting = GaugeMetricFamily(
+            "jurisgate_policy_reload_waiting",
+            "Gates keeping their policy because the files are not the published set (yet)",
+        )
         errors = CounterMetricFamily("jurisgate_redis_errors", "Errors talking to the Redis tier")
         circuit = GaugeMetricFamily(
             "jurisgate_redis_circuit_state",
@@ -152,6 +156,7 @@ class _GateStateCollector:
         totals: dict[tuple[str, str], float] = {}
         reload_totals = {"ok": 0.0, "rejected": 0.0}
         reload_seen, checks_failed, unreachable = False, 0.0, False
+        gates_waiting = 0.0
         redis_errors = 0.0
         states: set[str] = set()
         shared_seen = False
@@ -176,12 +181,15 @@ class _GateStateCollector:
                 reload_seen = True
                 checks_failed += _num(reload, "check_failures")
                 unreachable = unreachable or reload.get("source_reachable") is False
+                gates_waiting += reload.get("waiting") is not None
         for (tier, result), value in sorted(totals.items()):
             cache.add_metric([tier, result], value)
         for result, value in reload_totals.items():
             reloads.add_metric([result], value)
+        waiting.add_metric([], gates_waiting)
         yield cache
         yield reloads
+        yield waiting
         if reload_seen:
             check_failures.add_metric([], checks_failed)
             failing.add_metric([], 1.0 if unreachable else 0.0)

@@ -23,6 +23,7 @@ from psycopg import sql
 
 from jurisgate.adapters.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
 from jurisgate.middleware import PolicySettings
+from jurisgate.middleware.policy_publish import publish_policy
 
 from ..redis.app import copy_pack
 from ..redis.conftest import free_port, issuer, make_token, redis_server
@@ -91,12 +92,14 @@ def pg_database(pg_server: str) -> Iterator[str]:
 def store_settings(pg_database: str, tmp_path: Path) -> PolicySettings:
     """A copy of the pack's model in tmp_path and a table of this test's own in the database."""
     model, _ = copy_pack(tmp_path)
-    return PolicySettings(
+    settings = PolicySettings(
         model,
         store=pg_database,
         store_table=f"policy_{secrets.token_hex(4)}",
         watch_interval=0.05,
     )
+    publish_policy(settings)  # the model file, as the gate requires when it watches
+    return settings
 
 
 @pytest.fixture

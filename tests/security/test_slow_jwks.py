@@ -37,7 +37,7 @@ from jurisgate.middleware import (
     TrustedIssuer,
 )
 
-from ..redis.app import client, copy_pack, edit, search, until, without_illinois_rule
+from ..redis.app import client, copy_pack, edit, publish, search, until, without_illinois_rule
 from ..redis.conftest import AT, AUDIENCE
 
 SLOW_ISSUER = "https://idp-slow.test"
@@ -157,6 +157,7 @@ def test_a_trickling_jwks_and_unknown_kids_freeze_nothing(
         ),
     ]
     model, policy = copy_pack(tmp_path)
+    publish(policy)
     gate = JurisdictionMiddleware(
         Starlette(routes=[Route("/search", search)]),
         issuers=issuers,
@@ -194,7 +195,7 @@ def test_a_trickling_jwks_and_unknown_kids_freeze_nothing(
             started = time.monotonic()
             tasks = [asyncio.create_task(flood(http, stop)), asyncio.create_task(known(http, stop))]
             await asyncio.sleep(FLOOD)
-            edit(policy, without_illinois_rule)  # a policy change, during the flood
+            edit(policy, without_illinois_rule)  # a published policy change, during the flood
             try:
                 await until(lambda: gate.engine.version != first, 1.0 + SLACK)
             finally:
