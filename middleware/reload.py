@@ -13,14 +13,10 @@ logged, and every poll checks again until a manifest matches.
 
 With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is
 announced to the other replicas, and an announcement (or a re-established subscription,
-which may have missed some) makes this replica check its policy at once.
-
-A replica that cannot check its policy (the store unreachable, or a check still running after
-``stalled_after`` seconds) says so: one warning log line, ``health()["source_reachable"]``
-false (the gate's health then reads ``degraded``), and a failure count; every check has its
-own deadline (the store's ``store_timeout``), so polling goes on and catches up by itself.
-The tasks start lazily, on the first ASGI call (lifespan included) of each event loop, and a
-task that fails is logged and started again by itself (``supervised``).
+which may have missed some) makes this replica check its policy at once. A poll that fails
+or overruns is reported by PollHealth. The tasks start lazily, on the first ASGI call
+(lifespan included) of each event loop, and a task that fails is logged and started again by
+itself (``supervised``).
 """
 
 from __future__ import annotations
@@ -28,13 +24,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
 from .engine import PolicyEngine
 from .errors import PolicyError, PolicyNotPublished
+from .poll_health import PollHealth
 from .supervised import supervised
 
 __all__ = ["Announcer", "PolicyReloader", "file_fingerprint"]
@@ -89,11 +85,9 @@ class PolicyReloader:
     ) -> None:
         """``fingerprint`` (blocking; defaults to the stat of ``paths``) changes when the policy
         may have; ``close`` releases what ``load`` and ``fingerprint`` hold, on ``stop()``;
-        a check running longer than ``stalled_after`` seconds counts as failing."""
+        a poll running longer than ``stalled_after`` seconds counts as failing."""
         if not interval > 0:
             raise ValueError("interval must be > 0")
-        if not stalled_after > 0:
-            raise ValueError("stalled_after must be > 0")
         if fingerprint is None:
             watched = tuple(paths)
             fingerprint = lambda: file_fingerprint(watched)  # noqa: E731
@@ -105,10 +99,7 @@ class PolicyReloader:
         self.interval = interval
         self.announcer = announcer
         self._seen: Hashable = self._fingerprint_or_error()
-        self._fingerprint_failing = False
-        self._check_started: float | None = None  # monotonic start of the poll in progress
-        self.stalled_after = stalled_after
-        self.check_failures = 0
+        self.polls = PollHealth(stalled_after=stalled_after)
         self._tasks: list[asyncio.Task[None]] = []
         self.running_in: asyncio.AbstractEventLoop | None = None  # while all tasks run there
         self._lock: asyncio.Lock | None = None
@@ -211,18 +202,12 @@ class PolicyReloader:
             await self.announcer.publish(engine.version)
         return True
 
-    def source_reachable(self) -> bool:
-        """False while the last check failed, or the one in progress is overdue."""
-        started = self._check_started
-        overdue = started is not None and time.monotonic() - started > self.stalled_after
-        return not (self._fingerprint_failing or overdue)
-
     def health(self) -> dict[str, object]:
         running = any(not t.done() for t in self._tasks)
         return {
             "watching": running,
-            "source_reachable": self.source_reachable(),
-            "check_failures": self.check_failures,
+            "source_reachable": self.polls.reachable(),
+            "check_failures": self.polls.failures,
             "interval": self.interval,
             "reloads": self.reloads,
             "rejected": self.rejected,
@@ -234,20 +219,15 @@ class PolicyReloader:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            self._check_started = time.monotonic()
+            self.polls.begin()
             try:
                 seen = await asyncio.to_thread(self._fingerprint)
             except Exception as exc:  # e.g. the store is unreachable: say so once, keep polling
-                self.check_failures += 1
-                if not self._fingerprint_failing:
-                    logger.warning("cannot check the policy for changes (%s); retrying", exc)
-                self._fingerprint_failing = True
+                self.polls.failed(exc)
                 continue
             finally:
-                self._check_started = None
-            if self._fingerprint_failing:
-                logger.warning("the policy can be checked for changes again")
-                self._fingerprint_failing = False
+                self.polls.end()
+            self.polls.succeeded()
             if seen != self._seen:
                 await self._guarded("policy changed")
 

@@ -47,7 +47,7 @@ def test_a_failing_check_is_reported_and_counted_until_one_works() -> None:
             assert watcher.health()["source_reachable"] is True
             failing.set()
             await until(lambda: watcher.health()["source_reachable"] is False)
-            await until(lambda: watcher.check_failures >= 2)  # it keeps polling
+            await until(lambda: watcher.polls.failures >= 2)  # it keeps polling
             failing.clear()
             await until(lambda: watcher.health()["source_reachable"] is True)
         finally:
@@ -70,7 +70,7 @@ def test_a_hanging_check_is_reported_once_overdue() -> None:
         try:
             hang.set()
             await until(lambda: watcher.health()["source_reachable"] is False)
-            assert watcher.check_failures == 0  # not failed: still running, but overdue
+            assert watcher.polls.failures == 0  # not failed: still running, but overdue
             hang.clear()
             released.set()
             await until(lambda: watcher.health()["source_reachable"] is True)
