@@ -11,12 +11,11 @@ from their published manifest (PolicyNotPublished: being written, or not yet pub
 not an error: the old policy stays, ``waiting`` says why (health, metrics), one warning is
 logged, and every poll checks again until a manifest matches.
 
-With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is
-announced to the other replicas, and an announcement (or a re-established subscription,
-which may have missed some) makes this replica check its policy at once. A poll that fails
-or overruns is reported by PollHealth. The tasks start lazily, on the first ASGI call
-(lifespan included) of each event loop, and a task that fails is logged and started again by
-itself (``supervised``).
+With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is announced to
+the other replicas, and an announcement (or a re-established subscription, which may have missed
+some) makes this replica check its policy at once. A poll that fails or overruns is reported by
+PollHealth. The tasks start lazily, on the first ASGI call (lifespan included) of each event loop,
+and a task that fails is logged and started again by itself (``supervised``).
 """
 
 from __future__ import annotations
