@@ -38,8 +38,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from jurisgate.adapters.socket_deadline import SocketDeadline
+from jurisgate.middleware.decision.policy_source import PolicyRow
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.policy_source import PolicyRow
+from jurisgate.middleware.third_party import errors_of
 
 __all__ = ["DEFAULT_TABLE", "PostgresPolicyStore"]
 
@@ -154,7 +155,7 @@ class PostgresPolicyStore:
                 raise PolicyError(
                     f"{self.origin}: the table does not exist; push a policy first"
                 ) from exc
-            except psycopg.Error as exc:
+            except errors_of("psycopg") as exc:
                 expired = expiry is not None and expiry.expired
                 if self._conn is not None and (self._conn.broken or expired):
                     self._conn.close()
@@ -195,7 +196,7 @@ def _with_deadlines(dsn: str, timeout: float) -> str:
     """``dsn`` with the deadline and keepalive settings it leaves out (its own values win)."""
     try:
         given = conninfo_to_dict(dsn)
-    except psycopg.Error:
+    except errors_of("psycopg"):
         raise PolicyError("[policy] store is not a valid PostgreSQL connection URL") from None
     wanted: dict[str, int] = {
         "connect_timeout": max(2, math.ceil(timeout)),  # libpq counts whole seconds, >= 2

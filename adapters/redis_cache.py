@@ -24,13 +24,13 @@ from typing import Final
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
-from jurisgate.middleware.cache import DecisionKey
+from jurisgate.middleware.cache.lru import DecisionKey
 from jurisgate.middleware.clock import Clock, SystemClock
-from jurisgate.middleware.config import CacheSettings
-from jurisgate.middleware.decision import Decision
+from jurisgate.middleware.config.gate_config import CacheSettings
+from jurisgate.middleware.decision.values import Decision
 from jurisgate.middleware.errors import ConfigError
+from jurisgate.middleware.third_party import errors_of
 
 from .breaker import CircuitBreaker
 from .redis_codec import EntryRejected, open_entry, redis_key, seal_entry
@@ -40,7 +40,7 @@ __all__ = ["REDIS_ERRORS", "RedisDecisionCache", "redis_client", "resolve_secret
 logger = logging.getLogger("jurisgate.cache")
 
 # What a Redis call may raise when Redis is down, slow or unreachable: all of it is a miss.
-REDIS_ERRORS: Final = (RedisError, OSError, TimeoutError)
+REDIS_ERRORS: Final = errors_of("redis")
 
 
 def resolve_secret(settings: CacheSettings) -> bytes:
@@ -67,7 +67,7 @@ def redis_client(url: str, *, timeout: float | None) -> aioredis.Redis:
 
 
 class RedisDecisionCache:
-    """Implements jurisgate.middleware.cache.DecisionCache on ``redis.asyncio``.
+    """Implements jurisgate.middleware.cache.lru.DecisionCache on ``redis.asyncio``.
 
     ``clock`` must be the gate's clock: entry expiries are instants on it.
     """

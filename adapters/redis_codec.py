@@ -16,8 +16,9 @@ import json
 import math
 from typing import Any, Final
 
-from jurisgate.middleware.cache import DecisionKey
-from jurisgate.middleware.decision import Citation, Decision
+from jurisgate.middleware.cache.lru import DecisionKey
+from jurisgate.middleware.decision.values import Citation, Decision
+from jurisgate.middleware.errors import CacheError
 
 __all__ = ["ENTRY_FORMAT", "EntryRejected", "open_entry", "redis_key", "seal_entry"]
 
@@ -26,8 +27,10 @@ _MAC_HEX_LEN: Final = 64
 _MAX_ENTRY_BYTES: Final = 16_384  # a decision is a few hundred bytes; refuse anything huge
 
 
-class EntryRejected(Exception):
+class EntryRejected(CacheError):
     """A Redis entry that must not be used; ``reason`` is a short code for logs and counters."""
+
+    code = "entry_rejected"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

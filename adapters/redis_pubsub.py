@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from jurisgate.middleware.strict_json import bounded_loads
+from jurisgate.middleware.token.strict_json import bounded_loads
 
 from .redis_cache import REDIS_ERRORS, redis_client
 

@@ -51,8 +51,8 @@ from memory import peak_rss_mib
 from jurisgate.adapters import read_policy_csv
 from jurisgate.middleware import AuditLog
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.engine import PolicyEngine
-from jurisgate.middleware.policy_source import PolicySource
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.policies import pack_files
 
 HERE = Path(__file__).resolve().parent

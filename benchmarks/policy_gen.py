@@ -22,7 +22,7 @@ import io
 from pathlib import Path
 
 from jurisgate.adapters import read_policy_csv
-from jurisgate.middleware.principal import ENTITY_TYPE_ORDER
+from jurisgate.middleware.claims.principal import ENTITY_TYPE_ORDER
 from jurisgate.policies import pack_files
 
 __all__ = ["FILLER_COUNTRIES", "generate_policy", "settlement_rows", "write_pack"]

@@ -42,10 +42,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from jurisgate.middleware import AuditLog, JurisdictionMiddleware, TrustedIssuer
-from jurisgate.middleware.audit_file import AuditFile
-from jurisgate.middleware.cache import LruTtlCache
-from jurisgate.middleware.decision import Decision
-from jurisgate.middleware.warm import WarmRequests
+from jurisgate.middleware.audit.file_sink import AuditFile
+from jurisgate.middleware.cache.lru import LruTtlCache
+from jurisgate.middleware.cache.warm import WarmRequests
+from jurisgate.middleware.decision.values import Decision
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 DEV: Final = ROOT / "examples" / "dev"

@@ -22,8 +22,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jurisgate.middleware import JurisdictionMiddleware
-from jurisgate.middleware.config import CONFIG_ENV
-from jurisgate.middleware.strict_json import bounded_loads
+from jurisgate.middleware.config.gate_config import CONFIG_ENV
+from jurisgate.middleware.token.strict_json import bounded_loads
 
 # A request body is client input: bounded before it is read whole, and parsed only when shallow
 # (Python's json raises RecursionError, not ValueError, on 2,000 nested "[").

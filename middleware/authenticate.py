@@ -13,12 +13,12 @@ from typing import Final
 
 from starlette.types import Scope
 
-from .authority import check_authority
-from .bearer import bearer_token
-from .cache import LruTtlCache
+from .cache.lru import LruTtlCache
+from .claims.authority import check_authority
+from .claims.principal import Principal, principal_from_claims
 from .errors import ClaimsError
-from .principal import Principal, principal_from_claims
-from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
+from .token.bearer import bearer_token
+from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer
 
 __all__ = ["Authenticator", "Client"]
 

@@ -1,41 +1,36 @@
 """Decide a request that the gate's memory could not answer: the whole way, once.
 
 Public-path check, token, claims, the decision tiers, one audit record; an HTTP request with a
-verified token then leaves an entry in the memory of whole requests (``warm.py``) for as long
-as every input provably holds. ``admit`` turns a decision into the scope the app sees, for
+verified token then leaves an entry in the memory of whole requests (``cache/warm.py``) for as
+long as every input provably holds. ``admit`` turns a decision into the scope the app sees, for
 remembered requests and decided ones alike.
 """
 
 from __future__ import annotations
 
-import logging
-import math
 from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import Scope
 
-from .decision import Decision
-from .errors import ClaimsError, PolicyError, TokenError
-from .identity import JurisdictionUser
-from .paths import canonical_method, policy_paths
-from .principal import ANONYMOUS, Principal
+from .cache.warm import RememberedRequest, RequestKey
+from .checker import Checker
+from .claims.identity import JurisdictionUser
+from .claims.paths import canonical_method, policy_paths
+from .claims.principal import Principal
+from .decide import decide_request
+from .decision.values import Decision, refusal
+from .errors import ClaimsError, TokenError
 from .responses import Problem, decision_problem, token_problem
-from .warm import RememberedRequest, RequestKey
-
-if TYPE_CHECKING:
-    from .gate import JurisdictionMiddleware
 
 __all__ = ["admit", "full_check"]
-
-logger = logging.getLogger("jurisgate")
 
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
 
 
 async def full_check(
-    gate: JurisdictionMiddleware,
+    checker: Checker,
     scope: Scope,
     decision_id: str,
     started: float,
@@ -46,46 +41,33 @@ async def full_check(
     method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
     paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
     path = paths[0]
-    engine = gate.engine  # one version for the whole request, even if a reload swaps it
-    audit = gate.audit
-    tiers = gate.tiers
+    engine = checker.engine  # one version for the whole request, even if a reload swaps it
+    audit = checker.audit
+    tiers = checker.tiers
     record = partial(
         audit.record, decision_id=decision_id, method=method, path=path, started=started
     )
 
     try:
-        public, _ = await tiers.decide(engine, ANONYMOUS, "", "", method, paths, now, math.inf)
-    except PolicyError:
-        logger.exception("policy evaluation failed; denying")
-        public = None
-    if public is not None and public.allowed:
-        record(status=200, effect="allow", decision=public, tier="public")
-        scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
-        return None
-
-    try:
-        principal, expires_at, trusted_until = await gate.authenticator.client(scope, now)
+        decision, tier, principal, public, trusted_until = await decide_request(
+            tiers, engine, method, paths, now, partial(checker.authenticator.client, scope, now)
+        )
     except TokenError as exc:
         error = None if exc.reason == "missing" else exc.code
         problem = token_problem(error, decision_id)
         record(status=problem[0], effect="deny", reason=exc.reason)
         return problem
     except ClaimsError as exc:
-        denied = Decision("deny", 403, None, None, engine.version)
+        denied = refusal(engine.version)
         record(
             status=403, effect="deny", decision=denied, reason=exc.code,
             issuer=exc.issuer, subject=exc.subject,
         )  # fmt: skip
         return decision_problem(denied, decision_id, code=exc.code)
-
-    entity, country, region = principal.policy_view()
-    try:
-        decision, tier = await tiers.decide(
-            engine, entity, country, region, method, paths, now, expires_at
-        )
-    except PolicyError:
-        logger.exception("policy evaluation failed; denying")
-        decision, tier = Decision("deny", 403, None, None, engine.version), "error"
+    if principal is None:  # a public path: no token needed
+        record(status=200, effect="allow", decision=decision, tier="public")
+        scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
+        return None
     record(
         status=decision.status, effect=decision.effect, principal=principal,
         decision=decision, tier=tier,
@@ -96,11 +78,9 @@ async def full_check(
             audit.remembered(principal, decision, method, path),
         )  # fmt: skip
         # Served again only while the token, the decision and the path's public answer hold.
-        until = min(
-            trusted_until, decision.valid_until, public.valid_until, now + gate.config.cache.ttl
-        )
-        gate.warm.remember(key, entry, until, now)
-    return admit(scope, principal, decision, decision_id, gate.config.blocked_by)
+        until = min(trusted_until, decision.valid_until, public.valid_until, now + checker.ttl)
+        checker.warm.remember(key, entry, until, now)
+    return admit(scope, principal, decision, decision_id, checker.blocked_by)
 
 
 def admit(

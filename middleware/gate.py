@@ -7,9 +7,14 @@ Flow per request (HTTP and WebSocket alike):
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
    ``request.state.principal`` / ``request.state.decision`` set.
-A request seen before is answered from the memory of whole requests (``warm.py``); any other
-takes the full check (``full_check.py``). Any exception on this path denies. Per-request state
-lives in locals, never on ``self``.
+A request seen before is answered from the memory of whole requests (``cache/warm.py``); any
+other takes the full check (``full_check.py``). Any exception on this path denies.
+Per-request state lives in locals, never on ``self``.
+
+The gate is also the composition root: with a config it asks ``jurisgate.adapters.factory`` for
+its adapters (the only core module that imports one). Over 250 lines because the constructor
+wires every collaborator in one place and the properties at the end read through to the
+Checker that the request path, health and the reloader share.
 """
 
 from __future__ import annotations
@@ -27,23 +32,27 @@ from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .audit import AuditLog, AuditObserver
-from .audit_file import AuditUnavailable
+from jurisgate.adapters.factory import load_enforced_engine, load_engine, policy_reloader
+from jurisgate.adapters.factory import shared_cache as configured_shared_cache
+
+from .audit.file_sink import AuditUnavailable
+from .audit.log import AuditLog, AuditObserver
 from .authenticate import Authenticator
-from .cache import DecisionCache, DecisionKey, LruTtlCache
+from .cache.lru import DecisionCache, DecisionKey, LruTtlCache
+from .cache.tiers import DecisionTiers
+from .cache.warm import WarmRequests, request_key
+from .checker import Checker
+from .claims.identity import JurisdictionUser
+from .claims.regions import subdivisions
 from .clock import Clock, SystemClock
-from .config import CacheSettings, GateConfig, PolicySettings, load_config
-from .decision import Decision
-from .engine import PolicyEngine
+from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_config
+from .decision.engine import PolicyEngine
+from .decision.values import Decision
+from .decision.values import refusal as denial  # `refusal` names the problem sent below
 from .full_check import admit, full_check
-from .gate_reloader import gate_reloader
-from .identity import JurisdictionUser
-from .loading import load_enforced_engine, load_engine
-from .regions import subdivisions
+from .health import gate_health
 from .responses import decision_problem, refuse, with_decision_id
-from .tiers import DecisionTiers
-from .tokens import TokenPolicy, TrustedIssuer
-from .warm import WarmRequests, request_key
+from .token.verifier import TokenPolicy, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
 
@@ -64,7 +73,7 @@ class JurisdictionMiddleware:
     or ``issuers`` to configure in code; ``engine`` (defaults to the configured policy),
     ``shared_cache`` (a DecisionCache, defaults to none), ``clock`` (defaults to the system
     clock), ``audit`` (defaults to the ``jurisgate.audit`` logger), ``metrics`` (a
-    ``jurisgate.middleware.metrics.GateMetrics``, defaults to none).
+    ``jurisgate.adapters.metrics.GateMetrics``, defaults to none).
     """
 
     def __init__(
@@ -104,40 +113,53 @@ class JurisdictionMiddleware:
             raise TypeError("with audit=, pass metrics as AuditLog(observers=[metrics])")
         self.app = app
         self.config = config
+        self.clock = clock or SystemClock()
+        self.authenticator = Authenticator(
+            config.issuers,
+            config.tokens,
+            max_entries=config.cache.local_max_entries,
+            ttl=config.cache.ttl,
+        )
+        self.verifier = self.authenticator.verifier
+        self.tokens = self.authenticator.tokens
         # The reloader fingerprints the policy before it is loaded, so a change made in between
-        # is seen by its first check rather than missed until the next one.
-        self.reloader = gate_reloader(self, config) if engine is None else None
-        try:
-            self.engine = engine if engine is not None else load_enforced_engine(config.policy)
-            self.authenticator = Authenticator(
-                config.issuers,
-                config.tokens,
-                max_entries=config.cache.local_max_entries,
-                ttl=config.cache.ttl,
+        # is seen by its first check rather than missed until the next one. It reaches the
+        # checker (made once the engine is loaded) only from its first check on.
+        self.reloader = (
+            policy_reloader(
+                config,
+                current=lambda: self.checker.engine,
+                swap=lambda new: self.checker.swap_engine(new),
             )
-            self.verifier = self.authenticator.verifier
+            if engine is None
+            else None
+        )
+        try:
+            engine = engine if engine is not None else load_enforced_engine(config.policy)
         except BaseException:
             if self.reloader is not None:
                 self.reloader.stop()  # releases the store connection it may hold
             raise
-        self.clock = clock or SystemClock()
-        self.audit = audit
-        if shared_cache is None and config.cache.redis_url is not None:
-            from jurisgate.adapters.redis_cache import RedisDecisionCache
-
-            shared_cache = RedisDecisionCache.from_settings(config.cache, clock=self.clock)
+        if shared_cache is None:
+            shared_cache = configured_shared_cache(config.cache, self.clock)
+        self.shared_cache = shared_cache
         self.tiers = DecisionTiers(
             local_max_entries=config.cache.local_max_entries,
             ttl=config.cache.ttl,
             shared=shared_cache,
         )
-        self.shared_cache = shared_cache
-        self.decisions: LruTtlCache[DecisionKey, Decision] = self.tiers.local
-        self.tokens = self.authenticator.tokens
-        self.warm = WarmRequests(config.cache.local_max_entries)
+        self.checker = Checker(
+            engine=engine,
+            tiers=self.tiers,
+            authenticator=self.authenticator,
+            warm=WarmRequests(config.cache.local_max_entries),
+            audit=audit,
+            ttl=config.cache.ttl,
+            blocked_by=config.blocked_by,
+        )
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
-        for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
+        for observer in audit.observers:  # GateMetrics also reports cache/reload state
             bind = getattr(observer, "bind", None)
             if callable(bind):
                 bind(self)
@@ -151,6 +173,40 @@ class JurisdictionMiddleware:
                 if self.reloader is not None:
                     self.reloader.stop()
                 raise
+
+    # What tests and operators read (and benchmarks replace); the request path reads the
+    # checker's attributes directly.
+    @property
+    def engine(self) -> PolicyEngine:
+        return self.checker.engine
+
+    @engine.setter
+    def engine(self, engine: PolicyEngine) -> None:
+        self.checker.engine = engine
+
+    @property
+    def warm(self) -> WarmRequests:
+        return self.checker.warm
+
+    @warm.setter
+    def warm(self, warm: WarmRequests) -> None:
+        self.checker.warm = warm
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.checker.audit
+
+    @audit.setter
+    def audit(self, audit: AuditLog) -> None:
+        self.checker.audit = audit
+
+    @property
+    def decisions(self) -> LruTtlCache[DecisionKey, Decision]:
+        return self.checker.tiers.local
+
+    @decisions.setter
+    def decisions(self, decisions: LruTtlCache[DecisionKey, Decision]) -> None:
+        self.checker.tiers.local = decisions
 
     @property
     def clock(self) -> Clock:
@@ -172,31 +228,32 @@ class JurisdictionMiddleware:
             return
         decision_id = f"{_ID_PREFIX}{next(_id_counter):x}"
         started = time.perf_counter()
+        checker = self.checker
         try:
             now = self._now()
             key = request_key(scope) if kind == "http" else None
-            remembered = None if key is None else self.warm.get(key, self.engine, now)
+            remembered = None if key is None else checker.warm.get(key, checker.engine, now)
             if remembered is not None:
-                self.audit.replay(remembered, decision_id, started)
+                checker.audit.replay(remembered, decision_id, started)
                 refusal = admit(
                     scope,
                     remembered.principal,
                     remembered.decision,
                     decision_id,
-                    self.config.blocked_by,
+                    checker.blocked_by,
                 )
             else:
-                refusal = await full_check(self, scope, decision_id, started, now, key)
+                refusal = await full_check(checker, scope, decision_id, started, now, key)
         except AuditUnavailable as exc:  # a request that cannot be recorded is not served
             self._audit_refusals += 1
             if self._audit_refusals == 1 or time.monotonic() - self._audit_warned >= 10.0:
                 self._audit_warned = time.monotonic()  # one line per 10 s, not per request
                 logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
-            denied = Decision("deny", 403, None, None, self.engine.version)
+            denied = denial(self.engine.version)
             refusal = decision_problem(denied, decision_id, code="audit_unavailable")
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
-            denied = Decision("deny", 403, None, None, self.engine.version)
+            denied = denial(self.engine.version)
             refusal = decision_problem(denied, decision_id, code="gate_error")
         if refusal is not None:
             await refuse(scope, send, refusal, decision_id)
@@ -222,6 +279,4 @@ class JurisdictionMiddleware:
 
     def health(self) -> dict[str, object]:
         """Cache and policy state for a health endpoint (see jurisgate.middleware.health)."""
-        from .health import gate_health
-
-        return gate_health(self)
+        return gate_health(self.checker, self.reloader)

@@ -12,7 +12,7 @@ from typing import Final
 
 from starlette.types import Message, Scope, Send
 
-from .decision import Decision
+from .decision.values import Decision
 
 __all__ = [
     "DECISION_ID_HEADER",

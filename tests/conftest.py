@@ -25,7 +25,26 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
-from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.middleware.config.gate_config import CONFIG_ENV
+
+# Fixtures kept in tests/fixtures/ (one module per kind), offered to every test folder.
+from .fixtures.admin_config import run, write_config
+from .fixtures.engines import make_engine, make_source, model_text, pack_engine, pack_source
+from .fixtures.idps import gate, idps, make_gate, shared_gate
+
+__all__ = [
+    "gate",
+    "idps",
+    "make_engine",
+    "make_gate",
+    "make_source",
+    "model_text",
+    "pack_engine",
+    "pack_source",
+    "run",
+    "shared_gate",
+    "write_config",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"

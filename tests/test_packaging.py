@@ -14,7 +14,7 @@ import pytest
 
 import jurisgate.middleware
 
-PACKAGES = ["jurisgate.middleware", "jurisgate.adapters", "jurisgate.policies"]
+PACKAGES = ["jurisgate.middleware", "jurisgate.adapters", "jurisgate.admin", "jurisgate.policies"]
 
 
 def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -31,7 +31,7 @@ def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("name", ["middleware", "adapters", "policies", "jurisgate.tests"])
+@pytest.mark.parametrize("name", ["middleware", "adapters", "admin", "policies", "jurisgate.tests"])
 def test_bare_top_level_names_are_not_importable(tmp_path: Path, name: str) -> None:
     done = run_python(f"import {name}", tmp_path)
     assert done.returncode == 1
@@ -128,7 +128,7 @@ def test_distribution_metadata() -> None:
     dist = distribution("jurisgate")
     assert dist.metadata["Name"] == "jurisgate"
     (script,) = entry_points(group="console_scripts", name="jurisgate")
-    assert script.value == "jurisgate.middleware.cli:main"
+    assert script.value == "jurisgate.admin.cli:main"
     requires = " ".join(dist.requires or [])
     assert "pycasbin" in requires
     assert "casbin" not in requires.replace("pycasbin", "")

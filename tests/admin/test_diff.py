@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.middleware.admin_files import PolicyFiles, engine_for, policy_files_for
+from jurisgate.admin.files import PolicyFiles, engine_for, policy_files_for
+from jurisgate.admin.policy_diff import diff_engines
+from jurisgate.admin.policy_space import Route, policy_space
+from jurisgate.admin.truth_table import gate_answer
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.policy_diff import diff_engines
-from jurisgate.middleware.policy_space import Route, policy_space
-from jurisgate.middleware.truth_table import gate_answer
 from jurisgate.policies import pack_file
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
 GOVERNMENT = [
     "federal_agency",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jurisgate.middleware.admin_files import policy_files_for
+from jurisgate.admin.files import policy_files_for
+from jurisgate.admin.lint import lint_files
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.lint import lint_files
 
-from .conftest import NOW, POLICIES, Run, WriteConfig
+from ..fixtures.admin_config import NOW, POLICIES, Run, WriteConfig
 
 # (line, code, rule) of every finding in policies/broken.csv, in file order.
 BROKEN = [

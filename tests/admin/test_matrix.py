@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jurisgate.middleware.admin_files import engine_for, policy_files_for
+from jurisgate.admin.files import engine_for, policy_files_for
+from jurisgate.admin.matrix import decision_matrix, render_html
+from jurisgate.admin.policy_space import Route
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.matrix import decision_matrix, render_html
-from jurisgate.middleware.policy_space import Route
 
-from .conftest import NOW, Run
+from ..fixtures.admin_config import NOW, Run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -10,11 +10,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from jurisgate.admin.mint import mint_token
 from jurisgate.middleware import TokenVerifier, load_config, principal_from_claims
 from jurisgate.middleware.errors import ConfigError, JurisgateError
-from jurisgate.middleware.mint import mint_token
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
 CLAIMS = {"entity_type": "state_agency", "country": "US", "region": "TX"}
 NOW = 1_795_000_000.0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 from jurisgate.adapters import read_policy_csv
+from jurisgate.admin.policy_space import OTHER_METHOD, OTHER_PATH, policy_space
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.decision import Rule
-from jurisgate.middleware.policy_space import OTHER_METHOD, OTHER_PATH, policy_space
-from jurisgate.middleware.rules import RULE_FIELDS, parse_rules
+from jurisgate.middleware.decision.rules import RULE_FIELDS, parse_rules
+from jurisgate.middleware.decision.values import Rule
 
 
 def rules(*lines: str) -> tuple[Rule, ...]:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.middleware.admin_files import engine_for, policy_files_for
+from jurisgate.admin.files import engine_for, policy_files_for
+from jurisgate.admin.policy_tests import load_cases, run_cases
 from jurisgate.middleware.clock import parse_instant
 from jurisgate.middleware.errors import JurisgateError
-from jurisgate.middleware.policy_tests import load_cases, run_cases
 from jurisgate.policies import pack_file
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
 CASES = Path(__file__).parent / "cases"
 

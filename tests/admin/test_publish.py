@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.middleware.config import load_config
+from jurisgate.adapters.factory import load_enforced_engine
+from jurisgate.middleware.config.gate_config import load_config
 from jurisgate.middleware.errors import PolicyError, PolicyNotPublished
-from jurisgate.middleware.loading import load_enforced_engine
 from jurisgate.policies import pack_file
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
 
 def pack_policy() -> str:

@@ -14,8 +14,8 @@ import pytest
 
 from jurisgate.adapters import load_policy_files, read_policy_csv
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.engine import PolicyEngine
-from jurisgate.middleware.policy_source import PolicySource
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.policies import pack_files
 
 GENERATOR = Path(__file__).resolve().parents[2] / "benchmarks" / "policy_gen.py"

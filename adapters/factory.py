@@ -1,0 +1,156 @@
+"""The factory: the one place that turns a configuration into concrete adapters.
+
+The core (``jurisgate.middleware``) defines the interfaces (``DecisionCache``, ``PolicyStore``,
+``Announcer``) and never imports an adapter module. ``jurisgate.middleware.gate`` is the
+composition root: its config path calls this module for the shared decision tier (Redis), the
+policy store (PostgreSQL), the reload announcer (Redis pub/sub) and the policy reloader; the
+admin commands call it for theirs. Optional drivers are imported only when configured, so
+psycopg stays an extra and an app without Redis never imports redis.asyncio.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from jurisgate.middleware.cache.lru import DecisionCache
+from jurisgate.middleware.clock import Clock
+from jurisgate.middleware.config.gate_config import CacheSettings, GateConfig, PolicySettings
+from jurisgate.middleware.config.loading import engine_for, engine_from_text, policy_files
+from jurisgate.middleware.config.policy_manifest import read_published
+from jurisgate.middleware.config.reload import PolicyReloader, file_fingerprint
+from jurisgate.middleware.config.store import PolicyStore, load_from_store
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
+from jurisgate.middleware.errors import PolicyError
+
+if TYPE_CHECKING:
+    from .redis_pubsub import RedisAnnouncer
+
+__all__ = [
+    "announcer",
+    "load_enforced_engine",
+    "load_engine",
+    "open_store",
+    "policy_reloader",
+    "shared_cache",
+]
+
+logger = logging.getLogger("jurisgate.reload")
+
+
+def open_store(settings: PolicySettings) -> PolicyStore:
+    """The store that ``[policy] store`` names (connections are opened on first use)."""
+    if settings.store is None:
+        raise PolicyError("no policy store is configured ([policy] store)")
+    try:
+        from .postgres_store import PostgresPolicyStore
+    except ImportError as exc:
+        raise PolicyError(
+            f"[policy] store needs the PostgreSQL driver: pip install 'jurisgate[postgres]' ({exc})"
+        ) from exc
+    return PostgresPolicyStore(
+        settings.store, table=settings.store_table, timeout=settings.store_timeout
+    )
+
+
+def load_engine(settings: PolicySettings, *, store: PolicyStore | None = None) -> PolicyEngine:
+    """Build an engine from configured policy files, a PostgreSQL store (``store`` reuses an
+    open one, else one is opened and closed), or the bundled settlement pack."""
+    if settings.store is not None and settings.model is not None:
+        if store is not None:
+            return PolicyEngine(load_from_store(settings.model, store))
+        with contextlib.closing(open_store(settings)) as opened:
+            return PolicyEngine(load_from_store(settings.model, opened))
+    return engine_for(policy_files(settings))
+
+
+def load_enforced_engine(
+    settings: PolicySettings, *, store: PolicyStore | None = None
+) -> PolicyEngine:
+    """The engine the gate may apply: as ``load_engine``, but with ``manifest_required`` built
+    only from files that match the published manifest (PolicyNotPublished otherwise)."""
+    manifest = settings.manifest_path
+    if not settings.manifest_required or manifest is None or settings.model is None:
+        return load_engine(settings, store=store)
+    model = settings.model
+    if settings.policy is not None:
+        texts = read_published(manifest, (model, settings.policy))
+        return engine_from_text(
+            texts[model], str(model), texts[settings.policy], str(settings.policy)
+        )
+    model_text = read_published(manifest, (model,))[model]
+    if store is not None:
+        return PolicyEngine(PolicySource(model_text, store.load_rows(), str(model), store.origin))
+    with contextlib.closing(open_store(settings)) as opened:
+        rows = opened.load_rows()
+        return PolicyEngine(PolicySource(model_text, rows, str(model), opened.origin))
+
+
+def shared_cache(settings: CacheSettings, clock: Clock) -> DecisionCache | None:
+    """The shared decision tier ``[cache] redis_url`` names; None without one."""
+    if settings.redis_url is None:
+        return None
+    from .redis_cache import RedisDecisionCache
+
+    return RedisDecisionCache.from_settings(settings, clock=clock)
+
+
+def announcer(settings: CacheSettings, *, timeout: float = 0.5) -> RedisAnnouncer | None:
+    """Reload announcements on ``[cache] redis_url``'s ``<key_prefix>policy`` channel; None
+    without Redis (replicas then find a new policy at their next poll)."""
+    if settings.redis_url is None:
+        return None
+    from .redis_pubsub import RedisAnnouncer
+
+    return RedisAnnouncer(settings.redis_url, f"{settings.key_prefix}policy", timeout=timeout)
+
+
+def policy_reloader(
+    config: GateConfig,
+    *,
+    current: Callable[[], PolicyEngine],
+    swap: Callable[[PolicyEngine], None],
+) -> PolicyReloader | None:
+    """The reloader for the configured policy files or store, keeping ``current()`` in step
+    through ``swap``; None for the bundled pack or when ``[policy] watch_interval`` is 0."""
+    settings = config.policy
+    model = settings.model
+    if model is None or settings.watch_interval == 0:
+        return None
+    policy_file = settings.policy
+    if policy_file is None and settings.store is None:
+        return None
+    announcing = announcer(config.cache, timeout=1.0)
+    # A publish (the manifest renamed into place) is a change to look at, like a file's.
+    published = settings.manifest_path
+    manifest = (published,) if published is not None and settings.manifest_required else ()
+    if not manifest:
+        logger.warning(
+            "[policy] require_manifest = false: watched policy files are applied as read, so a "
+            "file caught half-written can be applied; publish with `jurisgate policy publish`"
+        )
+    if policy_file is not None:
+        return PolicyReloader(
+            load=lambda: load_enforced_engine(settings),
+            current=current,
+            swap=swap,
+            paths=(model, policy_file, *manifest),
+            interval=settings.watch_interval,
+            announcer=announcing,
+        )
+    store = open_store(settings)  # one connection for polling and loading, reopened on error
+    return PolicyReloader(
+        load=lambda: load_enforced_engine(settings, store=store),
+        current=current,
+        swap=swap,
+        fingerprint=lambda: (file_fingerprint((model, *manifest)), store.content_version()),
+        close=store.close,
+        interval=settings.watch_interval,
+        # One poll is a connect (libpq: whole seconds, >= 2) and a query; longer is stuck.
+        stalled_after=max(2, math.ceil(settings.store_timeout)) + settings.store_timeout + 1.0,
+        announcer=announcing,
+    )

@@ -1,0 +1,167 @@
+"""Issuer authority and explicit typing: what an issuer may assert, and which tokens are its
+access tokens. A token claiming more than its issuer is trusted for is 403 and audited."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+import pytest
+
+from jurisgate.middleware import AUDIT_LOGGER, IssuerAuthority, TrustedIssuer
+
+if TYPE_CHECKING:
+    from tests.fixtures.idps import Gate, IdPs, MakeGate
+
+AUDIENCE = "face-search-api"
+
+
+@pytest.fixture
+def texas_gate(make_gate: MakeGate, idps: IdPs) -> Gate:
+    """The RSA IdP is Texas's: it may vouch for Texan state clients only. The EC IdP is
+    unlimited; the HMAC IdP may vouch for federal clients anywhere in the US."""
+    texas = IssuerAuthority.limit(
+        entity_types=["state_agency", "state_law_enforcement"],
+        countries=["US"],
+        regions=["US-TX"],
+    )
+    federal = IssuerAuthority.limit(
+        entity_types=["federal_agency", "federal_law_enforcement"], countries=["US"]
+    )
+    return make_gate(
+        issuers=[
+            TrustedIssuer(
+                idps.rsa.issuer, AUDIENCE, ("RS256",), idps.rsa.public_key, authority=texas
+            ),
+            TrustedIssuer(idps.ec.issuer, AUDIENCE, ("ES256",), idps.ec.public_key),
+            TrustedIssuer(
+                idps.hmac.issuer, AUDIENCE, ("HS256",), idps.hmac.public_key, authority=federal
+            ),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("entity_type", "region"),
+    [("state_agency", "US-TX"), ("state_law_enforcement", "TX"), ("state_agency", "Texas")],
+)
+def test_claims_within_authority_are_served(
+    texas_gate: Gate, idps: IdPs, entity_type: str, region: str
+) -> None:
+    response = texas_gate.request(token=idps.rsa.mint(entity_type=entity_type, region=region))
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("entity_type", "country", "region"),
+    [
+        ("federal_law_enforcement", "US", "US-TX"),  # entity type beyond authority
+        ("state_agency", "US", "US-NY"),  # region beyond authority
+        ("state_agency", "US", "US-IL"),  # ...even when the policy would refuse anyway
+        ("state_agency", "MX", "MX-CHH"),  # country beyond authority
+        ("state_agency", "FR", None),  # no region at all cannot be placed in Texas
+    ],
+)
+def test_claims_beyond_authority_are_refused_and_audited(
+    texas_gate: Gate,
+    idps: IdPs,
+    caplog: pytest.LogCaptureFixture,
+    entity_type: str,
+    country: str,
+    region: str | None,
+) -> None:
+    caplog.set_level(logging.INFO, logger=AUDIT_LOGGER)
+    token = idps.rsa.mint(
+        entity_type=entity_type, country=country, region=region if region else idps.drop
+    )
+    response = texas_gate.request(token=token)
+    texas_gate.refused(response, 403, token=token)
+    assert response.json()["type"] == "urn:jurisgate:problem:beyond_issuer_authority"
+    audited = [r.audit for r in caplog.records if r.name == AUDIT_LOGGER]  # type: ignore[attr-defined]
+    assert len(audited) == 1
+    assert audited[0]["reason"] == "beyond_issuer_authority"
+    assert audited[0]["status"] == 403
+    # The record names the identity provider that over-reached, and the client it vouched for.
+    assert audited[0]["issuer"] == idps.rsa.issuer
+    assert audited[0]["subject"] is not None
+    assert texas_gate.reached.calls == []
+
+
+def test_authority_is_per_issuer(texas_gate: Gate, idps: IdPs) -> None:
+    # The unlimited EC IdP may vouch for a New York police department; the federal-only HMAC
+    # IdP may not, and may vouch for the FBI anywhere.
+    assert texas_gate.request(token=idps.ec.mint()).status_code == 200
+    texas_gate.refused(texas_gate.request(token=idps.hmac.mint()), 403)
+    fbi = idps.hmac.mint(entity_type="federal_law_enforcement", region="US-DC")
+    assert texas_gate.request(token=fbi).status_code == 200
+
+
+def test_a_refused_token_is_not_cached_as_good(texas_gate: Gate, idps: IdPs) -> None:
+    token = idps.rsa.mint(entity_type="federal_agency", region="US-TX")
+    for _ in range(3):
+        texas_gate.refused(texas_gate.request(token=token), 403)
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"entity_types": ["government"]},
+        {"entity_types": []},
+        {"countries": ["USA"]},
+        {"countries": ["us"]},
+        {"regions": ["IL"]},
+        {"regions": ["US-XX"]},
+        {"countries": ["US"], "regions": ["FR-75C"]},
+    ],
+)
+def test_authority_values_are_checked_at_start(limits: dict[str, list[str]]) -> None:
+    with pytest.raises(ValueError, match=next(iter(limits))):
+        IssuerAuthority.limit(**limits)
+
+
+@pytest.mark.parametrize("typ", ["at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT"])
+def test_required_typ_matches_as_a_media_type(make_gate: MakeGate, idps: IdPs, typ: str) -> None:
+    gate = make_gate(
+        issuers=[
+            TrustedIssuer(
+                idps.rsa.issuer, AUDIENCE, ("RS256",), idps.rsa.public_key, required_typ="at+jwt"
+            )
+        ]
+    )
+    assert gate.request(token=idps.rsa.mint_with(header={"typ": typ})).status_code == 200
+
+
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "id_token+jwt", "at+jwt ", "", 1, None, ["at+jwt"]])
+def test_required_typ_refuses_other_token_types(
+    make_gate: MakeGate, idps: IdPs, typ: object
+) -> None:
+    gate = make_gate(
+        issuers=[
+            TrustedIssuer(
+                idps.rsa.issuer, AUDIENCE, ("RS256",), idps.rsa.public_key, required_typ="at+jwt"
+            )
+        ]
+    )
+    header = idps.rsa.header_bytes(typ=typ)
+    token = idps.rsa.sign_raw(header, _claims(idps))
+    gate.refused(gate.request(token=token), 401, token=token)
+
+
+def test_without_required_typ_any_string_typ_is_accepted_but_not_other_types(
+    gate: Gate, idps: IdPs
+) -> None:
+    assert gate.request(token=idps.rsa.mint_with(header={"typ": "at+jwt"})).status_code == 200
+    for typ in (1, None, ["JWT"], {"a": 1}):
+        token = idps.rsa.sign_raw(idps.rsa.header_bytes(typ=typ), _claims(idps))
+        gate.refused(gate.request(token=token), 401, token=token)
+
+
+@pytest.mark.parametrize("typ", ["", "at jwt", "at+jwt\n", "a/b/c"])
+def test_required_typ_must_be_a_media_type_name(idps: IdPs, typ: str) -> None:
+    with pytest.raises(ValueError, match="required_typ"):
+        TrustedIssuer(idps.rsa.issuer, AUDIENCE, ("RS256",), idps.rsa.public_key, required_typ=typ)
+
+
+def _claims(idps: IdPs) -> bytes:
+    return json.dumps(idps.rsa.claims()).encode()

@@ -1,0 +1,124 @@
+"""The compiled evaluator must answer exactly as Casbin does, rule for rule, on any policy."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jurisgate.adapters import read_policy_csv
+from jurisgate.middleware.clock import parse_instant
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
+from jurisgate.policies import pack_files
+
+MODEL = pack_files()[0].read_text(encoding="utf-8")
+ENTITIES = ["federal_agency", "state_law_enforcement", "private_company", "individual", "anonymous"]
+COUNTRIES = ["US", "UA", "FR"]
+REGIONS = ["US-IL", "US-TX", "US-NY", "UA-30", "FR-75C"]
+PATHS = [
+    "/search",
+    "/search/x",
+    "/health",
+    "/opt-out",
+    "/",
+    "/searchx",
+    "/admin/a",
+    "*",
+    "",
+    "//search",
+    "/search/../health",
+    "/search/",
+    "admin/a",
+]
+PATTERNS = ["*", "/search", "/search/*", "/health", "/*", "/admin/*", "/opt-out"]
+METHODS = ["GET", "POST", "DELETE"]
+DATES = ["", "2022-05-11", "2024-01-01", "2027-05-11", "2030-01-01"]
+INSTANTS = [parse_instant(d) for d in DATES if d] + [parse_instant("2026-11-26T12:00:00Z"), 0.0]
+
+
+def pattern(values: list[str]) -> st.SearchStrategy[str]:
+    subsets = st.lists(st.sampled_from(values), min_size=1, max_size=3, unique=True)
+    return st.one_of(st.just("*"), subsets.map("|".join))
+
+
+@st.composite
+def rows(draw: st.DrawFn, index: int) -> str:
+    country = draw(st.sampled_from(["*", *COUNTRIES]))
+    regions = REGIONS if country == "*" else [r for r in REGIONS if r.startswith(country)]
+    region = draw(pattern(regions)) if regions else "*"
+    start, end = sorted(draw(st.lists(st.sampled_from(DATES[1:]), min_size=2, max_size=2)))
+    if start == end:
+        end = ""
+    start = draw(st.sampled_from([start, ""]))
+    effect = draw(st.sampled_from(["allow", "deny"]))
+    cited = draw(st.booleans())
+    fields = [
+        f"r{index}",
+        effect,
+        draw(pattern(ENTITIES)),
+        country,
+        region,
+        draw(st.sampled_from(PATTERNS)),
+        draw(pattern(METHODS)),
+        start,
+        end,
+        '"a, cited rule"' if cited else "",
+        "https://example.org/law" if cited else "",
+    ]
+    return "p, " + ", ".join(fields)
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> PolicyEngine:
+    count = draw(st.integers(min_value=0, max_value=12))
+    lines = [draw(rows(i)) for i in range(count)]
+    source = PolicySource(MODEL, read_policy_csv("\n".join(lines), "t.csv"), "m.conf", "t.csv")
+    return PolicyEngine(source)
+
+
+requests = st.tuples(
+    st.sampled_from(ENTITIES),
+    st.sampled_from(["", *COUNTRIES]),
+    st.sampled_from(["", *REGIONS]),
+    st.sampled_from(METHODS),
+    st.sampled_from(PATHS),
+    st.sampled_from(INSTANTS),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policies(), st.lists(requests, min_size=1, max_size=20))
+def test_compiled_answers_exactly_as_casbin(
+    engine: PolicyEngine, asked: list[tuple[str, str, str, str, str, float]]
+) -> None:
+    assert engine.compiled is not None
+    for entity, country, region, method, path, at in asked:
+        casbin_allowed, casbin_rule = engine.casbin_decide(
+            entity, country, region, method, path, at
+        )
+        allowed, rule = engine.compiled.decide(entity, country, region, path, method, at)
+        assert (allowed, rule) == (casbin_allowed, casbin_rule), (entity, country, region, path)
+
+
+def test_another_matcher_is_left_to_casbin() -> None:
+    # Casbin's keyMatch: '/search/*' covers /search/x but not /search itself (pathMatch does).
+    model = MODEL.replace("pathMatch(r.path, p.path)", "keyMatch(r.path, p.path)")
+    assert "keyMatch" in model
+    rows = read_policy_csv("p, r1, allow, federal_agency, US, *, /search/*, GET, , , ,", "t.csv")
+    engine = PolicyEngine(PolicySource(model, rows, "m.conf", "t.csv"))
+    assert engine.compiled is None
+    assert engine.decide("federal_agency", "US", "US-TX", "GET", "/search/x", 0).allowed
+    assert not engine.decide("federal_agency", "US", "US-TX", "GET", "/search", 0).allowed
+
+
+def test_the_bundled_matcher_is_compiled() -> None:
+    model, policy = pack_files()
+    engine = PolicyEngine(
+        PolicySource(
+            model.read_text(encoding="utf-8"),
+            read_policy_csv(policy.read_text(encoding="utf-8"), "p.csv"),
+            "m.conf",
+            "p.csv",
+        )
+    )
+    assert engine.compiled is not None
