@@ -22,7 +22,7 @@ from jurisgate.middleware.errors import CacheError
 
 __all__ = ["ENTRY_FORMAT", "EntryRejected", "open_entry", "redis_key", "seal_entry"]
 
-ENTRY_FORMAT: Final = 2  # 2: entries carry valid_from
+ENTRY_FORMAT: Final = 3  # 2: entries carry valid_from; 3: keys carry agency and capacity
 _MAC_HEX_LEN: Final = 64
 _MAX_ENTRY_BYTES: Final = 16_384  # a decision is a few hundred bytes; refuse anything huge
 
@@ -40,8 +40,9 @@ class EntryRejected(CacheError):
 def redis_key(prefix: str, key: DecisionKey) -> str:
     """``<prefix>decision:<sha256 of the canonical encoding of every input>``.
 
-    The encoding is a JSON array, so no two different inputs encode alike (a plain join of
-    ``"a|b", "c"`` and ``"a", "b|c"`` would); the raw token is never part of it.
+    The encoding is a JSON array (the client's policy view nested as one), so no two different
+    inputs encode alike (a plain join of ``"a|b", "c"`` and ``"a", "b|c"`` would); the raw
+    token is never part of it.
     """
     canonical = json.dumps(
         ["decision", ENTRY_FORMAT, *key], ensure_ascii=True, separators=(",", ":")

@@ -16,6 +16,7 @@ from typing import Any
 
 from jurisgate.middleware.claims.authority import IssuerAuthority
 from jurisgate.middleware.claims.paths import canonical_method, canonical_path
+from jurisgate.middleware.claims.principal import ANONYMOUS_VIEW
 from jurisgate.middleware.config.gate_config import CONFIG_ENV, load_config
 from jurisgate.middleware.decision.values import refusal
 from jurisgate.middleware.errors import JurisgateError
@@ -59,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CLAIMS.json",
         help="JSON object with entity_type, country, region ('-' for stdin)",
     )
-    explain.add_argument("--path", required=True, help="request path, e.g. /search")
+    explain.add_argument("--path", default="/search", help="request path (default /search)")
     explain.add_argument("--method", default="GET", help="HTTP method (default GET)")
     explain.add_argument("--at", help="ISO 8601 instant to decide for (default: now)")
     explain.add_argument("--json", action="store_true", help="print one JSON object")
@@ -128,7 +129,7 @@ def _explain(args: argparse.Namespace) -> int:
         }
     )
     if args.trace:
-        view = principal.policy_view() if principal else ("anonymous", "", "")
+        view = principal.policy_view() if principal else ANONYMOUS_VIEW
         result["trace"] = [
             {
                 "rule": t.rule.id,
@@ -137,7 +138,7 @@ def _explain(args: argparse.Namespace) -> int:
                 "why_not": t.mismatch,
                 "source": t.rule.source,
             }
-            for t in engine.trace(*view, method, path, at)
+            for t in engine.trace(view, method, path, at)
         ]
     if args.json:
         print(json.dumps(result, indent=2))
@@ -183,13 +184,24 @@ def _print_explain(result: dict[str, Any]) -> None:
         print(f"            {result['citation']['url']}")
     if result["principal"]:
         p = result["principal"]
-        print(f"  client:   {p['entity_type']} in {p['country']}/{p['region'] or '(no region)'}")
+        print(f"  client:   {_describe_client(p)}")
     print(f"  holds until: {result['valid_until'] or 'no rule changes ahead'}")
     print(f"  policy version: {result['policy_version']}")
     for item in result.get("trace", []):
         mark = "MATCH" if item["matched"] else "  -  "
         why = "" if item["matched"] else f"  ({item['why_not']})"
         print(f"  [{mark}] {item['effect']:5} {item['rule']}{why}  {item['source']}")
+
+
+def _describe_client(p: dict[str, Any]) -> str:
+    """``state_law_enforcement of US-IL in US/US-IN``, ``... (personal capacity)``."""
+    who = str(p["entity_type"])
+    if p.get("agency_type"):
+        who += f" for {p['agency_type']}"
+    if p.get("agency_region"):
+        who += f" of {p['agency_region']}"
+    who += f" in {p['country']}/{p['region'] or '(no region)'}"
+    return who + (" (personal capacity)" if p.get("capacity") == "personal" else "")
 
 
 def _read_claims(source: str) -> dict[str, Any]:

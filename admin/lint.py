@@ -18,12 +18,19 @@ import re
 from collections.abc import Callable, Collection, Iterable
 from typing import Any, Final
 
-from jurisgate.middleware.claims.principal import ANONYMOUS, ENTITY_TYPES
+from jurisgate.middleware.claims.entity_types import ANONYMOUS, ENTITY_TYPES, GOVERNMENT_TYPES
 from jurisgate.middleware.claims.regions import known_countries, subdivisions
 from jurisgate.middleware.config.gate_config import PolicySettings
 from jurisgate.middleware.decision.matchers import alternatives, instant
 from jurisgate.middleware.decision.policy_source import PolicyRow
-from jurisgate.middleware.decision.rules import RULE_FIELDS, parse_rule
+from jurisgate.middleware.decision.rules import (
+    AGENCY_FIELDS,
+    CAPACITIES,
+    RULE_FIELDS,
+    agency_region_codes,
+    parse_rule,
+    row_values,
+)
 from jurisgate.middleware.decision.values import Rule
 from jurisgate.middleware.errors import PolicyError
 
@@ -148,7 +155,7 @@ def lint_rows(
             message = f"expected {len(fields)} fields after 'p', found {len(row.values)}"
             findings.append(Finding(where, row.values[0] or None, "bad_row", message))
             continue
-        values = dict(zip(fields, row.values, strict=True))
+        values = row_values(fields, row.values)
         row_findings = _check_row(values, where, now)
         rule_id = values["id"]
         if rule_id:
@@ -176,7 +183,7 @@ def _model_fields(model_text: str, origin: str) -> tuple[list[str], set[str]]:
     PolicyEngine(PolicySource(model_text, (), origin, "(no rules)"))
     model = _new_model(model_text)
     fields = [token.removeprefix("p_") for token in model["p"]["p"].tokens]
-    missing = [name for name in RULE_FIELDS if name not in fields]
+    missing = [name for name in RULE_FIELDS if name not in fields and name not in AGENCY_FIELDS]
     if missing:
         raise PolicyError(f"{origin}: policy_definition lacks {', '.join(missing)}")
     ptypes = {ptype for section in ("p", "g") for ptype in model.model.get(section, {})}
@@ -201,6 +208,9 @@ def _check_row(values: dict[str, str], where: str, now: float) -> list[Finding]:
     _check_set(values["country"], known_countries(), "invalid_country", add)
     _check_set(values["region"], subdivisions().keys(), "invalid_region", add)
     _check_region_in_country(values["country"], values["region"], add)
+    _check_set(values["agency_type"], GOVERNMENT_TYPES, "unknown_agency_type", add)
+    _check_set(values["agency_region"], agency_region_codes(), "invalid_agency_region", add)
+    _check_set(values["capacity"], CAPACITIES, "invalid_capacity", add)
     path = values["path"]
     if path != "*" and (not path.startswith("/") or "*" in path[:-1] or "//" in path):
         add("bad_path", f"a path is '*', an absolute path, or a subtree ending in '/*': {path!r}")

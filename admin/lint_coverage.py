@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from jurisgate.middleware.decision.engine import PolicyEngine
-from jurisgate.middleware.decision.matchers import path_match, set_match
+from jurisgate.middleware.decision.matchers import client_match, path_match, set_match
 from jurisgate.middleware.decision.policy_source import PolicyRow, PolicySource
 from jurisgate.middleware.decision.values import Rule
 from jurisgate.middleware.errors import JurisgateError
@@ -69,7 +69,7 @@ def _undecided(engine: PolicyEngine, now: float) -> list[Finding]:
     def decider(client: Client, route: Route, at: float) -> str:
         key = (client, route, at)
         if key not in decided:
-            decision = engine.decide(*client.view, route.method, route.path, at)
+            decision = engine.decide_view(client.view, route.method, route.path, at)
             decided[key] = decision.rule or "(default deny)"
         return decided[key]
 
@@ -81,9 +81,7 @@ def _undecided(engine: PolicyEngine, now: float) -> list[Finding]:
         cells = (
             (client, route, at)
             for client in space.clients
-            if set_match(client.entity, rule.entity_types)
-            and set_match(client.country, rule.country)
-            and set_match(client.region, rule.region)
+            if client_match(client.view, rule)
             for route in space.routes
             if path_match(route.path, rule.path) and set_match(route.method, rule.methods)
             for at in space.instants

@@ -1,9 +1,12 @@
 """``jurisgate matrix --out report.html|report.png``: the decision matrix as a picture.
 
 Rows are locations (every US state and territory, then every country and region the rules
-name, then any other country), columns are entity types, each cell the gate's answer for one
-route at one instant, coloured by status. The HTML shows the deciding rule and its citation
-on hover; the PNG (needs the ``matrix`` extra: matplotlib) is for reports.
+name, then any other country), columns are who asks: entity types with their agency's region
+(``state_law_enforcement of US-IL``), a contractor's agency and the capacity they act in. Each
+cell is the gate's answer for one route at one instant, coloured by status. Columns answered
+alike in every row are drawn as one, labelled with every client class it stands for. The HTML
+shows the deciding rule and its citation on hover; the PNG (needs the ``matrix`` extra:
+matplotlib) is for reports.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from jurisgate.middleware.claims.paths import canonical_method, canonical_path
-from jurisgate.middleware.claims.principal import ANONYMOUS, ENTITY_TYPE_ORDER
+from jurisgate.middleware.claims.principal import ANONYMOUS
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.errors import JurisgateError
 
@@ -40,7 +43,8 @@ class Matrix:
     route: Route
     at: float
     policy_version: str
-    entities: tuple[str, ...]
+    # Each column: the client classes it stands for (answered alike everywhere), contract order.
+    columns: tuple[tuple[str, ...], ...]
     locations: tuple[str, ...]
     # cells[row][column] = (status, rule id, citation text)
     cells: tuple[tuple[tuple[int, str | None, str | None], ...], ...]
@@ -50,9 +54,10 @@ def register(commands: Any) -> None:
     """Add ``matrix`` to the ``jurisgate`` command line."""
     parser: argparse.ArgumentParser = commands.add_parser(
         "matrix",
-        help="the decision matrix (locations x entity types) as HTML or PNG",
+        help="the decision matrix (locations x who asks) as HTML or PNG",
         description="Draw who gets which answer for one route at one instant: every US region "
-        "and every place the rules name, against every entity type.",
+        "and every place the rules name, against every entity type, agency region and "
+        "capacity (columns answered alike everywhere are merged).",
     )
     add_config_option(parser)
     parser.add_argument("--out", required=True, metavar="report.html|report.png")
@@ -78,9 +83,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def decision_matrix(engine: PolicyEngine, route: Route, at: float) -> Matrix:
-    """Decide every location and entity type for ``route`` at ``at`` as the gate would."""
+    """Decide every location and client class for ``route`` at ``at`` as the gate would."""
     space = policy_space([engine.rules], us_regions_each=True)
-    entities = ENTITY_TYPE_ORDER  # columns in the contract's order, government first
     rows: dict[str, dict[str, tuple[int, str | None, str | None]]] = {}
     for client in space.clients:
         if client.entity == ANONYMOUS:
@@ -88,10 +92,22 @@ def decision_matrix(engine: PolicyEngine, route: Route, at: float) -> Matrix:
         status, rule_id = gate_answer(engine, client, route, at)
         rule = engine.rule(rule_id) if rule_id else None
         citation = rule.citation.text if rule is not None and rule.citation else None
-        rows.setdefault(client.label, {})[client.entity] = (status, rule_id, citation)
+        rows.setdefault(client.label, {})[client.who()] = (status, rule_id, citation)
     locations = tuple(rows)
-    cells = tuple(tuple(rows[where][entity] for entity in entities) for where in locations)
-    return Matrix(route, at, engine.version, entities, locations, cells)
+    whos = tuple(rows[locations[0]]) if locations else ()  # the space's order: contract order
+    merged: dict[tuple[tuple[int, str | None, str | None], ...], list[str]] = {}
+    for who in whos:
+        merged.setdefault(tuple(rows[where][who] for where in locations), []).append(who)
+    columns = tuple(tuple(labels) for labels in merged.values())
+    cells = tuple(tuple(rows[where][labels[0]] for labels in columns) for where in locations)
+    return Matrix(route, at, engine.version, columns, locations, cells)
+
+
+def _shown(labels: tuple[str, ...], most: int = 4) -> list[str]:
+    """A merged column's heading: its first client classes, then how many more (all on hover)."""
+    if len(labels) <= most:
+        return list(labels)
+    return [*labels[: most - 1], f"+ {len(labels) - most + 1} more"]
 
 
 def _title(matrix: Matrix) -> str:
@@ -104,12 +120,17 @@ def _title(matrix: Matrix) -> str:
 def render_html(matrix: Matrix) -> str:
     """One self-contained page; hovering a cell shows the rule and its citation."""
     e = html.escape
-    head = "".join(f"<th class=col>{e(entity)}</th>" for entity in matrix.entities)
+    head = "".join(
+        f'<th class=col title="{e(chr(10).join(labels))}">{"<br>".join(map(e, _shown(labels)))}'
+        "</th>"
+        for labels in matrix.columns
+    )
     body = []
     for where, row in zip(matrix.locations, matrix.cells, strict=True):
         cells = []
-        for entity, (status, rule, citation) in zip(matrix.entities, row, strict=True):
-            tip = f"{entity} in {where}: {status} {MEANING[status]}"
+        for labels, (status, rule, citation) in zip(matrix.columns, row, strict=True):
+            who = "; ".join(labels)
+            tip = f"{who} in {where}: {status} {MEANING[status]}"
             tip += f"\nrule: {rule}" if rule else "\nno rule allows it"
             tip += f"\n{citation}" if citation else ""
             cells.append(
@@ -157,7 +178,7 @@ def render_png(matrix: Matrix, out: Path) -> None:
 
     statuses = list(COLOURS)
     grid = [[statuses.index(cell[0]) for cell in row] for row in matrix.cells]
-    rows, cols = len(matrix.locations), len(matrix.entities)
+    rows, cols = len(matrix.locations), len(matrix.columns)
     figure = Figure(figsize=(2.2 + 0.62 * cols, 2.6 + 0.19 * rows), dpi=110)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -172,7 +193,12 @@ def render_png(matrix: Matrix, out: Path) -> None:
     for y, row in enumerate(matrix.cells):
         for x, (status, _, _) in enumerate(row):
             axes.text(x, y, str(status), ha="center", va="center", color="white", fontsize=6.5)
-    axes.set_xticks(range(cols), [e.replace("_", " ") for e in matrix.entities])
+    # One line per column (the HTML lists them all): the first client class, and how many more.
+    names = [
+        labels[0].replace("_", " ") + (f" (+{len(labels) - 1} more)" if len(labels) > 1 else "")
+        for labels in matrix.columns
+    ]
+    axes.set_xticks(range(cols), names)
     axes.set_yticks(range(rows), matrix.locations, fontsize=7)
     axes.tick_params(
         axis="x",

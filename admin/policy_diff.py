@@ -4,11 +4,12 @@ Both versions' truth tables are computed over their common input space and the c
 answer differs are merged into readable lines: first the entity types that change alike at a
 location, route and period, then their routes::
 
-    every entity type but ... in US-IL on GET /search: 451 -> 200 from 2022-05-11 until
-    2027-05-11 (rule il-five-years removed; rule us-government-search decides now)
+    federal_agency, federal_law_enforcement of US in US-IL on GET /search: 451 -> 200 from
+    2022-05-11 until 2027-05-11T05:00:00Z (rule il-located-five-years removed; ...)
 
-Over 250 lines: the Change value and its wording, and the merging of cells into readable
-runs, serve one output and are read together.
+Entity types merge only within one agency class and capacity, which the line names. Over 250
+lines: the Change value and its wording, and the merging of cells into readable runs, serve
+one output and are read together.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import argparse
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ class Change:
     end: float
     open_start: bool
     why: str
+    all_entities: tuple[str, ...] = ()  # the entity types of the space in this agency class
 
     def __str__(self) -> str:
         return (
@@ -67,14 +69,15 @@ class Change:
     def _who(self) -> str:
         if self.client.entity == ANONYMOUS:
             return "a client without a token"
-        missing = sorted(ENTITY_TYPES - set(self.entities))
-        if not missing:
+        universe = self.all_entities or tuple(sorted(ENTITY_TYPES))
+        missing = [entity for entity in universe if entity not in self.entities]
+        if not missing and set(universe) == ENTITY_TYPES:
             who = "every entity type"
-        elif len(missing) < len(self.entities):
+        elif missing and len(missing) < len(self.entities):
             who = f"every entity type but {', '.join(missing)}"
         else:
             who = ", ".join(self.entities)
-        return f"{who} in {self.client.label}"
+        return f"{who}{self.client.who()} in {self.client.label}"
 
     def _where(self) -> str:
         missing = [route.describe() for route in self.all_routes if route not in self.routes]
@@ -97,6 +100,9 @@ class Change:
             "location": self.client.label,
             "country": self.client.country or None,
             "regions": list(self.client.regions),
+            "agency_type": self.client.agency_type or None,
+            "agency_region": self.client.agency_region or None,
+            "capacity": self.client.capacity if self.client.entity != ANONYMOUS else None,
             "routes": [{"method": r.method, "path": r.path} for r in self.routes],
             "old": {"status": self.old[0], "rule": self.old[1]},
             "new": {"status": self.new[0], "rule": self.new[1]},
@@ -187,6 +193,9 @@ def _changes(
     *,
     open_start: bool,
 ) -> list[Change]:
+    universe: dict[Client, list[str]] = {}
+    for client in space.clients:
+        universe.setdefault(_location(client), []).append(client.entity)
     # (location client, route, old, new, first period, last period, why) -> entity types
     by_route: dict[tuple[Any, ...], list[str]] = {}
     for (client, route), old_answers in before.items():
@@ -212,6 +221,7 @@ def _changes(
             space.ends[last],
             first == 0 and open_start,
             why,
+            tuple(universe.get(where, ())),
         )
         for (entities, where, o, n, first, last, why), routes in merged.items()
     ]
@@ -221,7 +231,7 @@ def _location(client: Client) -> Client:
     """The client class with its entity type blanked: what changes share when merged."""
     if client.entity == ANONYMOUS:
         return client
-    return Client("", client.country, client.region, client.label, client.regions)
+    return replace(client, entity="")
 
 
 def _runs(old: Sequence[Answer], new: Sequence[Answer]) -> list[tuple[int, int]]:

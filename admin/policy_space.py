@@ -4,7 +4,9 @@ A rule can only name values: entity types, countries, regions, paths, methods an
 where it starts or ends. Two inputs that no rule tells apart always get the same decision, so
 one representative per class decides for the whole class:
 
-- entity types: every type of the claims contract, plus ``anonymous`` (no token);
+- who: every entity type of the claims contract, with every agency region a rule names and one
+  "any other" per kind of government (a contractor once per agency type), each in official
+  and personal capacity; plus ``anonymous`` (no token);
 - locations: every region a rule names, one "any other region" per country a rule names (US
   always), "no region" for non-US countries, and one "any other country";
 - routes: every path and method a rule names, the subtree below a ``/x/*`` when another rule
@@ -21,35 +23,16 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from jurisgate.middleware.claims.principal import ANONYMOUS, ENTITY_TYPES
-from jurisgate.middleware.claims.regions import known_countries, subdivisions
-from jurisgate.middleware.decision.matchers import alternatives, path_match
+from jurisgate.middleware.decision.matchers import path_match
 from jurisgate.middleware.decision.values import Rule
+
+from .policy_clients import Client, clients, named_values
 
 __all__ = ["Client", "PolicySpace", "Route", "policy_space"]
 
 OTHER_METHOD = "(other)"
 OTHER_PATH = "/*"
 _BEFORE_FIRST = 86_400.0  # the representative of "before any rule starts": one day earlier
-
-
-@dataclass(frozen=True, slots=True)
-class Client:
-    """A class of clients: ``entity``/``country``/``region`` is what the policy sees for all of
-    them; ``regions`` lists every ISO region in the class (empty for "no region")."""
-
-    entity: str
-    country: str
-    region: str
-    label: str
-    regions: tuple[str, ...] = ()
-
-    @property
-    def view(self) -> tuple[str, str, str]:
-        return (self.entity, self.country, self.region)
-
-    def describe(self) -> str:
-        return self.entity if self.entity == ANONYMOUS else f"{self.entity} in {self.label}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,52 +68,10 @@ def policy_space(
     """
     rules = [rule for rules in rule_sets for rule in rules]
     return PolicySpace(
-        _clients(rules, us_regions_each),
+        clients(rules, us_regions_each),
         _routes(rules),
         *_periods(rules, start, end),
     )
-
-
-def _named(rules: Sequence[Rule], attribute: str) -> set[str]:
-    names: set[str] = set()
-    for rule in rules:
-        pattern = getattr(rule, attribute)
-        if pattern != "*":
-            names |= alternatives(pattern)
-    return names
-
-
-def _clients(rules: Sequence[Rule], us_regions_each: bool) -> tuple[Client, ...]:
-    owner = subdivisions()
-    named_regions = _named(rules, "region") & owner.keys()
-    countries = (_named(rules, "country") & known_countries()) | {
-        owner[region] for region in named_regions
-    }
-    countries.discard("US")
-    locations: list[tuple[str, str, str, tuple[str, ...]]] = []
-    for country in ["US", *sorted(countries)]:
-        inside = sorted(code for code, c in owner.items() if c == country)
-        named = [code for code in inside if code in named_regions]
-        others = [code for code in inside if code not in named_regions]
-        if country == "US" and us_regions_each:
-            locations += [(country, code, code, (code,)) for code in inside]
-            continue
-        locations += [(country, code, code, (code,)) for code in named]
-        if others:
-            label = f"{country} (any other region)" if named else f"{country} (any region)"
-            locations.append((country, others[0], label, tuple(others)))
-        if country != "US":
-            locations.append((country, "", f"{country} (no region)", ()))
-    unnamed = sorted(known_countries() - countries - {"US"})
-    locations.append((unnamed[0], "", "any other country", ()))
-
-    clients = [
-        Client(entity, country, region, label, members)
-        for entity in sorted(ENTITY_TYPES)
-        for country, region, label, members in locations
-    ]
-    clients.append(Client(ANONYMOUS, "", "", "no token"))
-    return tuple(clients)
 
 
 def _routes(rules: Sequence[Rule]) -> tuple[Route, ...]:
@@ -148,7 +89,7 @@ def _routes(rules: Sequence[Rule]) -> tuple[Route, ...]:
     )
 
     # Methods are few: every named one stays its own column, plus "any other method".
-    methods = [*sorted(_named(rules, "methods")), OTHER_METHOD]
+    methods = [*sorted(named_values(rules, "methods")), OTHER_METHOD]
     return tuple(Route(method, path) for path in paths for method in methods)
 
 

@@ -9,7 +9,7 @@ an instant, and the answer it expects::
         path: /search
         method: GET                      # optional; defaults to GET
         at: "2027-05-10T12:00:00Z"       # optional; defaults to now
-        expect: {status: 451, rule: il-five-years}   # rule optional (null: no rule decided)
+        expect: {status: 451, rule: il-located-five-years}   # rule optional (null: none)
 
 A case without ``claims`` is a request without a token. Unknown keys are refused: a misspelt
 ``expct`` silently ignored would be a test that cannot fail.

@@ -35,7 +35,7 @@ def _answer(
         return (200, public.rule)
     if client.entity == ANONYMOUS:
         return (401, None)
-    decision = engine.decide(*client.view, route.method, route.path, at)
+    decision = engine.decide_view(client.view, route.method, route.path, at)
     return (decision.status, decision.rule)
 
 
@@ -77,6 +77,9 @@ def table_rows(
             rows.append(
                 {
                     "entity_type": client.entity,
+                    "agency_type": client.agency_type or None,
+                    "agency_region": client.agency_region or None,
+                    "capacity": client.capacity if client.entity != ANONYMOUS else None,
                     "location": client.label,
                     "regions": list(client.regions),
                     "method": route.method,

@@ -14,8 +14,8 @@ from typing import Final
 from starlette.types import Scope
 
 from .cache.lru import LruTtlCache
-from .claims.authority import check_authority
-from .claims.principal import Principal, principal_from_claims
+from .claims.authority import client_from_claims
+from .claims.principal import Principal
 from .errors import ClaimsError
 from .token.bearer import bearer_token
 from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer
@@ -63,8 +63,9 @@ class Authenticator:
             await wanted[0].ensure(wanted[1])
         verified = self.verifier.verify(token, now)
         try:
-            principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
-            check_authority(principal, self._authorities)
+            principal = client_from_claims(
+                verified.issuer, verified.subject, verified.claims, self._authorities
+            )
         except ClaimsError as exc:
             exc.issuer, exc.subject = verified.issuer, verified.subject
             raise

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from .authenticate import Client
 from .cache.tiers import DecisionTiers
-from .claims.principal import ANONYMOUS, Principal
+from .claims.principal import ANONYMOUS_VIEW, Principal
 from .decision.engine import PolicyEngine
 from .decision.values import Decision, refusal
 from .errors import PolicyError
@@ -54,17 +54,16 @@ async def decide_request(
     returns the verified client; its TokenError or ClaimsError (no usable client on a path
     that is not public) propagates."""
     try:
-        public, _ = await tiers.decide(engine, ANONYMOUS, "", "", method, paths, now, math.inf)
+        public, _ = await tiers.decide(engine, ANONYMOUS_VIEW, method, paths, now, math.inf)
     except PolicyError:
         logger.exception("policy evaluation failed; denying")
         public = None
     if public is not None and public.allowed:
         return Outcome(public, "public", None, public, math.inf)
     principal, expires_at, trusted_until = await client()
-    entity, country, region = principal.policy_view()
-    try:
+    try:  # the whole policy view (agency, capacity too): the tiers' key and the engine's input
         decision, tier = await tiers.decide(
-            engine, entity, country, region, method, paths, now, expires_at
+            engine, principal.policy_view(), method, paths, now, expires_at
         )
     except PolicyError:
         logger.exception("policy evaluation failed; denying")

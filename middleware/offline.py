@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from .authenticate import Client
 from .cache.tiers import DecisionTiers
-from .claims.authority import IssuerAuthority, check_authority
+from .claims.authority import IssuerAuthority, client_from_claims
 from .claims.paths import canonical_method, policy_paths
-from .claims.principal import Principal, principal_from_claims
+from .claims.principal import Principal
 from .decide import decide_request, run_unsuspended
 from .decision.engine import PolicyEngine
 from .decision.values import Decision, refusal
@@ -56,9 +56,7 @@ def decide_claims(
     async def client() -> Client:
         if claims is None:
             raise TokenError("missing", code="invalid_request")
-        principal = principal_from_claims(issuer, subject, claims)
-        if authorities:
-            check_authority(principal, authorities)
+        principal = client_from_claims(issuer, subject, claims, authorities or {})
         return principal, math.inf, math.inf
 
     no_memory = DecisionTiers(local_max_entries=0, ttl=0.0)

@@ -25,7 +25,10 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
+from jurisgate.middleware.claims.entity_types import STATE_LOCAL_TYPES
+from jurisgate.middleware.claims.regions import normalize_region
 from jurisgate.middleware.config.gate_config import CONFIG_ENV
+from jurisgate.middleware.errors import ClaimsError
 
 # Fixtures kept in tests/fixtures/ (one module per kind), offered to every test folder.
 from .fixtures.admin_config import run, write_config
@@ -100,13 +103,26 @@ class TokenFactory:
         *,
         lifetime: float = 3600,
         subject: str = "client-1",
+        agency_region: str | None = None,
+        **extra: object,
     ) -> str:
-        """A token for a client of the decision table; ``region=None`` omits the claim."""
+        """A token for a client of the decision table; ``region=None`` omits the claim. A state
+        or local agency is one of its home region's unless ``agency_region`` says otherwise
+        (``""`` omits the claim); ``extra`` adds claims (``capacity``, ``agency_type``)."""
         claims = self.claims(
             now, lifetime=lifetime, subject=subject, entity_type=entity_type, country=country
         )
         if region is not None:
             claims["region"] = region
+        if agency_region is None and entity_type in STATE_LOCAL_TYPES and region is not None:
+            try:  # a region the gate refuses stays the test's point: no agency claim then
+                us = country.upper() == "US"
+                agency_region = normalize_region(region, "US") if us else None
+            except ClaimsError:
+                agency_region = None
+        if agency_region:
+            claims["agency_region"] = agency_region
+        claims.update(extra)
         return self.sign(claims)
 
     def sign(

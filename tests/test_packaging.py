@@ -50,13 +50,17 @@ def test_namespaced_packages_import_outside_the_checkout(tmp_path: Path) -> None
     assert done.stdout.strip() == "jurisgate.middleware"
 
 
-@pytest.mark.parametrize("name", ["model.conf", "policy.csv", "README.md"])
+@pytest.mark.parametrize(
+    "name",
+    ["model.conf", "policy.csv", "policy-decree-text.csv", "README.md", "cases.yaml",
+     "cases-decree-text.yaml"],
+)  # fmt: skip
 def test_bundled_pack_files_are_resources(name: str) -> None:
     resource = files("jurisgate.policies.clearview_settlement").joinpath(name)
     assert resource.is_file()
     text = resource.read_text(encoding="utf-8")
-    expected = {"model.conf": "[request_definition]", "policy.csv": "p, il-five-years,"}
-    assert expected.get(name, "il-five-years") in text
+    expected = {"model.conf": "[request_definition]", "policy.csv": "p, il-agencies-five-years,"}
+    assert expected.get(name, "il-agencies-five-years") in text
 
 
 def test_pack_files_helper_returns_the_resources() -> None:
@@ -78,7 +82,7 @@ def test_the_pack_loads_outside_the_checkout(tmp_path: Path) -> None:
     )
     done = run_python(code, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "il-five-years" in done.stdout
+    assert "il-agencies-five-years" in done.stdout
 
 
 def _ruff_sort_key(name: str) -> tuple[int, str]:

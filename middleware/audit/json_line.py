@@ -71,13 +71,22 @@ def core_json(
 
 @lru_cache(maxsize=4096)
 def principal_json(
-    issuer: str | None, subject: str | None, entity: str, country: str, region: str | None
+    issuer: str | None,
+    subject: str | None,
+    entity: str,
+    country: str,
+    region: str | None,
+    agency_type: str | None,
+    agency_region: str | None,
+    capacity: str,
 ) -> str:
     """The ``principal`` object; few distinct principals make most requests."""
     return (
         f'{{"issuer":{json_string(issuer)},"subject":{json_string(subject)},'
         f'"entity_type":{json_string(entity)},'
-        f'"country":{json_string(country)},"region":{json_string(region)}}}'
+        f'"country":{json_string(country)},"region":{json_string(region)},'
+        f'"agency_type":{json_string(agency_type)},'
+        f'"agency_region":{json_string(agency_region)},"capacity":{json_string(capacity)}}}'
     )
 
 

@@ -52,7 +52,7 @@ class ReplayedRecord(AuditRecord):
 
 
 # The fields a remembered request's records share, in core_json's order; the principal's
-# five as a tuple of their own, or None.
+# eight as a tuple of their own, or None.
 _SharedValues = tuple[Any, ...]
 
 
@@ -61,7 +61,10 @@ def _shared_values(record: Mapping[str, Any]) -> _SharedValues:
     return (
         record["issuer"], record["subject"],
         None if p is None
-        else (p["issuer"], p["subject"], p["entity_type"], p["country"], p["region"]),
+        else (
+            p["issuer"], p["subject"], p["entity_type"], p["country"], p["region"],
+            p["agency_type"], p["agency_region"], p["capacity"],
+        ),
         record["method"], record["path"], record["effect"], record["status"], record["rule"],
         record["citation"], record["policy_version"], record["reason"], record["tier"],
     )  # fmt: skip

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
+from ..claims.principal import PolicyView
 from ..decision.values import Decision
 
 __all__ = ["DecisionCache", "DecisionKey", "LruTtlCache", "decision_key"]
@@ -18,15 +19,15 @@ __all__ = ["DecisionCache", "DecisionKey", "LruTtlCache", "decision_key"]
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-# (policy version, entity type, country, region, method, canonical path): every input the
-# decision reads except the instant, which the entry's expiry covers.
-DecisionKey = tuple[str, str, str, str, str, str]
+# (policy version, what the policy sees of the client, method, canonical path): every input
+# the decision reads except the instant, which the entry's expiry covers. The view carries
+# agency type, agency region and capacity, so an official's decision never serves a personal
+# account, nor an Indiana officer's an Illinois officer travelling in Indiana.
+DecisionKey = tuple[str, PolicyView, str, str]
 
 
-def decision_key(
-    version: str, entity: str, country: str, region: str, method: str, path: str
-) -> DecisionKey:
-    return (version, entity, country, region, method, path)
+def decision_key(version: str, view: PolicyView, method: str, path: str) -> DecisionKey:
+    return (version, view, method, path)
 
 
 @runtime_checkable

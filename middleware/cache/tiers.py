@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from ..claims.principal import ANONYMOUS
+from ..claims.principal import ANONYMOUS, PolicyView
 from ..decision.engine import PolicyEngine
 from ..decision.values import Decision
 from .lru import DecisionCache, DecisionKey, LruTtlCache
@@ -38,9 +38,7 @@ class DecisionTiers:
     async def decide(
         self,
         engine: PolicyEngine,
-        entity: str,
-        country: str,
-        region: str,
+        view: PolicyView,
         method: str,
         paths: tuple[str, ...],
         now: float,
@@ -50,20 +48,20 @@ class DecisionTiers:
         Returns the decision and the tier that answered (local, shared or engine)."""
         version = engine.version
         decision, tier = await self._lookup(
-            engine, (version, entity, country, region, method, paths[0]), now, not_after
+            engine, (version, view, method, paths[0]), now, not_after
         )
         for path in paths[1:]:
             if not decision.allowed:
                 break
             decision, tier = await self._lookup(
-                engine, (version, entity, country, region, method, path), now, not_after
+                engine, (version, view, method, path), now, not_after
             )
         return decision, tier
 
     async def _lookup(
         self, engine: PolicyEngine, key: DecisionKey, now: float, not_after: float
     ) -> tuple[Decision, str]:
-        cache = self.public if key[1] == ANONYMOUS else self.local
+        cache = self.public if key[1].entity == ANONYMOUS else self.local
         found = cache.get(key, now)
         # The entry's own expiry covers valid_until; valid_from guards a clock stepped back.
         if found is not None and found.valid_from <= now:
@@ -73,31 +71,31 @@ class DecisionTiers:
     async def _miss(
         self, engine: PolicyEngine, key: DecisionKey, now: float, not_after: float
     ) -> tuple[Decision, str]:
-        if self.shared is None or key[1] == ANONYMOUS:
+        if self.shared is None or key[1].entity == ANONYMOUS:
             # Nothing to await: the engine decides synchronously, so concurrent misses cannot
             # interleave and a single-flight task would only add its own cost.
-            _, entity, country, region, method, path = key
-            decision, tier = engine.decide(entity, country, region, method, path, now), "engine"
+            _, view, method, path = key
+            decision, tier = engine.decide_view(view, method, path, now), "engine"
         else:
             # Concurrent misses of one key ask Redis (and compute) once; see singleflight.py.
             (decision, tier), _ = await self._flights.run(key, lambda: self._fill(engine, key, now))
         if not decision.holds_at(now):  # computed by a caller on the other side of a boundary
-            _, entity, country, region, method, path = key
-            decision, tier = engine.decide(entity, country, region, method, path, now), "engine"
+            _, view, method, path = key
+            decision, tier = engine.decide_view(view, method, path, now), "engine"
         expires = min(decision.valid_until, now + self.ttl, not_after)
-        (self.public if key[1] == ANONYMOUS else self.local).put(key, decision, expires, now)
+        (self.public if key[1].entity == ANONYMOUS else self.local).put(key, decision, expires, now)
         return decision, tier
 
     async def _fill(
         self, engine: PolicyEngine, key: DecisionKey, now: float
     ) -> tuple[Decision, str]:
         """A local miss: the shared tier, else the engine (whose answer is then shared)."""
-        _, entity, country, region, method, path = key
+        _, view, method, path = key
         decision: Decision | None = None
         tier = "engine"
         # Requests without a verified token never reach Redis: the public-path check is cheap
         # locally, and attacker-chosen paths must not become shared-cache traffic.
-        shared = self.shared if entity != ANONYMOUS else None
+        shared = self.shared if view.entity != ANONYMOUS else None
         if shared is not None:
             try:
                 decision = await shared.get(key, now)
@@ -109,7 +107,7 @@ class DecisionTiers:
             else:
                 decision = None
         if decision is None:
-            decision = engine.decide(entity, country, region, method, path, now)
+            decision = engine.decide_view(view, method, path, now)
             if shared is not None:
                 try:
                     await shared.set(key, decision, min(decision.valid_until, now + self.ttl))

@@ -1,6 +1,8 @@
 """Normalize: a verified token's claims turned into a Principal (entity type, ISO 3166 country
-and region), the issuer's authority over those claims, the canonical path the policy sees,
-and what the app sees of a client that passed (``scope["user"]``).
+and region; whose agency, for which agency type and in what capacity: ``agency.py``; the
+entity types and their groups: ``entity_types.py``) and the policy view of it, the issuer's
+authority over those claims, the canonical path the policy sees, and what the app sees of a
+client that passed (``scope["user"]``).
 
 May import: ``jurisgate.middleware.errors``. Nothing here verifies tokens or decides.
 """

@@ -1,48 +1,68 @@
-"""The normalized client: who signed for it, what it is, and where it is.
+"""The normalized client: who signed for it, what it is, where it is, for whom and in what
+capacity it acts.
 
-The identity provider asserts three jurisdiction claims (the claims contract in README.md):
-``entity_type``, ``country`` and ``region``. Anything we cannot read with certainty is a
-ClaimsError (answered 403): a US client without a region cannot be proven to be outside
-Illinois, so it is not served.
+The identity provider asserts the jurisdiction claims of the claims contract in README.md:
+``entity_type``, ``country`` and ``region``; ``agency_region`` (the government an agency or a
+contractor's agency belongs to), ``agency_type`` (a contractor's agency) and ``capacity``
+(``agency.py`` reads those three). Anything we cannot read with certainty is a ClaimsError
+(answered 403): a US client without a region cannot be proven to be outside Illinois, so it is
+not served.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Final, NamedTuple
 
 from ..errors import ClaimsError
-from .regions import normalize_country, normalize_region
+from .agency import agency_claims
+from .entity_types import (
+    ANONYMOUS,
+    CONTRACTOR,
+    ENTITY_TYPE_ORDER,
+    ENTITY_TYPES,
+    FEDERAL_TYPES,
+    FOREIGN_TYPES,
+    GOVERNMENT_TYPES,
+    STATE_LOCAL_TYPES,
+    Capacity,
+    EntityType,
+)
+from .regions import US_TERRITORIES, normalize_country, normalize_region, territory_region
 
 __all__ = [
     "ANONYMOUS",
+    "ANONYMOUS_VIEW",
+    "CONTRACTOR",
     "ENTITY_TYPES",
     "ENTITY_TYPE_ORDER",
+    "FEDERAL_TYPES",
+    "FOREIGN_TYPES",
+    "GOVERNMENT_TYPES",
+    "STATE_LOCAL_TYPES",
     "EntityType",
+    "PolicyView",
     "Principal",
     "principal_from_claims",
 ]
 
-EntityType = Literal[
-    "federal_agency",
-    "federal_law_enforcement",
-    "state_agency",
-    "state_law_enforcement",
-    "local_agency",
-    "local_law_enforcement",
-    "private_company",
-    "individual",
-    "foreign_government",
-    "foreign_law_enforcement",
-]
-# In the contract's order (government first): for tables and reports.
-ENTITY_TYPE_ORDER: Final[tuple[str, ...]] = get_args(EntityType)
-ENTITY_TYPES: Final[frozenset[str]] = frozenset(ENTITY_TYPE_ORDER)
 
-# The entity type the policy sees for a request without a token. Policy wildcards never match
-# it: a public path must name it explicitly.
-ANONYMOUS: Final = "anonymous"
+class PolicyView(NamedTuple):
+    """What the policy sees of a client, in the model's request order (and so everything a
+    cached decision depends on). ``entity`` is ``individual`` for anyone acting in personal
+    capacity; ``agency_type`` is the agency's entity type (the client's own for a government
+    client, its agency's for a contractor); empty strings where a claim does not apply."""
+
+    entity: str
+    country: str
+    region: str
+    agency_type: str = ""
+    agency_region: str = ""
+    capacity: str = "official"
+
+
+ANONYMOUS_VIEW: Final = PolicyView(ANONYMOUS, "", "", "", "", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +74,22 @@ class Principal:
     entity_type: str
     country: str
     region: str | None
+    agency_type: str | None = None  # a contractor's agency; None for everyone else
+    agency_region: str | None = None
+    capacity: Capacity = "official"
 
-    def policy_view(self) -> tuple[str, str, str]:
+    def policy_view(self) -> PolicyView:
         """The attributes the policy can see (and so the only ones a cached decision depends on)."""
-        return (self.entity_type, self.country, self.region or "")
+        entity = self.entity_type
+        agency_type = entity if entity in GOVERNMENT_TYPES else (self.agency_type or "")
+        return PolicyView(
+            "individual" if self.capacity == "personal" else entity,
+            self.country,
+            self.region or "",
+            agency_type,
+            self.agency_region or "",
+            self.capacity,
+        )
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -66,6 +98,9 @@ class Principal:
             "entity_type": self.entity_type,
             "country": self.country,
             "region": self.region,
+            "agency_type": self.agency_type,
+            "agency_region": self.agency_region,
+            "capacity": self.capacity,
         }
 
 
@@ -83,10 +118,17 @@ def principal_from_claims(issuer: str, subject: str, claims: Mapping[str, object
     country = normalize_country(raw_country)
 
     raw_region = claims.get("region")
-    if raw_region is None:
+    region: str | None
+    if country in US_TERRITORIES:  # PR, GU, ...: in the US, so the nationwide rules reach them
+        region = territory_region(country, raw_region)
+        country = "US"
+    elif raw_region is None:
         if country == "US":
             raise ClaimsError("a US client must name its region", code="missing_region")
         region = None
     else:
         region = normalize_region(raw_region, country)
-    return Principal(issuer, subject, entity_type, country, region)
+    agency_type, agency_region, capacity = agency_claims(entity_type, claims)
+    return Principal(
+        issuer, subject, entity_type, country, region, agency_type, agency_region, capacity
+    )

@@ -14,18 +14,26 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache
+from typing import Final
 
 import pycountry
 
 from ..errors import ClaimsError
 
 __all__ = [
+    "US_TERRITORIES",
     "known_countries",
+    "normalize_agency_region",
     "normalize_country",
     "normalize_region",
     "subdivisions",
+    "territory_region",
     "us_aliases",
 ]
+
+# Territories with an ISO 3166-1 code of their own that are also US subdivisions (ISO 3166-2:US):
+# a client there is in the US, so the nationwide rules reach it.
+US_TERRITORIES: Final = frozenset({"PR", "GU", "VI", "AS", "MP", "UM"})
 
 _ALPHA2 = re.compile(r"[A-Za-z]{2}")
 _SUBDIVISION = re.compile(r"[A-Za-z]{2}-[A-Za-z0-9]{1,3}")
@@ -77,6 +85,22 @@ def normalize_country(value: object) -> str:
     return code
 
 
+def territory_region(country: str, raw_region: object) -> str:
+    """The US subdivision of a client whose ``country`` claim is a US territory's code (``PR``):
+    ``US-PR``, whether the region claim is absent, names the territory (``US-PR``, ``PR``,
+    ``Puerto Rico``) or one of its own subdivisions (``UM-67``). Raises ClaimsError."""
+    territory = f"US-{country}"
+    if raw_region is None:
+        return territory
+    if isinstance(raw_region, str) and _SUBDIVISION.fullmatch(raw_region):
+        owner = subdivisions().get(raw_region.upper())
+        if owner == country:
+            return territory
+    if normalize_region(raw_region, "US") != territory:
+        raise ClaimsError("region is not in the claimed country", code="region_mismatch")
+    return territory
+
+
 def normalize_region(value: object, country: str) -> str:
     """Return the ISO 3166-2 code of a region inside ``country``, or raise ClaimsError.
 
@@ -104,3 +128,28 @@ def normalize_region(value: object, country: str) -> str:
     if owner != country:
         raise ClaimsError("region is not in the claimed country", code="region_mismatch")
     return code
+
+
+def normalize_agency_region(value: object) -> str:
+    """The government an agency belongs to: ``US`` (federal), an ISO 3166-2 code (``US-IL``),
+    or another ISO 3166-1 country for a foreign national government; a US territory's own code
+    (``PR``) becomes its US subdivision (``US-PR``). Codes only, never names or bare state
+    codes: ``IL`` is Israel, not Illinois. Raises ClaimsError."""
+    if not isinstance(value, str):
+        raise ClaimsError("agency_region claim must be a string", code="invalid_agency_region")
+    if _ALPHA2.fullmatch(value):
+        code = value.upper()
+        if code in US_TERRITORIES:
+            return f"US-{code}"
+        if code in known_countries():
+            return code
+    elif _SUBDIVISION.fullmatch(value):
+        code = value.upper()
+        owner = subdivisions().get(code)
+        if owner in US_TERRITORIES:  # UM-67 (Johnston Atoll) is in US-UM
+            return f"US-{owner}"
+        if owner is not None:
+            return code
+    raise ClaimsError(
+        "agency_region claim is not an ISO 3166-1 or 3166-2 code", code="invalid_agency_region"
+    )

@@ -15,7 +15,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar, cast, get_args
 
 from ..audit.settings import AuditSettings
 from ..audit.table import parse_audit
@@ -30,6 +30,7 @@ CONFIG_ENV: Final = "JURISGATE_CONFIG"
 MANIFEST_NAME: Final = "policy-manifest.json"
 _TABLE_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 T = TypeVar("T")
+BundledReading = Literal["strict", "decree_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class PolicySettings:
     store_table: str = "jurisgate_policy"
     # Client-side deadline of one store call (connect, query, reading the answer), in seconds.
     store_timeout: float = 5.0
+    # Which reading of the consent decree the bundled pack enforces (jurisgate.policies).
+    bundled_reading: BundledReading = "strict"
     # The published-set manifest (policy_manifest.py); defaults to policy-manifest.json beside
     # the policy file (with a store: beside the model file).
     manifest: Path | None = None
@@ -67,6 +70,12 @@ class PolicySettings:
         return self.model is not None and self.watch_interval > 0
 
     def __post_init__(self) -> None:
+        if self.bundled_reading not in get_args(BundledReading):
+            raise ValueError("bundled_reading must be 'strict' or 'decree_text'")
+        if self.bundled_reading != "strict" and (self.model is not None or self.store):
+            # A reading of the bundled pack says nothing about your own files: refuse, so a
+            # setting that would be ignored is never mistaken for one in force.
+            raise ValueError("bundled_reading applies to the bundled pack only (no model)")
         if not (self.watch_interval == 0 or 0.05 <= self.watch_interval <= 3600):
             raise ValueError("watch_interval must be 0 (off) or between 0.05 and 3600 seconds")
         if self.store is not None:
@@ -185,6 +194,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             "store_timeout",
             "manifest",
             "require_manifest",
+            "bundled_reading",
         ),
     )
     model = policy_table.get("model", str)
@@ -199,6 +209,11 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         raise policy_table.error(
             "model" if model is None else "policy", "is required when the other one is set"
         )
+    reading = policy_table.get("bundled_reading", str, "strict")
+    if reading not in get_args(BundledReading):
+        raise policy_table.error("bundled_reading", "must be 'strict' or 'decree_text'")
+    if reading != "strict" and (model is not None or store is not None):
+        raise policy_table.error("bundled_reading", "applies to the bundled pack only (no model)")
     manifest = policy_table.get("manifest", str)
     for key, value in (("model", model), ("policy", policy), ("manifest", manifest)):
         if value is not None and not value.strip():
@@ -214,6 +229,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             store_timeout=policy_table.get("store_timeout", float, 5.0),
             manifest=resolve_path(base, manifest) if manifest is not None else None,
             require_manifest=policy_table.get("require_manifest", bool),
+            bundled_reading=cast(BundledReading, reading),
         ),
     )
 

@@ -49,6 +49,8 @@ def parse_issuer(data: object, index: int, base: Path, file: Path) -> TrustedIss
             "entity_types",
             "countries",
             "regions",
+            "agency_regions",
+            "agency_region",
         ),
     )
     issuer = table.get("issuer", str, required=True)
@@ -116,12 +118,13 @@ def _jwks(table: Table, base: Path, algorithms: tuple[str, ...]) -> JwksKeys:
 
 def _authority(table: Table) -> IssuerAuthority:
     limits: dict[str, list[str] | None] = {}
-    for name in ("entity_types", "countries", "regions"):
+    for name in ("entity_types", "countries", "regions", "agency_regions"):
         values = table.get(name, list)
         if values is not None and (not values or not all(isinstance(v, str) for v in values)):
             raise table.error(name, "must be a non-empty list of strings")
         limits[name] = values
+    pinned = table.get("agency_region", str)
     try:
-        return IssuerAuthority.limit(**limits)
+        return IssuerAuthority.limit(**limits, agency_region=pinned)
     except ValueError as exc:
         raise ConfigError(f"{table.file}: [{table.where}] {exc}") from exc

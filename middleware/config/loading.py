@@ -46,9 +46,9 @@ def policy_files(settings: PolicySettings) -> PolicyFiles:
         )
     if settings.model is not None or settings.policy is not None:
         raise PolicyError("the policy settings name part of a policy; refusing to guess the rest")
-    model, policy = pack_files()
+    model, policy = pack_files(reading=settings.bundled_reading)
     return PolicyFiles(
-        model, policy, f"bundled:{DEFAULT_PACK}/model.conf", f"bundled:{DEFAULT_PACK}/policy.csv"
+        model, policy, f"bundled:{DEFAULT_PACK}/model.conf", f"bundled:{DEFAULT_PACK}/{policy.name}"
     )
 
 

@@ -3,7 +3,8 @@
 pycasbin re-interprets the matcher expression (simpleeval) for every policy row on every
 decision: about 7 us a row, so 1,000 rules cost 7 ms. When a model's matcher is exactly the
 bundled one, its meaning is known, so the engine can evaluate it in plain Python over rules
-parsed once, visiting only the rules that name the client's entity type, country and region.
+parsed once, visiting only the rules that name the client (entity type, location, agency,
+capacity).
 Casbin's semantics are kept to the letter (rows in file order, a deny stops the scan, the last
 matching allow explains an allow) and tests compare both on random policies and requests; any
 other matcher is left to Casbin.
@@ -17,13 +18,21 @@ import re
 from collections.abc import Sequence
 from typing import Final
 
-from .matchers import alternatives, set_match
+from ..claims.principal import PolicyView
+from .matchers import alternatives, client_match
 from .values import Rule
 
-__all__ = ["STANDARD_MATCHER", "CompiledPolicy", "is_standard_matcher"]
+__all__ = ["LEGACY_MATCHER", "STANDARD_MATCHER", "CompiledPolicy", "is_standard_matcher"]
 
 # The bundled model.conf's matcher as Casbin stores it (``r.x`` becomes ``r_x``).
 STANDARD_MATCHER: Final = (
+    "setMatch(r_entity, p_entity) && setMatch(r_country, p_country) && "
+    "setMatch(r_region, p_region) && setMatch(r_agency_type, p_agency_type) && "
+    "setMatch(r_agency_region, p_agency_region) && setMatch(r_capacity, p_capacity) && "
+    "pathMatch(r_path, p_path) && setMatch(r_method, p_method) && active(r_at, p_start, p_end)"
+)
+# The matcher bundled before agency and capacity were claims (a model copied then).
+LEGACY_MATCHER: Final = (
     "setMatch(r_entity, p_entity) && setMatch(r_country, p_country) && "
     "setMatch(r_region, p_region) && pathMatch(r_path, p_path) && "
     "setMatch(r_method, p_method) && active(r_at, p_start, p_end)"
@@ -32,8 +41,15 @@ _SPACE = re.compile(r"\s+")
 _MAX_CLIENT_CLASSES: Final = 4096
 
 
-def is_standard_matcher(matcher: str) -> bool:
-    return _SPACE.sub(" ", matcher.strip()) == STANDARD_MATCHER
+def is_standard_matcher(matcher: str, rules: Sequence[Rule]) -> bool:
+    """The bundled matcher, or the legacy one over rules that name no agency or capacity (it
+    ignores those columns, so compiling them would disagree with Casbin)."""
+    matcher = _SPACE.sub(" ", matcher.strip())
+    if matcher == STANDARD_MATCHER:
+        return True
+    return matcher == LEGACY_MATCHER and all(
+        rule.agency_type == rule.agency_region == rule.capacity == "*" for rule in rules
+    )
 
 
 class _Row:
@@ -110,7 +126,7 @@ def _position(row: _Row) -> int:
 
 
 class CompiledPolicy:
-    """Rows are grouped once per client class (entity type, country, region) and time segment
+    """Rows are grouped once per client class (what the policy sees of a client) and time segment
     (the span between two consecutive rule starts or ends, in which no rule starts or ends),
     then indexed by path, so a decision visits only the rows that can concern the request.
     The groups are remembered (bounded): there are few classes and segments, not few clients."""
@@ -118,13 +134,13 @@ class CompiledPolicy:
     def __init__(self, rules: Sequence[Rule], boundaries: Sequence[float]) -> None:
         self._rows = tuple(_Row(rule, i) for i, rule in enumerate(rules))
         self._boundaries = tuple(boundaries)
-        self._buckets: dict[tuple[str, str, str, int], _Bucket] = {}
+        self._buckets: dict[tuple[PolicyView, int], _Bucket] = {}
 
     def decide(
-        self, entity: str, country: str, region: str, path: str, method: str, at: float
+        self, view: PolicyView, path: str, method: str, at: float
     ) -> tuple[bool, Rule | None]:
         """(allowed, the rule Casbin's enforce_ex would name) for one request."""
-        key = (entity, country, region, bisect.bisect_right(self._boundaries, at))
+        key = (view, bisect.bisect_right(self._boundaries, at))
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._bucket(key)
@@ -136,8 +152,8 @@ class CompiledPolicy:
                 allow = row.rule
         return allow is not None, allow
 
-    def _bucket(self, key: tuple[str, str, str, int]) -> _Bucket:
-        entity, country, region, segment = key
+    def _bucket(self, key: tuple[PolicyView, int]) -> _Bucket:
+        view, segment = key
         bounds = self._boundaries
         low = bounds[segment - 1] if segment > 0 else -math.inf
         high = bounds[segment] if segment < len(bounds) else math.inf
@@ -146,11 +162,7 @@ class CompiledPolicy:
             [
                 row
                 for row in self._rows
-                if row.start <= low
-                and high <= row.end
-                and set_match(entity, row.rule.entity_types)
-                and set_match(country, row.rule.country)
-                and set_match(region, row.rule.region)
+                if row.start <= low and high <= row.end and client_match(view, row.rule)
             ]
         )
         if len(self._buckets) >= _MAX_CLIENT_CLASSES:  # bounded: claims are attacker-influenced

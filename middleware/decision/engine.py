@@ -10,13 +10,12 @@ from __future__ import annotations
 import bisect
 import logging
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import casbin
 
-from ..claims.principal import ANONYMOUS
+from ..claims.principal import ANONYMOUS_VIEW, PolicyView
 from ..errors import PolicyError
 from ..third_party import translate
 from .compiled import CompiledPolicy, is_standard_matcher
@@ -25,10 +24,15 @@ from .policy_source import PolicySource
 from .rules import parse_rules
 from .values import Decision, Rule, refusal
 
-__all__ = ["REQUEST_FIELDS", "PolicyEngine", "RuleTrace"]
+__all__ = ["LEGACY_REQUEST_FIELDS", "REQUEST_FIELDS", "PolicyEngine", "RuleTrace"]
 
 # What the policy can see of a request, in the model's request_definition order.
-REQUEST_FIELDS: Final = ("entity", "country", "region", "path", "method", "at")
+REQUEST_FIELDS: Final = (
+    "entity", "country", "region", "agency_type", "agency_region", "capacity",
+    "path", "method", "at",
+)  # fmt: skip
+# Models written before agency and capacity were claims still load; they cannot see those.
+LEGACY_REQUEST_FIELDS: Final = ("entity", "country", "region", "path", "method", "at")
 # The only effect jurisgate enforces: deny overrides allow, and nothing allowed is denied. A model
 # with another effect would let an allow outvote a legal deny, so it is refused at load time.
 DENY_OVERRIDES: Final = "some(where (p_eft == allow)) && !some(where (p_eft == deny))"
@@ -46,12 +50,13 @@ class RuleTrace:
 class PolicyEngine:
     def __init__(self, source: PolicySource) -> None:
         model = _new_model(source.model_text)
-        request = [token.removeprefix("r_") for token in model["r"]["r"].tokens]
-        if tuple(request) != REQUEST_FIELDS:
+        request = tuple(token.removeprefix("r_") for token in model["r"]["r"].tokens)
+        if request not in (REQUEST_FIELDS, LEGACY_REQUEST_FIELDS):
             raise PolicyError(
                 f"{source.model_origin}: request_definition must be "
                 f"'r = {', '.join(REQUEST_FIELDS)}', found 'r = {', '.join(request)}'"
             )
+        self._sees_agency = request == REQUEST_FIELDS
         effect = model["e"]["e"].value
         if effect != DENY_OVERRIDES:
             raise PolicyError(
@@ -73,7 +78,7 @@ class PolicyEngine:
         enforcer.add_function("regexMatch", regex_full_match)  # Casbin's is unanchored at the end
         self._enforcer = enforcer
         try:  # compile and run the matcher once, so a broken one fails the load, not a request
-            enforcer.enforce_ex(ANONYMOUS, "", "", "/", "GET", 0.0)
+            enforcer.enforce_ex(*self._casbin_request(ANONYMOUS_VIEW, "GET", "/", 0.0))
         except Exception as exc:
             message = f"{source.model_origin}: the matcher cannot be evaluated: {exc}"
             raise translate(exc, PolicyError, message) from exc
@@ -84,7 +89,7 @@ class PolicyEngine:
         self.boundaries: tuple[float, ...] = tuple(sorted(bounds))
         self.compiled: CompiledPolicy | None = (
             CompiledPolicy(self.rules, self.boundaries)
-            if is_standard_matcher(model["m"]["m"].value)
+            if is_standard_matcher(model["m"]["m"].value, self.rules)
             else None
         )
         self.version: str = source.version
@@ -107,14 +112,29 @@ class PolicyEngine:
         )
 
     def decide(
-        self, entity: str, country: str, region: str, method: str, path: str, at: float
+        self,
+        entity: str,
+        country: str,
+        region: str,
+        method: str,
+        path: str,
+        at: float,
+        *,
+        agency_type: str = "",
+        agency_region: str = "",
+        capacity: str = "official",
     ) -> Decision:
+        """A client given attribute by attribute: a shorthand for ``decide_view``."""
+        view = PolicyView(entity, country, region, agency_type, agency_region, capacity)
+        return self.decide_view(view, method, path, at)
+
+    def decide_view(self, view: PolicyView, method: str, path: str, at: float) -> Decision:
         """Deny overrides allow; nothing allowed is denied. Raises PolicyError, never allows."""
         compiled = self.compiled
         if compiled is not None:
-            allowed, rule = compiled.decide(entity, country, region, path, method, at)
+            allowed, rule = compiled.decide(view, path, method, at)
         else:
-            allowed, rule = self.casbin_decide(entity, country, region, method, path, at)
+            allowed, rule = self.casbin_decide(view, method, path, at)
         since, until = self.span(at)
         if allowed is True and rule is not None and rule.effect == "allow":
             return Decision("allow", 200, rule.id, rule.citation, self.version, until, since)
@@ -124,44 +144,46 @@ class PolicyEngine:
         return refusal(self.version, until, since)  # no rule allows: default deny
 
     def casbin_decide(
-        self, entity: str, country: str, region: str, method: str, path: str, at: float
+        self, view: PolicyView, method: str, path: str, at: float
     ) -> tuple[bool, Rule | None]:
         """Casbin's own answer: whether it allows, and the rule its enforce_ex names."""
         try:
-            allowed, explain = self._enforcer.enforce_ex(entity, country, region, path, method, at)
+            allowed, explain = self._enforcer.enforce_ex(
+                *self._casbin_request(view, method, path, at)
+            )
         except Exception as exc:  # Casbin raises bare RuntimeError/SyntaxError and evaluator errors
             message = f"policy evaluation failed: {type(exc).__name__}"
             raise translate(exc, PolicyError, message) from exc
         return allowed is True, self._by_id.get(explain[self._id_index]) if explain else None
 
-    def decide_anonymous(self, method: str, path: str, at: float) -> Decision:
-        return self.decide(ANONYMOUS, "", "", method, path, at)
+    def _casbin_request(
+        self, view: PolicyView, method: str, path: str, at: float
+    ) -> tuple[str | float, ...]:
+        """The request in the model's request_definition order."""
+        if self._sees_agency:
+            return (*view, path, method, at)
+        return (view.entity, view.country, view.region, path, method, at)
 
-    def trace(
-        self, entity: str, country: str, region: str, method: str, path: str, at: float
-    ) -> list[RuleTrace]:
+    def decide_anonymous(self, method: str, path: str, at: float) -> Decision:
+        return self.decide_view(ANONYMOUS_VIEW, method, path, at)
+
+    def trace(self, view: PolicyView, method: str, path: str, at: float) -> list[RuleTrace]:
         """Every rule, in order, with the first field that kept it from matching."""
-        request = {"entity": entity, "country": country, "region": region, "method": method}
         traces = []
         for rule in self.rules:
-            mismatch = _first_mismatch(rule, request, path, at)
+            mismatch = _first_mismatch(rule, view, method, path, at)
             traces.append(RuleTrace(rule, mismatch is None, mismatch))
         return traces
 
 
-def _first_mismatch(rule: Rule, request: dict[str, str], path: str, at: float) -> str | None:
-    patterns: Sequence[tuple[str, str]] = (
-        ("entity", rule.entity_types),
-        ("country", rule.country),
-        ("region", rule.region),
-    )
-    for name, pattern in patterns:
-        if not set_match(request[name], pattern):
-            return f"{name} {request[name] or '(none)'!s} not in {pattern}"
+def _first_mismatch(rule: Rule, view: PolicyView, method: str, path: str, at: float) -> str | None:
+    for (name, pattern), value in zip(rule.client_patterns(), view, strict=True):
+        if not set_match(value, pattern):
+            return f"{name} {value or '(none)'!s} not in {pattern}"
     if not path_match(path, rule.path):
         return f"path {path} not in {rule.path}"
-    if not set_match(request["method"], rule.methods):
-        return f"method {request['method']} not in {rule.methods}"
+    if not set_match(method, rule.methods):
+        return f"method {method} not in {rule.methods}"
     if not rule.active_at(at):
         return "not in effect at that instant"
     return None

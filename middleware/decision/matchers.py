@@ -10,11 +10,24 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from ..claims.principal import ANONYMOUS
+from ..claims.entity_types import ANONYMOUS
 from ..clock import parse_instant
 
-__all__ = ["active", "alternatives", "instant", "path_match", "regex_full_match", "set_match"]
+if TYPE_CHECKING:
+    from ..claims.principal import PolicyView
+    from .values import Rule
+
+__all__ = [
+    "active",
+    "alternatives",
+    "client_match",
+    "instant",
+    "path_match",
+    "regex_full_match",
+    "set_match",
+]
 
 
 @lru_cache(maxsize=4096)
@@ -27,6 +40,18 @@ def set_match(value: str, pattern: str) -> bool:
     if pattern == "*":
         return value != ANONYMOUS
     return value in alternatives(pattern)
+
+
+def client_match(view: PolicyView, rule: Rule) -> bool:
+    """Does ``rule`` name this client (every client attribute, as the bundled matcher reads)?"""
+    return (
+        set_match(view.entity, rule.entity_types)
+        and set_match(view.country, rule.country)
+        and set_match(view.region, rule.region)
+        and set_match(view.agency_type, rule.agency_type)
+        and set_match(view.agency_region, rule.agency_region)
+        and set_match(view.capacity, rule.capacity)
+    )
 
 
 def path_match(path: str, pattern: str) -> bool:

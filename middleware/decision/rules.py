@@ -9,15 +9,24 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Collection, Sequence
+from functools import cache
 
-from ..claims.principal import ANONYMOUS, ENTITY_TYPES
-from ..claims.regions import known_countries, subdivisions
+from ..claims.entity_types import ANONYMOUS, ENTITY_TYPES, GOVERNMENT_TYPES
+from ..claims.regions import US_TERRITORIES, known_countries, subdivisions
 from ..errors import PolicyError
 from .matchers import alternatives, instant
 from .policy_source import PolicyRow
 from .values import Citation, Effect, Rule
 
-__all__ = ["RULE_FIELDS", "parse_rule", "parse_rules"]
+__all__ = [
+    "AGENCY_FIELDS",
+    "CAPACITIES",
+    "RULE_FIELDS",
+    "agency_region_codes",
+    "parse_rule",
+    "parse_rules",
+    "row_values",
+]
 
 # The fields every jurisgate policy row carries, in the bundled model's order.
 RULE_FIELDS = (
@@ -26,6 +35,9 @@ RULE_FIELDS = (
     "entity",
     "country",
     "region",
+    "agency_type",
+    "agency_region",
+    "capacity",
     "path",
     "method",
     "start",
@@ -34,13 +46,18 @@ RULE_FIELDS = (
     "url",
 )
 
+# Added with the consent decree's structure: a model written before them (no such columns)
+# still loads, and its rules match any agency and capacity ('*').
+AGENCY_FIELDS = ("agency_type", "agency_region", "capacity")
+CAPACITIES = frozenset({"official", "personal"})
+
 _RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _METHOD = re.compile(r"[A-Z]{3,10}")
 
 
 def parse_rules(rows: Sequence[PolicyRow], fields: Sequence[str]) -> tuple[Rule, ...]:
     """Parse every ``p`` row; ``fields`` are the model's policy tokens without the ``p_`` prefix."""
-    missing = [name for name in RULE_FIELDS if name not in fields]
+    missing = [name for name in RULE_FIELDS if name not in fields and name not in AGENCY_FIELDS]
     if missing:
         raise PolicyError(f"the model's policy_definition lacks {', '.join(missing)}")
     rules: list[Rule] = []
@@ -54,12 +71,19 @@ def parse_rules(rows: Sequence[PolicyRow], fields: Sequence[str]) -> tuple[Rule,
                 f"{row.source}: rule {rule_id!r}: expected {len(fields)} fields after 'p', "
                 f"found {len(row.values)}"
             )
-        rule = parse_rule(dict(zip(fields, row.values, strict=True)), row.source)
+        rule = parse_rule(row_values(fields, row.values), row.source)
         if rule.id in seen:
             raise PolicyError(f"{row.source}: rule id {rule.id!r} already used at {seen[rule.id]}")
         seen[rule.id] = row.source
         rules.append(rule)
     return tuple(rules)
+
+
+def row_values(fields: Sequence[str], values: Sequence[str]) -> dict[str, str]:
+    """A row's values by field name; the agency columns are '*' when the model has none."""
+    named = dict.fromkeys(AGENCY_FIELDS, "*")
+    named.update(zip(fields, values, strict=True))
+    return named
 
 
 def parse_rule(values: dict[str, str], source: str) -> Rule:
@@ -76,6 +100,11 @@ def parse_rule(values: dict[str, str], source: str) -> Rule:
     _check_set(values["country"], known_countries(), "country", fail)
     _check_set(values["region"], subdivisions().keys(), "region", fail)
     _check_regions_in_countries(values["region"], values["country"], fail)
+    agency_type, agency_region = values["agency_type"], values["agency_region"]
+    capacity = values["capacity"]
+    _check_set(agency_type, GOVERNMENT_TYPES, "agency type", fail)
+    _check_set(agency_region, agency_region_codes(), "agency region", fail)
+    _check_set(capacity, CAPACITIES, "capacity", fail)
     path = values["path"]
     subtree = path.endswith("/*")
     if path != "*" and (
@@ -111,7 +140,17 @@ def parse_rule(values: dict[str, str], source: str) -> Rule:
         end,
         citation,
         source,
+        agency_type,
+        agency_region,
+        capacity,
     )
+
+
+@cache
+def agency_region_codes() -> frozenset[str]:
+    """What a normalized agency_region can be: a country (never a US territory's own code,
+    which normalizes to US-PR and so on) or an ISO 3166-2 code."""
+    return frozenset((known_countries() - US_TERRITORIES) | subdivisions().keys())
 
 
 def _check_set(

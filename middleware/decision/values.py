@@ -37,6 +37,21 @@ class Rule:
     end: float  # +inf when open
     citation: Citation | None
     source: str = field(default="", compare=False)
+    # Whose agency and in what capacity; '*' (any) in a model without these columns.
+    agency_type: str = "*"
+    agency_region: str = "*"
+    capacity: str = "*"
+
+    def client_patterns(self) -> tuple[tuple[str, str], ...]:
+        """(request field, this rule's pattern) for every client attribute, in model order."""
+        return (
+            ("entity", self.entity_types),
+            ("country", self.country),
+            ("region", self.region),
+            ("agency_type", self.agency_type),
+            ("agency_region", self.agency_region),
+            ("capacity", self.capacity),
+        )
 
     def active_at(self, at: float) -> bool:
         return self.start <= at < self.end

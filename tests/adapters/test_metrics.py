@@ -31,7 +31,9 @@ NOW = 1_795_000_000
 
 def token(region: str | None) -> str:
     return hs256_token(
-        SECRET, {"entity_type": "local_law_enforcement", "country": "US", "region": region or None},
+        SECRET,
+        {"entity_type": "local_law_enforcement", "country": "US", "region": region or None,
+         "agency_region": region or None},  # a local police department at home
         issuer="https://idp.test", audience="face-search-api", now=NOW, subject="s",
     )  # fmt: skip
 
@@ -89,7 +91,7 @@ def test_decisions_tokens_claims_cache_and_latency(config: Path) -> None:
     allow = {"effect": "allow", "status": "200"}
     assert value("jurisgate_decisions_total", **allow, rule="us-government-search") == 2
     assert value("jurisgate_decisions_total", **allow, rule="public-health") == 1
-    deny = {"effect": "deny", "status": "451", "rule": "il-five-years"}
+    deny = {"effect": "deny", "status": "451", "rule": "il-agencies-five-years"}
     assert value("jurisgate_decisions_total", **deny) == 1
     assert value("jurisgate_tokens_rejected_total", reason="malformed") == 1
     assert value("jurisgate_tokens_rejected_total", reason="missing") == 1

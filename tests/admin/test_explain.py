@@ -17,7 +17,16 @@ from jurisgate.middleware.config.gate_config import CONFIG_ENV
 
 TODAY = "2026-11-26T12:00:00Z"
 ACLU = "https://www.aclu.org/cases/aclu-v-clearview-ai"
-ISP = {"entity_type": "state_law_enforcement", "country": "US", "region": "IL"}
+NLR = (
+    "https://www.natlawreview.com/article/"
+    "facial-recognition-clearview-aclu-settlement-charts-new-path-bipa-and-first"
+)
+ISP = {
+    "entity_type": "state_law_enforcement",
+    "country": "US",
+    "region": "IL",
+    "agency_region": "US-IL",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -62,11 +71,11 @@ def test_text_output(capsys: pytest.CaptureFixture[str], claims_file: Any) -> No
     assert err == ""
     assert "GET /search at 2026-11-26T12:00:00Z" in out
     assert "DENY -> 451" in out
-    assert "il-five-years" in out
-    assert ACLU in out
+    assert "il-agencies-five-years" in out
+    assert NLR in out
     assert "Clearview" in out
-    assert "state_law_enforcement in US/US-IL" in out
-    assert "2027-05-11T00:00:00Z" in out
+    assert "state_law_enforcement of US-IL in US/US-IL" in out
+    assert "2027-05-11T05:00:00Z" in out
 
 
 def test_json_output(capsys: pytest.CaptureFixture[str], claims_file: Any) -> None:
@@ -75,10 +84,10 @@ def test_json_output(capsys: pytest.CaptureFixture[str], claims_file: Any) -> No
     )
     assert result["effect"] == "deny"
     assert result["status"] == 451
-    assert result["rule"] == "il-five-years"
-    assert result["citation"]["url"] == ACLU
+    assert result["rule"] == "il-agencies-five-years"
+    assert result["citation"]["url"] == NLR
     assert "five years" in result["citation"]["text"]
-    assert result["valid_until"] == "2027-05-11T00:00:00Z"
+    assert result["valid_until"] == "2027-05-11T05:00:00Z"
     assert result["method"] == "GET"
     assert result["path"] == "/search"
     assert result["at"] == TODAY
@@ -106,8 +115,11 @@ def test_after_the_five_years_illinois_is_allowed(
     ("at", "status"),
     [
         ("2027-05-10T23:59:59Z", 451),
-        ("2027-05-11T00:00:00Z", 200),
-        ("2027-05-10T20:00:00-04:00", 200),
+        ("2027-05-11T00:00:00Z", 451),  # 7 pm on May 10 in Chicago
+        ("2027-05-11T04:59:59Z", 451),
+        ("2027-05-11T05:00:00Z", 200),  # midnight in Chicago
+        ("2027-05-11T01:00:00-04:00", 200),
+        ("2027-05-11T00:00:00-05:00", 200),
     ],
 )
 def test_boundary_instants(
@@ -157,7 +169,8 @@ def test_trace_lists_every_rule(capsys: pytest.CaptureFixture[str], claims_file:
     result = explain_json(capsys, *args)
     trace = {item["rule"]: item for item in result["trace"]}
     assert [item["rule"] for item in result["trace"]] == pack_rule_ids()
-    assert trace["il-five-years"]["matched"] is True
+    assert trace["il-agencies-five-years"]["matched"] is True
+    assert trace["il-located-five-years"]["matched"] is True
     assert trace["us-government-search"]["matched"] is True
     assert trace["us-private-permanent"]["matched"] is False
     assert "entity" in trace["us-private-permanent"]["why_not"]
@@ -170,13 +183,30 @@ def test_trace_lists_every_rule(capsys: pytest.CaptureFixture[str], claims_file:
     assert code == 0
     for rule_id in pack_rule_ids():
         assert rule_id in out
-    assert out.count("[MATCH]") == 2
+    assert out.count("[MATCH]") == 3
 
 
 @pytest.mark.parametrize(
     ("claims", "code"),
     [
         ({"entity_type": "local_law_enforcement", "country": "US"}, "missing_region"),
+        (
+            {"entity_type": "local_law_enforcement", "country": "US", "region": "US-TX"},
+            "missing_agency_region",
+        ),
+        (
+            {
+                "entity_type": "government_contractor",
+                "country": "US",
+                "region": "US-TX",
+                "agency_region": "US-TX",
+            },
+            "missing_agency_type",
+        ),
+        (
+            {"entity_type": "individual", "country": "US", "region": "US-TX", "capacity": True},
+            "invalid_capacity",
+        ),
         ({"entity_type": "spy", "country": "US", "region": "US-DC"}, "invalid_entity_type"),
         ({"entity_type": "state_agency", "country": "US", "region": "UA-30"}, "region_mismatch"),
         ({"entity_type": "state_agency", "country": "US", "region": "I\u200bL"}, "invalid_region"),
@@ -229,7 +259,7 @@ def test_claims_from_stdin(
 
     monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(ISP)))
     result = explain_json(capsys, "--claims", "-", "--path", "/search", "--at", TODAY)
-    assert result["rule"] == "il-five-years"
+    assert result["rule"] == "il-agencies-five-years"
 
 
 def test_config_policy_is_used(
@@ -242,8 +272,8 @@ def test_config_policy_is_used(
         pack.joinpath("policy.csv")
         .read_text()
         .replace(
-            "p, il-five-years, deny, *,",
-            "p, il-five-years, deny, state_law_enforcement|local_law_enforcement,",
+            "p, il-located-five-years, deny, *,",
+            "p, il-located-five-years, deny, state_law_enforcement|local_law_enforcement,",
         )
     )
     (tmp_path / "policy.csv").write_text(edited)
@@ -358,8 +388,12 @@ def test_console_script(repo_root: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert (result["effect"], result["status"], result["rule"]) == ("deny", 451, "il-five-years")
-    assert result["citation"]["url"] == ACLU
+    assert (result["effect"], result["status"], result["rule"]) == (
+        "deny",
+        451,
+        "il-agencies-five-years",
+    )
+    assert result["citation"]["url"] == NLR
 
     dev_config = repo_root / "examples" / "dev" / "jurisgate.dev.toml"
     later = subprocess.run(
@@ -397,7 +431,12 @@ def test_issuer_authority_limits_explain_like_the_gate(
         '[[issuers]]\nissuer = "https://tx-idp"\naudience = "api"\nalgorithms = ["RS256"]\n'
         'public_key_file = "idp.pem"\nregions = ["US-TX"]\n'
     )
-    nypd = {"entity_type": "local_law_enforcement", "country": "US", "region": "US-NY"}
+    nypd = {
+        "entity_type": "local_law_enforcement",
+        "country": "US",
+        "region": "US-NY",
+        "agency_region": "US-NY",
+    }
     args = ("--path", "/search", "--at", TODAY, "--config", str(config))
     beyond = explain_json(capsys, "--claims", claims_file({**nypd, "iss": "https://tx-idp"}), *args)
     assert beyond["status"] == 403
@@ -405,3 +444,104 @@ def test_issuer_authority_limits_explain_like_the_gate(
     # Another issuer (not limited in this config) may vouch for the NYPD.
     other = explain_json(capsys, "--claims", claims_file({**nypd, "iss": "https://ny-idp"}), *args)
     assert other["status"] == 200
+
+
+# The issue's acceptance cases (issue 13), with the bundled pack: claims, --at, status, rule.
+DECREE_CASES = [
+    (
+        {"entity_type": "state_law_enforcement", "country": "US", "region": "US-IN",
+         "agency_region": "US-IL"},
+        TODAY, 451, "il-agencies-five-years",
+    ),
+    (
+        {"entity_type": "government_contractor", "agency_type": "local_law_enforcement",
+         "agency_region": "US-IL", "country": "US", "region": "US-TX"},
+        TODAY, 451, "il-agencies-five-years",
+    ),
+    (
+        {"entity_type": "government_contractor", "agency_type": "federal_law_enforcement",
+         "agency_region": "US", "country": "US", "region": "US-VA"},
+        TODAY, 200, "us-contractor-search",
+    ),
+    (
+        {"entity_type": "federal_law_enforcement", "capacity": "personal", "country": "US",
+         "region": "US-VA"},
+        TODAY, 451, "us-personal-capacity",
+    ),
+    (
+        {"entity_type": "local_law_enforcement", "country": "PR", "agency_region": "PR"},
+        TODAY, 200, "us-government-search",
+    ),
+    ({"entity_type": "private_company", "country": "PR"}, TODAY, 451, "us-private-permanent"),
+    (ISP, "2027-05-11T03:00:00Z", 451, "il-agencies-five-years"),
+    (ISP, "2027-05-11T06:00:00Z", 200, "us-government-search"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("claims", "at", "status", "rule"), DECREE_CASES)
+def test_the_decree_cases_without_a_path(
+    capsys: pytest.CaptureFixture[str],
+    claims_file: Any,
+    claims: dict[str, str],
+    at: str,
+    status: int,
+    rule: str,
+) -> None:
+    """``jurisgate explain --claims FILE --at T --json`` (the path defaults to /search)."""
+    result = explain_json(capsys, "--claims", claims_file(claims), "--at", at)
+    assert (result["path"], result["status"], result["rule"]) == ("/search", status, rule)
+
+
+def test_explain_names_agency_and_capacity(
+    capsys: pytest.CaptureFixture[str], claims_file: Any
+) -> None:
+    personal = {"entity_type": "federal_law_enforcement", "capacity": "personal",
+                "country": "US", "region": "US-VA"}  # fmt: skip
+    result = explain_json(capsys, "--claims", claims_file(personal), "--at", TODAY)
+    assert result["principal"]["capacity"] == "personal"
+    assert result["principal"]["agency_region"] == "US"
+    _, out, _ = explain(capsys, "--claims", claims_file(personal), "--at", TODAY)
+    assert "federal_law_enforcement of US in US/US-VA (personal capacity)" in out
+    fbi = {"entity_type": "government_contractor", "agency_type": "federal_law_enforcement",
+           "agency_region": "US", "country": "US", "region": "US-VA"}  # fmt: skip
+    _, out, _ = explain(capsys, "--claims", claims_file(fbi), "--at", TODAY)
+    assert "government_contractor for federal_law_enforcement of US in US/US-VA" in out
+
+
+def test_the_decree_text_reading_is_chosen_in_config(
+    capsys: pytest.CaptureFixture[str], claims_file: Any, tmp_path: Path, dev_public_key: bytes
+) -> None:
+    (tmp_path / "idp.pem").write_bytes(dev_public_key)
+    config = tmp_path / "jurisgate.toml"
+    config.write_text(
+        '[[issuers]]\nissuer = "https://idp"\naudience = "api"\nalgorithms = ["RS256"]\n'
+        'public_key_file = "idp.pem"\n\n[policy]\nbundled_reading = "decree_text"\n'
+    )
+    fbi_chicago = {"entity_type": "federal_law_enforcement", "country": "US", "region": "US-IL"}
+    args = ("--claims", claims_file(fbi_chicago), "--at", TODAY)
+    assert explain_json(capsys, *args)["rule"] == "il-located-five-years"  # strict by default
+    assert explain_json(capsys, *args, "--config", str(config))["status"] == 200
+    isp = ("--claims", claims_file(ISP), "--at", TODAY, "--config", str(config))
+    assert explain_json(capsys, *isp)["rule"] == "il-agencies-five-years"
+
+
+def test_a_pinned_issuer_fills_in_the_agency_region_in_explain_too(
+    capsys: pytest.CaptureFixture[str], claims_file: Any, tmp_path: Path, dev_public_key: bytes
+) -> None:
+    (tmp_path / "idp.pem").write_bytes(dev_public_key)
+    config = tmp_path / "jurisgate.toml"
+    config.write_text(
+        '[[issuers]]\nissuer = "https://isp-idp"\naudience = "api"\nalgorithms = ["RS256"]\n'
+        'public_key_file = "idp.pem"\nagency_region = "US-IL"\n'
+    )
+    officer = {"entity_type": "state_law_enforcement", "country": "US", "region": "US-IN"}
+    args = ("--at", TODAY, "--config", str(config))
+    pinned = explain_json(
+        capsys, "--claims", claims_file({**officer, "iss": "https://isp-idp"}), *args
+    )
+    assert (pinned["status"], pinned["rule"]) == (451, "il-agencies-five-years")
+    assert pinned["principal"]["agency_region"] == "US-IL"
+    other = explain_json(
+        capsys, "--claims", claims_file({**officer, "iss": "https://other"}), *args
+    )
+    assert "missing_agency_region" in other["reason"]

@@ -16,7 +16,7 @@ from jurisgate.middleware.errors import ConfigError, JurisgateError
 
 from ..fixtures.admin_config import Run, WriteConfig
 
-CLAIMS = {"entity_type": "state_agency", "country": "US", "region": "TX"}
+CLAIMS = {"entity_type": "state_agency", "country": "US", "region": "TX", "agency_region": "US-TX"}
 NOW = 1_795_000_000.0
 
 
@@ -115,7 +115,7 @@ def test_a_key_that_is_not_the_issuers_is_refused(tmp_path: Path) -> None:
 
 
 def test_cli_prints_one_token(run: Run, write_config: WriteConfig, claims_file: Path) -> None:
-    config = write_config("p, x, allow, state_agency, US, *, /search/*, GET, , , ,\n")
+    config = write_config("p, x, allow, state_agency, US, *, *, *, *, /search/*, GET, , , ,\n")
     secret = config.parent / "secret.key"
     code, out, err = run(
         "token",
@@ -148,7 +148,7 @@ def test_cli_prints_one_token(run: Run, write_config: WriteConfig, claims_file: 
 def test_cli_refusals(
     run: Run, write_config: WriteConfig, claims_file: Path, extra: list[str], message: str
 ) -> None:
-    config = write_config("p, x, allow, state_agency, US, *, /search/*, GET, , , ,\n")
+    config = write_config("p, x, allow, state_agency, US, *, *, *, *, /search/*, GET, , , ,\n")
     secret = config.parent / "secret.key"
     code, out, err = run(
         "token",

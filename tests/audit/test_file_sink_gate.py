@@ -107,7 +107,7 @@ def test_every_decision_is_one_line_in_the_audit_file(
     assert [(r["path"], r["status"], r["rule"]) for r in records] == [
         ("/search", 200, "us-government-search"),
         ("/search", 200, "us-government-search"),
-        ("/search", 451, "il-five-years"),
+        ("/search", 451, "il-located-five-years"),
         ("/search", 401, None),
         ("/health", 200, "public-health"),
     ]
@@ -121,6 +121,9 @@ def test_every_decision_is_one_line_in_the_audit_file(
             "entity_type": "state_agency",
             "country": "US",
             "region": "US-TX",
+            "agency_type": None,
+            "agency_region": "US-TX",
+            "capacity": "official",
         }
     )
     assert len({r["decision_id"] for r in records}) == 5

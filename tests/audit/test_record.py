@@ -55,6 +55,9 @@ text = st.one_of(st.none(), st.text(max_size=300))
                 "entity_type": st.text(max_size=30),
                 "country": st.text(max_size=3),
                 "region": text,
+                "agency_type": text,
+                "agency_region": text,
+                "capacity": st.text(max_size=10),
             }
         ),
     ),

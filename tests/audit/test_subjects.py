@@ -37,7 +37,9 @@ def pack_policy() -> str:
 
 def token(subject: str, region: str) -> str:
     return hs256_token(
-        SECRET, {"entity_type": "state_law_enforcement", "country": "US", "region": region},
+        SECRET,
+        {"entity_type": "state_law_enforcement", "country": "US", "region": region,
+         "agency_region": region},  # a state police officer at home
         issuer="https://idp.test", audience="face-search-api", now=NOW, subject=subject,
     )  # fmt: skip
 
@@ -85,7 +87,7 @@ def test_hashed_subject(
     assert response.status_code == 451
     assert record["subject"] == record["principal"]["subject"] == f"hmac-sha256:{expected}"
     assert "officer-17" not in json.dumps(record)
-    assert (record["rule"], record["status"]) == ("il-five-years", 451)
+    assert (record["rule"], record["status"]) == ("il-agencies-five-years", 451)
     assert record["decision_id"] == response.headers["x-jurisgate-decision-id"]
 
 

@@ -37,10 +37,12 @@ if TYPE_CHECKING:
     from tests.conftest import TokenFactory
 
 START = 1_795_000_000.0  # 2026-11-18
-IL_ENDS = 1_809_993_600.0  # 2027-05-11T00:00:00Z: the Illinois rule's end
+IL_ENDS = 1_810_011_600.0  # 2027-05-11T05:00:00Z (midnight in Chicago): the Illinois rules' end
 LATER_OPENS = 1_796_000_000.0  # a path that becomes public during the test
 # Rules on top of the settlement pack: /later opens to anonymous callers at LATER_OPENS.
-EXTRA_RULES = "p, later-public, allow, anonymous, *, *, /later, GET, 2026-11-30T00:53:20Z, , ,\n"
+EXTRA_RULES = (
+    "p, later-public, allow, anonymous, *, *, *, *, *, /later, GET, 2026-11-30T00:53:20Z, , ,\n"
+)
 
 
 class ListSink:
@@ -227,7 +229,7 @@ def test_a_policy_reload_forgets_remembered_requests(
     bearer = [("authorization", f"Bearer {tokens.client(START, 'state_agency', 'US', 'US-TX')}")]
     (tmp_path / "model.conf").write_text((policy_dir / "model.conf").read_text())
     (tmp_path / "policy.csv").write_text(
-        "p, no-texas, deny, *, US, US-TX, *, *, , , Texas order, https://example.invalid/tx\n"
+        "p, no-texas, deny, *, US, US-TX, *, *, *, *, *, , , Texas order, https://example.invalid/tx\n"
         + (policy_dir / "policy.csv").read_text()
     )
     stricter = load_engine(
@@ -377,7 +379,7 @@ def test_a_reload_frees_the_remembered_requests(
         for n in range(5):
             assert (await send(gate, "GET", f"/search/{n}", bearer))[0] == 200
         assert len(gate.warm) == 5
-        policy.write_text(policy.read_text() + "p, extra, deny, *, UA, *, *, *, , , ,\n")
+        policy.write_text(policy.read_text() + "p, extra, deny, *, UA, *, *, *, *, *, *, , , ,\n")
         publish_policy(settings)
         assert gate.reloader is not None
         swapped = await gate.reloader.check("test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -113,9 +113,13 @@ def test_a_refused_token_is_not_cached_as_good(texas_gate: Gate, idps: IdPs) -> 
         {"regions": ["IL"]},
         {"regions": ["US-XX"]},
         {"countries": ["US"], "regions": ["FR-75C"]},
+        {"agency_regions": ["PR"]},  # claims normalize it to US-PR: the limit could never match
+        {"agency_regions": ["us-il"]},
+        {"agency_regions": ["US-XX"]},
+        {"agency_regions": []},
     ],
 )
-def test_authority_values_are_checked_at_start(limits: dict[str, list[str]]) -> None:
+def test_authority_values_are_checked_at_start(limits: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(limits))):
         IssuerAuthority.limit(**limits)
 
@@ -165,3 +169,90 @@ def test_required_typ_must_be_a_media_type_name(idps: IdPs, typ: str) -> None:
 
 def _claims(idps: IdPs) -> bytes:
     return json.dumps(idps.rsa.claims()).encode()
+
+
+@pytest.fixture
+def chicago_gate(make_gate: MakeGate, idps: IdPs) -> Gate:
+    """The RSA IdP is the Chicago Police Department's own: it pins one agency, US-IL."""
+    chicago = IssuerAuthority.limit(agency_regions=["US-IL"])
+    return make_gate(
+        issuers=[
+            TrustedIssuer(
+                idps.rsa.issuer, AUDIENCE, ("RS256",), idps.rsa.public_key, authority=chicago
+            )
+        ]
+    )
+
+
+def test_an_agency_identity_provider_pins_its_agency(chicago_gate: Gate, idps: IdPs) -> None:
+    # Its own officer passes the authority check and is decided by the policy (the decree: 451).
+    response = chicago_gate.request(token=idps.rsa.mint(region="US-IN", agency_region="US-IL"))
+    assert (response.status_code, response.json()["rule"]) == (451, "il-agencies-five-years")
+    for claims in (
+        {"agency_region": "US-IN"},  # another state's police
+        {"entity_type": "federal_agency", "agency_region": idps.drop},  # federal: US, not US-IL
+        {"entity_type": "private_company", "agency_region": idps.drop},  # no agency at all
+    ):
+        token = idps.rsa.mint(**claims)
+        response = chicago_gate.request(token=token)
+        chicago_gate.refused(response, 403, token=token)
+        assert response.json()["type"] == "urn:jurisgate:problem:beyond_issuer_authority"
+
+
+@pytest.fixture
+def pinned_gate(make_gate: MakeGate, idps: IdPs) -> Gate:
+    """The RSA IdP is the Illinois State Police's own: its tokens need not name their agency."""
+    illinois = IssuerAuthority.limit(agency_region="US-IL")
+    return make_gate(
+        issuers=[
+            TrustedIssuer(
+                idps.rsa.issuer, AUDIENCE, ("RS256",), idps.rsa.public_key, authority=illinois
+            ),
+            TrustedIssuer(idps.ec.issuer, AUDIENCE, ("ES256",), idps.ec.public_key),
+        ]
+    )
+
+
+def test_a_pinned_agency_region_fills_in_a_token_that_leaves_it_out(
+    pinned_gate: Gate, idps: IdPs
+) -> None:
+    officer = {"entity_type": "state_law_enforcement", "region": "US-IN"}
+    response = pinned_gate.request(token=idps.rsa.mint(**officer, agency_region=idps.drop))
+    assert (response.status_code, response.json()["rule"]) == (451, "il-agencies-five-years")
+    # Another issuer is not pinned: the same claims lack their agency region there.
+    other = pinned_gate.request(token=idps.ec.mint(**officer, agency_region=idps.drop))
+    assert other.json()["type"] == "urn:jurisgate:problem:missing_agency_region"
+
+
+@pytest.mark.parametrize(
+    ("claims", "code"),
+    [
+        ({"agency_region": "US-IN"}, "beyond_issuer_authority"),  # names another agency
+        ({"entity_type": "federal_agency"}, "agency_region_mismatch"),  # US-IL is no federal one
+    ],
+)
+def test_a_pinned_issuer_speaks_for_its_agency_only(
+    pinned_gate: Gate, idps: IdPs, claims: dict[str, object], code: str
+) -> None:
+    token = idps.rsa.mint(**{"agency_region": idps.drop, **claims})
+    response = pinned_gate.request(token=token)
+    pinned_gate.refused(response, 403, token=token)
+    assert response.json()["type"] == f"urn:jurisgate:problem:{code}"
+
+
+def test_a_pin_leaves_private_clients_without_an_agency(pinned_gate: Gate, idps: IdPs) -> None:
+    token = idps.rsa.mint(entity_type="private_company", region="US-TX")
+    assert pinned_gate.request(token=token).json()["rule"] == "us-private-permanent"
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"agency_region": "PR"},
+        {"agency_region": "Illinois"},
+        {"agency_region": "US-IL", "agency_regions": ["US-TX"]},
+    ],
+)
+def test_a_pinned_agency_region_is_checked_at_start(limits: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="agency_region"):
+        IssuerAuthority.limit(**limits)

@@ -66,9 +66,12 @@ ENTITY_LOOKALIKES = [
 
 
 def test_control_il_client_is_refused_by_the_settlement(gate: Gate, idps: IdPs) -> None:
-    response = gate.request(token=idps.rsa.mint(region="US-IL"))
+    response = gate.request(token=idps.rsa.mint(region="US-IL"))  # the NYPD, in Chicago
     gate.refused(response, 451)
-    assert response.json()["rule"] == "il-five-years"
+    assert response.json()["rule"] == "il-located-five-years"
+    response = gate.request(token=idps.rsa.mint(region="US-IN", agency_region="US-IL"))
+    gate.refused(response, 451)
+    assert response.json()["rule"] == "il-agencies-five-years"
 
 
 @pytest.mark.parametrize("country", COUNTRY_LOOKALIKES)
@@ -158,6 +161,15 @@ def test_normalized_spellings_decide_like_the_code(
 
 def test_policy_values_are_anchored_us_is_not_usa(gate: Gate, idps: IdPs) -> None:
     # A country the policy does not name is default-denied, never matched as a prefix of "US".
-    for country, region in (("UM", "UM-67"), ("VI", idps.drop), ("AS", idps.drop)):
+    for country, region in (("UA", "UA-30"), ("AU", idps.drop), ("UZ", idps.drop)):
         token = idps.rsa.mint(entity_type="federal_agency", country=country, region=region)
         assert gate.request(token=token).status_code == 403
+
+
+def test_us_territories_are_in_the_us(gate: Gate, idps: IdPs) -> None:
+    # Their own ISO 3166-1 codes name US subdivisions: the nationwide rules reach them.
+    for country, region in (("UM", "UM-67"), ("VI", idps.drop), ("AS", idps.drop)):
+        token = idps.rsa.mint(entity_type="federal_agency", country=country, region=region)
+        assert gate.request(token=token).status_code == 200
+        token = idps.rsa.mint(entity_type="private_company", country=country, region=region)
+        assert gate.request(token=token).status_code == 451

@@ -22,11 +22,13 @@ CONTRACT_ENTITY_TYPES = {
     "state_law_enforcement",
     "local_agency",
     "local_law_enforcement",
+    "government_contractor",
     "private_company",
     "individual",
     "foreign_government",
     "foreign_law_enforcement",
 }
+STATE_LOCAL = {"state_agency", "state_law_enforcement", "local_agency", "local_law_enforcement"}
 WRONG_TYPES: list[object] = [1, 0, 2.5, ["US"], [], True, False, {"value": "US"}, {}]
 ISSUER = "https://idp.example"
 SUBJECT = "client-1"
@@ -38,6 +40,10 @@ def claims(**overrides: object) -> dict[str, object]:
         "country": "US",
         "region": "US-TX",
     }
+    if str(overrides.get("entity_type", base["entity_type"])) in STATE_LOCAL:
+        base["agency_region"] = "US-TX"  # required for them; the Texas State Police by default
+    if overrides.get("entity_type") == "government_contractor":
+        base.update(agency_type="state_agency", agency_region="US-TX")
     base.update(overrides)
     return {key: value for key, value in base.items() if value is not ...}
 
@@ -50,16 +56,30 @@ def claims_error(claim_set: dict[str, object]) -> str:
 
 def test_valid_claims() -> None:
     principal = principal_from_claims(
-        ISSUER, SUBJECT, {"entity_type": "state_law_enforcement", "country": "us", "region": "il"}
+        ISSUER,
+        SUBJECT,
+        {
+            "entity_type": "state_law_enforcement",
+            "country": "us",
+            "region": "il",
+            "agency_region": "us-il",
+        },
     )
-    assert principal == Principal(ISSUER, SUBJECT, "state_law_enforcement", "US", "US-IL")
-    assert principal.policy_view() == ("state_law_enforcement", "US", "US-IL")
+    assert principal == Principal(
+        ISSUER, SUBJECT, "state_law_enforcement", "US", "US-IL", None, "US-IL", "official"
+    )
+    assert principal.policy_view() == (
+        "state_law_enforcement", "US", "US-IL", "state_law_enforcement", "US-IL", "official"
+    )  # fmt: skip
     assert principal.as_dict() == {
         "issuer": ISSUER,
         "subject": SUBJECT,
         "entity_type": "state_law_enforcement",
         "country": "US",
         "region": "US-IL",
+        "agency_type": None,
+        "agency_region": "US-IL",
+        "capacity": "official",
     }
 
 
@@ -71,7 +91,7 @@ def test_principal_is_frozen() -> None:
 
 def test_extra_claims_are_ignored() -> None:
     principal = principal_from_claims(ISSUER, SUBJECT, claims(scope="search", admin=True))
-    assert principal.policy_view() == ("state_law_enforcement", "US", "US-TX")
+    assert principal.policy_view()[:3] == ("state_law_enforcement", "US", "US-TX")
 
 
 def test_contract_entity_types() -> None:
@@ -148,7 +168,9 @@ def test_foreign_client_without_region(absent: object) -> None:
     )
     assert principal.country == "UA"
     assert principal.region is None
-    assert principal.policy_view() == ("foreign_law_enforcement", "UA", "")
+    assert principal.policy_view() == (
+        "foreign_law_enforcement", "UA", "", "foreign_law_enforcement", "", "official"
+    )  # fmt: skip
     assert principal.as_dict()["region"] is None
 
 

@@ -128,7 +128,10 @@ blocked_by = "https://search.example.com/legal"
     # ...and the middleware starts on it, once its watched policy files are published.
     publish_policy(config.policy)
     gate = JurisdictionMiddleware(_app, config=path)
-    assert {rule.id for rule in gate.engine.rules} >= {"il-five-years", "us-private-permanent"}
+    assert {rule.id for rule in gate.engine.rules} >= {
+        "il-agencies-five-years",
+        "us-private-permanent",
+    }
 
 
 def test_absolute_key_path(conf_dir: Path, dev_public_key: bytes) -> None:
@@ -431,3 +434,26 @@ def test_policy_store_settings_in_code() -> None:
         PolicySettings(store=STORE)
     with pytest.raises(ValueError, match="store_table"):
         PolicySettings(Path("m.conf"), store=STORE, store_table="x-y")
+
+
+def test_bundled_reading_defaults_to_strict(conf_dir: Path) -> None:
+    assert load_config(write(conf_dir, ISSUER)).policy.bundled_reading == "strict"
+    config = load_config(write(conf_dir, ISSUER + '\n[policy]\nbundled_reading = "decree_text"\n'))
+    assert config.policy.bundled_reading == "decree_text"
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        'bundled_reading = "lenient"',
+        'bundled_reading = "Decree_Text"',
+        "bundled_reading = 1",
+        # A reading of the bundled pack says nothing about your own files: refused, not ignored.
+        'bundled_reading = "decree_text"\n'
+        'model = "policy/model.conf"\npolicy = "policy/policy.csv"',
+    ],
+)
+def test_bad_bundled_reading_is_a_start_up_error(conf_dir: Path, table: str) -> None:
+    assert "policy.bundled_reading" in config_error(
+        write(conf_dir, ISSUER + f"\n[policy]\n{table}\n")
+    )

@@ -44,14 +44,22 @@ def test_authority_typ_and_jwks_url(tmp_path: Path) -> None:
         'entity_types = ["state_agency", "state_law_enforcement"]\n'
         'countries = ["US"]\n'
         'regions = ["US-TX"]\n'
+        'agency_regions = ["US-TX"]\n'
     )
     (issuer,) = load_config(write(tmp_path, text)).issuers
     assert issuer.required_typ == "at+jwt"
     assert issuer.authority == IssuerAuthority.limit(
-        entity_types=["state_agency", "state_law_enforcement"], countries=["US"], regions=["US-TX"]
+        entity_types=["state_agency", "state_law_enforcement"],
+        countries=["US"],
+        regions=["US-TX"],
+        agency_regions=["US-TX"],
     )
     assert isinstance(issuer.jwks, JwksKeys)
     assert issuer.jwks.url == "https://idp.example.gov/.well-known/jwks.json"
+    pinned = ISSUER + 'public_key_file = "idp.pem"\nagency_region = "US-IL"\n'
+    (chicago,) = load_config(write(tmp_path, pinned)).issuers
+    assert chicago.authority == IssuerAuthority.limit(agency_region="US-IL")
+    assert not chicago.authority.unlimited
     assert (issuer.jwks.cache_ttl, issuer.jwks.min_refresh_interval) == (600.0, 60.0)
     assert issuer.jwks.timeout == 2.5
     assert issuer.key is None
@@ -85,6 +93,15 @@ def test_jwks_file_is_relative_to_the_config(tmp_path: Path) -> None:
         ('public_key_file = "idp.pem"\nregions = ["Illinois"]\n', "regions"),
         ('public_key_file = "idp.pem"\ncountries = ["US"]\nregions = ["MX-CHH"]\n', "regions"),
         ('public_key_file = "idp.pem"\nregion = ["US-TX"]\n', "region"),
+        ('public_key_file = "idp.pem"\nagency_regions = ["PR"]\n', "agency_regions"),
+        ('public_key_file = "idp.pem"\nagency_regions = []\n', "agency_regions"),
+        ('public_key_file = "idp.pem"\nagency_regions = "US-IL"\n', "agency_regions"),
+        ('public_key_file = "idp.pem"\nagency_region = ["US-IL"]\n', "agency_region"),
+        ('public_key_file = "idp.pem"\nagency_region = "PR"\n', "agency_region"),
+        (
+            'public_key_file = "idp.pem"\nagency_region = "US-IL"\nagency_regions = ["US-TX"]\n',
+            "agency_region",
+        ),
     ],
 )
 def test_bad_values_are_start_up_errors_naming_key_and_file(

@@ -62,7 +62,8 @@ async def test_a_file_that_changes_while_loading_is_not_installed(tmp_path: Path
     watcher = reloader(model, policy, installed, fingerprint=lambda: next(ticks))
     policy.write_text(policy.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
     policy.write_text(
-        policy.read_text(encoding="utf-8").replace("il-five-years", "il-5y"), encoding="utf-8"
+        policy.read_text(encoding="utf-8").replace("il-agencies-five-years", "il-5y"),
+        encoding="utf-8",
     )
     # Every fingerprint differs from the last: the file is still being written.
     assert await watcher.check("test") is False
@@ -74,7 +75,8 @@ async def test_a_stable_valid_change_is_installed(tmp_path: Path) -> None:
     installed: list[PolicyEngine] = []
     watcher = reloader(model, policy, installed)
     policy.write_text(
-        policy.read_text(encoding="utf-8").replace("il-five-years", "il-5y"), encoding="utf-8"
+        policy.read_text(encoding="utf-8").replace("il-agencies-five-years", "il-5y"),
+        encoding="utf-8",
     )
     assert await watcher.check("test") is True
     assert installed[-1].rule("il-5y") is not None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from jurisgate.adapters import read_policy_csv
-from jurisgate.middleware.claims.principal import principal_from_claims
+from jurisgate.middleware.claims.principal import PolicyView, principal_from_claims
 from jurisgate.middleware.decision.engine import REQUEST_FIELDS, PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.errors import PolicyError
@@ -25,32 +26,57 @@ def utc(text: str) -> float:
 
 
 SETTLEMENT = utc("2022-05-11T00:00:00")
-IL_ENDS = utc("2027-05-11T00:00:00")
+# The decree's five years end at midnight in Chicago (05:00 UTC in May, daylight saving time).
+IL_ENDS = datetime(2027, 5, 11, tzinfo=ZoneInfo("America/Chicago")).timestamp()
 TODAY = utc("2026-11-26T00:00:00")
 
-# entity, country, region -> status, rule, on GET /search at 2026-11-26.
+# entity, country, region, agency type, agency region, capacity -> status, rule, on GET /search
+# at 2026-11-26 (the agency type of a government client is its own type).
 DECISION_TABLE = [
-    ("federal_law_enforcement", "US", "US-DC", 200, "us-government-search"),
-    ("federal_law_enforcement", "US", "US-IL", 451, "il-five-years"),
-    ("state_law_enforcement", "US", "US-IL", 451, "il-five-years"),
-    ("local_law_enforcement", "US", "US-NY", 200, "us-government-search"),
-    ("state_agency", "US", "US-TX", 200, "us-government-search"),
-    ("private_company", "US", "US-TX", 451, "us-private-permanent"),
-    ("individual", "US", "US-CA", 451, "us-private-permanent"),
-    ("foreign_law_enforcement", "UA", "", 403, None),
-]
+    ("federal_law_enforcement", "US", "US-DC", "federal_law_enforcement", "US", "official", 200,
+     "us-government-search"),
+    ("federal_law_enforcement", "US", "US-IL", "federal_law_enforcement", "US", "official", 451,
+     "il-located-five-years"),
+    ("state_law_enforcement", "US", "US-IL", "state_law_enforcement", "US-IL", "official", 451,
+     "il-agencies-five-years"),
+    ("state_law_enforcement", "US", "US-IN", "state_law_enforcement", "US-IL", "official", 451,
+     "il-agencies-five-years"),
+    ("local_law_enforcement", "US", "US-NY", "local_law_enforcement", "US-NY", "official", 200,
+     "us-government-search"),
+    ("state_agency", "US", "US-TX", "state_agency", "US-TX", "official", 200,
+     "us-government-search"),
+    ("government_contractor", "US", "US-VA", "federal_law_enforcement", "US", "official", 200,
+     "us-contractor-search"),
+    ("government_contractor", "US", "US-TX", "local_law_enforcement", "US-IL", "official", 451,
+     "il-agencies-five-years"),
+    ("government_contractor", "US", "US-IL", "federal_agency", "US", "official", 451,
+     "il-private-five-years"),
+    ("individual", "US", "US-VA", "federal_law_enforcement", "US", "personal", 451,
+     "us-personal-capacity"),
+    ("private_company", "US", "US-TX", "", "", "official", 451, "us-private-permanent"),
+    ("private_company", "US", "US-PR", "", "", "official", 451, "us-private-permanent"),
+    ("individual", "US", "US-CA", "", "", "official", 451, "us-private-permanent"),
+    ("foreign_law_enforcement", "UA", "", "foreign_law_enforcement", "", "official", 403, None),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(("entity", "country", "region", "status", "rule"), DECISION_TABLE)
+@pytest.mark.parametrize(
+    ("entity", "country", "region", "agency_type", "agency_region", "capacity", "status", "rule"),
+    DECISION_TABLE,
+)
 def test_decision_table(
     pack_engine: PolicyEngine,
     entity: str,
     country: str,
     region: str,
+    agency_type: str,
+    agency_region: str,
+    capacity: str,
     status: int,
     rule: str | None,
 ) -> None:
-    decision = pack_engine.decide(entity, country, region, "GET", "/search", TODAY)
+    view = PolicyView(entity, country, region, agency_type, agency_region, capacity)
+    decision = pack_engine.decide_view(view, "GET", "/search", TODAY)
     assert decision.status == status
     assert decision.rule == rule
     assert decision.effect == ("allow" if status == 200 else "deny")
@@ -65,12 +91,17 @@ def test_decision_table(
         assert decision.citation is None
 
 
+ISP = {"agency_type": "state_law_enforcement", "agency_region": "US-IL"}
+
+
 def test_decision_serializes(pack_engine: PolicyEngine) -> None:
-    decision = pack_engine.decide("state_law_enforcement", "US", "US-IL", "GET", "/search", TODAY)
+    decision = pack_engine.decide(
+        "state_law_enforcement", "US", "US-IL", "GET", "/search", TODAY, **ISP
+    )
     data = decision.as_dict()
     assert data["effect"] == "deny"
     assert data["status"] == 451
-    assert data["rule"] == "il-five-years"
+    assert data["rule"] == "il-agencies-five-years"
     assert data["valid_until"] == IL_ENDS
     citation = data["citation"]
     assert isinstance(citation, dict)
@@ -81,21 +112,31 @@ def test_claims_to_decision(pack_engine: PolicyEngine) -> None:
     principal = principal_from_claims(
         "https://idp.example",
         "isp-1",
-        {"entity_type": "state_law_enforcement", "country": "us", "region": "Illinois"},
+        {
+            "entity_type": "state_law_enforcement",
+            "country": "us",
+            "region": "Indiana",
+            "agency_region": "US-IL",
+        },
     )
-    decision = pack_engine.decide(*principal.policy_view(), "GET", "/search/faces", TODAY)
-    assert (decision.status, decision.rule) == (451, "il-five-years")
+    decision = pack_engine.decide_view(principal.policy_view(), "GET", "/search/faces", TODAY)
+    assert (decision.status, decision.rule) == (451, "il-agencies-five-years")
 
 
 @pytest.mark.parametrize(
     ("at", "status", "rule"),
     [
-        (utc("2027-05-10T23:59:59"), 451, "il-five-years"),
-        (utc("2027-05-11T00:00:00"), 200, "us-government-search"),
+        (utc("2027-05-11T00:00:00"), 451, "il-agencies-five-years"),  # 7 pm May 10 in Chicago
+        (utc("2027-05-11T03:00:00"), 451, "il-agencies-five-years"),
+        (IL_ENDS - 1, 451, "il-agencies-five-years"),
+        (IL_ENDS, 200, "us-government-search"),
+        (utc("2027-05-11T06:00:00"), 200, "us-government-search"),
     ],
 )
 def test_illinois_boundary(pack_engine: PolicyEngine, at: float, status: int, rule: str) -> None:
-    decision = pack_engine.decide("state_law_enforcement", "US", "US-IL", "GET", "/search", at)
+    decision = pack_engine.decide(
+        "state_law_enforcement", "US", "US-IL", "GET", "/search", at, **ISP
+    )
     assert (decision.status, decision.rule) == (status, rule)
 
 
@@ -125,7 +166,7 @@ def test_nothing_is_searchable_before_the_settlement(pack_engine: PolicyEngine) 
         (SETTLEMENT - 1, SETTLEMENT),
         (SETTLEMENT, IL_ENDS),
         (TODAY, IL_ENDS),
-        (utc("2027-05-10T23:59:59"), IL_ENDS),
+        (IL_ENDS - 1, IL_ENDS),
         (IL_ENDS, math.inf),
         (utc("2030-01-01T00:00:00"), math.inf),
     ],
@@ -134,7 +175,9 @@ def test_valid_until_is_the_next_boundary(
     pack_engine: PolicyEngine, at: float, until: float
 ) -> None:
     assert pack_engine.valid_until(at) == until
-    decision = pack_engine.decide("state_law_enforcement", "US", "US-IL", "GET", "/search", at)
+    decision = pack_engine.decide(
+        "state_law_enforcement", "US", "US-IL", "GET", "/search", at, **ISP
+    )
     assert decision.valid_until == until
 
 
@@ -180,7 +223,7 @@ def test_authenticated_clients_do_not_get_anonymous_paths(pack_engine: PolicyEng
 
 
 def test_wildcard_rule_never_makes_a_path_public(make_engine: MakeEngine) -> None:
-    engine = make_engine("p, everything, allow, *, *, *, *, *, , , , \n")
+    engine = make_engine("p, everything, allow, *, *, *, *, *, *, *, *, , , , \n")
     assert engine.decide("individual", "UA", "", "DELETE", "/x", TODAY).allowed
     decision = engine.decide_anonymous("GET", "/x", TODAY)
     assert (decision.status, decision.rule) == (403, None)
@@ -188,8 +231,8 @@ def test_wildcard_rule_never_makes_a_path_public(make_engine: MakeEngine) -> Non
 
 @pytest.mark.parametrize("deny_first", [True, False])
 def test_deny_overrides_allow_in_any_order(make_engine: MakeEngine, deny_first: bool) -> None:
-    allow = "p, a, allow, state_agency, US, *, /search/*, GET, , , , "
-    deny = 'p, d, deny, *, US, US-IL, *, *, , , "Some Act, s. 1", https://example.org'
+    allow = "p, a, allow, state_agency, US, *, *, *, *, /search/*, GET, , , , "
+    deny = 'p, d, deny, *, US, US-IL, *, *, *, *, *, , , "Some Act, s. 1", https://example.org'
     engine = make_engine("\n".join([deny, allow] if deny_first else [allow, deny]))
     decision = engine.decide("state_agency", "US", "US-IL", "GET", "/search", TODAY)
     assert (decision.effect, decision.status, decision.rule) == ("deny", 451, "d")
@@ -201,7 +244,8 @@ def test_deny_overrides_allow_in_any_order(make_engine: MakeEngine, deny_first: 
 
 def test_deny_without_citation_is_403_and_names_its_rule(make_engine: MakeEngine) -> None:
     engine = make_engine(
-        "p, a, allow, state_agency, US, *, *, *, , , , \np, d, deny, *, *, US-IL, *, *, , , , "
+        "p, a, allow, state_agency, US, *, *, *, *, *, *, , , , \n"
+        "p, d, deny, *, *, US-IL, *, *, *, *, *, , , , "
     )
     decision = engine.decide("state_agency", "US", "US-IL", "GET", "/search", TODAY)
     assert (decision.effect, decision.status, decision.rule) == ("deny", 403, "d")
@@ -218,43 +262,57 @@ def test_empty_policy_denies_even_an_all_empty_request(make_engine: MakeEngine) 
 
 
 def test_rule_lookup(pack_engine: PolicyEngine) -> None:
-    rule = pack_engine.rule("il-five-years")
+    rule = pack_engine.rule("il-agencies-five-years")
     assert rule is not None
     assert (rule.start, rule.end) == (SETTLEMENT, IL_ENDS)
     lines = pack_files()[1].read_text(encoding="utf-8").splitlines()
-    line = next(n for n, text in enumerate(lines, start=1) if text.startswith("p, il-five-years,"))
+    line = next(
+        n for n, text in enumerate(lines, start=1) if text.startswith("p, il-agencies-five-years,")
+    )
     assert rule.source.endswith(f"policy.csv:{line}")
     assert pack_engine.rule("no-such-rule") is None
     assert [r.id for r in pack_engine.rules] == [
         "us-private-permanent",
-        "il-five-years",
+        "us-personal-capacity",
+        "il-agencies-five-years",
+        "il-private-five-years",
+        "il-located-five-years",
         "us-government-search",
+        "us-contractor-search",
         "public-health",
         "public-opt-out",
     ]
 
 
 def test_trace_explains_each_rule(pack_engine: PolicyEngine) -> None:
-    traces = pack_engine.trace("state_law_enforcement", "US", "US-IL", "GET", "/search", TODAY)
+    isp = PolicyView(
+        "state_law_enforcement", "US", "US-IN", "state_law_enforcement", "US-IL", "official"
+    )
+    traces = pack_engine.trace(isp, "GET", "/search", TODAY)
     by_id = {trace.rule.id: trace for trace in traces}
     assert [trace.rule.id for trace in traces] == [rule.id for rule in pack_engine.rules]
-    assert by_id["il-five-years"].matched
+    assert by_id["il-agencies-five-years"].matched
+    assert by_id["il-located-five-years"].mismatch == "region US-IN not in US-IL"
     assert by_id["us-government-search"].matched
     private = by_id["us-private-permanent"]
     assert not private.matched
     assert private.mismatch is not None
     assert private.mismatch.startswith("entity state_law_enforcement")
-    later = pack_engine.trace("state_law_enforcement", "US", "US-IL", "GET", "/search", IL_ENDS)
+    later = pack_engine.trace(isp, "GET", "/search", IL_ENDS)
     mismatches = {t.rule.id: t.mismatch for t in later}
-    assert mismatches["il-five-years"] == "not in effect at that instant"
+    assert mismatches["il-agencies-five-years"] == "not in effect at that instant"
+    personal = pack_engine.trace(isp._replace(capacity="personal"), "GET", "/search", TODAY)
+    gov = next(t for t in personal if t.rule.id == "us-government-search")
+    assert gov.mismatch == "capacity personal not in official"
 
 
 def test_trace_names_the_first_mismatching_field(pack_engine: PolicyEngine) -> None:
-    traces = pack_engine.trace("state_agency", "US", "US-TX", "POST", "/search", TODAY)
+    texas = PolicyView("state_agency", "US", "US-TX", "state_agency", "US-TX", "official")
+    traces = pack_engine.trace(texas, "POST", "/search", TODAY)
     gov = next(t for t in traces if t.rule.id == "us-government-search")
     assert gov.mismatch is not None
     assert gov.mismatch.startswith("method POST")
-    traces = pack_engine.trace("state_agency", "US", "US-TX", "GET", "/admin", TODAY)
+    traces = pack_engine.trace(texas, "GET", "/admin", TODAY)
     gov = next(t for t in traces if t.rule.id == "us-government-search")
     assert gov.mismatch is not None
     assert gov.mismatch.startswith("path /admin")
@@ -267,14 +325,14 @@ def test_same_content_same_version(pack_source: PolicySource, make_source: MakeS
     again = PolicySource(pack_source.model_text, pack_source.rows, "elsewhere.conf", "x.csv")
     assert again.version == pack_source.version
     assert PolicyEngine(again).version == PolicyEngine(pack_source).version
-    policy = "p, a, allow, state_agency, US, *, *, *, , , , \n"
+    policy = "p, a, allow, state_agency, US, *, *, *, *, *, *, , , , \n"
     assert make_source(policy).version == make_source("# a comment\n\n" + policy).version
 
 
 def test_one_changed_character_changes_the_version(
     pack_source: PolicySource, make_source: MakeSource
 ) -> None:
-    base = "p, a, allow, state_agency, US, *, /search/*, GET, 2022-05-11, , cite, https://x.org\n"
+    base = "p, a, allow, state_agency, US, *, *, *, *, /search/*, GET, 2022-05-11, , cite, https://x.org\n"
     versions = {
         make_source(text).version
         for text in (
@@ -350,12 +408,17 @@ def test_request_definition_must_match(
     model_text: str, pack_source: PolicySource, request_definition: str
 ) -> None:
     broken = _broken(
-        model_text, "r = entity, country, region, path, method, at", request_definition
+        model_text,
+        "r = entity, country, region, agency_type, agency_region, capacity, path, method, at",
+        request_definition,
     )
     with pytest.raises(PolicyError, match=r"^m\.conf: request_definition must be") as info:
         PolicyEngine(PolicySource(broken, pack_source.rows, "m.conf", "p.csv"))
     assert request_definition in str(info.value)
-    assert REQUEST_FIELDS == ("entity", "country", "region", "path", "method", "at")
+    assert REQUEST_FIELDS == (
+        "entity", "country", "region", "agency_type", "agency_region", "capacity",
+        "path", "method", "at",
+    )  # fmt: skip
 
 
 def test_policy_definition_lacking_rule_fields(model_text: str, pack_source: PolicySource) -> None:

@@ -52,7 +52,9 @@ def test_load_policy_files_from_paths(tmp_path: Path, model_text: str) -> None:
     model = tmp_path / "model.conf"
     policy = tmp_path / "policy.csv"
     model.write_text(model_text, encoding="utf-8")
-    policy.write_text("# mine\np, a, allow, state_agency, US, *, *, *, , , , \n", encoding="utf-8")
+    policy.write_text(
+        "# mine\np, a, allow, state_agency, US, *, *, *, *, *, *, , , , \n", encoding="utf-8"
+    )
     source = load_policy_files(model, policy)
     assert source.model_text == model_text
     assert source.model_origin == str(model)
@@ -65,7 +67,9 @@ def test_errors_from_a_policy_file_name_the_file(tmp_path: Path, model_text: str
     model = tmp_path / "model.conf"
     policy = tmp_path / "policy.csv"
     model.write_text(model_text, encoding="utf-8")
-    policy.write_text("\n\np, a, allow, state_agency, USA, *, *, *, , , , \n", encoding="utf-8")
+    policy.write_text(
+        "\n\np, a, allow, state_agency, USA, *, *, *, *, *, *, , , , \n", encoding="utf-8"
+    )
     with pytest.raises(PolicyError) as info:
         PolicyEngine(load_policy_files(model, policy))
     assert str(info.value).startswith(f"{policy}:3: rule 'a'")
@@ -92,7 +96,7 @@ def test_bundled_pack_is_readable() -> None:
     assert model.name == "model.conf"
     assert policy.name == "policy.csv"
     assert "[request_definition]" in model.read_text(encoding="utf-8")
-    assert "il-five-years" in policy.read_text(encoding="utf-8")
+    assert "il-agencies-five-years" in policy.read_text(encoding="utf-8")
     assert pack_file("policy.csv").read_text(encoding="utf-8") == policy.read_text(encoding="utf-8")
 
 
@@ -101,8 +105,12 @@ def test_bundled_pack_loads(pack_source: PolicySource) -> None:
     ids = [row.values[0] for row in pack_source.rows if row.ptype == "p"]
     assert ids == [
         "us-private-permanent",
-        "il-five-years",
+        "us-personal-capacity",
+        "il-agencies-five-years",
+        "il-private-five-years",
+        "il-located-five-years",
         "us-government-search",
+        "us-contractor-search",
         "public-health",
         "public-opt-out",
     ]
@@ -141,3 +149,18 @@ def test_version_depends_on_row_order_and_type(model_text: str) -> None:
         for rows in [(a, b), (b, a), (a,), (), (PolicyRow("g", ("a",), "x:1"),)]
     }
     assert len(versions) == 5
+
+
+def test_the_decree_text_reading_is_the_strict_one_without_its_strict_rule() -> None:
+    """The two bundled readings differ in one rule only, so they cannot drift apart."""
+    strict = load_policy_files(*pack_files())
+    decree = load_policy_files(*pack_files(reading="decree_text"))
+    assert decree.policy_origin.endswith("policy-decree-text.csv")
+    rows = [row.values for row in strict.rows if row.values[0] != "il-located-five-years"]
+    assert [row.values for row in decree.rows] == rows
+    assert len(rows) == len(strict.rows) - 1
+
+
+def test_an_unknown_reading_is_refused() -> None:
+    with pytest.raises(ValueError, match="strict, decree_text"):
+        pack_files(reading="lenient")

@@ -13,8 +13,8 @@ from jurisgate.middleware.errors import PolicyError
 from jurisgate.policies import pack_files
 
 POLICY = """\
-p, public-health, allow, anonymous, *, *, /health, GET, , , ,
-p, gov, allow, federal_agency, US, *, /search, GET, , , ,
+p, public-health, allow, anonymous, *, *, *, *, *, /health, GET, , , ,
+p, gov, allow, federal_agency, US, *, *, *, *, /search, GET, , , ,
 """
 
 

@@ -21,6 +21,9 @@ FIELDS = (
     "entity",
     "country",
     "region",
+    "agency_type",
+    "agency_region",
+    "capacity",
     "path",
     "method",
     "start",
@@ -34,6 +37,9 @@ GOOD = {
     "entity": "state_agency|local_agency",
     "country": "US",
     "region": "*",
+    "agency_type": "*",
+    "agency_region": "*",
+    "capacity": "official",
     "path": "/search/*",
     "method": "GET|HEAD",
     "start": "2022-05-11",
@@ -77,8 +83,27 @@ def test_good_rule_parses() -> None:
         datetime(2022, 5, 11, tzinfo=UTC).timestamp(),
         math.inf,
         Citation("Doe v. Roe, No. 1 (2022)", "https://example.org/case"),
+        agency_type="*",
+        agency_region="*",
+        capacity="official",
     )
     assert rule.source == "t.csv:4"
+
+
+def test_agency_columns_parse() -> None:
+    (rule,) = parse(row_text(agency_type="state_agency|local_agency", agency_region="US-IL|US"))
+    assert (rule.agency_type, rule.agency_region) == ("state_agency|local_agency", "US-IL|US")
+
+
+LEGACY_FIELDS = tuple(
+    name for name in FIELDS if name not in ("agency_type", "agency_region", "capacity")
+)
+
+
+def test_rows_of_a_model_without_agency_columns_match_any_agency() -> None:
+    row = PolicyRow("p", tuple(GOOD[name].strip('"') for name in LEGACY_FIELDS), "t.csv:1")
+    (rule,) = parse_rules((row,), LEGACY_FIELDS)
+    assert (rule.agency_type, rule.agency_region, rule.capacity) == ("*", "*", "*")
 
 
 def test_open_bounds_and_no_citation() -> None:
@@ -125,6 +150,13 @@ REFUSALS: list[tuple[dict[str, str], str]] = [
     ({"region": "US-XX"}, "unknown region 'US-XX'"),
     ({"region": "IL"}, "unknown region 'IL'"),
     ({"region": "us-il"}, "unknown region 'us-il'"),
+    ({"agency_type": "government_contractor"}, "unknown agency type 'government_contractor'"),
+    ({"agency_type": "private_company"}, "unknown agency type 'private_company'"),
+    ({"agency_region": "US-XX"}, "unknown agency region 'US-XX'"),
+    ({"agency_region": "PR"}, "unknown agency region 'PR'"),  # claims normalize PR to US-PR
+    ({"agency_region": "us-il"}, "unknown agency region 'us-il'"),
+    ({"capacity": "Personal"}, "unknown capacity 'Personal'"),
+    ({"capacity": "private"}, "unknown capacity 'private'"),
     ({"start": "2022-13-45"}, "ISO 8601"),
     ({"end": "tomorrow"}, "ISO 8601"),
     ({"start": "2022-05-11T25:00"}, "ISO 8601"),
@@ -175,7 +207,7 @@ def test_duplicate_id_names_both_lines() -> None:
 def test_wrong_field_count_names_file_line(line: str) -> None:
     message = refusal(HEADER + line)
     assert message.startswith("t.csv:4: ")
-    assert "expected 11 fields" in message
+    assert "expected 14 fields" in message
 
 
 @pytest.mark.parametrize("line", [row_text() + ", extra", row_text().rsplit(",", 1)[0]])

@@ -36,12 +36,23 @@ PROBLEM = "application/problem+json"
 DECISION_ID = "x-jurisgate-decision-id"
 BLOCKED_BY = '<https://search.example.invalid/legal>; rel="blocked-by"'
 ACLU = "https://www.aclu.org/cases/aclu-v-clearview-ai"
+NLR = (
+    "https://www.natlawreview.com/article/"
+    "facial-recognition-clearview-aclu-settlement-charts-new-path-bipa-and-first"
+)
 
 # label, entity_type, country, region claim -> status, rule, problem type (None when allowed)
 DECISION_TABLE = [
     ("FBI headquarters", "federal_law_enforcement", "US", "US-DC", 200, "us-government-search"),
-    ("FBI Chicago field office", "federal_law_enforcement", "US", "US-IL", 451, "il-five-years"),
-    ("Illinois State Police", "state_law_enforcement", "US", "IL", 451, "il-five-years"),
+    (
+        "FBI Chicago field office",
+        "federal_law_enforcement",
+        "US",
+        "US-IL",
+        451,
+        "il-located-five-years",
+    ),
+    ("Illinois State Police", "state_law_enforcement", "US", "IL", 451, "il-agencies-five-years"),
     ("NYPD", "local_law_enforcement", "US", "US-NY", 200, "us-government-search"),
     ("Texas DOT", "state_agency", "US", "US-TX", 200, "us-government-search"),
     ("a Texas company", "private_company", "US", "Texas", 451, "us-private-permanent"),
@@ -180,7 +191,7 @@ async def test_decision_table(
     assert_no_token_leak(response, token)
     if status == 451:
         assert body["title"] == "Unavailable For Legal Reasons"
-        assert body["citation"]["url"] == ACLU
+        assert body["citation"]["url"] in (ACLU, NLR)
         assert "Clearview" in body["citation"]["text"]
         assert response.headers["link"] == BLOCKED_BY
     else:
@@ -196,7 +207,7 @@ async def test_451_names_rule_citation_and_operator(
         response = await client.get("/search", headers=bearer(token))
     assert response.status_code == 451
     body = problem(response)
-    assert body["rule"] == "il-five-years"
+    assert body["rule"] == "il-located-five-years"
     assert set(body["citation"]) == {"text", "url"}
     assert "five years" in body["citation"]["text"]
     assert response.headers.get_list("link") == [BLOCKED_BY]
@@ -402,7 +413,7 @@ async def test_path_spellings_are_decided_like_search(
         assert (await client.get(httpx.URL(url))).status_code == 401
         response = await client.get(httpx.URL(url), headers=bearer(illinois))
         assert response.status_code == 451
-        assert problem(response)["rule"] == "il-five-years"
+        assert problem(response)["rule"] == "il-agencies-five-years"
         response = await client.get(httpx.URL(url), headers=bearer(company))
         assert response.status_code == 451
         assert problem(response)["rule"] == "us-private-permanent"
@@ -469,6 +480,9 @@ async def test_principal_reaches_the_app(
             "entity_type": "state_agency",
             "country": "US",
             "region": "US-TX",
+            "agency_type": None,
+            "agency_region": "US-TX",
+            "capacity": "official",
         },
         "user_principal_is_state": True,
         "display_name": "txdot-42",
@@ -554,13 +568,13 @@ async def test_illinois_boundary_is_not_outlived_by_the_cache(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger=AUDIT_LOGGER)
-    issued = FixedClock("2027-05-10T23:00:00Z").now()
+    issued = FixedClock("2027-05-11T04:00:00Z").now()
     token = tokens.client(issued, "state_law_enforcement", "US", "IL", lifetime=7200)
-    clock.set("2027-05-10T23:59:59Z")
+    clock.set("2027-05-11T04:59:59Z")  # 11:59:59 pm on May 10 in Chicago
     async with http(example_app) as client:
         first = await client.get("/search", headers=bearer(token))
         second = await client.get("/search", headers=bearer(token))
-        clock.set("2027-05-11T00:00:00Z")
+        clock.set("2027-05-11T05:00:00Z")  # midnight in Chicago
         after = await client.get("/search", headers=bearer(token))
     assert (first.status_code, second.status_code) == (451, 451)
     assert after.status_code == 200
@@ -578,12 +592,12 @@ async def test_a_clock_stepped_back_does_not_carry_a_decision_across_a_rule_end(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger=AUDIT_LOGGER)
-    issued = FixedClock("2027-05-10T23:00:00Z").now()
+    issued = FixedClock("2027-05-11T04:00:00Z").now()
     token = tokens.client(issued, "state_law_enforcement", "US", "IL", lifetime=7200)
-    clock.set("2027-05-11T00:00:05Z")
+    clock.set("2027-05-11T05:00:05Z")
     async with http(example_app) as client:
         after = await client.get("/search", headers=bearer(token))
-        clock.set("2027-05-10T23:59:59Z")  # NTP steps the wall clock back over the rule's end
+        clock.set("2027-05-11T04:59:59Z")  # NTP steps the wall clock back over the rule's end
         before = await client.get("/search", headers=bearer(token))
     assert (after.status_code, before.status_code) == (200, 451)
     tiers = [r.audit["tier"] for r in caplog.records if r.name == AUDIT_LOGGER]  # type: ignore[attr-defined]
@@ -609,7 +623,7 @@ async def test_a_new_gate_instance_shares_nothing(
     example_routes: list[Any], dev_config: Path, http: ClientFactory, tokens: TokenFactory
 ) -> None:
     """Caches are per instance: a gate on a later clock decides afresh."""
-    token_at = FixedClock("2027-05-10T23:30:00Z")
+    token_at = FixedClock("2027-05-11T04:30:00Z")
     token = tokens.client(token_at.now(), "state_law_enforcement", "US", "US-IL")
     apps = [
         Starlette(
@@ -622,7 +636,7 @@ async def test_a_new_gate_instance_shares_nothing(
                 )
             ],
         )
-        for at in ("2027-05-10T23:45:00Z", "2027-05-11T00:15:00Z")
+        for at in ("2027-05-11T04:45:00Z", "2027-05-11T05:15:00Z")
     ]
     statuses = []
     for app in apps:
@@ -649,7 +663,7 @@ async def test_audit_records_every_decision(
     requests: list[tuple[str, dict[str, str], int, str | None]] = [
         ("/search", {}, 401, None),
         ("/search", bearer("a.b.c"), 401, None),
-        ("/search", bearer(illinois), 451, "il-five-years"),
+        ("/search", bearer(illinois), 451, "il-agencies-five-years"),
         ("/search", bearer(fbi), 200, "us-government-search"),
         ("/search", bearer(fbi), 200, "us-government-search"),
         ("/health", bearer(fbi), 200, "public-health"),
@@ -676,7 +690,7 @@ async def test_audit_records_every_decision(
                     assert part not in record.getMessage()
                     assert part not in repr(record.__dict__)
     audited = [r.audit for r in caplog.records]  # type: ignore[attr-defined]
-    assert audited[2]["citation"] == ACLU
+    assert audited[2]["citation"] == NLR
     assert audited[2]["principal"]["region"] == "US-IL"
     assert audited[2]["subject"] == "isp"
     assert audited[0]["reason"] == "missing"

@@ -23,19 +23,29 @@ from jurisgate.middleware.offline import decide_claims
 if TYPE_CHECKING:
     from tests.fixtures.idps import Gate, IdPs
 
-# entity_type, country, region (None omits the claim); usable and unusable alike.
-CLIENTS: list[tuple[str, str, str | None] | None] = [
-    ("federal_law_enforcement", "US", "US-DC"),
-    ("federal_law_enforcement", "US", "US-IL"),
-    ("state_law_enforcement", "US", "IL"),
-    ("local_law_enforcement", "US", None),
-    ("private_company", "US", "Texas"),
-    ("individual", "US", "US-CA"),
-    ("foreign_law_enforcement", "UA", None),
-    ("federal_agency", "US", "US-DC"),
-    ("astronaut", "US", "US-DC"),
+# The jurisdiction claims of each client (a claim left out is not sent); usable and unusable.
+CLIENTS: list[dict[str, str] | None] = [
+    {"entity_type": "federal_law_enforcement", "country": "US", "region": "US-DC"},
+    {"entity_type": "federal_law_enforcement", "country": "US", "region": "US-IL"},
+    {"entity_type": "state_law_enforcement", "country": "US", "region": "IL",
+     "agency_region": "US-IL"},
+    {"entity_type": "state_law_enforcement", "country": "US", "region": "US-IN",
+     "agency_region": "US-IL"},
+    {"entity_type": "state_agency", "country": "US", "region": "US-TX"},  # no agency region
+    {"entity_type": "government_contractor", "agency_type": "federal_law_enforcement",
+     "agency_region": "US", "country": "US", "region": "US-VA"},
+    {"entity_type": "federal_law_enforcement", "capacity": "personal", "country": "US",
+     "region": "US-VA"},
+    {"entity_type": "local_law_enforcement", "country": "PR", "agency_region": "PR"},
+    {"entity_type": "local_law_enforcement", "country": "US"},
+    {"entity_type": "private_company", "country": "US", "region": "Texas"},
+    {"entity_type": "individual", "country": "US", "region": "US-CA"},
+    {"entity_type": "foreign_law_enforcement", "country": "UA"},
+    {"entity_type": "federal_agency", "country": "US", "region": "US-DC"},
+    {"entity_type": "astronaut", "country": "US", "region": "US-DC"},
     None,  # no token at all
-]
+]  # fmt: skip
+LEFT_OUT = ("region", "agency_region", "agency_type", "capacity")
 PATHS = ["/search", "/search/", "//search", "/search/./x/..", "/health", "/search/../health",
          "/health/../search", "/opt-out", "/admin", "/%73earch"]  # fmt: skip
 METHODS = ["GET", "HEAD", "POST"]
@@ -48,11 +58,8 @@ def test_gate_and_admin_tools_decide_alike(gate: Gate, idps: IdPs) -> None:
         headers: list[tuple[bytes, bytes]] = []
         claims: dict[str, object] | None = None
         if client is not None:
-            entity, country, region = client
-            claims = {"entity_type": entity, "country": country}
-            if region is not None:
-                claims["region"] = region
-            token = idps.rsa.mint(**{"region": idps.drop, **claims})
+            claims = dict(client)
+            token = idps.rsa.mint(**{**dict.fromkeys(LEFT_OUT, idps.drop), **client})
             headers.append((b"authorization", f"Bearer {token}".encode()))
         messages = gate.raw(path, method=method, headers=headers)
         body = b"".join(m.get("body", b"") for m in messages[1:])
@@ -74,14 +81,16 @@ def test_the_truth_table_answers_like_explain(idps: IdPs) -> None:
     for client, path, method in itertools.product(CLIENTS, PATHS, METHODS):
         if client is None or policy_paths(path) != (path,):
             continue
-        entity, country, region = client
-        claims = {"entity_type": entity, "country": country, "region": region}
         try:
-            principal = principal_from_claims("(test)", "(test)", claims)
+            principal = principal_from_claims("(test)", "(test)", client)
         except ClaimsError:  # unusable claims: no class of the policy space
             continue
-        offline = decide_claims(engine, claims, method, path, idps.now)
-        cell = Client(*principal.policy_view(), label=str(client))
+        offline = decide_claims(engine, client, method, path, idps.now)
+        p = principal
+        cell = Client(
+            p.entity_type, p.country, p.region or "", str(client), (),
+            p.agency_type or "", p.agency_region or "", "", p.capacity,
+        )  # fmt: skip
         status, rule = gate_answer(engine, cell, Route(canonical_method(method), path), idps.now)
         assert (status, rule) == (offline.status, offline.rule), (client, method, path)
         compared += 1

@@ -66,14 +66,74 @@ def oracle_us_region(value: object) -> str | None:
     return None
 
 
+TERRITORIES = ("PR", "GU", "VI", "AS", "MP", "UM")  # ISO 3166-1 codes that are US subdivisions
+ISO_CODE = re.compile(r"[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?")
+
+
+def oracle_us_location(country: object, region: object) -> str | None:
+    """The US subdivision a client is in (its own territory code counts as the US); else None."""
+    if not isinstance(country, str) or not re.fullmatch(r"[A-Za-z]{2}", country):
+        return None
+    country = country.upper()
+    if country == "US":
+        return oracle_us_region(region)
+    if country not in TERRITORIES:
+        return None
+    territory = f"US-{country}"
+    if region is ABSENT or region is None:
+        return territory
+    if isinstance(region, str) and ISO_CODE.fullmatch(region):
+        owner = pycountry.subdivisions.get(code=region.upper())
+        if owner is not None and owner.country_code == country:
+            return territory
+    return territory if oracle_us_region(region) == territory else None
+
+
 def oracle_allows_claims(entity: object, country: object, region: object) -> bool:
-    """GET /search at NOW: US government outside Illinois (rule 2 runs to 2027-05-11)."""
+    """GET /search at NOW: US government outside Illinois (the Illinois terms run to 2027)."""
     if entity not in GOVERNMENT or not isinstance(entity, str):
         return False
-    if not isinstance(country, str) or country.upper() != "US" or not country.isascii():
-        return False
-    code = oracle_us_region(region)
+    code = oracle_us_location(country, region)
     return code is not None and code != "US-IL"
+
+
+def oracle_agency(agency: str, value: object) -> str | None:
+    """The US government an agency of type ``agency`` names (None: absent, foreign, unusable)."""
+    if not isinstance(value, str) or not ISO_CODE.fullmatch(value):
+        return None
+    code = value.upper()
+    if code in TERRITORIES:
+        code = f"US-{code}"
+    if agency.startswith("federal_"):
+        return code if code == "US" else None
+    return code if code in US_STATES else None
+
+
+def oracle_allows_decree(claims: dict[str, object]) -> bool:
+    """GET /search at NOW under the consent decree: official capacity, a US government agency
+    (or its contractor) outside Illinois, located in the US outside Illinois."""
+
+    def given(name: str) -> object:
+        value = claims.get(name, ABSENT)
+        return ABSENT if value is None else value
+
+    if given("capacity") not in (ABSENT, "official"):
+        return False
+    location = oracle_us_location(given("country"), given("region"))
+    if location is None or location == "US-IL":
+        return False
+    entity = given("entity_type")
+    if not isinstance(entity, str):
+        return False
+    if entity in GOVERNMENT and given("agency_type") is ABSENT:
+        agency, default = entity, ("US" if entity.startswith("federal_") else None)
+    elif entity == "government_contractor" and given("agency_type") in GOVERNMENT:
+        agency, default = str(given("agency_type")), None
+    else:
+        return False
+    raw = given("agency_region")
+    government = default if raw is ABSENT else oracle_agency(agency, raw)
+    return government is not None and government != "US-IL"
 
 
 def oracle_token_ok(header: dict[str, Any], claims: dict[str, Any], trusted_key: bool) -> bool:
@@ -149,6 +209,10 @@ JSON = st.recursive(
     max_leaves=6,
 )
 ENTITIES = mutated(st.sampled_from(GOVERNMENT + OTHERS))
+AGENCY_REGIONS = mutated(
+    st.sampled_from(["US", "US-IL", "US-TX", "US-NY", "PR", "US-PR", "IL", "UA"])
+)
+CAPACITIES = mutated(st.sampled_from(["official", "personal"]))
 COUNTRIES = mutated(st.sampled_from(["US", "CA", "MX", "IL", "FR", "UA", "UM", "PR"]))
 REGIONS = mutated(
     st.sampled_from(sorted(US_STATES))
@@ -230,9 +294,7 @@ def test_gate_never_allows_claims_the_oracle_denies(
     }
     token = idps.rsa.mint(**overrides)
     status = _ask(shared_gate, f"Bearer {token}".encode())
-    allowed = oracle_allows_claims(
-        overrides["entity_type"], overrides["country"], overrides["region"]
-    )
+    allowed = oracle_allows_claims(entity, country, region)  # ABSENT where left out
     assert status in (200, 403, 451)
     if status == 200:
         assert allowed, overrides
@@ -271,7 +333,12 @@ def test_gate_never_accepts_a_token_the_oracle_refuses(
     registered: dict[str, Any],
     trusted_key: bool,
 ) -> None:
-    claims = {"entity_type": "local_law_enforcement", "country": "US", "region": "US-NY"}
+    claims = {
+        "entity_type": "local_law_enforcement",
+        "country": "US",
+        "region": "US-NY",
+        "agency_region": "US-NY",
+    }
     claims.update({name: value for name, value in registered.items() if value is not ABSENT})
     extra = header.pop("extra")
     header = {name: value for name, value in header.items() if value is not ABSENT}
@@ -333,3 +400,53 @@ def test_oracle_agrees_with_the_decision_table() -> None:
 def test_oracle_now_is_the_suites_clock(idps: IdPs) -> None:
     assert idps.now == NOW
     assert jwt.get_algorithm_by_name("RS256") is not None
+
+
+# Consistent clients of the decree's cases, then up to two claims replaced by anything.
+DECREE_CLIENTS: list[dict[str, object]] = [
+    {"entity_type": "federal_law_enforcement", "country": "US", "region": "US-DC"},
+    {"entity_type": "state_agency", "country": "US", "region": "TX", "agency_region": "US-TX"},
+    {"entity_type": "state_law_enforcement", "country": "US", "region": "US-IN",
+     "agency_region": "US-IL"},
+    {"entity_type": "government_contractor", "agency_type": "federal_law_enforcement",
+     "agency_region": "US", "country": "US", "region": "US-VA"},
+    {"entity_type": "government_contractor", "agency_type": "local_law_enforcement",
+     "agency_region": "US-IL", "country": "US", "region": "US-TX"},
+    {"entity_type": "local_law_enforcement", "country": "PR", "agency_region": "PR"},
+    {"entity_type": "federal_agency", "capacity": "personal", "country": "US", "region": "US-VA"},
+]  # fmt: skip
+MUTATIONS: dict[str, st.SearchStrategy[object]] = {
+    "entity_type": claim([*GOVERNMENT, "government_contractor"], ENTITIES),
+    "country": claim(["US", "PR"], COUNTRIES),
+    "region": claim(["US-NY", "TX", "US-IL", "IN"], REGIONS),
+    "agency_type": claim(list(GOVERNMENT), ENTITIES),
+    "agency_region": claim(["US", "US-IL", "US-TX", "PR"], AGENCY_REGIONS),
+    "capacity": claim(["official", "personal"], CAPACITIES),
+}
+
+
+@st.composite
+def decree_claims(draw: st.DrawFn) -> dict[str, object]:
+    claims: dict[str, object] = dict(draw(st.sampled_from(DECREE_CLIENTS)))
+    for name in draw(st.lists(st.sampled_from(sorted(MUTATIONS)), max_size=2, unique=True)):
+        claims[name] = draw(MUTATIONS[name])
+    return claims
+
+
+@SETTINGS
+@given(given_claims=decree_claims())
+def test_gate_never_allows_what_the_decree_denies(
+    shared_gate: Gate, idps: IdPs, given_claims: dict[str, object]
+) -> None:
+    """Agency, contractor and capacity claims, well-formed or not: a 200 only for a client the
+    decree's savings clause covers (stated independently above)."""
+    overrides = {name: idps.drop for name in MUTATIONS}  # no claim from the minting defaults
+    overrides.update(
+        {name: idps.drop if value is ABSENT else value for name, value in given_claims.items()}
+    )
+    token = idps.rsa.mint(**overrides)
+    status = _ask(shared_gate, f"Bearer {token}".encode())
+    assert status in (200, 403, 451)
+    present = {name: value for name, value in given_claims.items() if value is not ABSENT}
+    if status == 200:
+        assert oracle_allows_decree(present), present

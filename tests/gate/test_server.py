@@ -18,7 +18,7 @@ from ..fixtures.servers import example_server
 
 pytestmark = pytest.mark.slow
 
-IL_RULE_ENDS = FixedClock("2027-05-11T00:00:00Z").now()
+IL_RULE_ENDS = FixedClock("2027-05-11T05:00:00Z").now()
 
 
 @pytest.fixture
@@ -33,11 +33,10 @@ def server(repo_root: Path, tmp_path: Path) -> Iterator[str]:
 
 def test_example_api_over_real_http(server: str, demo: ModuleType) -> None:
     dev_token: Callable[..., str] = demo.dev_token
-    clients: dict[str, tuple[str, str, str, str | None]] = demo.CLIENTS
+    clients: dict[str, tuple[str, dict[str, str]]] = demo.CLIENTS
 
     def token(name: str) -> str:
-        _, entity_type, country, region = clients[name]
-        return dev_token(name, entity_type, country, region)
+        return dev_token(name, clients[name][1])
 
     with httpx.Client(base_url=server, timeout=10) as client:
         assert client.get("/health").json() == {"status": "ok"}
@@ -68,9 +67,20 @@ def test_example_api_over_real_http(server: str, demo: ModuleType) -> None:
         assert sheriff.json()["type"] == "urn:jurisgate:problem:missing_region"
         assert search("ukraine-police").status_code == 403
 
-        # The server runs on the real clock: rule il-five-years ends on 2027-05-11.
+        # The server runs on the real clock: the Illinois rules end at midnight (Chicago).
         illinois = search("illinois-state-police")
         assert illinois.status_code == (451 if time.time() < IL_RULE_ENDS else 200)
+        # The decree's structure over real HTTP, with the demo's own clients.
+        in_force = time.time() < IL_RULE_ENDS
+        for name, status in (
+            ("isp-in-indiana", 451 if in_force else 200),
+            ("chicago-pd-contractor", 451 if in_force else 200),
+            ("fbi-contractor", 200),
+            ("federal-officer-personal", 451),
+            ("puerto-rico-police", 200),
+            ("puerto-rico-company", 451),
+        ):
+            assert search(name).status_code == status, name
 
         opt_out = client.post("/opt-out", json={"face_id": "face-0000"})
         assert opt_out.status_code == 202

@@ -41,7 +41,7 @@ def test_push_and_push_again(
     assert main(["policy", "push", "--config", str(config), str(pack_policy)]) == 0
     out = capsys.readouterr().out
     version = load_engine(store_settings).version
-    assert f"pushed 5 rules from {pack_policy} to postgresql:{store_settings.store_table}" in out
+    assert f"pushed 9 rules from {pack_policy} to postgresql:{store_settings.store_table}" in out
     assert f"policy version: {version}" in out
     assert "next check" in out  # no Redis configured: nothing announced
     assert main(["policy", "push", "--config", str(config), str(pack_policy)]) == 0
@@ -70,7 +70,7 @@ def test_invalid_policy_exits_2_and_keeps_the_store(
     assert main(["policy", "push", "--config", str(config), str(pack_policy)]) == 0
     version = load_engine(store_settings).version
     bad = tmp_path / "bad.csv"
-    bad.write_text("p, us-x, allow, martians, US, *, *, *, , , , \n")
+    bad.write_text("p, us-x, allow, martians, US, *, *, *, *, *, *, , , , \n")
     assert main(["policy", "push", "--config", str(config), str(bad)]) == 2
     assert "bad.csv:1: rule 'us-x': unknown entity type 'martians'" in capsys.readouterr().err
     assert load_engine(store_settings).version == version
@@ -132,10 +132,13 @@ def test_explain_reads_the_store(
     assert main(["policy", "push", "--config", str(config), str(pack_policy)]) == 0
     capsys.readouterr()
     claims = tmp_path / "claims.json"
-    claims.write_text('{"entity_type": "state_law_enforcement", "country": "US", "region": "IL"}')
+    claims.write_text(
+        '{"entity_type": "state_law_enforcement", "country": "US", "region": "IL", '
+        '"agency_region": "US-IL"}'
+    )
     argv = ["explain", "--config", str(config), "--claims", str(claims), "--path", "/search"]
     assert main([*argv, "--at", "2026-11-26T00:00:00Z", "--json", "--trace"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert (result["status"], result["rule"]) == (451, "il-five-years")
+    assert (result["status"], result["rule"]) == (451, "il-agencies-five-years")
     sources = {item["rule"]: item["source"] for item in result["trace"]}
-    assert sources["il-five-years"] == f"postgresql:{store_settings.store_table}#2"
+    assert sources["il-agencies-five-years"] == f"postgresql:{store_settings.store_table}#3"

@@ -39,8 +39,8 @@ TODAY = parse_instant("2026-11-26T00:00:00Z")
 # The README's settlement decision table: entity, country, region -> status, rule (GET /search).
 SETTLEMENT = [
     ("federal_law_enforcement", "US", "US-DC", 200, "us-government-search"),
-    ("federal_law_enforcement", "US", "US-IL", 451, "il-five-years"),
-    ("state_law_enforcement", "US", "US-IL", 451, "il-five-years"),
+    ("federal_law_enforcement", "US", "US-IL", 451, "il-located-five-years"),
+    ("state_law_enforcement", "US", "US-IL", 451, "il-located-five-years"),
     ("local_law_enforcement", "US", "US-NY", 200, "us-government-search"),
     ("state_agency", "US", "US-TX", 200, "us-government-search"),
     ("private_company", "US", "US-TX", 451, "us-private-permanent"),
@@ -80,7 +80,7 @@ def test_pushed_pack_loads_back_identical(
     assert [rule.source for rule in loaded.rules] == [
         f"postgresql:{table}#{n}" for n in range(1, len(expected.rules) + 1)
     ]
-    citation = loaded.rule("il-five-years")
+    citation = loaded.rule("il-agencies-five-years")
     assert citation is not None
     assert citation.citation is not None
     assert "ACLU v. Clearview AI, Inc., No. 2020-CH-04353" in citation.citation.text  # commas kept
@@ -110,7 +110,10 @@ def test_every_decision_equals_the_file_engine(
     clients = [(e, "US", r) for e in sorted(ENTITY_TYPES) for r in ("US-IL", "US-NY", "")]
     clients += [("foreign_government", "UA", "UA-30"), ("anonymous", "", "")]
     requests = [("GET", "/search"), ("GET", "/search/x"), ("POST", "/opt-out"), ("GET", "/health")]
-    instants = [parse_instant(t) for t in ("2022-05-10", "2026-11-26", "2027-05-11", "2031-01-01")]
+    instants = [
+        parse_instant(t)
+        for t in ("2022-05-10", "2026-11-26", "2027-05-11", "2027-05-11T05:00:00Z", "2031-01-01")
+    ]
     for (entity, country, region), (method, path), at in itertools.product(
         clients, requests, instants
     ):
@@ -130,7 +133,9 @@ def test_pushing_twice_does_not_duplicate_rows(
     assert rows_in(store_settings) == before
     assert len(before) == len(file_engine().source.rows)
     assert [row[0] for row in before] == list(range(1, len(before) + 1))
-    assert before[1][3] == f"{pack_policy}:13"  # where each row was pushed from
+    lines = pack_policy.read_text(encoding="utf-8").splitlines()
+    second_rule = [n for n, text in enumerate(lines, start=1) if text.startswith("p, ")][1]
+    assert before[1][3] == f"{pack_policy}:{second_rule}"  # where each row was pushed from
     with closing(open_store(store_settings)) as store:
         assert store.content_version() == version
     assert first.version == second.version
@@ -143,7 +148,8 @@ def test_invalid_push_is_refused_and_changes_nothing(
     before = rows_in(store_settings)
     bad = tmp_path / "bad.csv"
     bad.write_text(
-        pack_policy.read_text(encoding="utf-8") + "p, broken, maybe, *, US, *, *, *, , , , \n"
+        pack_policy.read_text(encoding="utf-8")
+        + "p, broken, maybe, *, US, *, *, *, *, *, *, , , , \n"
     )
     with pytest.raises(PolicyError, match=r"bad\.csv:\d+: rule 'broken': effect must be"):
         push_policy(store_settings, bad)
@@ -187,9 +193,9 @@ def test_an_edit_made_in_sql_changes_the_content_version(
         version = store.content_version()
         with psycopg.connect(store_settings.store) as conn:
             conn.execute(
-                sql.SQL("UPDATE {} SET vals[2] = 'allow' WHERE vals[1] = 'il-five-years'").format(
-                    sql.Identifier(store_settings.store_table)
-                )
+                sql.SQL(
+                    "UPDATE {} SET vals[2] = 'allow' WHERE vals[1] = 'il-agencies-five-years'"
+                ).format(sql.Identifier(store_settings.store_table))
             )
         assert store.content_version() != version
 

@@ -119,7 +119,8 @@ def edit(path: Path, change: Callable[[str], str], *, published: bool = True) ->
 
 
 def without_illinois_rule(text: str) -> str:
-    return "\n".join(line for line in text.splitlines() if "il-five-years" not in line)
+    """The pack without its Illinois rules (the decree's five-year ones and the strict one)."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith("p, il-"))
 
 
 def with_row(row: str) -> Callable[[str], str]:

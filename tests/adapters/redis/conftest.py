@@ -136,8 +136,11 @@ def make_token() -> MakeToken:
     """A signed test token for ``entity_type``/``country``/``region`` (None leaves it out)."""
 
     def make(entity_type: str, country: str, region: str | None = None, sub: str = "c") -> str:
+        agency = region if entity_type.startswith(("state_", "local_")) else None
         return hs256_token(
-            HMAC_KEY, {"entity_type": entity_type, "country": country, "region": region},
+            HMAC_KEY,
+            {"entity_type": entity_type, "country": country, "region": region,
+             "agency_region": agency},  # a state or local agency at home (ISO codes here)
             issuer=ISSUER, audience=AUDIENCE, now=AT, lifetime=3600, subject=sub,
         )  # fmt: skip
 

@@ -29,26 +29,51 @@ from jurisgate.adapters.redis_codec import (
 from jurisgate.middleware import CacheSettings, Citation, ConfigError, Decision, load_config
 from jurisgate.middleware.cache.lru import DecisionKey
 from jurisgate.middleware.cache.singleflight import SingleFlight
+from jurisgate.middleware.claims.principal import PolicyView
 
 pytestmark = pytest.mark.redis
 
 SECRET = b"s" * 32
-KEY: DecisionKey = ("v1", "state_agency", "US", "US-TX", "GET", "/search")
+KEY: DecisionKey = (
+    "v1",
+    PolicyView("state_agency", "US", "US-TX", "state_agency", "US-TX", "official"),
+    "GET",
+    "/search",
+)
 NAME = redis_key("jurisgate:", KEY)
 DENY = Decision("deny", 451, "il", Citation("ACLU v. Clearview AI", "https://x.test"), "v1", 50.0)
 
 fields = st.text(alphabet='ab|:,"\\\x1f', max_size=4)
 
 
-@given(st.tuples(*[fields] * 6), st.tuples(*[fields] * 6))
+views = st.builds(PolicyView, *[fields] * 6)
+keys = st.tuples(fields, views, fields, fields)
+
+
+@given(keys, keys)
 def test_different_inputs_never_share_a_key(one: DecisionKey, two: DecisionKey) -> None:
     assert (redis_key("p:", one) == redis_key("p:", two)) == (one == two)
 
 
 def test_a_join_ambiguity_gives_two_keys() -> None:
-    assert redis_key("p:", ("v", "a|b", "c", "", "", "")) != redis_key(
-        "p:", ("v", "a", "b|c", "", "", "")
+    assert redis_key("p:", ("v", PolicyView("a|b", "c", ""), "", "")) != redis_key(
+        "p:", ("v", PolicyView("a", "b|c", ""), "", "")
     )
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        KEY[1]._replace(capacity="personal"),
+        KEY[1]._replace(agency_region="US-IL"),
+        KEY[1]._replace(agency_type="state_law_enforcement"),
+        KEY[1]._replace(entity="individual", capacity="personal"),
+    ],
+)
+def test_agency_and_capacity_are_part_of_the_key(other: PolicyView) -> None:
+    """A shared decision for an official must never be found for a personal account, nor one
+    for a Texas agency for an Illinois one in Texas."""
+    assert redis_key("p:", (KEY[0], other, KEY[2], KEY[3])) != NAME
 
 
 def test_seal_and_open() -> None:
@@ -80,7 +105,7 @@ def test_other_key_version_secret_or_time_is_refused() -> None:
     cases = {
         "wrong_key": (
             SECRET,
-            redis_key("jurisgate:", ("v1", "x", "US", "", "GET", "/")),
+            redis_key("jurisgate:", ("v1", PolicyView("x", "US", ""), "GET", "/")),
             "v1",
             1.0,
         ),

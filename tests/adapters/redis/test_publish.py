@@ -33,7 +33,7 @@ from .conftest import MakeToken, RedisServer
 pytestmark = pytest.mark.redis
 
 PAUSE = 0.8  # seconds a writer stops half-way: many watch intervals (0.05 s)
-NEW_ROW = "p, no-foreign-government, deny, foreign_government, *, *, *, *, , , , "
+NEW_ROW = "p, no-foreign-government, deny, foreign_government, *, *, *, *, *, *, *, , , , "
 
 
 def allows_first(text: str) -> str:

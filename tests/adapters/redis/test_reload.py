@@ -60,7 +60,11 @@ def test_valid_edit_is_loaded_invalid_edit_keeps_last_good(
             assert await status_of(http, police) == 200  # the old local entry is unreachable
             good = replica.engine.version
 
-            edit(policy, with_row("p, broken, maybe, *, US, *, *, *, , , , "), published=False)
+            edit(
+                policy,
+                with_row("p, broken, maybe, *, US, *, *, *, *, *, *, , , , "),
+                published=False,
+            )
             await until(lambda: replica.reloader is not None and replica.reloader.rejected, 2)
             assert replica.engine.version == good
             assert await status_of(http, police) == 200
@@ -113,7 +117,10 @@ def test_a_reload_reaches_the_other_replica_also_after_redis_came_back(
             await until(lambda: announcer(two).connected and announcer(one).connected, 5)
 
             before = two.engine.version
-            edit(policy, with_row("p, no-state-agencies, deny, state_agency, US, *, *, *, , , , "))
+            edit(
+                policy,
+                with_row("p, no-state-agencies, deny, state_agency, US, *, *, *, *, *, *, , , , "),
+            )
             await until(lambda: two.engine.version != before, FOLLOW)
             assert two.engine.version == one.engine.version
             assert await status_of(second, texas) == 403  # an uncited deny

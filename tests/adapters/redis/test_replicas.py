@@ -28,12 +28,20 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]
 FED, STATE, LOCAL = "federal_law_enforcement", "state_law_enforcement", "local_law_enforcement"
 Client = tuple[dict[str, str], int, int]  # claims, answer before the edit, after it
-# The edit drops il-five-years: Illinois government clients are served again.
+# The edit drops the Illinois rules: Illinois government clients are served again.
 CLIENTS: dict[str, Client] = {
     "fbi-hq": ({"entity_type": FED, "country": "US", "region": "DC"}, 200, 200),
     "fbi-chicago": ({"entity_type": FED, "country": "US", "region": "IL"}, 451, 200),
-    "isp": ({"entity_type": STATE, "country": "US", "region": "US-IL"}, 451, 200),
-    "nypd": ({"entity_type": LOCAL, "country": "US", "region": "NY"}, 200, 200),
+    "isp": (
+        {"entity_type": STATE, "country": "US", "region": "US-IN", "agency_region": "US-IL"},
+        451,
+        200,
+    ),
+    "nypd": (
+        {"entity_type": LOCAL, "country": "US", "region": "NY", "agency_region": "US-NY"},
+        200,
+        200,
+    ),
     "company": ({"entity_type": "private_company", "country": "US", "region": "TX"}, 451, 451),
     "ukraine": ({"entity_type": "foreign_law_enforcement", "country": "UA"}, 403, 403),
 }

@@ -12,6 +12,7 @@ from jurisgate.adapters.redis_cache import RedisDecisionCache, redis_client
 from jurisgate.adapters.redis_codec import redis_key, seal_entry
 from jurisgate.middleware import Decision, FixedClock, TrustedIssuer
 from jurisgate.middleware.cache.lru import DecisionKey
+from jurisgate.middleware.claims.principal import PolicyView
 from jurisgate.middleware.decision.engine import PolicyEngine
 
 from .app import TABLE, client, gate, status_of
@@ -20,7 +21,12 @@ from .conftest import AT, CACHE_SECRET, MakeToken, RedisServer
 pytestmark = pytest.mark.redis
 
 SECRET = CACHE_SECRET.encode()
-KEY: DecisionKey = ("v1", "state_agency", "US", "US-TX", "GET", "/search")
+KEY: DecisionKey = (
+    "v1",
+    PolicyView("state_agency", "US", "US-TX", "state_agency", "US-TX", "official"),
+    "GET",
+    "/search",
+)
 ALLOW = Decision("allow", 200, "us-government-search", None, "v1", AT + 3600)
 
 
@@ -48,7 +54,7 @@ def test_roundtrip_under_the_prefix_with_a_bounded_ttl(redis_server: RedisServer
             await cache.set(KEY, ALLOW, AT + 30)
             assert await cache.get(KEY, AT + 1) == ALLOW
             assert await cache.get(KEY, AT + 30) is None  # the entry's own expiry is checked
-            other = ("v1", "private_company", "US", "US-TX", "GET", "/search")
+            other = ("v1", PolicyView("private_company", "US", "US-TX"), "GET", "/search")
             assert await cache.get(other, AT) is None
             (name,) = await keys(redis_server.url)
             assert name.decode() == redis_key("jurisgate:", KEY)
@@ -74,7 +80,7 @@ def test_entry_never_outlives_valid_until_nor_max_ttl(redis_server: RedisServer)
             name = redis_key("jurisgate:", KEY)
             assert 0 < await plain.pttl(name) <= 5_000
             assert await cache.get(KEY, AT + 5) is None
-            later = ("v1", "state_agency", "US", "US-NY", "GET", "/search")
+            later = ("v1", KEY[1]._replace(region="US-NY"), "GET", "/search")
             await cache.set(later, ALLOW, AT + 300)
             assert 0 < await plain.pttl(redis_key("jurisgate:", later)) <= 20_000
         finally:
@@ -117,8 +123,9 @@ def test_forged_and_replayed_entries_are_not_honoured(
         replica = gate(issuer, redis_url=redis_server.url)
         assert isinstance(replica.engine, PolicyEngine)
         version = replica.engine.version
-        allowed = (version, "federal_law_enforcement", "US", "US-DC", "GET", "/search")
-        denied = (version, "private_company", "US", "US-TX", "GET", "/search")
+        fed = "federal_law_enforcement"
+        allowed = (version, PolicyView(fed, "US", "US-DC", fed, "US"), "GET", "/search")
+        denied = (version, PolicyView("private_company", "US", "US-TX"), "GET", "/search")
         denied_name = redis_key("jurisgate:", denied)
         fbi = make_token("federal_law_enforcement", "US", "US-DC")
         company = make_token("private_company", "US", "US-TX")
@@ -155,11 +162,9 @@ def test_concurrent_misses_compute_once(
     calls: list[tuple[str, ...]] = []
 
     class CountingEngine(PolicyEngine):
-        def decide(
-            self, entity: str, country: str, region: str, method: str, path: str, at: float
-        ) -> Decision:
-            calls.append((entity, country, region, method, path))
-            return super().decide(entity, country, region, method, path, at)
+        def decide_view(self, view: PolicyView, method: str, path: str, at: float) -> Decision:
+            calls.append((*view[:3], method, path))
+            return super().decide_view(view, method, path, at)
 
     async def scenario() -> None:
         replica = gate(issuer, redis_url=redis_server.url, local_max_entries=100)
