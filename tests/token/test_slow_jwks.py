@@ -141,6 +141,7 @@ def token(key: rsa.RSAPrivateKey, issuer: str, kid: str, region: str, sub: str) 
         "entity_type": "state_law_enforcement",
         "country": "US",
         "region": region,
+        "agency_region": region,  # a state agency at home, as the pack's contract wants
     }
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
