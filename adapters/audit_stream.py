@@ -11,6 +11,10 @@ the stream and in the fallback log: duplicates, never gaps.
 
     sink = RedisStreamSink("redis://audit-redis:6379/0", on_failure=metrics.sink_failed)
     app.add_middleware(JurisdictionMiddleware, config=..., audit=AuditLog(observers=[sink]))
+
+For a Redis Cluster or a Sentinel-managed primary, pass a RedisTarget instead of the URL, for
+example the one ``[cache]`` names: ``RedisStreamSink(factory.redis_target(config.cache))``.
+The stream is one key, so every batch stays in one hash slot.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-import redis
+from .redis_connect import RedisTarget
 
 __all__ = ["FALLBACK_LOGGER", "RedisStreamSink"]
 
@@ -41,7 +45,7 @@ class RedisStreamSink:
 
     def __init__(
         self,
-        url: str,
+        url: str | RedisTarget,
         *,
         stream: str = "jurisgate:audit",
         maxlen: int = 1_000_000,
@@ -60,9 +64,8 @@ class RedisStreamSink:
         self.failed = 0
         self._on_failure = on_failure
         self._fallback = logging.getLogger(FALLBACK_LOGGER)
-        self._client = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
+        target = RedisTarget(url=url) if isinstance(url, str) else url
+        self._client = target.sync_client(timeout=timeout)
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=queue_size)
         self._lock = threading.Lock()
         self._closed = False

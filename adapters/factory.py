@@ -4,8 +4,10 @@ The core (``jurisgate.middleware``) defines the interfaces (``DecisionCache``, `
 ``Announcer``) and never imports an adapter module. ``jurisgate.middleware.gate`` is the
 composition root: its config path calls this module for the shared decision tier (Redis), the
 policy store (PostgreSQL), the reload announcer (Redis pub/sub) and the policy reloader; the
-admin commands call it for theirs. Optional drivers are imported only when configured, so
-psycopg stays an extra and an app without Redis never imports redis.asyncio.
+admin commands call it for theirs. ``[cache]`` becomes a RedisTarget (one server, a cluster,
+or the primary Sentinel names) here only; ``redis_connect`` turns a target into redis-py
+clients. Optional drivers are imported only when configured, so psycopg stays an extra and an
+app without Redis never imports redis.asyncio.
 """
 
 from __future__ import annotations
@@ -13,21 +15,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from jurisgate.middleware.cache.lru import DecisionCache
 from jurisgate.middleware.clock import Clock
-from jurisgate.middleware.config.gate_config import CacheSettings, GateConfig, PolicySettings
+from jurisgate.middleware.config.cache_config import CacheSettings
+from jurisgate.middleware.config.gate_config import GateConfig, PolicySettings
 from jurisgate.middleware.config.loading import engine_for, engine_from_text, policy_files
 from jurisgate.middleware.config.policy_manifest import read_published
+from jurisgate.middleware.config.redis_topology import sentinel_address
 from jurisgate.middleware.config.reload import PolicyReloader, file_fingerprint
 from jurisgate.middleware.config.store import PolicyStore, load_from_store
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicySource
-from jurisgate.middleware.errors import PolicyError
+from jurisgate.middleware.errors import ConfigError, PolicyError
 
 if TYPE_CHECKING:
+    from .redis_connect import RedisTarget
     from .redis_pubsub import RedisAnnouncer
 
 __all__ = [
@@ -36,6 +42,7 @@ __all__ = [
     "load_engine",
     "open_store",
     "policy_reloader",
+    "redis_target",
     "shared_cache",
 ]
 
@@ -90,23 +97,60 @@ def load_enforced_engine(
         return PolicyEngine(PolicySource(model_text, rows, str(model), opened.origin))
 
 
-def shared_cache(settings: CacheSettings, clock: Clock) -> DecisionCache | None:
-    """The shared decision tier ``[cache] redis_url`` names; None without one."""
-    if settings.redis_url is None:
+def redis_target(settings: CacheSettings) -> RedisTarget | None:
+    """Where ``[cache]`` says Redis is (one server, a cluster, or the primary its sentinels
+    name); None without Redis. ConfigError when a named password variable is unset."""
+    if not settings.uses_redis:
         return None
-    from .redis_cache import RedisDecisionCache
+    from .redis_connect import RedisTarget
 
-    return RedisDecisionCache.from_settings(settings, clock=clock)
+    return RedisTarget(
+        url=settings.redis_url,
+        cluster=settings.cluster,
+        sentinels=tuple(sentinel_address(entry) for entry in settings.sentinels),
+        service=settings.sentinel_service,
+        username=settings.username,
+        password=_from_env("password_env", settings.password_env),
+        sentinel_username=settings.sentinel_username,
+        sentinel_password=_from_env("sentinel_password_env", settings.sentinel_password_env),
+    )
+
+
+def shared_cache(settings: CacheSettings, clock: Clock) -> DecisionCache | None:
+    """The shared decision tier on the Redis ``[cache]`` names; None without one. ConfigError
+    without the MAC secret or a named password."""
+    target = redis_target(settings)
+    if target is None:
+        return None
+    from .breaker import CircuitBreaker
+    from .redis_cache import RedisDecisionCache, resolve_secret
+
+    secret = resolve_secret(settings)
+    return RedisDecisionCache(
+        target.client(timeout=settings.socket_timeout),
+        secret=secret,
+        prefix=settings.key_prefix,
+        timeout=settings.socket_timeout,
+        max_ttl=settings.ttl,
+        clock=clock,
+        breaker=CircuitBreaker(
+            "redis decision cache",
+            failures=settings.breaker_failures,
+            cooldown=settings.breaker_cooldown,
+        ),
+        reconnect=lambda: target.client(timeout=settings.socket_timeout),
+    )
 
 
 def announcer(settings: CacheSettings, *, timeout: float = 0.5) -> RedisAnnouncer | None:
-    """Reload announcements on ``[cache] redis_url``'s ``<key_prefix>policy`` channel; None
-    without Redis (replicas then find a new policy at their next poll)."""
-    if settings.redis_url is None:
+    """Reload announcements on the ``<key_prefix>policy`` channel of the Redis ``[cache]``
+    names; None without Redis (replicas then find a new policy at their next poll)."""
+    target = redis_target(settings)
+    if target is None:
         return None
     from .redis_pubsub import RedisAnnouncer
 
-    return RedisAnnouncer(settings.redis_url, f"{settings.key_prefix}policy", timeout=timeout)
+    return RedisAnnouncer(target, f"{settings.key_prefix}policy", timeout=timeout)
 
 
 def policy_reloader(
@@ -154,3 +198,12 @@ def policy_reloader(
         stalled_after=max(2, math.ceil(settings.store_timeout)) + settings.store_timeout + 1.0,
         announcer=announcing,
     )
+
+
+def _from_env(key: str, variable: str | None) -> str | None:
+    if variable is None:
+        return None
+    value = os.environ.get(variable, "")
+    if not value:
+        raise ConfigError(f"[cache] {key} names ${variable}, which is not set")
+    return value

@@ -22,7 +22,7 @@ from jurisgate.middleware.decision.values import refusal
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.offline import decide_claims
 
-from . import lint, matrix, mint, policy_diff, policy_publish, policy_tests
+from . import lint, matrix, mint, policy_diff, policy_publish, policy_tests, subjects
 from .files import add_config_option, announce, engine_for_config, instant_option
 
 __all__ = ["main"]
@@ -78,14 +78,14 @@ def _parser() -> argparse.ArgumentParser:
         help="validate a policy file and replace the configured store's rows with it",
         description="Validate POLICY.csv against the configured model, replace the rows of "
         "the [policy] store with it in one transaction, and announce the new version on the "
-        "Redis reload channel when [cache] redis_url is set.",
+        "Redis reload channel when [cache] redis_url or sentinels is set.",
     )
     add_config_option(push)
     push.add_argument("file", metavar="POLICY.csv", help="the policy rows to push")
     push.set_defaults(run=_push)
     policy_publish.register(policy_commands)
     # Each admin command lives in its own module and adds its own sub-command.
-    for command in (lint, policy_tests, policy_diff, matrix, mint):
+    for command in (lint, policy_tests, policy_diff, matrix, mint, subjects):
         command.register(commands)
     return parser
 

@@ -106,9 +106,10 @@ def main() -> None:
     base = f"http://{args.host}:{args.port}"
     print("jurisgate demo: development tokens (public dev key, never use in production)\n")
     print(f"  curl -i {base}/health")
+    print(f"  # the opt-out form, in a browser: {base}/opt-out")
     print(
-        f"  curl -i -X POST {base}/opt-out -H 'content-type: application/json' "
-        '-d \'{"face_id": "face-0000"}\'\n'
+        f"  curl -i {base}/opt-out -H 'Idempotency-Key: demo-opt-out-face-0000' "
+        "-F photo=@examples/photos/face-0000.jpg -F residency=US-IL -F attest=yes\n"
     )
     for subject, (label, claims) in CLIENTS.items():
         token = dev_token(subject, claims)

@@ -10,7 +10,8 @@ from .claims.authority import IssuerAuthority
 from .claims.identity import JurisdictionUser
 from .claims.principal import ENTITY_TYPES, Principal, principal_from_claims
 from .clock import Clock, FixedClock, SystemClock
-from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_config
+from .config.cache_config import CacheSettings
+from .config.gate_config import GateConfig, PolicySettings, load_config
 from .decision.engine import PolicyEngine
 from .decision.values import Citation, Decision, Rule
 from .errors import CacheError, ClaimsError, ConfigError, JurisgateError, PolicyError, TokenError

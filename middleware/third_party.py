@@ -5,6 +5,7 @@
     cryptography   everything in cryptography.exceptions              TokenError (401)
     pycasbin       simpleeval's errors (its matcher evaluator)        PolicyError
     redis          RedisError, the cluster and pipeline errors, OSError CacheError (a miss)
+                   (Sentinel's MasterNotFoundError is a RedisError)
     psycopg        psycopg.Error, psycopg.Warning                     PolicyError (the store)
 
 pycasbin itself raises bare RuntimeError, SyntaxError and friends, so a call into Casbin is
@@ -61,7 +62,9 @@ DEPENDENCIES: dict[str, Dependency] = {
             "builtins:OSError",  # connection refused or reset below redis-py
             "builtins:TimeoutError",
         ),
-        ("redis.exceptions",),
+        # Sentinel's own errors (no primary found) live beside its client; the cluster's are
+        # in redis.exceptions.
+        ("redis.exceptions", "redis.sentinel", "redis.asyncio.sentinel"),
         CacheError,
     ),
     "psycopg": Dependency(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,6 +29,7 @@ from jurisgate.middleware.claims.entity_types import STATE_LOCAL_TYPES
 from jurisgate.middleware.claims.regions import normalize_region
 from jurisgate.middleware.config.gate_config import CONFIG_ENV
 from jurisgate.middleware.errors import ClaimsError
+from jurisgate.middleware.subjects import FixedSuppressions
 
 # Fixtures kept in tests/fixtures/ (one module per kind), offered to every test folder.
 from .fixtures.admin_config import run, write_config
@@ -222,16 +223,10 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def example_routes(search_api: ModuleType) -> list[BaseRoute]:
-    app: Starlette = search_api.app
-    return list(app.routes)
-
-
-@pytest.fixture
-def opted_out(search_api: ModuleType) -> Iterator[dict[str, dict[str, str]]]:
-    """The example's opt-out store, emptied after the test."""
-    store: dict[str, dict[str, str]] = search_api.OPTED_OUT
-    yield store
-    store.clear()
+    """The example's search routes with nobody suppressed and no opt-out routes (the opt-out
+    and suppression tests, in tests/postgres, run them on a real registry)."""
+    found: list[BaseRoute] = search_api.routes(FixedSuppressions(), None)
+    return found
 
 
 @pytest.fixture

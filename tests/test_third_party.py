@@ -10,7 +10,7 @@ import pkgutil
 
 import pytest
 
-from jurisgate.middleware.errors import JurisgateError
+from jurisgate.middleware.errors import CacheError, JurisgateError
 from jurisgate.middleware.third_party import DEPENDENCIES, becomes, errors_of
 
 
@@ -44,6 +44,29 @@ def test_each_mapping_names_one_of_ours(dependency: str) -> None:
     assert issubclass(ours, JurisgateError)
     for base in errors_of(dependency):
         assert becomes(base) is ours
+
+
+def test_cluster_and_sentinel_failures_are_cache_misses() -> None:
+    # What a cluster that lost a primary, or sentinels that name none, raise (issue 14).
+    from redis.asyncio.sentinel import MasterNotFoundError as AsyncMasterNotFound
+    from redis.exceptions import (
+        ClusterDownError,
+        MovedError,
+        RedisClusterException,
+        RedisClusterUnreachableError,
+        SlotNotCoveredError,
+        TryAgainError,
+    )
+    from redis.sentinel import MasterNotFoundError
+
+    failures = (
+        ClusterDownError, MovedError, RedisClusterException, RedisClusterUnreachableError,
+        SlotNotCoveredError, TryAgainError, MasterNotFoundError, AsyncMasterNotFound,
+    )  # fmt: skip
+    named = {f"{failure.__module__}.{failure.__qualname__}": failure for failure in failures}
+    assert {name: becomes(failure) for name, failure in named.items()} == dict.fromkeys(
+        named, CacheError
+    )
 
 
 def test_our_own_and_unknown_exceptions() -> None:

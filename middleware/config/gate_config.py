@@ -3,9 +3,9 @@
 Every key is known: an unknown key or a wrong value stops the app with a message that names
 the key and the file, because a misspelt ``audiance`` silently ignored is a hole.
 
-Over 250 lines: the settings values of ``[policy]`` and ``[cache]`` and the parser of the file's
-top level read together; the ``[[issuers]]`` and ``[audit]`` tables have modules of their own
-(``issuers.py``, ``audit/table.py``), and ``[policy]``/``[cache]`` could follow them.
+The ``[[issuers]]``, ``[cache]`` and ``[audit]`` tables have modules of their own
+(``issuers.py``, ``cache_config.py``, ``audit/table.py``); ``[policy]`` and the top level are
+read here.
 """
 
 from __future__ import annotations
@@ -20,8 +20,11 @@ from typing import Any, Final, Literal, TypeVar, cast, get_args
 from ..audit.settings import AuditSettings
 from ..audit.table import parse_audit
 from ..errors import ConfigError
+from ..subjects.settings import SubjectsSettings
 from ..token.verifier import TokenPolicy, TrustedIssuer
+from .cache_config import CacheSettings, parse_cache
 from .issuers import parse_issuer, production_marks
+from .subjects_table import parse_subjects
 from .table import Table, build, is_link_target, resolve_path
 
 __all__ = ["CONFIG_ENV", "CacheSettings", "GateConfig", "PolicySettings", "load_config"]
@@ -95,40 +98,6 @@ class PolicySettings:
 
 
 @dataclass(frozen=True, slots=True)
-class CacheSettings:
-    redis_url: str | None = None
-    local_max_entries: int = 10_000
-    ttl: float = 300.0
-    # The shared (Redis) tier; see adapters/redis_cache.py and the README.
-    key_prefix: str = "jurisgate:"
-    secret: str | None = field(default=None, repr=False)  # MAC key shared by the replicas
-    secret_env: str = "JURISGATE_CACHE_SECRET"  # noqa: S105 - a variable name; read when no secret
-    socket_timeout: float = 0.05
-    breaker_failures: int = 3
-    breaker_cooldown: float = 5.0
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.local_max_entries <= 10_000_000:
-            raise ValueError("local_max_entries must be between 0 and 10000000")
-        if not 0 < self.ttl <= 86_400:
-            raise ValueError("ttl must be between 0 and 86400 seconds")
-        if not (0 < len(self.key_prefix) <= 64 and self.key_prefix.isascii()) or any(
-            not c.isprintable() or c.isspace() for c in self.key_prefix
-        ):
-            raise ValueError("key_prefix must be 1 to 64 printable ASCII characters, no spaces")
-        if self.secret is not None and len(self.secret.encode()) < 16:
-            raise ValueError("secret must be at least 16 bytes")
-        if not self.secret_env:
-            raise ValueError("secret_env must name an environment variable")
-        if not 0 < self.socket_timeout <= 5:
-            raise ValueError("socket_timeout must be between 0 and 5 seconds")
-        if not 1 <= self.breaker_failures <= 1000:
-            raise ValueError("breaker_failures must be between 1 and 1000")
-        if not 0 < self.breaker_cooldown <= 3600:
-            raise ValueError("breaker_cooldown must be between 0 and 3600 seconds")
-
-
-@dataclass(frozen=True, slots=True)
 class GateConfig:
     issuers: tuple[TrustedIssuer, ...]
     tokens: TokenPolicy = field(default_factory=TokenPolicy)
@@ -138,6 +107,7 @@ class GateConfig:
     origin: str = "<keyword options>"
     audit: AuditSettings = field(default_factory=AuditSettings)
     production_issuers: frozenset[str] = frozenset()  # `token mint` refuses these and their keys
+    subjects: SubjectsSettings | None = None  # [subjects]: the data-subject registry, if any
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
@@ -158,7 +128,10 @@ def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
 
 def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     root = Table(
-        data, "(top level)", file, ("issuers", "tokens", "policy", "cache", "responses", "audit")
+        data,
+        "(top level)",
+        file,
+        ("issuers", "tokens", "policy", "cache", "responses", "audit", "subjects"),
     )
     base = file.parent
     raw_issuers = root.get("issuers", list, required=True)
@@ -233,44 +206,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         ),
     )
 
-    cache = Table(
-        root.get("cache", dict, {}),
-        "cache",
-        file,
-        (
-            "redis_url",
-            "local_max_entries",
-            "ttl",
-            "key_prefix",
-            "secret",
-            "secret_env",
-            "socket_timeout",
-            "breaker_failures",
-            "breaker_cooldown",
-        ),
-    )
-    redis_url = cache.get("redis_url", str)
-    if redis_url is not None:
-        cache.check(
-            "redis_url",
-            redis_url,
-            lambda u: u.startswith(("redis://", "rediss://", "unix://")),
-            "must start with redis://, rediss:// or unix://",
-        )
-    cache_settings = build(
-        cache,
-        lambda: CacheSettings(
-            redis_url=redis_url,
-            local_max_entries=cache.get("local_max_entries", int, 10_000),
-            ttl=cache.get("ttl", float, 300.0),
-            key_prefix=cache.get("key_prefix", str, "jurisgate:"),
-            secret=cache.get("secret", str),
-            secret_env=cache.get("secret_env", str, "JURISGATE_CACHE_SECRET"),
-            socket_timeout=cache.get("socket_timeout", float, 0.05),
-            breaker_failures=cache.get("breaker_failures", int, 3),
-            breaker_cooldown=cache.get("breaker_cooldown", float, 5.0),
-        ),
-    )
+    cache_settings = parse_cache(root.get("cache", dict, {}), file)
 
     responses = Table(root.get("responses", dict, {}), "responses", file, ("blocked_by",))
     blocked_by = responses.get("blocked_by", str)
@@ -278,6 +214,8 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         responses.check("blocked_by", blocked_by, is_link_target, "must be an http(s) URL")
     responses.finish()
     audit = parse_audit(root.get("audit", dict, {}), base, file)
+    raw_subjects = root.get("subjects", dict)
+    subjects = parse_subjects(raw_subjects, base, file) if raw_subjects is not None else None
     root.finish()
     return GateConfig(
         issuers,
@@ -288,4 +226,5 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         str(file),
         audit,
         production,
+        subjects,
     )

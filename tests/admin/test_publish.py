@@ -34,7 +34,7 @@ def test_publish_writes_the_manifest_and_says_what_it_published(
     assert code == 0
     engine = load_enforced_engine(settings)
     assert f"published {settings.manifest_path}" in out
-    assert f"policy version: {engine.version} (9 rules)" in out
+    assert f"policy version: {engine.version} (10 rules)" in out
     assert "next check" in out  # no Redis: nothing announced
     manifest = json.loads(settings.manifest_path.read_text(encoding="utf-8"))
     assert manifest["jurisgate_policy_manifest"] == 1

@@ -76,5 +76,5 @@ def test_generated_pack_decides_like_the_settlement(settlement: PolicyEngine, si
 
 
 def test_generator_refuses_fewer_rules_than_the_settlement() -> None:
-    with pytest.raises(ValueError, match="at least 9"):
-        _generator().generate_policy(8)
+    with pytest.raises(ValueError, match="at least 10"):
+        _generator().generate_policy(9)

@@ -198,7 +198,10 @@ def test_valid_until_after_boundary_serializes_as_none(pack_engine: PolicyEngine
         ("GET", "/search", 403, None),
         ("GET", "/search/x", 403, None),
         ("POST", "/health", 403, None),
-        ("GET", "/opt-out", 403, None),
+        ("GET", "/opt-out", 200, "public-opt-out-pages"),
+        ("GET", "/opt-out/0b9e0d4e-1d1f-4b7e-9a59-0f5b8a1f2c3d", 200, "public-opt-out-pages"),
+        ("POST", "/opt-out/0b9e0d4e-1d1f-4b7e-9a59-0f5b8a1f2c3d", 403, None),
+        ("DELETE", "/opt-out", 403, None),
         ("GET", "/health/x", 403, None),
         ("GET", "/", 403, None),
     ],
@@ -281,6 +284,7 @@ def test_rule_lookup(pack_engine: PolicyEngine) -> None:
         "us-contractor-search",
         "public-health",
         "public-opt-out",
+        "public-opt-out-pages",
     ]
 
 

@@ -118,6 +118,12 @@ def anonymous_oracle(method: str, path: str, at: float) -> Expected:
         return Expected("allow", 200, "public-health")
     if method == "POST" and path == "/opt-out" and at >= SETTLEMENT:
         return Expected("allow", 200, "public-opt-out")
+    if (
+        method == "GET"
+        and (path == "/opt-out" or path.startswith("/opt-out/"))
+        and at >= SETTLEMENT
+    ):
+        return Expected("allow", 200, "public-opt-out-pages")
     return Expected("deny", 403, None)
 
 

@@ -113,6 +113,7 @@ def test_bundled_pack_loads(pack_source: PolicySource) -> None:
         "us-contractor-search",
         "public-health",
         "public-opt-out",
+        "public-opt-out-pages",
     ]
     # The legal citations contain commas; the reader must keep them in one field.
     citations = [row.values[-2] for row in pack_source.rows if row.values[-2]]

@@ -332,37 +332,6 @@ async def test_health_is_public(example_app: Starlette, http: ClientFactory) -> 
     assert head.status_code == 200
 
 
-async def test_opt_out_is_public(
-    example_app: Starlette, http: ClientFactory, opted_out: dict[str, dict[str, str]]
-) -> None:
-    async with http(example_app) as client:
-        response = await client.post("/opt-out", json={"face_id": "face-0000"})
-        refused = await client.post("/opt-out", json={"face_id": "nobody"})
-        not_public = await client.get("/opt-out")
-    assert response.status_code == 202
-    assert response.json()["status"] == "removed"
-    assert "face-0000" in opted_out
-    assert refused.status_code == 400
-    # Only POST is public: another method on the same path needs a token.
-    assert not_public.status_code == 401
-
-
-async def test_opt_out_is_open_to_illinois_clients_too(
-    example_app: Starlette,
-    http: ClientFactory,
-    tokens: TokenFactory,
-    clock: FixedClock,
-    opted_out: dict[str, dict[str, str]],
-) -> None:
-    token = tokens.client(clock.now(), "individual", "US", "US-IL")
-    async with http(example_app) as client:
-        response = await client.post(
-            "/opt-out", json={"face_id": "face-0001"}, headers=bearer(token)
-        )
-    assert response.status_code == 202
-    assert "face-0001" in opted_out
-
-
 async def test_head_is_decided_as_get(
     example_app: Starlette,
     http: ClientFactory,

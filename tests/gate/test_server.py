@@ -31,7 +31,7 @@ def server(repo_root: Path, tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-def test_example_api_over_real_http(server: str, demo: ModuleType) -> None:
+def test_example_api_over_real_http(server: str, demo: ModuleType, repo_root: Path) -> None:
     dev_token: Callable[..., str] = demo.dev_token
     clients: dict[str, tuple[str, dict[str, str]]] = demo.CLIENTS
 
@@ -82,9 +82,22 @@ def test_example_api_over_real_http(server: str, demo: ModuleType) -> None:
         ):
             assert search(name).status_code == status, name
 
-        opt_out = client.post("/opt-out", json={"face_id": "face-0000"})
-        assert opt_out.status_code == 202
-        assert all(face["id"] != "face-0000" for face in search("fbi-hq").json()["results"])
+        # The demo's embedded registry: an opt-out with face-0000's own photo removes it from
+        # every later answer once the match job has run and this replica has synced.
+        assert any(face["id"] == "face-0000" for face in search("fbi-hq").json()["results"])
+        photo = (repo_root / "examples" / "photos" / "face-0000.jpg").read_bytes()
+        opt_out = client.post(
+            "/opt-out",
+            files={"photo": ("me.jpg", photo, "image/jpeg")},
+            data={"residency": "US-IL", "attest": "yes"},
+            headers={"Idempotency-Key": "test-server-opt-out-0000"},
+        )
+        assert opt_out.status_code == 202, opt_out.text
+        assert opt_out.headers["location"] == f"/opt-out/{opt_out.json()['request_id']}"
+        deadline = time.monotonic() + 20
+        while any(face["id"] == "face-0000" for face in search("fbi-hq").json()["results"]):
+            assert time.monotonic() < deadline, "face-0000 still listed 20 s after its opt-out"
+            time.sleep(0.1)
 
         assert (
             client.head(

@@ -101,8 +101,8 @@ def test_method_override_headers_are_ignored(gate: Gate, idps: IdPs, header: str
     # POST /search is not allowed to anyone: overriding to GET must not change that.
     response = gate.request("POST", "/search", token=ny, headers=[(header, "GET")])
     gate.refused(response, 403)
-    # The public POST /opt-out does not make GET /opt-out public.
-    response = gate.request("GET", "/opt-out", headers=[(header, "POST")])
+    # The public GET /health does not make POST /health public.
+    response = gate.request("POST", "/health", headers=[(header, "GET")])
     gate.refused(response, 401)
     # An allowed GET overridden to DELETE stays a GET for the policy and for the app.
     response = gate.request("GET", "/search", token=ny, headers=[(header, "DELETE")])

@@ -41,7 +41,7 @@ def test_push_and_push_again(
     assert main(["policy", "push", "--config", str(config), str(pack_policy)]) == 0
     out = capsys.readouterr().out
     version = load_engine(store_settings).version
-    assert f"pushed 9 rules from {pack_policy} to postgresql:{store_settings.store_table}" in out
+    assert f"pushed 10 rules from {pack_policy} to postgresql:{store_settings.store_table}" in out
     assert f"policy version: {version}" in out
     assert "next check" in out  # no Redis configured: nothing announced
     assert main(["policy", "push", "--config", str(config), str(pack_policy)]) == 0

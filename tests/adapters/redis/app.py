@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -13,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from jurisgate.adapters.redis_cache import RedisDecisionCache
+from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 from jurisgate.admin.policy_publish import publish_policy
 from jurisgate.middleware import (
     CacheSettings,
@@ -24,7 +28,7 @@ from jurisgate.middleware import (
 from jurisgate.middleware.cache.lru import DecisionCache
 from jurisgate.policies import pack_files
 
-from .conftest import AT, CACHE_SECRET
+from .conftest import AT, AUDIENCE, CACHE_SECRET, HMAC_KEY, ISSUER
 
 # (entity_type, country, region, expected status) from the README's decision table.
 TABLE: Sequence[tuple[str, str, str | None, int]] = (
@@ -52,8 +56,10 @@ def gate(
     shared_cache: DecisionCache | None = None,
     breaker_cooldown: float = 0.2,
     socket_timeout: float = 1.0,
+    topology: Mapping[str, Any] | None = None,
 ) -> JurisdictionMiddleware:
     """One replica: the gate around the app, local tier off by default so Redis is exercised.
+    ``topology`` sets more [cache] options (``cluster``, ``sentinels``, ...).
 
     The Redis timeout is generous (1 s) so a loaded CI machine cannot turn a test about keys
     into an outage; the outage tests pass the production default (0.05 s).
@@ -66,6 +72,8 @@ def gate(
         breaker_cooldown=breaker_cooldown,
         socket_timeout=socket_timeout,
     )
+    if topology:
+        cache = dataclasses.replace(cache, **topology)
     return JurisdictionMiddleware(
         app,
         issuers=[issuer],
@@ -74,6 +82,27 @@ def gate(
         shared_cache=shared_cache,
         clock=FixedClock(AT),
     )
+
+
+def gate_from_file(
+    directory: Path, *, cache: str, policy: tuple[Path, Path], watch_interval: float
+) -> JurisdictionMiddleware:
+    """One replica configured by a jurisgate.toml whose [cache] table holds ``cache`` (the MAC
+    secret is added), as a deployment configures it."""
+    key = directory / "issuer.key"
+    key.write_bytes(HMAC_KEY)
+    model, rows = policy
+    config = directory / "jurisgate.toml"
+    config.write_text(
+        f'[[issuers]]\nissuer = "{ISSUER}"\naudience = "{AUDIENCE}"\nalgorithms = ["HS256"]\n'
+        f'public_key_file = "{key}"\n'
+        f'[policy]\nmodel = "{model}"\npolicy = "{rows}"\nwatch_interval = {watch_interval}\n'
+        f'[cache]\nsecret = "{CACHE_SECRET}"\nlocal_max_entries = 0\nsocket_timeout = 1.0\n'
+        f"breaker_cooldown = 0.2\n{cache}",
+        encoding="utf-8",
+    )
+    app = Starlette(routes=[Route("/search", search)])
+    return JurisdictionMiddleware(app, config=config, clock=FixedClock(AT))
 
 
 def client(app: JurisdictionMiddleware) -> httpx.AsyncClient:
@@ -92,6 +121,35 @@ async def until(condition: Callable[[], object], seconds: float = 5.0) -> None:
     async with asyncio.timeout(seconds):
         while not condition():  # noqa: ASYNC110 - the state changes in other tasks and threads
             await asyncio.sleep(0.02)
+
+
+HANG = 5.0  # seconds: far above any Redis timeout and normal latency; only a hang takes this long
+
+
+def tier(replica: JurisdictionMiddleware) -> RedisDecisionCache:
+    """The replica's Redis decision tier."""
+    assert isinstance(replica.shared_cache, RedisDecisionCache)
+    return replica.shared_cache
+
+
+def announcer(replica: JurisdictionMiddleware) -> RedisAnnouncer:
+    """The replica's reload announcer on Redis."""
+    assert replica.reloader is not None
+    assert isinstance(replica.reloader.announcer, RedisAnnouncer)
+    return replica.reloader.announcer
+
+
+async def serve_table(
+    http: httpx.AsyncClient, tokens: Sequence[tuple[str, int]], stop: asyncio.Event, seen: list[int]
+) -> None:
+    """Send each ``(token, expected status)`` until ``stop``; fails on the first wrong answer
+    (a 5xx included) or hang; every status goes to ``seen``."""
+    while not stop.is_set():
+        for token, expected in tokens:
+            async with asyncio.timeout(HANG):
+                status = await status_of(http, token)
+            assert status == expected, status
+            seen.append(status)
 
 
 def copy_pack(directory: Path) -> tuple[Path, Path]:

@@ -11,8 +11,9 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,6 +22,9 @@ from jurisgate.middleware.clock import parse_instant
 
 from ...fixtures.servers import free_port
 from ...fixtures.tokens import hs256_token
+
+if TYPE_CHECKING:
+    from .topologies import Cluster, Sentinels
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -33,11 +37,16 @@ AT = parse_instant("2026-11-01T12:00:00Z")
 
 
 class RedisServer:
-    """One redis-server process bound to 127.0.0.1:port, no persistence."""
+    """One redis-server process bound to 127.0.0.1:port, no persistence; ``args`` are added to
+    its command line (cluster mode, passwords, ``--replicaof``, ``--sentinel``)."""
 
-    def __init__(self, port: int, workdir: Path) -> None:
+    def __init__(
+        self, port: int, workdir: Path, args: Sequence[str] = (), *, config: Path | None = None
+    ) -> None:
         self.port = port
         self.workdir = workdir
+        self.args = tuple(args)
+        self.config = config  # a config file (Sentinel needs one it can rewrite)
         self.url = f"redis://127.0.0.1:{port}/0"
         self.process: subprocess.Popen[bytes] | None = None
         self.paused = False
@@ -46,12 +55,14 @@ class RedisServer:
         self.process = subprocess.Popen(
             [
                 REDIS_SERVER,
+                *([str(self.config)] if self.config is not None else []),
                 "--port", str(self.port),
                 "--bind", "127.0.0.1",
                 "--save", "",
                 "--appendonly", "no",
                 "--dir", str(self.workdir),
                 "--daemonize", "no",
+                *self.args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -66,7 +77,8 @@ class RedisServer:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
                 sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
+                # A server with a password answers -NOAUTH: it is up all the same.
+                return sock.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 
@@ -114,6 +126,45 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+def _server_version() -> tuple[int, ...]:
+    out = subprocess.run([REDIS_SERVER, "--version"], capture_output=True, text=True, check=True)
+    version = out.stdout.split("v=", 1)[1].split()[0]
+    return tuple(int(part) for part in version.split(".")[:2])
+
+
+@pytest.fixture
+def redis_cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """Three primaries with a replica each (topologies.py); parametrize it
+    indirectly with another number of replicas per primary."""
+    from .topologies import REDIS_CLI, Cluster
+
+    if not (os.access(REDIS_SERVER, os.X_OK) and os.access(REDIS_CLI, os.X_OK)):
+        pytest.skip("no redis-server or redis-cli binary")
+    if _server_version() < (7, 0):
+        pytest.skip("sharded pub/sub needs Redis >= 7.0")
+    cluster = Cluster(tmp_path, replicas=getattr(request, "param", 1))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def redis_sentinels(tmp_path: Path) -> Iterator[Sentinels]:
+    """A primary, a replica and two sentinels (topologies.py)."""
+    from .topologies import Sentinels
+
+    if not os.access(REDIS_SERVER, os.X_OK):
+        pytest.skip("no redis-server binary")
+    sentinels = Sentinels(tmp_path)
+    try:
+        sentinels.start()
+        yield sentinels
+    finally:
+        sentinels.stop()
 
 
 @pytest.fixture(autouse=True)

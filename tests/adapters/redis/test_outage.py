@@ -12,16 +12,14 @@ import random
 import httpx
 import pytest
 
-from jurisgate.adapters.redis_cache import RedisDecisionCache
-from jurisgate.middleware import CacheSettings, JurisdictionMiddleware, TrustedIssuer
+from jurisgate.middleware import CacheSettings, TrustedIssuer
 
-from .app import TABLE, client, gate, status_of, until
+from .app import HANG, TABLE, client, gate, status_of, tier, until
 from .conftest import MakeToken, RedisServer
 
 pytestmark = pytest.mark.redis
 
 TIMEOUT = CacheSettings().socket_timeout  # the production default
-HANG = 5.0  # seconds: far above timeout (50 ms) + normal latency; only a hang exceeds it
 
 
 async def table_round(http: httpx.AsyncClient, make_token: MakeToken) -> None:
@@ -29,11 +27,6 @@ async def table_round(http: httpx.AsyncClient, make_token: MakeToken) -> None:
         async with asyncio.timeout(HANG):
             status = await status_of(http, make_token(entity, country, region))
         assert status == expected, (entity, region, status)
-
-
-def tier(replica: JurisdictionMiddleware) -> RedisDecisionCache:
-    assert isinstance(replica.shared_cache, RedisDecisionCache)
-    return replica.shared_cache
 
 
 def test_killed_then_restarted(

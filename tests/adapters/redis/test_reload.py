@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.adapters.redis_pubsub import RedisAnnouncer
-from jurisgate.middleware import JurisdictionMiddleware, PolicySettings, TrustedIssuer
+from jurisgate.middleware import PolicySettings, TrustedIssuer
 
 from .app import (
+    announcer,
     client,
     copy_pack,
     edit,
@@ -31,12 +31,6 @@ from .conftest import MakeToken, RedisServer
 pytestmark = pytest.mark.redis
 
 FOLLOW = 2.0  # seconds within which every replica must run the new policy (issue #3)
-
-
-def announcer(replica: JurisdictionMiddleware) -> RedisAnnouncer:
-    assert replica.reloader is not None
-    assert isinstance(replica.reloader.announcer, RedisAnnouncer)
-    return replica.reloader.announcer
 
 
 def test_valid_edit_is_loaded_invalid_edit_keeps_last_good(
