@@ -43,7 +43,7 @@ from .topologies import PASSWORD, SENTINEL_PASSWORD, SERVICE, Sentinels
 
 pytestmark = pytest.mark.redis
 
-NO_STATE_AGENCIES = "p, no-state-agencies, deny, state_agency, US, *, *, *, , , , "
+NO_STATE_AGENCIES = "p, no-state-agencies, deny, state_agency, US, *, *, *, *, *, *, , , , "
 
 
 @pytest.fixture
