@@ -18,6 +18,15 @@ from .decision.engine import PolicyEngine
 from .decision.values import Citation, Decision, Rule
 from .errors import CacheError, ClaimsError, ConfigError, JurisgateError, PolicyError, TokenError
 from .gate import JurisdictionMiddleware, load_engine
+from .results import (
+    FilterOutcome,
+    ItemFields,
+    ItemPolicy,
+    ItemSettings,
+    ResultFilterMiddleware,
+    ResultRoute,
+    filter_items,
+)
 from .token.keys import JwksKeys
 from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
 
@@ -35,9 +44,13 @@ __all__ = [
     "Decision",
     "DecisionCache",
     "DecisionKey",
+    "FilterOutcome",
     "FixedClock",
     "GateConfig",
     "IssuerAuthority",
+    "ItemFields",
+    "ItemPolicy",
+    "ItemSettings",
     "JurisdictionMiddleware",
     "JurisdictionUser",
     "JurisgateError",
@@ -48,6 +61,8 @@ __all__ = [
     "PolicySettings",
     "Principal",
     "RequestLimits",
+    "ResultFilterMiddleware",
+    "ResultRoute",
     "Rule",
     "SystemClock",
     "TokenError",
@@ -55,6 +70,7 @@ __all__ = [
     "TokenVerifier",
     "TrustedIssuer",
     "VerifiedToken",
+    "filter_items",
     "load_config",
     "load_engine",
     "principal_from_claims",

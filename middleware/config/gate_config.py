@@ -20,11 +20,14 @@ from typing import Any, Final, Literal, TypeVar, cast, get_args
 from ..audit.settings import AuditSettings
 from ..audit.table import parse_audit
 from ..errors import ConfigError
+from ..results.packs import ItemSettings
+from ..results.routes import ResultRoute
 from ..subjects.settings import SubjectsSettings
 from ..token.verifier import TokenPolicy, TrustedIssuer
 from .cache_config import CacheSettings, parse_cache
 from .issuers import parse_issuer, production_marks
 from .request_limits import RequestLimits, parse_requests
+from .results_table import parse_items, parse_results
 from .subjects_table import parse_subjects
 from .table import Table, build, is_link_target, resolve_path
 
@@ -110,6 +113,8 @@ class GateConfig:
     production_issuers: frozenset[str] = frozenset()  # `token mint` refuses these and their keys
     requests: RequestLimits = field(default_factory=RequestLimits)
     subjects: SubjectsSettings | None = None  # [subjects]: the data-subject registry, if any
+    results: tuple[ResultRoute, ...] = ()  # [[results]]: routes whose answers list people
+    items: ItemSettings = field(default_factory=ItemSettings)  # [items]: item rules in force
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> GateConfig:
@@ -133,7 +138,18 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         data,
         "(top level)",
         file,
-        ("issuers", "tokens", "policy", "cache", "responses", "audit", "requests", "subjects"),
+        (
+            "issuers",
+            "tokens",
+            "policy",
+            "cache",
+            "responses",
+            "audit",
+            "requests",
+            "subjects",
+            "results",
+            "items",
+        ),
     )
     base = file.parent
     raw_issuers = root.get("issuers", list, required=True)
@@ -219,6 +235,8 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
     requests = parse_requests(root.get("requests", dict, {}), file)
     raw_subjects = root.get("subjects", dict)
     subjects = parse_subjects(raw_subjects, base, file) if raw_subjects is not None else None
+    results = parse_results(root.get("results", list, []), file)
+    items = parse_items(root.get("items", dict, {}), base, file)
     root.finish()
     return GateConfig(
         issuers,
@@ -231,4 +249,6 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         production,
         requests,
         subjects,
+        results,
+        items,
     )

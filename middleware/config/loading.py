@@ -15,11 +15,13 @@ from pathlib import Path
 
 from ..decision.engine import PolicyEngine
 from ..decision.policy_files import load_policy_files, read_policy_csv
-from ..decision.policy_source import PolicySource
+from ..decision.policy_source import PolicyRow, PolicySource
 from ..errors import PolicyError
+from ..results.item_policy import ItemPolicy
+from ..results.packs import ItemSettings, item_policy_for
 from .gate_config import PolicySettings
 
-__all__ = ["PolicyFiles", "engine_for", "engine_from_text", "policy_files"]
+__all__ = ["PolicyFiles", "engine_for", "engine_from_text", "item_policy_of", "policy_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +73,21 @@ def engine_from_text(
     verified, and ``policy publish`` with the bytes it records (they must agree)."""
     rows = read_policy_csv(policy_text, policy_origin)
     return PolicyEngine(PolicySource(model_text, rows, model_origin, policy_origin))
+
+
+def item_policy_of(policy: PolicySettings, items: ItemSettings) -> ItemPolicy:
+    """The item rules a configuration puts in force: ``[items]`` packs and files, and the p2
+    rows of the configured policy files (a store's rows are not read here: keep item rules
+    of a stored policy in ``[items] files``)."""
+    rows = () if policy.store is not None else _rows(policy_files(policy))
+    return item_policy_for(items, rows)
+
+
+def _rows(files: PolicyFiles) -> tuple[PolicyRow, ...]:
+    source = load_policy_files(
+        files.model,
+        files.policy,
+        model_origin=files.model_origin,
+        policy_origin=files.policy_origin,
+    )
+    return source.rows

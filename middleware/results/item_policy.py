@@ -1,0 +1,243 @@
+"""Decide, per entry of a result, which item rule (if any) suppresses it at an instant.
+
+One engine for everything that filters: the app's own call (:func:`filter_items`), the
+result-filter middleware and ``jurisgate explain --item``. The rules in force are grouped once
+per time segment (between two consecutive rule starts or ends); an entry's place is judged
+once per distinct (region, country) in a segment and remembered, so filtering costs a few
+dictionary look-ups per entry.
+
+Unknown provenance is an outcome, never a silent allow: an entry whose fields cannot tell
+whether a rule applies (no region, an unknown code, a region and a country that disagree, no
+id) is refused by a rule whose ``unknown`` is ``refuse`` and counted by one that admits it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ..claims.regions import known_countries, subdivisions
+from .item_rules import ItemRule
+
+__all__ = ["DEFAULT_FIELDS", "FilterOutcome", "ItemFields", "ItemPolicy", "Verdict"]
+
+_MAX_REMEMBERED_PLACES: Final = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFields:
+    """Where an entry keeps what the rules read (top-level keys or attributes); ``country``
+    None means entries carry no country of their own (it is read from the region's prefix)."""
+
+    id: str = "id"
+    region: str = "source_region"
+    country: str | None = "source_country"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One entry's outcome: the rule that suppresses it (or None), and whether that rule (or
+    one that admitted it) could not tell from the entry's provenance."""
+
+    suppressed: bool
+    rule: ItemRule | None
+    unknown: bool = False
+    admitted_unknown: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        citation = self.rule.citation if self.rule is not None else None
+        return {
+            "suppressed": self.suppressed,
+            "rule": self.rule.id if self.rule is not None else None,
+            "citation": citation.as_dict() if citation is not None else None,
+            "unknown_provenance": self.unknown,
+            "admitted_unknown": list(self.admitted_unknown),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FilterOutcome:
+    """The entries kept, in order, and per rule id how many were removed (never which) and
+    how many had a provenance the rule could not read (admitted or refused)."""
+
+    items: list[Any]
+    removed: dict[str, int] = field(default_factory=dict)
+    unknown: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def removed_total(self) -> int:
+        return sum(self.removed.values())
+
+
+DEFAULT_FIELDS: Final = ItemFields()
+_ADMIT: Final = Verdict(False, None)
+# (index of the deciding rule or inf, the rule, unknown?, ids of rules that admitted unknown)
+_Place = tuple[float, ItemRule | None, bool, tuple[str, ...]]
+
+
+class ItemPolicy:
+    """An immutable set of item rules (in precedence order: the first that suppresses decides)."""
+
+    def __init__(self, rules: Iterable[ItemRule], *, version: str = "") -> None:
+        self.rules: tuple[ItemRule, ...] = tuple(rules)
+        self.version = version
+        bounds = {b for r in self.rules for b in (r.start, r.end) if math.isfinite(b)}
+        self.boundaries: tuple[float, ...] = tuple(sorted(bounds))
+        self._segments: dict[int, _Segment] = {}
+        self._by_id = {rule.id: rule for rule in self.rules}
+
+    def rule(self, rule_id: str) -> ItemRule | None:
+        return self._by_id.get(rule_id)
+
+    def span(self, at: float) -> tuple[float, float]:
+        """The instants around ``at`` between which no item rule starts or ends: [from, until)."""
+        index = bisect.bisect_right(self.boundaries, at)
+        return (
+            self.boundaries[index - 1] if index > 0 else -math.inf,
+            self.boundaries[index] if index < len(self.boundaries) else math.inf,
+        )
+
+    def _segment(self, at: float) -> _Segment:
+        index = bisect.bisect_right(self.boundaries, at)
+        segment = self._segments.get(index)
+        if segment is None:
+            segment = self._segments[index] = _Segment(self.rules, at)
+        return segment
+
+    def verdict(
+        self,
+        item: object,
+        *,
+        at: float,
+        suppressed: Collection[str],
+        fields: ItemFields = DEFAULT_FIELDS,
+        refuse_unknown: bool = False,
+    ) -> Verdict:
+        """Which rule in force at ``at`` suppresses ``item`` (``suppressed``: the entry ids on
+        the replica's suppression list); ``refuse_unknown`` makes every rule refuse unknowns."""
+        return self._segment(at).verdict(item, suppressed, fields, refuse_unknown)
+
+    def filter(
+        self,
+        items: Iterable[object],
+        *,
+        at: float,
+        suppressed: Collection[str],
+        fields: ItemFields = DEFAULT_FIELDS,
+        refuse_unknown: bool = False,
+    ) -> FilterOutcome:
+        """The entries no rule suppresses at ``at``, in order, with per-rule counts."""
+        segment = self._segment(at)
+        kept: list[Any] = []
+        removed: dict[str, int] = {}
+        unknown: dict[str, int] = {}
+        decide = segment.verdict
+        for item in items:
+            verdict = decide(item, suppressed, fields, refuse_unknown)
+            if verdict is _ADMIT:
+                kept.append(item)
+                continue
+            for rule_id in verdict.admitted_unknown:
+                unknown[rule_id] = unknown.get(rule_id, 0) + 1
+            if verdict.rule is None:
+                kept.append(item)
+                continue
+            removed[verdict.rule.id] = removed.get(verdict.rule.id, 0) + 1
+            if verdict.unknown:
+                unknown[verdict.rule.id] = unknown.get(verdict.rule.id, 0) + 1
+        return FilterOutcome(kept, removed, unknown)
+
+
+class _Segment:
+    """The rules in force between two consecutive boundaries, and the places judged so far."""
+
+    __slots__ = ("_opt_outs", "_place_rules", "_places")
+
+    def __init__(self, rules: tuple[ItemRule, ...], at: float) -> None:
+        active = [(n, r) for n, r in enumerate(rules) if r.active(at)]
+        self._opt_outs = [(n, r) for n, r in active if r.test == "opted_out"]
+        self._place_rules = [(n, r) for n, r in active if r.test == "collected_in"]
+        self._places: dict[tuple[object, object, bool], _Place] = {}
+
+    def verdict(
+        self, item: object, suppressed: Collection[str], fields: ItemFields, refuse_unknown: bool
+    ) -> Verdict:
+        get = item.get if type(item) is dict or isinstance(item, Mapping) else _attributes(item)
+        region = get(fields.region)
+        country = get(fields.country) if fields.country is not None else None
+        key = (region, country, refuse_unknown)
+        try:
+            place = self._places[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable value, judged unknown below
+            place = self._place(region, country, refuse_unknown)
+        index, rule, unknown, admitted = place
+        if self._opt_outs:
+            entry_id = get(fields.id)
+            for number, opt_out in self._opt_outs:
+                if number > index:
+                    break
+                if type(entry_id) is str or (type(entry_id) is int):
+                    if str(entry_id) in suppressed:
+                        index, rule, unknown = number, opt_out, False
+                        break
+                elif refuse_unknown or opt_out.unknown == "refuse":
+                    index, rule, unknown = number, opt_out, True
+                    break
+                else:
+                    admitted = (*admitted, opt_out.id)
+        if rule is None:
+            return _ADMIT if not admitted else Verdict(False, None, False, admitted)
+        return Verdict(True, rule, unknown, admitted)
+
+    def _place(self, region: object, country: object, refuse_unknown: bool) -> _Place:
+        place = _judge_place(self._place_rules, region, country, refuse_unknown)
+        try:
+            if len(self._places) >= _MAX_REMEMBERED_PLACES:
+                self._places.clear()
+            self._places[(region, country, refuse_unknown)] = place
+        except TypeError:
+            pass  # an unhashable value: judged, not remembered
+        return place
+
+
+def _judge_place(
+    rules: list[tuple[int, ItemRule]], region: object, country: object, refuse_unknown: bool
+) -> _Place:
+    """The first place rule that suppresses an entry from (region, country)."""
+    region_code = region if isinstance(region, str) and region in subdivisions() else None
+    country_code = country if isinstance(country, str) and country in known_countries() else None
+    conflict = (region is not None and region_code is None) or (
+        country is not None and country_code is None
+    )
+    if region_code is not None:
+        derived = region_code.split("-", 1)[0]
+        if country_code is not None and country_code != derived:
+            conflict = True
+        country_code = derived
+    admitted: list[str] = []
+    for number, rule in rules:
+        where = rule.where
+        if not conflict and region_code is not None:
+            if region_code in where or country_code in where:
+                return (number, rule, False, tuple(admitted))
+            continue
+        if not conflict and country_code is not None:
+            if country_code in where:
+                return (number, rule, False, tuple(admitted))
+            if not any(code.startswith(country_code + "-") for code in where):
+                continue
+        # The entry's place cannot tell whether this rule applies.
+        if refuse_unknown or rule.unknown == "refuse":
+            return (number, rule, True, tuple(admitted))
+        admitted.append(rule.id)
+    return (math.inf, None, False, tuple(admitted))
+
+
+def _attributes(item: object) -> Callable[[str], object]:
+    def get(name: str) -> object:
+        return getattr(item, name, None)
+
+    return get

@@ -1,0 +1,1 @@
+"""Bundled item rules: foreign regulators' orders about Clearview AI's data subjects."""
