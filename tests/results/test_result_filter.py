@@ -1,0 +1,215 @@
+"""The result-filter middleware: filtering, counts, headers, and failing closed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from starlette.types import Message
+
+from jurisgate.middleware import ResultRoute
+from jurisgate.middleware.subjects import StaleSuppressions
+
+from .asgi_harness import json_answer, run, scripted
+
+pytestmark = pytest.mark.anyio
+
+ROUTE = ResultRoute(path="/search", items="results", counts=("total",))
+PAGE = {
+    "total": 3,
+    "results": [
+        {"id": "a", "source_region": "US-IL"},
+        {"id": "b", "source_region": "US-NY"},
+        {"id": "c", "source_region": "US-TX"},
+    ],
+}
+
+
+async def test_filters_adjusts_counts_and_fixes_headers() -> None:
+    app = scripted(
+        json_answer(PAGE, headers={"etag": '"v1"', "cache-control": "public, max-age=60"})
+    )
+    status, headers, body, scope = await run(app, ROUTE, suppressed=["c"])
+    document = json.loads(body)
+    assert status == 200
+    assert document == {"total": 1, "results": [{"id": "b", "source_region": "US-NY"}]}
+    assert headers["content-length"] == str(len(body))
+    assert headers["cache-control"] == "private"
+    assert "etag" not in headers
+    assert scope["state"]["jurisgate.removed"] == {"il-photos-five-years": 1, "il-opt-out": 1}
+
+
+async def test_nothing_removed_sends_the_apps_own_bytes() -> None:
+    page = {"total": 1, "results": [{"id": "b", "source_region": "US-NY"}]}
+    messages = json_answer(page)
+    status, headers, body, _ = await run(scripted(messages), ROUTE)
+    assert (status, body) == (200, messages[1]["body"])
+    assert headers["cache-control"] == "private"
+
+
+async def test_a_chunked_body_is_buffered_whole() -> None:
+    whole = json.dumps(PAGE).encode()
+    chunks = [whole[i : i + 7] for i in range(0, len(whole), 7)]
+    messages = [
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        },
+        *({"type": "http.response.body", "body": c, "more_body": True} for c in chunks),
+        {"type": "http.response.body", "body": b"", "more_body": False},
+    ]
+    status, headers, body, _ = await run(scripted(messages), ROUTE)
+    assert status == 200
+    assert json.loads(body)["total"] == 2
+    assert headers["content-length"] == str(len(body))
+
+
+NESTED = ResultRoute(
+    path="/clusters/*",
+    items="clusters[*].faces",
+    counts=("total", "clusters[*].face_count"),
+    country="country",
+)
+
+
+async def test_nested_lists_and_their_own_counts() -> None:
+    page = {
+        "total": 4,
+        "clusters": [
+            {
+                "face_count": 2,
+                "faces": [{"id": "a", "country": "FR"}, {"id": "b", "country": "BR"}],
+            },
+            {
+                "face_count": 2,
+                "faces": [{"id": "c", "country": "BR"}, {"id": "d", "country": "BR"}],
+            },
+        ],
+    }
+    status, _, body, _ = await run(
+        scripted(json_answer(page)), NESTED, suppressed=["d"], path="/clusters/x"
+    )
+    assert status == 200
+    assert json.loads(body) == {
+        "total": 2,
+        "clusters": [
+            {"face_count": 1, "faces": [{"id": "b", "country": "BR"}]},
+            {"face_count": 1, "faces": [{"id": "c", "country": "BR"}]},
+        ],
+    }
+
+
+def problem(status: int, headers: dict[str, str], body: bytes) -> str:
+    assert status == 503
+    assert headers["content-type"] == "application/problem+json"
+    assert headers["content-length"] == str(len(body))
+    return str(json.loads(body)["type"])
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        pytest.param(json_answer(PAGE, headers={"content-encoding": "gzip"}), id="pre-encoded"),
+        pytest.param(json_answer(PAGE, status=206), id="206"),
+        pytest.param(json_answer(PAGE, headers={"content-type": "text/event-stream"}), id="stream"),
+        pytest.param(
+            json_answer(PAGE, headers={"content-type": "application/x-ndjson"}), id="ndjson"
+        ),
+        pytest.param(
+            json_answer(PAGE, headers={"content-type": "application/json; charset=latin-1"}),
+            id="latin-1",
+        ),
+        pytest.param(json_answer({"total": 3, "hits": []}), id="no items key"),
+        pytest.param(json_answer({"total": 3, "results": {"a": 1}}), id="items not a list"),
+        pytest.param(json_answer({"total": 3, "results": [1, 2]}), id="entries not objects"),
+        pytest.param(json_answer({"results": []}), id="count missing"),
+        pytest.param(json_answer({"total": "3", "results": []}), id="count not an int"),
+        pytest.param(json_answer([PAGE]), id="a list, not an object"),
+        pytest.param(
+            [
+                *json_answer(PAGE)[:1],
+                {"type": "http.response.body", "body": b"{", "more_body": True},
+            ],
+            id="never completed",
+        ),
+        pytest.param(
+            [*json_answer(PAGE)[:1], {"type": "http.response.body", "body": b"{x"}], id="not JSON"
+        ),
+        pytest.param(
+            [*json_answer(PAGE)[:1], {"type": "http.response.pathsend", "path": "/x"}],
+            id="file by path",
+        ),
+        pytest.param(
+            json_answer(PAGE, headers={"content-length": str(10**9)}), id="declared oversize"
+        ),
+    ],
+)
+async def test_what_cannot_be_read_with_certainty_is_a_503(
+    messages: list[dict[str, object]],
+) -> None:
+    status, headers, body, _ = await run(scripted(messages), ROUTE, suppressed=["a"])
+    assert problem(status, headers, body) == "urn:jurisgate:problem:results_unfiltered"
+    assert b"US-IL" not in body
+
+
+async def test_an_oversize_chunked_body_is_a_503() -> None:
+    small = ResultRoute(path="/search", items="results", max_body_bytes=1024)
+    chunk = b" " * 600
+    messages = [
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        },
+        {"type": "http.response.body", "body": chunk, "more_body": True},
+        {"type": "http.response.body", "body": chunk, "more_body": True},
+        {"type": "http.response.body", "body": b"{}", "more_body": False},
+    ]
+    status, headers, body, _ = await run(scripted(messages), small)
+    problem(status, headers, body)
+
+
+class Stale:
+    def current(self) -> frozenset[str]:
+        raise StaleSuppressions("behind")
+
+
+async def test_a_stale_suppression_list_is_a_503_with_retry_after() -> None:
+    status, headers, body, _ = await run(scripted(json_answer(PAGE)), ROUTE, suppressions=Stale())
+    problem(status, headers, body)
+    assert headers["retry-after"] == "2"
+
+
+@pytest.mark.parametrize("status", [204, 304, 302, 400, 404, 500])
+async def test_empty_redirect_and_error_answers_pass_as_they_are(status: int) -> None:
+    messages = json_answer(
+        {"error": "x", "results": [{"id": "a", "source_region": "US-IL"}]},
+        status=status,
+        headers={"content-encoding": "gzip"},
+    )
+    got, headers, body, _ = await run(scripted(messages), ROUTE)
+    assert (got, body) == (status, messages[1]["body"])
+    assert headers["content-encoding"] == "gzip"
+
+
+async def test_head_and_other_paths_pass_as_they_are() -> None:
+    messages = json_answer(PAGE, headers={"content-encoding": "gzip"})
+    for method, path in (("HEAD", "/search"), ("GET", "/other"), ("GET", "/searches")):
+        status, _, body, _ = await run(scripted(messages), ROUTE, method=method, path=path)
+        assert (status, body) == (200, messages[1]["body"])
+
+
+async def test_gzip_inside_the_filter_fails_closed() -> None:
+    body = gzip.compress(json.dumps(PAGE).encode())
+    messages: list[Message] = [
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")],
+        },
+        {"type": "http.response.body", "body": body},
+    ]
+    status, headers, got, _ = await run(scripted(messages), ROUTE)
+    problem(status, headers, got)
