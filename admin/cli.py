@@ -59,11 +59,24 @@ def _parser() -> argparse.ArgumentParser:
         description="Decide a claims set (no token needed) as the middleware would.",
     )
     add_config_option(explain)
-    explain.add_argument(
+    what = explain.add_mutually_exclusive_group(required=True)
+    what.add_argument(
         "--claims",
-        required=True,
         metavar="CLAIMS.json",
         help="JSON object with entity_type, country, region ('-' for stdin)",
+    )
+    what.add_argument(
+        "--item",
+        metavar="ITEM.json",
+        help="a result entry as the app returns it ('-' for stdin): is it suppressed?",
+    )
+    explain.add_argument(
+        "--suppressed",
+        action="store_true",
+        help="with --item: the entry's id is on the suppression list (opt-outs)",
+    )
+    explain.add_argument(
+        "--route", metavar="PATH", help="with --item: the [[results]] table whose fields to read"
     )
     explain.add_argument("--path", default="/search", help="request path (default /search)")
     explain.add_argument("--method", default="GET", help="HTTP method (default GET)")
@@ -96,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    if args.item is not None:
+        return _explain_item(args)
     engine = engine_for_config(args.config)
     claims = _read_claims(args.claims)
     at = instant_option(args.at)
@@ -151,6 +166,18 @@ def _explain(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
     else:
         _print_explain(result)
+    return EXIT_OK
+
+
+def _explain_item(args: argparse.Namespace) -> int:
+    from .item_explain import explain_item, print_item
+
+    at = instant_option(args.at)
+    answer = explain_item(args.config, args.item, at, args.suppressed, args.route)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+    else:
+        print_item(answer)
     return EXIT_OK
 
 

@@ -34,6 +34,7 @@ from jurisgate.middleware.decision.rules import (
 )
 from jurisgate.middleware.decision.values import Rule
 from jurisgate.middleware.errors import PolicyError
+from jurisgate.middleware.results.item_rules import ITEM_PTYPE, ITEM_RULE_FIELDS, parse_item_row
 
 from .files import (
     PolicyFiles,
@@ -143,11 +144,15 @@ def lint_rows(
     findings: list[Finding] = []
     good: list[tuple[PolicyRow, Rule]] = []
     first_use: dict[str, str] = {}
+    first_item_use: dict[str, str] = {}
     for row in items:
         if isinstance(row, Finding):
             findings.append(row)
             continue
         where = row.source
+        if row.ptype == ITEM_PTYPE and row.ptype in ptypes:
+            findings += _check_item_row(row, first_item_use, now)
+            continue
         if row.ptype != "p":
             if row.ptype not in ptypes:
                 message = f"policy type {row.ptype!r} is not in the model"
@@ -176,6 +181,24 @@ def lint_rows(
     return sorted(findings, key=lambda f: _line(f.source))
 
 
+def _check_item_row(row: PolicyRow, first_use: dict[str, str], now: float) -> list[Finding]:
+    """An item rule (p2): parsed as the result filter parses it; its id unique among item
+    rules; an expired one said so."""
+    rule_id = row.values[0] if row.values and row.values[0] else None
+    try:
+        rule = parse_item_row(row)
+    except PolicyError as exc:
+        return [Finding(row.source, rule_id, "bad_item_rule", str(exc).split(": ", 2)[-1])]
+    if rule.id in first_use:
+        message = f"item rule id already used at {first_use[rule.id]}"
+        return [Finding(row.source, rule.id, "duplicate_id", message)]
+    first_use[rule.id] = row.source
+    if rule.end <= now:
+        message = f"the period ended on {format_instant(rule.end)}: it removes nothing now"
+        return [Finding(row.source, rule.id, "expired", message)]
+    return []
+
+
 def _model_fields(model_text: str, origin: str) -> tuple[list[str], set[str]]:
     """The model's ``p`` fields and every policy type it defines (``p``, ``g``, ...).
 
@@ -190,6 +213,13 @@ def _model_fields(model_text: str, origin: str) -> tuple[list[str], set[str]]:
     if missing:
         raise PolicyError(f"{origin}: policy_definition lacks {', '.join(missing)}")
     ptypes = {ptype for section in ("p", "g") for ptype in model.model.get(section, {})}
+    if ITEM_PTYPE in ptypes:
+        item_fields = tuple(t.removeprefix(f"{ITEM_PTYPE}_") for t in model["p"][ITEM_PTYPE].tokens)
+        if item_fields != ITEM_RULE_FIELDS:
+            raise PolicyError(
+                f"{origin}: item rules must be defined as "
+                f"'{ITEM_PTYPE} = {', '.join(ITEM_RULE_FIELDS)}'"
+            )
     return fields, ptypes
 
 

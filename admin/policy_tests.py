@@ -36,8 +36,18 @@ from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.offline import decide_claims
 
 from .files import add_config_option, engine_for_config, issuer_tables
+from .item_cases import ItemCase, ItemOutcome, item_case, run_item_cases
+from .item_explain import item_fields_for, item_policy_for_config
 
-__all__ = ["Outcome", "PolicyCase", "decide_case", "load_cases", "register", "run_cases"]
+__all__ = [
+    "Outcome",
+    "PolicyCase",
+    "decide_case",
+    "load_all_cases",
+    "load_cases",
+    "register",
+    "run_cases",
+]
 
 _CASE_KEYS: Final = frozenset({"name", "claims", "issuer", "path", "method", "at", "expect"})
 _NO_ISSUER: Final = "(test case)"
@@ -93,7 +103,9 @@ def register(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    cases = load_cases(Path(args.cases))
+    every = load_all_cases(Path(args.cases))
+    cases = [case for case in every if isinstance(case, PolicyCase)]
+    items = [case for case in every if isinstance(case, ItemCase)]
     engine = engine_for_config(args.config)
     authorities, mappings = issuer_tables(args.config)
     known = {i.issuer for i in load_config(args.config).issuers} if _has_config(args) else set()
@@ -101,9 +113,16 @@ def _run(args: argparse.Namespace) -> int:
         if case.issuer != _NO_ISSUER and case.issuer not in known:
             raise JurisgateError(f"{args.cases}: case {case.name!r}: issuer {case.issuer!r} is "
                                  "not an [[issuers]] entry of the config")  # fmt: skip
-    outcomes = run_cases(
-        engine, cases, now=SystemClock().now(), authorities=authorities, mappings=mappings
-    )
+    now = SystemClock().now()
+    outcomes: list[Outcome | ItemOutcome] = []
+    outcomes += run_cases(engine, cases, now=now, authorities=authorities, mappings=mappings)
+    if items:
+        outcomes += run_item_cases(
+            item_policy_for_config(args.config),
+            items,
+            now=now,
+            fields_for=lambda route: item_fields_for(args.config, route),
+        )
     for outcome in outcomes:
         print(outcome)
     failed = sum(not outcome.passed for outcome in outcomes)
@@ -145,6 +164,11 @@ def decide_case(
 
 
 def load_cases(file: Path) -> list[PolicyCase]:
+    """The client cases of a cases file (``load_all_cases`` has the item cases too)."""
+    return [case for case in load_all_cases(file) if isinstance(case, PolicyCase)]
+
+
+def load_all_cases(file: Path) -> list[PolicyCase | ItemCase]:
     """Read and validate a cases file; raises JurisgateError (exit 2) naming file and case."""
     import yaml
 
@@ -161,9 +185,11 @@ def load_cases(file: Path) -> list[PolicyCase]:
     return [_case(item, f"{file}: cases[{index}]") for index, item in enumerate(data["cases"])]
 
 
-def _case(item: object, where: str) -> PolicyCase:
+def _case(item: object, where: str) -> PolicyCase | ItemCase:
     if not isinstance(item, dict):
         raise JurisgateError(f"{where} must be a mapping")
+    if "item" in item:
+        return item_case(item, where, _at)
     unknown = sorted(set(item) - _CASE_KEYS)
     if unknown:
         raise JurisgateError(f"{where}: unknown key {unknown[0]!r}")

@@ -8,6 +8,11 @@ drawn cartoon in examples/photos/ (``photo_sha256`` is its file's digest). Opt-o
 data-subject registry (examples/subjects_runtime.py); ``/search`` leaves out every suppressed
 entry for every client, and answers 503 rather than an unfiltered list when this replica's
 suppression list is stale.
+
+Who may be found is decided twice, by the same item rules (the settlement's opt-outs and
+Illinois photos, the foreign regulators' orders): ``/search`` calls ``filter_items`` before it
+cuts the page, so pages stay full, and the result-filter middleware (``[[results]]`` in the
+config) checks every answer on its way out and fails closed.
 """
 
 from __future__ import annotations
@@ -29,8 +34,18 @@ from starlette.routing import BaseRoute, Route
 from jurisgate.adapters.embedded_postgres import EmbeddedPostgres
 from jurisgate.adapters.postgres_subjects import PostgresSubjectRegistry
 from jurisgate.adapters.subjects_factory import open_subjects
-from jurisgate.middleware import JurisdictionMiddleware, load_config
+from jurisgate.middleware import (
+    Clock,
+    ItemFields,
+    ItemPolicy,
+    JurisdictionMiddleware,
+    ResultFilterMiddleware,
+    SystemClock,
+    filter_items,
+    load_config,
+)
 from jurisgate.middleware.config.gate_config import CONFIG_ENV
+from jurisgate.middleware.config.loading import item_policy_of
 from jurisgate.middleware.subjects import (
     OptOutEndpoints,
     ReceiptSigner,
@@ -59,7 +74,7 @@ _FIRST = [
     "Skyler",
 ]
 _LAST = ["Lindqvist", "Okafor", "Marchetti", "Novak", "Haddad", "Tanaka", "Moreau", "Kowalski"]
-_REGIONS = ["US-IL", "US-NY", "US-TX", "US-CA", "US-DC", "FR-75C", "IT-RM", "GB-LND"]
+_REGIONS = ["US-NY", "US-TX", "US-CA", "US-DC", "US-IL", "FR-75C", "IT-RM", "GB-LND"]
 
 
 def synthetic_index(size: int = 40) -> list[dict[str, str]]:
@@ -75,20 +90,31 @@ def synthetic_index(size: int = 40) -> list[dict[str, str]]:
                 "photo": f"photos/{photo.name}",
                 "photo_sha256": hashlib.sha256(photo.read_bytes()).hexdigest(),
                 "source_region": _REGIONS[n % len(_REGIONS)],
+                "source_country": _REGIONS[n % len(_REGIONS)].split("-", 1)[0],
             }
         )
     return index
 
 
 INDEX = synthetic_index()
+# Where the example's entries keep what the item rules read (as in its [[results]] table).
+FIELDS = ItemFields(id="id", region="source_region", country="source_country")
 
 
 async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def routes(suppressions: Suppressions, opt_out: OptOutEndpoints | None) -> list[BaseRoute]:
-    """The API's routes; ``/search`` filters through ``suppressions`` for every client."""
+def routes(
+    suppressions: Suppressions,
+    opt_out: OptOutEndpoints | None,
+    *,
+    clock: Clock | None = None,
+    items: ItemPolicy | None = None,
+) -> list[BaseRoute]:
+    """The API's routes; ``/search`` filters through the item rules (``items``, defaults to the
+    bundled packs) and ``suppressions`` for every client, before it cuts the page."""
+    now = (clock or SystemClock()).now
 
     async def search(request: Request) -> Response:
         try:
@@ -106,16 +132,16 @@ def routes(suppressions: Suppressions, opt_out: OptOutEndpoints | None) -> list[
                 headers={"retry-after": "2"},
             )
         query = request.query_params.get("q", "").strip().lower()
-        results = [
-            face
-            for face in INDEX
-            if face["id"] not in suppressed and (not query or query in face["name"].lower())
-        ]
+        found = [face for face in INDEX if not query or query in face["name"].lower()]
+        results = filter_items(
+            found, at=now(), suppressed=suppressed, policy=items, fields=FIELDS
+        ).items[:20]
         principal = request.state.principal
         return JSONResponse(
             {
                 "query": query,
-                "results": results[:20],
+                "count": len(results),
+                "results": results,
                 "served_to": {"entity_type": principal.entity_type, "region": principal.region},
             },
             headers={"cache-control": "private"},
@@ -175,12 +201,24 @@ def example_subjects(config: str | os.PathLike[str]) -> tuple[SubjectsService, L
 
 
 def create_app(config: str | os.PathLike[str] | None = None) -> Starlette:
-    """The example behind the gate, honouring opt-outs (see ``example_subjects``)."""
+    """The example behind the gate, honouring opt-outs (see ``example_subjects``) and every
+    item rule, in its own code and again in the result filter."""
     chosen = config or os.environ.get(CONFIG_ENV) or DEV_CONFIG
     subjects, lifespan = example_subjects(chosen)
+    settings = load_config(chosen)
+    items = item_policy_of(settings.policy, settings.items)
     app = Starlette(
-        routes=routes(subjects.suppressions, subjects.endpoints),
-        middleware=[Middleware(JurisdictionMiddleware, config=chosen)],
+        routes=routes(subjects.suppressions, subjects.endpoints, items=items),
+        middleware=[
+            Middleware(JurisdictionMiddleware, config=chosen),
+            # Inside the gate (refusals are not filtered) and inside any compression.
+            Middleware(
+                ResultFilterMiddleware,
+                routes=settings.results,
+                suppressions=subjects.suppressions,
+                policy=items,
+            ),
+        ],
         lifespan=lifespan,
     )
     app.state.subjects = subjects

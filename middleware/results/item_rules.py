@@ -21,7 +21,15 @@ from ..decision.policy_source import PolicyRow
 from ..decision.values import Citation
 from ..errors import PolicyError
 
-__all__ = ["ITEM_PTYPE", "ITEM_RULE_FIELDS", "ItemRule", "ItemTest", "Unknown", "parse_item_rules"]
+__all__ = [
+    "ITEM_PTYPE",
+    "ITEM_RULE_FIELDS",
+    "ItemRule",
+    "ItemTest",
+    "Unknown",
+    "parse_item_row",
+    "parse_item_rules",
+]
 
 ITEM_PTYPE: Final = "p2"
 ITEM_RULE_FIELDS: Final = (
