@@ -54,7 +54,8 @@ class ItemOutcome:
         if self.passed:
             return f"PASS  {self.case.name}"
         expected = _answer(self.case.expect_suppressed, self.case.rule)
-        return f"FAIL  {self.case.name}: expected {expected}, got {_answer(self.suppressed, self.rule)}"
+        got = _answer(self.suppressed, self.rule)
+        return f"FAIL  {self.case.name}: expected {expected}, got {got}"
 
 
 def item_case(
