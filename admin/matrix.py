@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -21,8 +22,10 @@ from jurisgate.middleware.claims.paths import canonical_method, canonical_path
 from jurisgate.middleware.claims.principal import ANONYMOUS
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.errors import JurisgateError
+from jurisgate.middleware.results import ItemPolicy
 
 from .files import add_config_option, engine_for_config, format_instant, instant_option
+from .item_diff import item_matrix_cells, item_policy_beside
 from .policy_space import Route, policy_space
 from .truth_table import gate_answer
 
@@ -64,6 +67,11 @@ def register(commands: Any) -> None:
     parser.add_argument("--at", help="the instant to decide for (default: now)")
     parser.add_argument("--path", default="/search", help="request path (default /search)")
     parser.add_argument("--method", default="GET", help="HTTP method (default GET)")
+    parser.add_argument(
+        "--items",
+        action="store_true",
+        help="draw the item rules instead: each place's entries in each period (451 removed)",
+    )
     parser.set_defaults(run=_run)
 
 
@@ -73,7 +81,10 @@ def _run(args: argparse.Namespace) -> int:
         raise JurisgateError("--out must end in .html or .png")
     engine = engine_for_config(args.config)
     route = Route(canonical_method(args.method.upper()), canonical_path(args.path))
-    matrix = decision_matrix(engine, route, instant_option(args.at))
+    if args.items:
+        matrix = item_matrix(item_policy_beside("", engine, args.config), route)
+    else:
+        matrix = decision_matrix(engine, route, instant_option(args.at))
     if out.suffix == ".html":
         out.write_text(render_html(matrix), encoding="utf-8")
     else:
@@ -103,6 +114,14 @@ def decision_matrix(engine: PolicyEngine, route: Route, at: float) -> Matrix:
     return Matrix(route, at, engine.version, columns, locations, cells)
 
 
+def item_matrix(policy: ItemPolicy, route: Route) -> Matrix:
+    """The item rules as a matrix: places (rows) by periods (columns), 451 where removed."""
+    places, periods, cells = item_matrix_cells(policy)
+    columns = tuple((label,) for label in periods)
+    rows = tuple(tuple(row) for row in cells)
+    return Matrix(route, math.nan, f"items {policy.version}", columns, tuple(places), rows)
+
+
 def _shown(labels: tuple[str, ...], most: int = 4) -> list[str]:
     """A merged column's heading: its first client classes, then how many more (all on hover)."""
     if len(labels) <= most:
@@ -111,6 +130,8 @@ def _shown(labels: tuple[str, ...], most: int = 4) -> list[str]:
 
 
 def _title(matrix: Matrix) -> str:
+    if math.isnan(matrix.at):  # the item matrix: every period at once
+        return f"who may be found, every period ({matrix.policy_version})"
     return (
         f"{matrix.route.method} {matrix.route.path} at {format_instant(matrix.at)} "
         f"(policy {matrix.policy_version})"

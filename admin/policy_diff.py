@@ -36,6 +36,7 @@ from .files import (
     policy_files,
     policy_settings_for,
 )
+from .item_diff import item_changes, item_policy_beside
 from .policy_space import Client, PolicySpace, Route
 from .truth_table import Answer, Table, compare, table_rows
 
@@ -145,11 +146,20 @@ def _run(args: argparse.Namespace) -> int:
             raise JurisgateError("--between: B must be after A")
     space, before, after = compare(old, new, start=start, end=end)
     changes = _changes(old, new, space, before, after, open_start=start is None)
+    items = [
+        change
+        for change in item_changes(
+            item_policy_beside(args.old, old, args.config),
+            item_policy_beside(args.new, new, args.config),
+        )
+        if (start is None or change.end > start) and (end is None or change.start <= end)
+    ]
     if args.json:
         report = {
             "old": {"file": args.old, "policy_version": old.version},
             "new": {"file": args.new, "policy_version": new.version},
             "changes": [change.as_dict() for change in changes],
+            "item_changes": [change.as_dict() for change in items],
             "truth_table": table_rows(space, before, after, open_start=start is None),
         }
         print(json.dumps(report, indent=2))
@@ -158,8 +168,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"new: {args.new} (policy version {new.version})")
         for change in changes:
             print(change)
-        print(f"{len(changes)} change{'' if len(changes) == 1 else 's'}")
-    return 1 if changes else 0
+        for item in items:
+            print(item)
+        total = len(changes) + len(items)
+        print(f"{total} change{'' if total == 1 else 's'}")
+    return 1 if changes or items else 0
 
 
 def _engine(argument: str, config: str | None) -> PolicyEngine:
