@@ -1,0 +1,127 @@
+"""The admin tools on item rules: explain --item, item cases in jurisgate test, lint of p2
+rows, diff of item rules, matrix --items."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jurisgate.policies import pack_file
+
+from ..fixtures.admin_config import Run, WriteConfig
+
+ILLINOIS = {"id": "face-0004", "name": "x", "source_region": "US-IL"}
+CITE = '"an order", https://example.org/order'
+
+
+def item_file(tmp_path: Path, item: object) -> str:
+    path = tmp_path / "item.json"
+    path.write_text(json.dumps(item), encoding="utf-8")
+    return str(path)
+
+
+def test_explain_item_answers_the_issues_contract(run: Run, tmp_path: Path) -> None:
+    item = item_file(tmp_path, ILLINOIS)
+    code, out, _ = run("explain", "--item", item, "--at", "2027-05-11T04:59:59Z", "--json")
+    answer = json.loads(out)
+    assert code == 0
+    assert answer["suppressed"] is True
+    assert answer["rule"] == "il-photos-five-years"
+    assert answer["citation"]["url"] == "https://www.aclu.org/cases/aclu-v-clearview-ai"
+    code, out, _ = run("explain", "--item", item, "--at", "2027-05-11T05:00:00Z", "--json")
+    assert json.loads(out)["suppressed"] is False
+    assert json.loads(out)["rule"] is None
+    assert json.loads(out)["citation"] is None
+    code, out, _ = run("explain", "--item", item, "--at", "2030-01-01", "--suppressed")
+    assert "SUPPRESSED by il-opt-out" in out
+
+
+def test_explain_item_reads_the_fields_of_the_configs_results_table(
+    run: Run, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    config = write_config(
+        pack_file("policy.csv"),
+        extra='[[results]]\npath = "/faces"\nitems = "hits"\nregion = "place"\n',
+    )
+    item = item_file(tmp_path, {"id": "a", "place": "FR-75C"})
+    code, out, _ = run("explain", "--item", item, "--config", str(config), "--json")
+    assert code == 0
+    assert json.loads(out)["rule"] == "fr-cnil-2021"
+
+
+def test_item_cases_pass_and_fail(run: Run, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "cases:\n"
+        "  - name: right\n"
+        "    item: {id: a, source_region: US-IL}\n"
+        '    at: "2026-01-01"\n'
+        "    expect: {suppressed: true, rule: il-photos-five-years}\n"
+        "  - name: wrong on purpose\n"
+        "    item: {id: a, source_region: US-TX}\n"
+        '    at: "2026-01-01"\n'
+        "    expect: {suppressed: true}\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run("test", str(cases))
+    assert code == 1
+    assert "PASS  right" in out
+    assert "FAIL  wrong on purpose: expected suppressed, got shown (no rule)" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("cases:\n  - {name: x, item: {id: a}, claims: {}, expect: {suppressed: true}}\n")
+    code, _, err = run("test", str(bad))
+    assert code == 2
+    assert "unknown key 'claims'" in err
+
+
+def test_the_bundled_packs_own_item_cases_pass(run: Run) -> None:
+    for pack in ("clearview_settlement", "foreign_orders"):
+        code, out, _ = run("test", str(pack_file("cases.yaml", pack)))
+        assert code == 0, out
+
+
+def test_lint_reports_bad_and_repeated_item_rules(run: Run, write_config: WriteConfig) -> None:
+    base = pack_file("policy.csv").read_text(encoding="utf-8")
+    config = write_config(
+        base
+        + f"p2, odd, suppress, collected_in, XX-99, , , refuse, s, {CITE}\n"
+        + f"p2, il-opt-out, suppress, opted_out, *, , , refuse, s, {CITE}\n"
+        + f"p2, gone, suppress, collected_in, FR, 2020-01-01, 2021-01-01, refuse, s, {CITE}\n"
+    )
+    code, out, _ = run("lint", "--config", str(config))
+    assert code == 1
+    assert "bad_item_rule: rule 'odd': where must name ISO" in out
+    assert "duplicate_id: rule 'il-opt-out': item rule id already used" in out
+    assert "expired: rule 'gone'" in out
+
+
+def test_diff_lists_item_rule_changes(run: Run, tmp_path: Path) -> None:
+    old = pack_file("policy.csv").read_text(encoding="utf-8")
+    new = tmp_path / "new.csv"
+    new.write_text(old.replace("2027-05-11T05:00:00Z, refuse", "2028-05-11T05:00:00Z, refuse"))
+    old_file = tmp_path / "old.csv"
+    old_file.write_text(old)
+    code, out, _ = run("diff", str(old_file), str(new), "--json")
+    changes = json.loads(out)["item_changes"]
+    assert code == 1
+    assert {
+        "place": "US-IL",
+        "old_rule": None,
+        "new_rule": "il-photos-five-years",
+        "start": "2027-05-11T05:00:00Z",
+        "end": "2028-05-11T05:00:00Z",
+    } in changes
+    code, out, _ = run("diff", str(old_file), str(old_file))
+    assert code == 0
+    assert "0 changes" in out
+
+
+def test_matrix_items_draws_places_by_periods(run: Run, tmp_path: Path) -> None:
+    out_file = tmp_path / "items.html"
+    code, _, _ = run("matrix", "--items", "--out", str(out_file))
+    page = out_file.read_text(encoding="utf-8")
+    assert code == 0
+    assert "<th>US-IL</th>" in page
+    assert "<th>(opted out)</th>" in page
+    assert "il-photos-five-years" in page
+    assert "nl-ap-2024" in page
