@@ -74,8 +74,10 @@ class FilterOutcome:
 
 DEFAULT_FIELDS: Final = ItemFields()
 _ADMIT: Final = Verdict(False, None)
-# (index of the deciding rule or inf, the rule, unknown?, ids of rules that admitted unknown)
-_Place = tuple[float, ItemRule | None, bool, tuple[str, ...]]
+# (position of the deciding rule or inf, the verdict)
+_Place = tuple[float, Verdict]
+# (position of the deciding rule or inf, the rule, unknown?, ids of rules that admitted unknown)
+_Judged = tuple[float, ItemRule | None, bool, tuple[str, ...]]
 
 
 class ItemPolicy:
@@ -130,74 +132,119 @@ class ItemPolicy:
         refuse_unknown: bool = False,
     ) -> FilterOutcome:
         """The entries no rule suppresses at ``at``, in order, with per-rule counts."""
-        segment = self._segment(at)
-        kept: list[Any] = []
-        removed: dict[str, int] = {}
-        unknown: dict[str, int] = {}
-        decide = segment.verdict
-        for item in items:
-            verdict = decide(item, suppressed, fields, refuse_unknown)
-            if verdict is _ADMIT:
-                kept.append(item)
-                continue
-            for rule_id in verdict.admitted_unknown:
-                unknown[rule_id] = unknown.get(rule_id, 0) + 1
-            if verdict.rule is None:
-                kept.append(item)
-                continue
-            removed[verdict.rule.id] = removed.get(verdict.rule.id, 0) + 1
-            if verdict.unknown:
-                unknown[verdict.rule.id] = unknown.get(verdict.rule.id, 0) + 1
-        return FilterOutcome(kept, removed, unknown)
+        return self._segment(at).filter(items, suppressed, fields, refuse_unknown)
 
 
 class _Segment:
-    """The rules in force between two consecutive boundaries, and the places judged so far."""
+    """The rules in force between two consecutive boundaries, and the places judged so far
+    (each with its ready-made Verdict, so a common entry allocates nothing)."""
 
     __slots__ = ("_opt_outs", "_place_rules", "_places")
 
     def __init__(self, rules: tuple[ItemRule, ...], at: float) -> None:
         active = [(n, r) for n, r in enumerate(rules) if r.active(at)]
-        self._opt_outs = [(n, r) for n, r in active if r.test == "opted_out"]
+        # (position, rule, its verdict for a listed id, for an unknown id when it refuses)
+        self._opt_outs = [
+            (n, r, Verdict(True, r, False), Verdict(True, r, True))
+            for n, r in active
+            if r.test == "opted_out"
+        ]
         self._place_rules = [(n, r) for n, r in active if r.test == "collected_in"]
         self._places: dict[tuple[object, object, bool], _Place] = {}
 
     def verdict(
         self, item: object, suppressed: Collection[str], fields: ItemFields, refuse_unknown: bool
     ) -> Verdict:
-        get = item.get if type(item) is dict or isinstance(item, Mapping) else _attributes(item)
-        region = get(fields.region)
-        country = get(fields.country) if fields.country is not None else None
-        key = (region, country, refuse_unknown)
+        get = item.get if isinstance(item, Mapping) else _attributes(item)
+        key = (get(fields.region), get(fields.country) if fields.country else None, refuse_unknown)
         try:
-            place = self._places[key]
-        except (KeyError, TypeError):  # TypeError: an unhashable value, judged unknown below
-            place = self._place(region, country, refuse_unknown)
-        index, rule, unknown, admitted = place
-        if self._opt_outs:
-            entry_id = get(fields.id)
-            for number, opt_out in self._opt_outs:
-                if number > index:
-                    break
-                if type(entry_id) is str or (type(entry_id) is int):
-                    if str(entry_id) in suppressed:
-                        index, rule, unknown = number, opt_out, False
-                        break
-                elif refuse_unknown or opt_out.unknown == "refuse":
-                    index, rule, unknown = number, opt_out, True
-                    break
-                else:
-                    admitted = (*admitted, opt_out.id)
-        if rule is None:
-            return _ADMIT if not admitted else Verdict(False, None, False, admitted)
-        return Verdict(True, rule, unknown, admitted)
+            index, found = self._places[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable value, judged unknown
+            index, found = self._place(key)
+        if self._opt_outs and self._opt_outs[0][0] < index:
+            return self._opt_out(get(fields.id), index, found, suppressed, refuse_unknown)
+        return found
 
-    def _place(self, region: object, country: object, refuse_unknown: bool) -> _Place:
-        place = _judge_place(self._place_rules, region, country, refuse_unknown)
+    def filter(
+        self,
+        items: Iterable[object],
+        suppressed: Collection[str],
+        fields: ItemFields,
+        refuse_unknown: bool,
+    ) -> FilterOutcome:
+        # The loop of verdict(), inlined: this runs for every entry of every answer.
+        places, opt_outs, judge = self._places, self._opt_outs, self._place
+        first_opt_out = opt_outs[0][0] if opt_outs else math.inf
+        region_key, country_key, id_key = fields.region, fields.country, fields.id
+        kept: list[Any] = []
+        keep = kept.append
+        removed: dict[str, int] = {}
+        unknown: dict[str, int] = {}
+        for item in items:
+            get = item.get if type(item) is dict or isinstance(item, Mapping) else _attributes(item)
+            key = (get(region_key), get(country_key) if country_key else None, refuse_unknown)
+            try:
+                index, verdict = places[key]
+            except (KeyError, TypeError):
+                index, verdict = judge(key)
+            if first_opt_out < index:
+                entry_id = get(id_key)
+                if type(entry_id) is str and len(opt_outs) == 1:
+                    if entry_id in suppressed:
+                        verdict = opt_outs[0][2]
+                else:
+                    verdict = self._opt_out(entry_id, index, verdict, suppressed, refuse_unknown)
+            if verdict is _ADMIT:
+                keep(item)
+                continue
+            for rule_id in verdict.admitted_unknown:
+                unknown[rule_id] = unknown.get(rule_id, 0) + 1
+            rule = verdict.rule
+            if rule is None:
+                keep(item)
+                continue
+            removed[rule.id] = removed.get(rule.id, 0) + 1
+            if verdict.unknown:
+                unknown[rule.id] = unknown.get(rule.id, 0) + 1
+        return FilterOutcome(kept, removed, unknown)
+
+    def _opt_out(
+        self,
+        entry_id: object,
+        index: float,
+        found: Verdict,
+        suppressed: Collection[str],
+        refuse_unknown: bool,
+    ) -> Verdict:
+        """The opt-out rules before the place's deciding rule (at ``index``), in order."""
+        admitted: tuple[str, ...] = ()
+        for number, rule, listed, refused in self._opt_outs:
+            if number > index:
+                break
+            if type(entry_id) is str or type(entry_id) is int:
+                if str(entry_id) in suppressed:
+                    return listed if not admitted else Verdict(True, rule, False, admitted)
+            elif refuse_unknown or rule.unknown == "refuse":
+                return refused if not admitted else Verdict(True, rule, True, admitted)
+            else:
+                admitted = (*admitted, rule.id)
+        if not admitted:
+            return found
+        return Verdict(
+            found.suppressed, found.rule, found.unknown, (*admitted, *found.admitted_unknown)
+        )
+
+    def _place(self, key: tuple[object, object, bool]) -> _Place:
+        index, rule, unknown, admitted = _judge_place(self._place_rules, *key)
+        if rule is None:
+            verdict = _ADMIT if not admitted else Verdict(False, None, False, admitted)
+        else:
+            verdict = Verdict(True, rule, unknown, admitted)
+        place = (index, verdict)
         try:
             if len(self._places) >= _MAX_REMEMBERED_PLACES:
                 self._places.clear()
-            self._places[(region, country, refuse_unknown)] = place
+            self._places[key] = place
         except TypeError:
             pass  # an unhashable value: judged, not remembered
         return place
@@ -205,7 +252,7 @@ class _Segment:
 
 def _judge_place(
     rules: list[tuple[int, ItemRule]], region: object, country: object, refuse_unknown: bool
-) -> _Place:
+) -> _Judged:
     """The first place rule that suppresses an entry from (region, country)."""
     region_code = region if isinstance(region, str) and region in subdivisions() else None
     country_code = country if isinstance(country, str) and country in known_countries() else None

@@ -101,6 +101,15 @@ async def test_nested_lists_and_their_own_counts() -> None:
     }
 
 
+def raw(body: bytes) -> list[Message]:
+    start = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"application/json")],
+    }
+    return [start, {"type": "http.response.body", "body": body}]
+
+
 def problem(status: int, headers: dict[str, str], body: bytes) -> str:
     assert status == 503
     assert headers["content-type"] == "application/problem+json"
@@ -144,6 +153,10 @@ def problem(status: int, headers: dict[str, str], body: bytes) -> str:
         pytest.param(
             json_answer(PAGE, headers={"content-length": str(10**9)}), id="declared oversize"
         ),
+        pytest.param(raw(b'{"total": NaN, "results": []}'), id="NaN"),
+        pytest.param(raw(b'{"total": 1' + b"0" * 30 + b', "results": []}'), id="huge integer"),
+        pytest.param(raw(b'{"total": 0, "results": [], "x": "\xff"}'), id="not UTF-8"),
+        pytest.param(raw(b"[" * 5000 + b"]" * 5000), id="deeply nested"),
     ],
 )
 async def test_what_cannot_be_read_with_certainty_is_a_503(

@@ -1,0 +1,147 @@
+"""What the result filter costs (issue #16's targets, in-process: the middleware adds at most
+50 us to an answer of 20 results and 250 us to one of 100; ``filter_items`` at most 20 us per
+100 items). Run by hand: ``.venv/bin/python benchmarks/result_filter.py``; not part of run.sh.
+
+The middleware is timed as one ASGI call of a Starlette JSON route with and without
+``ResultFilterMiddleware`` around it (bare and filtered in alternating rounds, medians of
+per-round means), on answers where one entry in five is removed (so the body is parsed,
+rewritten and serialized again), with the bundled packs and 100,000 suppressed ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from jurisgate.middleware import FixedClock, ResultFilterMiddleware, ResultRoute, filter_items
+from jurisgate.middleware.results import bundled_item_policy
+from jurisgate.middleware.subjects import FixedSuppressions
+
+REGIONS = [
+    "US-NY",
+    "US-TX",
+    "US-CA",
+    "US-DC",
+    "US-IL",
+    "US-OR",
+    "JP-13",
+    "BR-SP",
+    "US-WA",
+    "US-FL",
+]
+NOW = "2026-06-01T00:00:00Z"
+SUPPRESSED = FixedSuppressions({f"face-{n:07d}" for n in range(0, 100_000)})
+
+
+def entries(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"face-{n:07d}" if n % 10 == 3 else f"kept-{n}",
+            "name": f"Person {n}",
+            "photo": f"photos/face-{n:04d}.jpg",
+            "photo_sha256": f"{n:064x}",
+            "source_region": REGIONS[n % len(REGIONS)],
+            "score": 0.5 + n / 1000,
+        }
+        for n in range(count)
+    ]  # 1 in 10 opted out, 1 in 10 from Illinois (US-IL): one in five removed
+
+
+def apps(count: int) -> tuple[Any, Any]:
+    found = entries(count)
+
+    async def search(request: Request) -> JSONResponse:
+        return JSONResponse({"query": "", "count": len(found), "results": found})
+
+    bare = Starlette(routes=[Route("/search", search)])
+    route = ResultRoute(path="/search", items="results", counts=("count",))
+    filtered = ResultFilterMiddleware(
+        bare, routes=[route], suppressions=SUPPRESSED, clock=FixedClock(NOW)
+    )
+    return bare, filtered
+
+
+async def call(app: Any) -> bytes:
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/search",
+        "raw_path": b"/search",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("t", 80),
+        "client": ("c", 1),
+        "state": {},
+    }
+    body = bytearray()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        body.extend(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return bytes(body)
+
+
+async def per_call_us(app: Any, number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        await call(app)
+    return (time.perf_counter() - start) / number * 1e6
+
+
+async def middleware_cost(count: int, rounds: int = 15, number: int = 300) -> dict[str, Any]:
+    bare, filtered = apps(count)
+    out = json.loads(await call(filtered))
+    assert out["count"] == count - count // 5, out["count"]
+    bares, filters = [], []
+    for _ in range(rounds):
+        bares.append(await per_call_us(bare, number))
+        filters.append(await per_call_us(filtered, number))
+    added = [f - b for f, b in zip(filters, bares, strict=True)]
+    return {
+        "results": count,
+        "bare_us": round(statistics.median(bares), 1),
+        "filtered_us": round(statistics.median(filters), 1),
+        "added_us": round(statistics.median(added), 1),
+    }
+
+
+def filter_items_cost(count: int = 100, rounds: int = 15, number: int = 2000) -> dict[str, Any]:
+    found = entries(count)
+    policy, suppressed = bundled_item_policy(), SUPPRESSED.current()
+    at = FixedClock(NOW).now()
+    assert len(filter_items(found, at=at, suppressed=suppressed, policy=policy).items) == 80
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(number):
+            filter_items(found, at=at, suppressed=suppressed, policy=policy)
+        times.append((time.perf_counter() - start) / number * 1e6)
+    return {"items": count, "us": round(statistics.median(times), 2)}
+
+
+def main() -> None:
+    report = {
+        "middleware": [asyncio.run(middleware_cost(n)) for n in (20, 100)],
+        "filter_items": filter_items_cost(),
+        "targets": {"added_us_20": 50, "added_us_100": 250, "filter_items_us_per_100": 20},
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
