@@ -8,7 +8,9 @@
     ├── ClaimsError        403: a verified token's jurisdiction claims are unusable
     ├── CacheError         a decision cache failed; callers treat it as a miss
     │   └── EntryRejected  a shared-tier entry failed its seal (jurisgate.adapters.redis_codec)
-    └── AuditUnavailable   a record cannot be kept: the gate refuses the request (403)
+    ├── AuditUnavailable   a record cannot be kept: the gate refuses the request (403)
+    └── ShapeError         an answer is not the shape its [[results]] table says: 503
+                           (jurisgate.middleware.results.routes)
 
 Third-party exceptions (PyJWT, cryptography, Casbin, redis, psycopg) become these at one
 boundary, ``third_party.py``, so callers never catch a dependency's exception type. Each error

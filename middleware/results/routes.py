@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from ..errors import JurisgateError
 from .item_policy import ItemFields
 
 __all__ = ["ResultRoute", "ShapeError", "parse_steps"]
@@ -23,7 +24,7 @@ _KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 DEFAULT_MAX_BODY_BYTES: Final = 4 * 1024 * 1024
 
 
-class ShapeError(ValueError):
+class ShapeError(JurisgateError):
     """The answer does not have the shape its ``[[results]]`` table describes."""
 
 

@@ -67,8 +67,8 @@ def test_expiry_is_judged_at_the_given_instant(run: Run) -> None:
     five_years = {
         text.split(",")[1].strip(): n
         for n, text in enumerate(lines, start=1)
-        if text.startswith("p, il-")
-    }  # the three Illinois rules, read from the file itself
+        if text.startswith(("p, il-", "p2, il-photos-"))
+    }  # the three Illinois rules and the Illinois photos item rule, read from the file itself
     assert sorted((f["rule"], f["code"]) for f in findings) == sorted(
         (rule, "expired") for rule in five_years
     )

@@ -431,7 +431,7 @@ def test_policy_definition_lacking_rule_fields(model_text: str, pack_source: Pol
         PolicyEngine(PolicySource(broken, pack_source.rows, "m.conf", "p.csv"))
 
 
-@pytest.mark.parametrize("line", ["g, alice, admin", "p2, a, b"])
+@pytest.mark.parametrize("line", ["g, alice, admin", "p3, a, b"])
 def test_row_of_a_type_the_model_lacks(make_engine: MakeEngine, line: str) -> None:
     with pytest.raises(PolicyError, match=r"^t\.csv:2: policy type"):
         make_engine("# x\n" + line + "\n")
