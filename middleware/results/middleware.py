@@ -20,14 +20,15 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Final
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..claims.routed_path import routed_path
 from ..clock import Clock, SystemClock
 from ..subjects.errors import StaleSuppressions
 from ..subjects.suppressions import Suppressions
+from . import json_codec
 from .item_policy import ItemPolicy
+from .json_codec import UnreadableJson
 from .packs import bundled_item_policy
 from .routes import ResultRoute, ShapeError
 
@@ -128,9 +129,9 @@ class _BufferedAnswer:
         except StaleSuppressions:
             await self._fail("the suppression list is stale", retry=True)
             return
-        try:  # orjson: strict UTF-8, no NaN, 64-bit integers, 1024 levels; else not JSON to us
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError:
+        try:
+            document, exact = json_codec.loads(body)
+        except UnreadableJson:
             await self._fail("the answer is not JSON we can read with certainty")
             return
         route, policy, at = self._route, owner.policy, owner.clock.now()
@@ -150,11 +151,11 @@ class _BufferedAnswer:
 
         try:
             total = route.rewrite(document, keep)
-        except ShapeError as exc:
+            if total:
+                body = json_codec.dumps(document, exact)
+        except (ShapeError, UnreadableJson) as exc:
             await self._fail(f"the answer does not have the configured shape ({exc})")
             return
-        if total:
-            body = orjson.dumps(document)
         state = self._scope.setdefault("state", {})
         state[REMOVED_STATE_KEY] = removed
         headers = [
