@@ -18,12 +18,14 @@ from .decision.engine import PolicyEngine
 from .decision.values import Citation, Decision, Rule
 from .errors import CacheError, ClaimsError, ConfigError, JurisgateError, PolicyError, TokenError
 from .gate import JurisdictionMiddleware, load_engine
+from .ingest import Admissibility, ImageLocation, IngestRule, ProvenanceFacts, admissible
 from .token.keys import JwksKeys
 from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
 
 __all__ = [
     "AUDIT_LOGGER",
     "ENTITY_TYPES",
+    "Admissibility",
     "AuditLog",
     "CacheError",
     "CacheSettings",
@@ -37,6 +39,8 @@ __all__ = [
     "DecisionKey",
     "FixedClock",
     "GateConfig",
+    "ImageLocation",
+    "IngestRule",
     "IssuerAuthority",
     "JurisdictionMiddleware",
     "JurisdictionUser",
@@ -47,6 +51,7 @@ __all__ = [
     "PolicyError",
     "PolicySettings",
     "Principal",
+    "ProvenanceFacts",
     "RequestLimits",
     "Rule",
     "SystemClock",
@@ -55,6 +60,7 @@ __all__ = [
     "TokenVerifier",
     "TrustedIssuer",
     "VerifiedToken",
+    "admissible",
     "load_config",
     "load_engine",
     "principal_from_claims",
