@@ -1,5 +1,6 @@
 """The ``jurisgate`` command for security admins: ``explain`` a decision, ``policy push`` a
-policy file into the configured store, ``policy publish`` the configured policy files.
+policy file into the configured store, ``policy publish`` the configured policy files,
+``admissible`` (the crawlers' ingest check), and the commands of the sibling modules.
 
 Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
 """
@@ -21,7 +22,16 @@ from jurisgate.middleware.decision.values import refusal
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.offline import decide_claims
 
-from . import lint, matrix, mint, policy_diff, policy_publish, policy_tests, subjects
+from . import (
+    admissible,
+    lint,
+    matrix,
+    mint,
+    policy_diff,
+    policy_publish,
+    policy_tests,
+    subjects,
+)
 from .files import (
     add_config_option,
     announce,
@@ -90,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     push.set_defaults(run=_push)
     policy_publish.register(policy_commands)
     # Each admin command lives in its own module and adds its own sub-command.
-    for command in (lint, policy_tests, policy_diff, matrix, mint, subjects):
+    for command in (lint, policy_tests, policy_diff, matrix, mint, subjects, admissible):
         command.register(commands)
     return parser
 
