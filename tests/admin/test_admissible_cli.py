@@ -86,3 +86,22 @@ def test_image_adds_its_gps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["admissible", "--facts", path, "--image", str(photo), "--at", NOW, "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["rule"] == "fr-cnil-2021"
     assert main(["admissible", "--facts", path, "--image", str(tmp_path), "--at", NOW]) == 2
+
+
+def test_the_admin_guide_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/admin-guide.md, "The ingest check": the facts and the printed answer it shows."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "admin-guide.md").read_text("utf-8")
+    section = guide.split("## The ingest check: `jurisgate admissible`", 1)[1]
+    facts = section.split("<<'JSON'\n", 1)[1].split("JSON\n", 1)[0]
+    shown = section.split("--at 2026-06-01T12:00:00Z\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "facts.json"
+    path.write_text(facts, encoding="utf-8")
+    assert main(["admissible", "--facts", str(path), "--at", "2026-06-01T12:00:00Z"]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    expected = [line.removeprefix("# ") for line in shown.splitlines()]
+    assert len(printed) == len(expected)
+    for line, guide_line in zip(printed, expected, strict=True):
+        if guide_line.endswith("...") or " ... " in guide_line:  # the guide shortens the citation
+            assert line.startswith(guide_line.split(" ... ")[0])
+        else:
+            assert line == guide_line
