@@ -15,10 +15,14 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 __all__ = ["Boundaries", "Placement", "Territory", "bundled_boundaries"]
 
 _KM_PER_DEGREE = 111.195  # mean Earth radius 6371.0 km
+
+
+_CHUNK = 32  # vertices per chunk: a lookup skips the chunks whose box cannot matter
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +32,8 @@ class _Ring:
     south: float
     east: float
     north: float
+    # (west, south, east, north, first, last): flat indices of a run of edges and its box
+    chunks: tuple[tuple[float, float, float, float, int, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +45,9 @@ class _Polygon:
         ring = self.outer
         if not (ring.south <= lat <= ring.north and ring.west <= lon <= ring.east):
             return False
-        if not _ring_contains(ring.coords, lon, lat):
+        if not _ring_contains(ring, lon, lat):
             return False
-        return not any(_ring_contains(hole.coords, lon, lat) for hole in self.holes)
+        return not any(_ring_contains(hole, lon, lat) for hole in self.holes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +58,12 @@ class Territory:
     name: str
     buffer_km: float
     polygons: tuple[_Polygon, ...]
+    box: tuple[float, float, float, float]  # west, south, east, north of every outer ring
 
     def contains(self, lat: float, lon: float) -> bool:
+        west, south, east, north = self.box
+        if not (south <= lat <= north and west <= lon <= east):
+            return False
         return any(polygon.contains(lat, lon) for polygon in self.polygons)
 
     def within_buffer(self, lat: float, lon: float) -> bool:
@@ -62,11 +72,17 @@ class Territory:
             return False
         margin_lat = self.buffer_km / _KM_PER_DEGREE
         margin_lon = margin_lat / max(math.cos(math.radians(lat)), 0.01)
+        west, south, east, north = self.box
+        if not (
+            south - margin_lat <= lat <= north + margin_lat
+            and west - margin_lon <= lon <= east + margin_lon
+        ):
+            return False
         for ring in (r for p in self.polygons for r in (p.outer, *p.holes)):
             if (
                 ring.south - margin_lat <= lat <= ring.north + margin_lat
                 and ring.west - margin_lon <= lon <= ring.east + margin_lon
-                and _ring_distance_km(ring.coords, lon, lat) <= self.buffer_km
+                and _ring_distance_km(ring, lon, lat, margin_lat, margin_lon) <= self.buffer_km
             ):
                 return True
         return False
@@ -109,50 +125,72 @@ def bundled_boundaries() -> Boundaries:
     document = json.loads(text)
     if document.get("format") != 2:
         raise ValueError("boundaries.json: unknown format (expected 2)")
-    territories = {
-        code: Territory(
-            code,
-            str(entry["name"]),
-            float(entry["buffer_km"]),
-            tuple(
-                _Polygon(_ring(rings[0]), tuple(_ring(hole) for hole in rings[1:]))
-                for rings in entry["polygons"]
-            ),
-        )
-        for code, entry in document["territories"].items()
-    }
+    territories = {code: _territory(code, entry) for code, entry in document["territories"].items()}
     return Boundaries(territories, tuple(document["sources"]))
+
+
+def _territory(code: str, entry: dict[str, Any]) -> Territory:
+    polygons = tuple(
+        _Polygon(_ring(rings[0]), tuple(_ring(hole) for hole in rings[1:]))
+        for rings in entry["polygons"]
+    )
+    outers = [polygon.outer for polygon in polygons]
+    box = (
+        min(r.west for r in outers),
+        min(r.south for r in outers),
+        max(r.east for r in outers),
+        max(r.north for r in outers),
+    )
+    return Territory(code, str(entry["name"]), float(entry["buffer_km"]), polygons, box)
 
 
 def _ring(coords: list[float]) -> _Ring:
     lons, lats = coords[0::2], coords[1::2]
-    return _Ring(tuple(coords), min(lons), min(lats), max(lons), max(lats))
+    chunks = []
+    for first in range(0, len(coords) - 2, 2 * _CHUNK):
+        last = min(first + 2 * _CHUNK, len(coords) - 2)  # the chunk's last edge ends here
+        xs, ys = coords[first : last + 1 : 2], coords[first + 1 : last + 2 : 2]
+        chunks.append((min(xs), min(ys), max(xs), max(ys), first, last))
+    return _Ring(tuple(coords), min(lons), min(lats), max(lons), max(lats), tuple(chunks))
 
 
-def _ring_contains(coords: tuple[float, ...], x: float, y: float) -> bool:
-    """Even-odd ray casting towards +x."""
-    inside = False
-    x1, y1 = coords[0], coords[1]
-    for i in range(2, len(coords), 2):
-        x2, y2 = coords[i], coords[i + 1]
-        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
-            inside = not inside
-        x1, y1 = x2, y2
+def _ring_contains(ring: _Ring, x: float, y: float) -> bool:
+    """Even-odd ray casting towards +x; a chunk that does not straddle y has no crossing."""
+    coords, inside = ring.coords, False
+    for _, south, east, north, first, last in ring.chunks:
+        if not (south <= y <= north) or east < x:
+            continue
+        x1, y1 = coords[first], coords[first + 1]
+        for i in range(first + 2, last + 2, 2):
+            x2, y2 = coords[i], coords[i + 1]
+            if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+                inside = not inside
+            x1, y1 = x2, y2
     return inside
 
 
-def _ring_distance_km(coords: tuple[float, ...], lon: float, lat: float) -> float:
-    """Shortest distance from the point to the ring's edges, on a local flat projection
-    (equirectangular around the point: good to well under 1% over a few km)."""
+def _ring_distance_km(
+    ring: _Ring, lon: float, lat: float, margin_lat: float, margin_lon: float
+) -> float:
+    """Shortest distance from the point to the edges of the chunks within the margin, on a
+    local flat projection (equirectangular around the point: well under 1% over a few km);
+    ``inf`` when no chunk is that close."""
+    coords = ring.coords
     scale_x = math.cos(math.radians(lat)) * _KM_PER_DEGREE
     best = math.inf
-    ax, ay = (coords[0] - lon) * scale_x, (coords[1] - lat) * _KM_PER_DEGREE
-    for i in range(2, len(coords), 2):
-        bx, by = (coords[i] - lon) * scale_x, (coords[i + 1] - lat) * _KM_PER_DEGREE
-        dx, dy = bx - ax, by - ay
-        length2 = dx * dx + dy * dy
-        t = 0.0 if length2 == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length2))
-        px, py = ax + t * dx, ay + t * dy
-        best = min(best, px * px + py * py)
-        ax, ay = bx, by
+    for west, south, east, north, first, last in ring.chunks:
+        if not (
+            south - margin_lat <= lat <= north + margin_lat
+            and west - margin_lon <= lon <= east + margin_lon
+        ):
+            continue
+        ax, ay = (coords[first] - lon) * scale_x, (coords[first + 1] - lat) * _KM_PER_DEGREE
+        for i in range(first + 2, last + 2, 2):
+            bx, by = (coords[i] - lon) * scale_x, (coords[i + 1] - lat) * _KM_PER_DEGREE
+            dx, dy = bx - ax, by - ay
+            length2 = dx * dx + dy * dy
+            t = 0.0 if length2 == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length2))
+            px, py = ax + t * dx, ay + t * dy
+            best = min(best, px * px + py * py)
+            ax, ay = bx, by
     return math.sqrt(best)
