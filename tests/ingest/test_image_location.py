@@ -81,3 +81,29 @@ def test_malformed_gps_is_an_error_not_unknown(gps: dict[int, object]) -> None:
 def test_not_an_image() -> None:
     with pytest.raises(ValueError, match=r"^image: not readable"):
         read_image_location(b"GIF89a but not really")
+
+
+def with_iptc(data: bytes, fields: dict[int, bytes]) -> bytes:
+    """Insert an APP13 Photoshop segment carrying IPTC IIM record 2 (Pillow cannot write one)."""
+    iim = b"".join(
+        b"\x1c\x02" + bytes([dataset]) + len(value).to_bytes(2, "big") + value
+        for dataset, value in fields.items()
+    )
+    if len(iim) % 2:
+        iim += b"\x00"
+    resource = b"8BIM\x04\x04\x00\x00" + len(iim).to_bytes(4, "big") + iim
+    payload = b"Photoshop 3.0\x00" + resource
+    segment = b"\xff\xed" + (len(payload) + 2).to_bytes(2, "big") + payload
+    assert data[:2] == b"\xff\xd8"
+    return data[:2] + segment + data[2:]
+
+
+def test_iptc_place_becomes_free_text() -> None:
+    photo = with_iptc(jpeg(), {90: b"Montr\xc3\xa9al", 95: b"Qu\xc3\xa9bec", 100: b"CAN"})
+    location = read_image_location(photo)
+    assert location.place == "Montréal, Québec, CAN"
+    answer = admissible(location.facts(), at="2026-11-26")
+    assert "uploader_location:names:CA-QC" in answer.signals
+    # A named rule territory is the reason given, ahead of unknown provenance (no GPS, no tag).
+    assert answer.rule == "ca-qc-cai-2021"
+    assert "provenance:unknown" in answer.signals
