@@ -9,6 +9,7 @@ import re
 import shutil
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,3 +155,14 @@ async def test_the_audit_fields_readme_lists_are_the_records_fields(
             await client.get("/search", headers={"Authorization": f"Bearer {token}"})
     (record,) = [r for r in caplog.records if r.name == "jurisgate.audit"]
     assert named == list(record.audit)  # type: ignore[attr-defined]
+
+
+def test_the_install_section_names_every_extra_and_where_the_command_is() -> None:
+    pyproject = tomllib.loads((README.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = set(pyproject["project"]["optional-dependencies"]) - {"test", "dev", "bench"}
+    install = section("Installing it in your application")
+    rows = re.findall(r"^\| `(\w+)` \|", install, flags=re.MULTILINE)
+    assert sorted(rows) == sorted(extras)
+    assert ".venv/bin/jurisgate" in README.read_text(encoding="utf-8")
+    assert "git+https://" in install
+    assert ".whl" in install
