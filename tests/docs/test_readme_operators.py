@@ -166,3 +166,19 @@ def test_the_install_section_names_every_extra_and_where_the_command_is() -> Non
     assert ".venv/bin/jurisgate" in README.read_text(encoding="utf-8")
     assert "git+https://" in install
     assert ".whl" in install
+
+
+def test_the_development_section_names_every_program_the_tests_look_for() -> None:
+    development = section("Development")
+    sources = (README.parent / "tests").rglob("*.py")
+    wanted = {
+        name
+        for source in sources
+        for name in re.findall(
+            r'(?:shutil\.which\("|Path\("/usr/bin/)([\w-]+)"', source.read_text(encoding="utf-8")
+        )
+    }
+    assert {"redis-server", "redis-cli", "chromium", "chromedriver"} <= wanted
+    missing = sorted(name for name in wanted if f"`{name}`" not in development and
+                     f"/usr/bin/{name}`" not in development)  # fmt: skip
+    assert not missing, f"README's Development section does not say the tests need {missing}"
