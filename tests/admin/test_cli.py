@@ -29,6 +29,18 @@ def test_help_names_every_command_in_plain_text(capsys: pytest.CaptureFixture[st
     assert "``" not in out  # reST markup is for docstrings, not for a terminal
 
 
+@pytest.mark.parametrize(
+    "command", [["explain"], ["policy", "push"], ["policy", "publish"], ["lint"], ["test"],
+                ["diff"], ["matrix"], ["token", "mint"], ["subjects", "init"]],
+)  # fmt: skip
+def test_no_command_help_shows_markup(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    assert "``" not in capsys.readouterr().out
+
+
 def test_a_closed_stdout_ends_quietly_with_the_sigpipe_exit_code() -> None:
     # `jurisgate diff --json | head`: the reader goes away after its first lines.
     strict, decree = pack_file("policy.csv"), pack_file("policy-decree-text.csv")
