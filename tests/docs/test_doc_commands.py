@@ -52,6 +52,11 @@ EXIT: dict[str, int] = {
     "jurisgate diff current.toml proposed.toml --json": 1,
     "jurisgate diff current/jurisgate.toml proposed/jurisgate.toml": 1,
     "jurisgate diff policy.csv policy-new.csv --config jurisgate.toml": 1,
+    # Not admissible: a photo in Rome (README), Hammond IN inside Illinois' buffer (guide).
+    "jurisgate admissible --config jurisgate.toml --facts facts.json": 1,
+    "jurisgate admissible --config jurisgate.toml --facts facts.json --at 2026-11-26T12:00:00Z": 1,
+    "jurisgate admissible --config jurisgate.toml --facts facts.json --json": 1,
+    "jurisgate admissible --config jurisgate.toml --facts facts.json --at 2026-06-01T12:00:00Z": 1,
 }
 
 
