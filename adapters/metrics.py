@@ -1,13 +1,11 @@
 """Prometheus metrics for the gate, and a small ASGI app that serves them.
 
-Needs the ``metrics`` extra (prometheus-client). Mount it wherever suits, and keep it off the
-public internet::
-
-    from jurisgate.adapters.metrics import GateMetrics, metrics_app
+Needs the ``metrics`` extra (prometheus-client). Prometheus sends no token, so serve the
+metrics beside the gate, never behind it, on an internal address (README, "Admin toolkit")::
 
     metrics = GateMetrics()
     app.add_middleware(JurisdictionMiddleware, config="jurisgate.toml", metrics=metrics)
-    app.mount("/metrics", metrics_app(metrics))   # a public path in the policy, or another port
+    prometheus_client.start_http_server(9464, addr="10.0.0.5", registry=metrics.registry)
 
 Two sources, so nothing is counted twice and the request path does no extra work:
 - every audit record (``GateMetrics`` is an audit observer): decisions, latency, rejected

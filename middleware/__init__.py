@@ -27,12 +27,14 @@ from .results import (
     ResultRoute,
     filter_items,
 )
+from .ingest import Admissibility, ImageLocation, IngestRule, ProvenanceFacts, admissible
 from .token.keys import JwksKeys
 from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
 
 __all__ = [
     "AUDIT_LOGGER",
     "ENTITY_TYPES",
+    "Admissibility",
     "AuditLog",
     "CacheError",
     "CacheSettings",
@@ -47,6 +49,8 @@ __all__ = [
     "FilterOutcome",
     "FixedClock",
     "GateConfig",
+    "ImageLocation",
+    "IngestRule",
     "IssuerAuthority",
     "ItemFields",
     "ItemPolicy",
@@ -60,6 +64,7 @@ __all__ = [
     "PolicyError",
     "PolicySettings",
     "Principal",
+    "ProvenanceFacts",
     "RequestLimits",
     "ResultFilterMiddleware",
     "ResultRoute",
@@ -71,6 +76,7 @@ __all__ = [
     "TrustedIssuer",
     "VerifiedToken",
     "filter_items",
+    "admissible",
     "load_config",
     "load_engine",
     "principal_from_claims",

@@ -1,0 +1,88 @@
+"""``jurisgate admissible``: may a crawler keep a photo with these provenance facts?
+
+``jurisgate admissible --config C --facts FACTS.json [--at T] [--json]`` answers as the
+library call ``admissible(facts, at=...)`` does (it calls it). ``--image PHOTO`` adds the
+location the image file carries (EXIF GPS, IPTC/XMP place; needs ``jurisgate[ingest]``) to
+the facts the file does not give.
+
+Exit codes: 0 admissible, 1 not admissible, 2 usage, config or facts error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from jurisgate.middleware.errors import JurisgateError
+from jurisgate.middleware.ingest import admissible, read_image_location
+
+from .files import add_config_option, instant_option, policy_settings_for
+
+__all__ = ["register"]
+
+EXIT_ADMISSIBLE, EXIT_REFUSED = 0, 1
+
+
+def register(commands: Any) -> None:
+    """Add ``admissible`` to the command line."""
+    command: argparse.ArgumentParser = commands.add_parser(
+        "admissible",
+        help="may a crawler keep a photo with these provenance facts (ingest check)",
+        description="Apply the ingest rules to a photo's provenance facts: gps [lat, lon], "
+        "region (ISO 3166-2), source_url, uploader_location, taken_at. Exit 0: admissible; "
+        "1: not admissible; 2: usage, config or facts error.",
+    )
+    add_config_option(command)
+    command.add_argument(
+        "--facts", required=True, metavar="FACTS.json", help="JSON object ('-' for stdin)"
+    )
+    command.add_argument("--image", metavar="PHOTO", help="also read the image's location")
+    command.add_argument("--at", help="ISO 8601 collection instant (default: now)")
+    command.add_argument("--json", action="store_true", help="print one JSON object")
+    command.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    policy_settings_for(args.config)  # a broken config stops here, as for every command
+    facts = _read_facts(args.facts)
+    if args.image:
+        facts = _with_image(facts, args.image)
+    at = instant_option(args.at)
+    try:
+        answer = admissible(facts, at=at)
+    except (TypeError, ValueError) as exc:
+        raise JurisgateError(f"{args.facts}: {exc}") from exc
+    if args.json:
+        print(json.dumps(answer.as_dict(), ensure_ascii=False))
+    elif answer.admissible:
+        print("admissible")
+    else:
+        print(f"not admissible: rule {answer.rule}")
+        if answer.citation:
+            print(f"  citation: {answer.citation.text} <{answer.citation.url}>")
+    if not args.json:
+        for signal in answer.signals:
+            print(f"  signal: {signal}")
+    return EXIT_ADMISSIBLE if answer.admissible else EXIT_REFUSED
+
+
+def _read_facts(source: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        facts = json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise JurisgateError(f"cannot read facts from {source}: {exc}") from exc
+    if not isinstance(facts, dict):
+        raise JurisgateError(f"facts in {source} must be a JSON object")
+    return facts
+
+
+def _with_image(facts: dict[str, Any], path: str) -> dict[str, Any]:
+    try:
+        found = read_image_location(Path(path).read_bytes())
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise JurisgateError(f"--image {path}: {exc}") from exc
+    return {**found.facts(), **{k: v for k, v in facts.items() if v is not None}}
