@@ -18,6 +18,7 @@ from .decision.engine import PolicyEngine
 from .decision.values import Citation, Decision, Rule
 from .errors import CacheError, ClaimsError, ConfigError, JurisgateError, PolicyError, TokenError
 from .gate import JurisdictionMiddleware, load_engine
+from .ingest import Admissibility, ImageLocation, IngestRule, ProvenanceFacts, admissible
 from .results import (
     FilterOutcome,
     ItemFields,
@@ -27,7 +28,6 @@ from .results import (
     ResultRoute,
     filter_items,
 )
-from .ingest import Admissibility, ImageLocation, IngestRule, ProvenanceFacts, admissible
 from .token.keys import JwksKeys
 from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
 
@@ -75,8 +75,8 @@ __all__ = [
     "TokenVerifier",
     "TrustedIssuer",
     "VerifiedToken",
-    "filter_items",
     "admissible",
+    "filter_items",
     "load_config",
     "load_engine",
     "principal_from_claims",
