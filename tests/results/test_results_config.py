@@ -1,0 +1,79 @@
+"""``[[results]]`` and ``[items]`` in jurisgate.toml: read strictly, errors name file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jurisgate.middleware import ConfigError, load_config
+
+ISSUER = """[[issuers]]
+issuer = "https://idp.test"
+audience = "face-search-api"
+algorithms = ["RS256"]
+public_key_file = "{key}"
+"""
+DEV_KEY = Path(__file__).resolve().parents[2] / "examples" / "dev" / "dev_idp_public.pem"
+
+
+def config(tmp_path: Path, extra: str) -> Path:
+    path = tmp_path / "jurisgate.toml"
+    path.write_text(ISSUER.format(key=DEV_KEY) + extra, encoding="utf-8")
+    return path
+
+
+def test_results_and_items_are_read(tmp_path: Path) -> None:
+    loaded = load_config(
+        config(
+            tmp_path,
+            '[[results]]\npath = "/clusters/*"\nitems = "clusters[*].faces"\n'
+            'counts = ["total", "clusters[*].n"]\ncountry = "cc"\nunknown = "refuse"\n'
+            '[items]\npacks = ["clearview_settlement"]\nfiles = ["mine.csv"]\n'
+            'disabled_rules = ["il-opt-out"]\n',
+        )
+    )
+    (route,) = loaded.results
+    assert route.matches("/clusters/7")
+    assert not route.matches("/clustersx")
+    assert route.fields.country == "cc"
+    assert route.unknown == "refuse"
+    assert loaded.items.packs == ("clearview_settlement",)
+    assert loaded.items.files == (tmp_path / "mine.csv",)
+    assert loaded.items.disabled_rules == {"il-opt-out"}
+
+
+def test_the_defaults(tmp_path: Path) -> None:
+    loaded = load_config(config(tmp_path, ""))
+    assert loaded.results == ()
+    assert loaded.items.packs == ("clearview_settlement", "foreign_orders")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[[results]]\nitems = "results"\n', "results[0].path is required"),
+        (
+            '[[results]]\npath = "/s"\nitems = "results"\nlimit = 3\n',
+            "unknown key results[0].limit",
+        ),
+        ('[[results]]\npath = "/s"\nitems = "a..b"\n', "items: 'a..b' must be dotted keys"),
+        ('[[results]]\npath = "/s"\nitems = "a[*]"\n', "must end at the list"),
+        ('[[results]]\npath = "/s"\nitems = "r"\ncounts = ["x[*].n"]\n', "must start with"),
+        ('[[results]]\npath = "/s"\nitems = "r"\nunknown = "maybe"\n', "unknown must be"),
+        ('[[results]]\npath = "/s"\nitems = "r"\nmax_body_bytes = 10\n', "max_body_bytes"),
+        ('[[results]]\npath = "s"\nitems = "r"\n', "path must be"),
+        (
+            '[[results]]\npath = "/s"\nitems = "r"\n[[results]]\npath = "/s"\nitems = "q"\n',
+            "the same path appears twice",
+        ),
+        ('[items]\npacks = ["nope"]\n', "unknown pack 'nope'"),
+        ('[items]\nfiles = [""]\n', "items.files must be a list of non-empty strings"),
+        ("[items]\nextra = 1\n", "unknown key items.extra"),
+    ],
+)
+def test_mistakes_name_the_file_and_key(tmp_path: Path, extra: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(config(tmp_path, extra))
+    assert str(tmp_path / "jurisgate.toml") in str(caught.value)
+    assert message in str(caught.value)
