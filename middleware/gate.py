@@ -35,12 +35,14 @@ from .clock import Clock, SystemClock
 from .config import CacheSettings, GateConfig, PolicySettings, load_config
 from .decision import Decision
 from .engine import PolicyEngine
+from .errors import ConfigError
 from .full_check import admit, full_check
 from .gate_reloader import gate_reloader
 from .identity import JurisdictionUser
 from .loading import load_engine
 from .regions import subdivisions
 from .responses import decision_problem, refuse, with_decision_id
+from .startup import StartupFailure, fails_at_startup, startup_problems
 from .tiers import DecisionTiers
 from .tokens import TokenPolicy, TrustedIssuer
 from .warm import WarmRequests, request_key
@@ -65,8 +67,14 @@ class JurisdictionMiddleware:
     ``shared_cache`` (a DecisionCache, defaults to none), ``clock`` (defaults to the system
     clock), ``audit`` (defaults to the ``jurisgate.audit`` logger), ``metrics`` (a
     ``jurisgate.middleware.metrics.GateMetrics``, defaults to none).
+
+    A configuration that fails does not raise here: it sets ``startup_failure``, the gate
+    fails the lifespan startup with its message and answers 503 (startup.py says why).
     """
 
+    startup_failure: StartupFailure | None = None
+
+    @fails_at_startup
     def __init__(
         self,
         app: ASGIApp,
@@ -108,7 +116,16 @@ class JurisdictionMiddleware:
         # is seen by its first check rather than missed until the next one.
         self.reloader = gate_reloader(self, config) if engine is None else None
         try:
-            self.engine = engine if engine is not None else load_engine(config.policy)
+            # What `jurisgate lint --config` checks too; every problem at once.
+            loaded, problems = startup_problems(
+                config,
+                engine=engine,
+                shared_tier=shared_cache is None,
+                audit_file=audit.sink is None,
+            )
+            if problems or loaded is None:
+                raise ConfigError("\n".join(f"{config.origin}: {p}" for p in problems))
+            self.engine = loaded
             self.authenticator = Authenticator(
                 config.issuers,
                 config.tokens,
@@ -147,9 +164,11 @@ class JurisdictionMiddleware:
             # unless it brings a sink of its own.
             try:
                 audit.sink = config.audit.open_file()
-            except BaseException:
+            except BaseException as exc:
                 if self.reloader is not None:
                     self.reloader.stop()
+                if isinstance(exc, OSError):
+                    raise ConfigError(f"{config.origin}: audit.file: {exc}") from exc
                 raise
 
     @property
@@ -163,6 +182,9 @@ class JurisdictionMiddleware:
         self._now = time.time if type(clock) is SystemClock else clock.now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.startup_failure is not None:
+            await self.startup_failure.answer(scope, receive, send)
+            return
         reloader = self.reloader
         if reloader is not None and reloader.running_in is not asyncio.get_running_loop():
             reloader.ensure_running()  # lazily: the first call of each event loop
@@ -210,6 +232,8 @@ class JurisdictionMiddleware:
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared
         tier's connections."""
+        if self.startup_failure is not None:
+            return  # what it had started was stopped when it failed
         if self.reloader is not None:
             self.reloader.stop()
         try:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
@@ -20,6 +20,9 @@ from starlette.routing import Route
 from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
 from jurisgate.middleware.metrics import GateMetrics, metrics_app
 from jurisgate.policies import pack_file
+
+if TYPE_CHECKING:
+    from tests.conftest import StartupFailureOf
 
 from .conftest import WriteConfig
 
@@ -205,6 +208,8 @@ def test_a_failing_observer_never_changes_the_answer(
     assert "audit observer failed" in caplog.text
 
 
-def test_audit_and_metrics_together_are_refused(config: Path) -> None:
-    with pytest.raises(TypeError, match="observers"):
-        gated_app(config, audit=AuditLog(), metrics=GateMetrics())
+def test_audit_and_metrics_together_are_refused(
+    config: Path, startup_failure: StartupFailureOf
+) -> None:
+    gate = gated_app(config, audit=AuditLog(), metrics=GateMetrics())
+    assert "observers" in startup_failure(gate, TypeError)

@@ -7,6 +7,7 @@ import time
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import casbin
 import psycopg
@@ -17,6 +18,7 @@ from jurisgate.adapters import load_policy_files
 from jurisgate.adapters.casbin_store import CasbinStoreAdapter
 from jurisgate.adapters.postgres_store import PostgresPolicyStore
 from jurisgate.middleware import (
+    ConfigError,
     JurisdictionMiddleware,
     PolicyError,
     PolicySettings,
@@ -29,6 +31,9 @@ from jurisgate.middleware.policy_source import PolicyRow
 from jurisgate.middleware.principal import ENTITY_TYPES
 from jurisgate.middleware.store import open_store, push_policy
 from jurisgate.policies import pack_files
+
+if TYPE_CHECKING:
+    from tests.conftest import StartupFailureOf
 
 from .conftest import unreachable_dsn
 
@@ -206,13 +211,13 @@ def test_missing_table_and_unreachable_server_are_policy_errors(
 
 
 def test_a_gate_does_not_start_without_a_pushed_policy(
-    store_settings: PolicySettings, issuer: TrustedIssuer
+    store_settings: PolicySettings, issuer: TrustedIssuer, startup_failure: StartupFailureOf
 ) -> None:
     async def app(scope: object, receive: object, send: object) -> None:
         raise AssertionError("never called")
 
-    with pytest.raises(PolicyError, match="push a policy first"):
-        JurisdictionMiddleware(app, issuers=[issuer], policy=store_settings)
+    gate = JurisdictionMiddleware(app, issuers=[issuer], policy=store_settings)
+    assert "push a policy first" in startup_failure(gate, ConfigError)
 
 
 def test_an_empty_table_is_refused(store_settings: PolicySettings, pack_policy: Path) -> None:
