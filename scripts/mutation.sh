@@ -15,8 +15,10 @@
 #
 # cosmic-ray edits a module in place for each mutant, so it runs on a copy of the working tree
 # (.mutation/tree, tracked and untracked files), never on the tree you edit; the venv holds
-# that copy as an editable install. Results: .mutation/<module>.txt (kill rate, then each
-# survivor's diff). Runs under `nice -n 19`, one mutant at a time.
+# that copy as an editable install. Mutants that change only annotations (never evaluated
+# here) or are not Python are skipped (scripts/mutation_session.py). Results:
+# .mutation/<module>.txt (kill rate, then each survivor's diff). Runs under `nice -n 19`, one
+# mutant at a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -85,15 +87,12 @@ EOF
   (
     cd "$TREE"
     "$VENV/bin/cosmic-ray" init "$config" "$session"
+    "$VENV/bin/python" "$ROOT/scripts/mutation_session.py" skip-annotations "$session" "$module"
     "$VENV/bin/cosmic-ray" baseline "$config" \
       || { echo "$m: the tests fail on unmutated code; fix that first" >&2; exit 1; }
     nice -n 19 "$VENV/bin/cosmic-ray" exec "$config" "$session"
   )
-  survival=$("$VENV/bin/cr-rate" "$session")
-  {
-    echo "$m ($module): survival rate ${survival}% (kill rate = 100 - survival)"
-    "$VENV/bin/cr-report" --show-diff --surviving-only "$session"
-  } >"$WORK/$m.txt"
+  "$VENV/bin/python" "$ROOT/scripts/mutation_session.py" summary "$session" "$m ($module)" \
+    >"$WORK/$m.txt"
   head -n 1 "$WORK/$m.txt"
-  tail -n 4 "$WORK/$m.txt"
 done

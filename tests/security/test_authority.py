@@ -108,6 +108,34 @@ def test_a_country_limit_alone_refuses_other_countries(texas_gate: Gate, idps: I
     assert response.json()["type"] == "urn:jurisgate:problem:beyond_issuer_authority"
 
 
+@pytest.mark.parametrize(
+    ("limits", "claims"),
+    [
+        ({"entity_types": ["state_agency"]}, {"entity_type": "local_agency"}),
+        ({"countries": ["CA"]}, {}),  # the default claims are a New York police department
+        ({"regions": ["US-TX"]}, {}),
+    ],
+)
+def test_a_single_limit_is_enforced_by_the_gate(
+    make_gate: MakeGate, idps: IdPs, limits: dict[str, list[str]], claims: dict[str, str]
+) -> None:
+    # One limit alone still makes the issuer limited: the gate must check it, not skip the
+    # issuer as unlimited.
+    authority = IssuerAuthority.limit(**limits)
+    assert not authority.unlimited
+    gate = make_gate(
+        issuers=[
+            TrustedIssuer(
+                idps.rsa.issuer, AUDIENCE, ("RS256",), idps.rsa.public_key, authority=authority
+            )
+        ]
+    )
+    token = idps.rsa.mint(**claims)
+    response = gate.request(token=token)
+    gate.refused(response, 403, token=token)
+    assert response.json()["type"] == "urn:jurisgate:problem:beyond_issuer_authority"
+
+
 def _client(entity_type: str, country: str, region: str | None) -> Principal:
     return Principal("https://idp.test", "client-1", entity_type, country, region)
 
