@@ -11,6 +11,7 @@ every message in-process).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -58,8 +59,14 @@ def start(
         if k not in ("JURISGATE_CONFIG", "JURISGATE_CACHE_SECRET", "PYTHONPATH")
     }
     command = [sys.executable, "-m", *SERVERS[server](port), *extra]
+    # A session of its own: a server's worker processes go with it (they hold its output).
     process = subprocess.Popen(
-        command, cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        command,
+        cwd=directory,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     return process, port
 
@@ -69,7 +76,7 @@ def exit_of(process: subprocess.Popen[bytes], timeout: float = 60) -> tuple[int,
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
         pytest.fail(f"the server kept running with a bad config:\n{output.decode()}")
     return process.returncode, output.decode(errors="replace")
@@ -134,7 +141,7 @@ def test_without_lifespan_every_request_gets_503_problem_json(
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"] == "urn:jurisgate:problem:gate_unavailable"
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         output, _ = process.communicate(timeout=10)
     # The admin still reads why, once, at start-up.
     assert b"jurisgate cannot start: jurisgate.toml: issuers[0].public_key_file" in output
