@@ -8,6 +8,11 @@ A message is JSON ``{"version": ..., "replica": ...}``. It is only a hint: a rep
 hears it re-reads its *own* policy store, so a message forged by someone with Redis access can
 make replicas re-read their policy, never load another one. After every (re)subscription the
 listener reports ``None`` so the replica checks for changes it may have missed meanwhile.
+
+Anyone who can publish on the channel can send anything, so a message is checked for size
+(``MAX_MESSAGE_BYTES``) and nesting depth before it is parsed, and anything that is not such an
+object is logged (its size, never its content) and dropped; the subscription stays up. The
+Redis server bounds what a subscriber buffers (``client-output-buffer-limit pubsub``).
 """
 
 from __future__ import annotations
@@ -20,14 +25,19 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from jurisgate.middleware.strict_json import bounded_loads
+
 from .redis_cache import REDIS_ERRORS, redis_client
 
-__all__ = ["RedisAnnouncer"]
+__all__ = ["MAX_MESSAGE_BYTES", "RedisAnnouncer"]
 
 logger = logging.getLogger("jurisgate.reload")
 
 _POLL: Final = 0.5  # seconds a read waits for a message before checking liveness again
 _MAX_BACKOFF: Final = 1.0  # reconnect at least every second: replicas catch up within ~2 s
+# A real announcement is ~60 bytes: {"version": 16 hex digits, "replica": 16 hex digits}.
+MAX_MESSAGE_BYTES: Final = 1024
+_MAX_VERSION_CHARS: Final = 128
 
 
 class RedisAnnouncer:
@@ -75,7 +85,7 @@ class RedisAnnouncer:
                 backoff = 0.1
                 while True:
                     message = await pubsub.get_message(timeout=_POLL)
-                    version = self._version(message)
+                    version = self._checked_version(message)
                     if version is not None:
                         self.heard += 1
                         await on_change(version)
@@ -94,15 +104,28 @@ class RedisAnnouncer:
     def health(self) -> dict[str, object]:
         return {"channel": self.channel, "subscribed": self.connected, "heard": self.heard}
 
-    def _version(self, message: object) -> str | None:
+    def _checked_version(self, message: object) -> str | None:
+        """The version another replica announced; None for our own, a non-message, or a
+        message that is not an announcement (logged and dropped: never fatal to the listener)."""
         if not isinstance(message, dict) or message.get("type") != "message":
             return None
+        data = message.get("data")
+        size = len(data) if isinstance(data, bytes | str) else -1
         try:
-            body = json.loads(message["data"])
-        except (ValueError, TypeError):
-            logger.warning("ignoring a malformed policy announcement on %s", self.channel)
+            if not isinstance(data, bytes | str):
+                raise ValueError("not a string")
+            body = bounded_loads(data, max_bytes=MAX_MESSAGE_BYTES, max_depth=1)
+            if not isinstance(body, dict):
+                raise ValueError("not a JSON object")
+            version, replica = body.get("version"), body.get("replica")
+            if not isinstance(version, str) or not 0 < len(version) <= _MAX_VERSION_CHARS:
+                raise ValueError("no version string")
+        except Exception as exc:
+            logger.warning(
+                "dropping a malformed policy announcement on %s (%d bytes): %s",
+                self.channel,
+                size,
+                str(exc)[:100],
+            )
             return None
-        version = body.get("version") if isinstance(body, dict) else None
-        if not isinstance(version, str) or body.get("replica") == self.replica:
-            return None
-        return version
+        return None if replica == self.replica else version

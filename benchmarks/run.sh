@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 bash scripts/setup.sh
-.venv/bin/python -m pip install -q -e ".[bench]" --config-settings editable_mode=strict 2>&1 \
+.venv/bin/python -m pip install -q -c scripts/constraints.txt --no-build-isolation -e ".[bench]" \
+  --config-settings editable_mode=strict 2>&1 \
   | grep -v '^WARNING: Location' || true
 # fastapi-authz declares a dependency on the old `casbin` distribution, which installs into the
 # same `casbin` import name as pycasbin and overwrites it; its own imports are all in pycasbin.

@@ -9,18 +9,26 @@ public knowledge). The face index is synthetic: names are invented and "photos" 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 from pathlib import Path
+from typing import Final
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jurisgate.middleware import JurisdictionMiddleware
 from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.middleware.strict_json import bounded_loads
+
+# A request body is client input: bounded before it is read whole, and parsed only when shallow
+# (Python's json raises RecursionError, not ValueError, on 2,000 nested "[").
+MAX_BODY_BYTES: Final = 4096
+MAX_JSON_DEPTH: Final = 4
 
 DEV_CONFIG = Path(__file__).parent / "dev" / "jurisgate.dev.toml"
 
@@ -81,15 +89,44 @@ async def search(request: Request) -> JSONResponse:
     )
 
 
-async def opt_out(request: Request) -> JSONResponse:
+def problem(status: int, code: str, detail: str) -> Response:
+    """An RFC 9457 problem+json answer; ``detail`` never echoes what the client sent."""
+    body = {"type": f"urn:jurisgate-example:problem:{code}", "status": status, "detail": detail}
+    return Response(json.dumps(body), status, media_type="application/problem+json")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused (BodyTooLarge) as soon as it says or shows it is over ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+async def opt_out(request: Request) -> Response:
     """An Illinois resident asks to be removed; needs no account, so no token."""
     try:
-        form = await request.json()
+        form = bounded_loads(
+            await read_body(request, MAX_BODY_BYTES),
+            max_bytes=MAX_BODY_BYTES,
+            max_depth=MAX_JSON_DEPTH,
+        )
+    except BodyTooLarge:
+        return problem(413, "body_too_large", f"send at most {MAX_BODY_BYTES} bytes")
     except ValueError:
-        return JSONResponse({"error": "send a JSON object"}, status_code=400)
+        return problem(400, "bad_json", 'send a JSON object: {"face_id": "face-0000"}')
     face_id = form.get("face_id") if isinstance(form, dict) else None
     if not isinstance(face_id, str) or not any(face["id"] == face_id for face in INDEX):
-        return JSONResponse({"error": "face_id must name an entry of the index"}, status_code=400)
+        return problem(400, "unknown_face", "face_id must name an entry of the index")
     request_id = secrets.token_hex(8)
     OPTED_OUT[face_id] = {"request_id": request_id}
     return JSONResponse({"request_id": request_id, "status": "removed"}, status_code=202)

@@ -7,12 +7,13 @@ the bundled settlement pack) so that what an admin checks is what the gate enfor
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
 from datetime import UTC, datetime
 
 from .clock import SystemClock, parse_instant
-from .config import CONFIG_ENV, PolicySettings, load_config
+from .config import CONFIG_ENV, GateConfig, PolicySettings, load_config
 from .engine import PolicyEngine
 from .errors import JurisgateError
 from .loading import PolicyFiles, engine_for, load_engine, policy_files
@@ -20,6 +21,7 @@ from .loading import PolicyFiles, engine_for, load_engine, policy_files
 __all__ = [
     "PolicyFiles",
     "add_config_option",
+    "announce",
     "engine_for",
     "engine_for_config",
     "format_instant",
@@ -53,6 +55,22 @@ def policy_files_for(config: str | None) -> PolicyFiles:
 def engine_for_config(config: str | None) -> PolicyEngine:
     """The policy the gate would enforce with this config: files, a store, or the pack."""
     return load_engine(policy_settings_for(config))
+
+
+def announce(config: GateConfig, version: str) -> None:
+    """Tell the replicas on the Redis reload channel, when there is one, and say what happened.
+    An announcement is only a hint: each replica re-reads and verifies its own policy."""
+    if config.cache.redis_url is None:
+        print("  replicas pick it up at their next check ([policy] watch_interval)")
+        return
+    from jurisgate.adapters.redis_pubsub import RedisAnnouncer
+
+    announcer = RedisAnnouncer(config.cache.redis_url, f"{config.cache.key_prefix}policy")
+    asyncio.run(announcer.publish(version))
+    if announcer.published:
+        print(f"  announced on Redis channel {announcer.channel}")
+    else:  # publish() logged why; the change itself is done and replicas still poll
+        print("  not announced (Redis unreachable); replicas pick it up at their next check")
 
 
 def instant_option(text: str | None, *, name: str = "--at") -> float:

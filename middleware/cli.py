@@ -1,5 +1,5 @@
 """The ``jurisgate`` command for security admins: ``explain`` a decision, ``policy push`` a
-policy file into the configured store.
+policy file into the configured store, ``policy publish`` the configured policy files.
 
 Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
 """
@@ -7,7 +7,6 @@ Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -15,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import lint, matrix, mint, policy_diff, policy_tests
-from .admin_files import add_config_option, engine_for_config, instant_option
+from . import lint, matrix, mint, policy_diff, policy_publish, policy_tests
+from .admin_files import add_config_option, announce, engine_for_config, instant_option
 from .authority import IssuerAuthority
 from .config import CONFIG_ENV, load_config
 from .decision import Decision
@@ -68,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.set_defaults(run=_explain)
 
-    policy = commands.add_parser("policy", help="manage a policy kept in a store")
+    policy = commands.add_parser(
+        "policy", help="publish policy files, or push a policy into a store"
+    )
     policy_commands = policy.add_subparsers(title="policy commands")
     push = policy_commands.add_parser(
         "push",
@@ -80,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     add_config_option(push)
     push.add_argument("file", metavar="POLICY.csv", help="the policy rows to push")
     push.set_defaults(run=_push)
+    policy_publish.register(policy_commands)
     # Each admin command lives in its own module and adds its own sub-command.
     for command in (lint, policy_tests, policy_diff, matrix, mint):
         command.register(commands)
@@ -155,17 +157,7 @@ def _push(args: argparse.Namespace) -> int:
     table = config.policy.store_table
     print(f"pushed {len(engine.rules)} rules from {args.file} to postgresql:{table}")
     print(f"  policy version: {engine.version}")
-    if config.cache.redis_url is None:
-        print("  replicas pick it up at their next check ([policy] watch_interval)")
-        return EXIT_OK
-    from jurisgate.adapters.redis_pubsub import RedisAnnouncer
-
-    announcer = RedisAnnouncer(config.cache.redis_url, f"{config.cache.key_prefix}policy")
-    asyncio.run(announcer.publish(engine.version))
-    if announcer.published:
-        print(f"  announced on Redis channel {announcer.channel}")
-    else:  # publish() logged why; the push itself succeeded and replicas still poll
-        print("  not announced (Redis unreachable); replicas pick it up at their next check")
+    announce(config, engine.version)
     return EXIT_OK
 
 

@@ -23,6 +23,7 @@ from .tokens import TokenPolicy, TrustedIssuer
 __all__ = ["CONFIG_ENV", "CacheSettings", "GateConfig", "PolicySettings", "load_config"]
 
 CONFIG_ENV: Final = "JURISGATE_CONFIG"
+MANIFEST_NAME: Final = "policy-manifest.json"
 _TABLE_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 T = TypeVar("T")
 
@@ -38,6 +39,26 @@ class PolicySettings:
     watch_interval: float = 1.0
     store: str | None = field(default=None, repr=False)  # the DSN may hold a password
     store_table: str = "jurisgate_policy"
+    # The published-set manifest (policy_manifest.py); defaults to policy-manifest.json beside
+    # the policy file (with a store: beside the model file).
+    manifest: Path | None = None
+    # Apply only a published policy set; None = required whenever the files are watched.
+    require_manifest: bool | None = None
+
+    @property
+    def manifest_path(self) -> Path | None:
+        """Where the manifest is (None for the bundled pack)."""
+        if self.manifest is not None:
+            return self.manifest
+        beside = self.policy if self.policy is not None else self.model
+        return beside.parent / MANIFEST_NAME if beside is not None else None
+
+    @property
+    def manifest_required(self) -> bool:
+        """Whether the gate applies only files that a manifest records (at start-up too)."""
+        if self.require_manifest is not None:
+            return self.require_manifest
+        return self.model is not None and self.watch_interval > 0
 
     def __post_init__(self) -> None:
         if not (self.watch_interval == 0 or 0.05 <= self.watch_interval <= 3600):
@@ -52,6 +73,8 @@ class PolicySettings:
             raise ValueError("model and policy go together (neither means the bundled pack)")
         if not _TABLE_NAME.fullmatch(self.store_table):
             raise ValueError("store_table must be 1-63 lower-case letters, digits or '_'")
+        if self.model is None and (self.require_manifest or self.manifest is not None):
+            raise ValueError("manifest and require_manifest need policy files or a store")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +168,15 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         root.get("policy", dict, {}),
         "policy",
         file,
-        ("model", "policy", "watch_interval", "store", "store_table"),
+        (
+            "model",
+            "policy",
+            "watch_interval",
+            "store",
+            "store_table",
+            "manifest",
+            "require_manifest",
+        ),
     )
     model = policy_table.get("model", str)
     policy = policy_table.get("policy", str)
@@ -159,7 +190,8 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
         raise policy_table.error(
             "model" if model is None else "policy", "is required when the other one is set"
         )
-    for key, value in (("model", model), ("policy", policy)):
+    manifest = policy_table.get("manifest", str)
+    for key, value in (("model", model), ("policy", policy), ("manifest", manifest)):
         if value is not None and not value.strip():
             raise policy_table.error(key, "must not be empty (omit [policy] for the bundled pack)")
     policy_settings = build(
@@ -170,6 +202,8 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             watch_interval=policy_table.get("watch_interval", float, 1.0),
             store=store,
             store_table=policy_table.get("store_table", str, "jurisgate_policy"),
+            manifest=resolve_path(base, manifest) if manifest is not None else None,
+            require_manifest=policy_table.get("require_manifest", bool),
         ),
     )
 

@@ -3,6 +3,7 @@
     JurisgateError
     ├── ConfigError        start-up: a config file, key or value is unusable
     ├── PolicyError        a model or policy cannot be loaded (file and line when known)
+    │   └── PolicyNotPublished  the files are not the set a policy manifest records (yet)
     ├── TokenError         401: the bearer token is missing or unusable      (code: RFC 6750)
     ├── ClaimsError        403: a verified token's jurisdiction claims are unusable
     └── CacheError         a decision cache failed; callers treat it as a miss
@@ -20,6 +21,7 @@ __all__ = [
     "ConfigError",
     "JurisgateError",
     "PolicyError",
+    "PolicyNotPublished",
     "TokenError",
 ]
 
@@ -41,6 +43,13 @@ class ConfigError(JurisgateError):
 
 class PolicyError(JurisgateError):
     code = "invalid_policy"
+
+
+class PolicyNotPublished(PolicyError):
+    """The policy files differ from what ``jurisgate policy publish`` recorded, or nothing was
+    published: maybe still being written, so the gate keeps the policy it has and waits."""
+
+    code = "policy_not_published"
 
 
 class TokenError(JurisgateError):

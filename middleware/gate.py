@@ -235,7 +235,7 @@ class JurisdictionMiddleware:
         if self.startup_failure is not None:
             return  # what it had started was stopped when it failed
         if self.reloader is not None:
-            self.reloader.stop()
+            await self.reloader.aclose()
         try:
             if self.audit.sink is not None:
                 await asyncio.to_thread(self.audit.sink.close)  # writes what is still queued

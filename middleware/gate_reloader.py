@@ -4,6 +4,7 @@ none for the bundled pack or with ``[policy] watch_interval = 0``."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from .config import GateConfig
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from .gate import JurisdictionMiddleware
 
 __all__ = ["gate_reloader"]
+
+logger = logging.getLogger("jurisgate.reload")
 
 
 def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyReloader | None:
@@ -26,7 +29,7 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
     policy_file = settings.policy
     if policy_file is None and settings.store is None:
         return None
-    from .loading import load_engine
+    from .loading import load_enforced_engine
 
     announcer: Announcer | None = None
     if config.cache.redis_url is not None:
@@ -41,12 +44,20 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
         gate.tiers.public.clear()
         gate.warm.clear()  # and the old engines they hold
 
+    # A publish (the manifest renamed into place) is a change to look at, like a file's.
+    published = settings.manifest_path
+    manifest = (published,) if published is not None and settings.manifest_required else ()
+    if not manifest:
+        logger.warning(
+            "[policy] require_manifest = false: watched policy files are applied as read, so a "
+            "file caught half-written can be applied; publish with `jurisgate policy publish`"
+        )
     if policy_file is not None:
         return PolicyReloader(
-            load=lambda: load_engine(settings),
+            load=lambda: load_enforced_engine(settings),
             current=lambda: gate.engine,
             swap=swap,
-            paths=(model, policy_file),
+            paths=(model, policy_file, *manifest),
             interval=settings.watch_interval,
             announcer=announcer,
         )
@@ -54,10 +65,10 @@ def gate_reloader(gate: JurisdictionMiddleware, config: GateConfig) -> PolicyRel
 
     store = open_store(settings)  # one connection for polling and loading, reopened on error
     return PolicyReloader(
-        load=lambda: load_engine(settings, store=store),
+        load=lambda: load_enforced_engine(settings, store=store),
         current=lambda: gate.engine,
         swap=swap,
-        fingerprint=lambda: (file_fingerprint((model,)), store.content_version()),
+        fingerprint=lambda: (file_fingerprint((model, *manifest)), store.content_version()),
         close=store.close,
         interval=settings.watch_interval,
         announcer=announcer,

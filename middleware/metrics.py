@@ -134,6 +134,10 @@ class _GateStateCollector:
         reloads = CounterMetricFamily(
             "jurisgate_policy_reloads", "Policy reloads by result (ok, rejected)", labels=["result"]
         )
+        waiting = GaugeMetricFamily(
+            "jurisgate_policy_reload_waiting",
+            "Gates keeping their policy because the files are not the published set (yet)",
+        )
         errors = CounterMetricFamily("jurisgate_redis_errors", "Errors talking to the Redis tier")
         circuit = GaugeMetricFamily(
             "jurisgate_redis_circuit_state",
@@ -142,6 +146,7 @@ class _GateStateCollector:
         )
         totals: dict[tuple[str, str], float] = {}
         reload_totals = {"ok": 0.0, "rejected": 0.0}
+        gates_waiting = 0.0
         redis_errors = 0.0
         states: set[str] = set()
         shared_seen = False
@@ -163,12 +168,15 @@ class _GateStateCollector:
             if isinstance(reload, dict):
                 reload_totals["ok"] += _num(reload, "reloads")
                 reload_totals["rejected"] += _num(reload, "rejected")
+                gates_waiting += reload.get("waiting") is not None
         for (tier, result), value in sorted(totals.items()):
             cache.add_metric([tier, result], value)
         for result, value in reload_totals.items():
             reloads.add_metric([result], value)
+        waiting.add_metric([], gates_waiting)
         yield cache
         yield reloads
+        yield waiting
         if shared_seen:
             errors.add_metric([], redis_errors)
             current = "open" if "open" in states else "closed"

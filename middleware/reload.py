@@ -6,12 +6,16 @@ model file's stat and the table's content hash; on a change it loads and compile
 in a thread too. A valid policy with a new version replaces the gate's engine in one assignment:
 requests in flight keep the engine they started with, and cached decisions of the old version
 become unreachable because the version is part of every key. An invalid policy is refused
-with one error log line and the last good policy stays in force.
+with one error log line and the last good policy stays in force. Policy files that differ
+from their published manifest (PolicyNotPublished: being written, or not yet published) are
+not an error: the old policy stays, ``waiting`` says why (health, metrics), one warning is
+logged, and every poll checks again until a manifest matches.
 
 With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is
 announced to the other replicas, and an announcement (or a re-established subscription,
 which may have missed some) makes this replica check its policy at once.
-The tasks start lazily, on the first ASGI call (lifespan included) of each event loop.
+The tasks start lazily, on the first ASGI call (lifespan included) of each event loop, and a
+task that fails is logged and started again by itself (``supervised``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from pathlib import Path
 from typing import Final, Protocol
 
 from .engine import PolicyEngine
-from .errors import PolicyError
+from .errors import PolicyError, PolicyNotPublished
+from .supervised import supervised
 
 __all__ = ["Announcer", "PolicyReloader", "file_fingerprint"]
 
@@ -97,6 +102,7 @@ class PolicyReloader:
         self.reloads = 0
         self.rejected = 0
         self.last_error: str | None = None
+        self.waiting: str | None = None  # why a changed policy is not applied yet
 
     def ensure_running(self) -> None:
         """Start the watcher (and listener) in the running loop unless they already run."""
@@ -106,20 +112,32 @@ class PolicyReloader:
         for task in self._tasks:
             task.cancel()
         self._lock = asyncio.Lock()
-        self._tasks = [loop.create_task(self._watch(), name="jurisgate-policy-watch")]
+        watch = supervised(self._watch, "jurisgate-policy-watch")
+        self._tasks = [loop.create_task(watch, name="jurisgate-policy-watch")]
         if self.announcer is not None:
-            listen = self.announcer.listen(self._announced)
+            announcer = self.announcer
+            listen = supervised(
+                lambda: announcer.listen(self._announced), "jurisgate-policy-listen"
+            )
             self._tasks.append(loop.create_task(listen, name="jurisgate-policy-listen"))
         self.running_in = loop
         for task in self._tasks:
             task.add_done_callback(self._task_ended)
 
     def _task_ended(self, task: asyncio.Task[None]) -> None:
-        # One of ours failed: the next request starts them again. One that returned (a listener
-        # with nothing to listen to) or was cancelled (its loop closing) is not restarted.
+        # Past the supervisor (a BaseException): the next request starts them again. One that
+        # returned (a listener with nothing to listen to) or was cancelled is not restarted.
         if task in self._tasks and not task.cancelled() and task.exception() is not None:
             logger.error("%s stopped; restarting it", task.get_name(), exc_info=task.exception())
             self.running_in = None
+
+    async def aclose(self) -> None:
+        """``stop()``, then wait (up to 2 s) for this loop's tasks to release their connections."""
+        loop = asyncio.get_running_loop()
+        ours = [task for task in self._tasks if task.get_loop() is loop]
+        self.stop()
+        if ours:
+            await asyncio.wait(ours, timeout=2.0)
 
     def stop(self) -> None:
         self.running_in = None
@@ -145,6 +163,17 @@ class PolicyReloader:
                     # (allows without the denies further down). Retry at the next poll.
                     self._seen = _CHANGED_DURING_LOAD
                     return False
+            except PolicyNotPublished as exc:
+                if self.waiting is None:
+                    logger.warning(
+                        "policy reload (%s) waits, keeping version %s in force: %s",
+                        reason,
+                        old.version,
+                        exc,
+                    )
+                self.waiting = str(exc)
+                self._seen = _CHANGED_DURING_LOAD  # look again at the next poll
+                return False
             except PolicyError as exc:
                 self.rejected += 1
                 self.last_error = str(exc)
@@ -155,6 +184,7 @@ class PolicyReloader:
                     exc,
                 )
                 return False
+            self.waiting = None
             if engine.version == old.version:
                 return False
             self._swap(engine)
@@ -176,6 +206,7 @@ class PolicyReloader:
             "reloads": self.reloads,
             "rejected": self.rejected,
             "last_error": self.last_error,
+            "waiting": self.waiting,
             "announcing": self.announcer is not None,
         }
 

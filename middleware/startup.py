@@ -29,7 +29,7 @@ from starlette.types import Receive, Scope, Send
 from .config import CONFIG_ENV, GateConfig
 from .engine import PolicyEngine
 from .errors import ConfigError, JurisgateError
-from .loading import load_engine
+from .loading import load_enforced_engine
 from .responses import Problem, send_problem
 from .tokens import TrustedIssuer, prepared_keys
 
@@ -63,7 +63,7 @@ def startup_problems(
     problems: list[str] = []
     if engine is None:
         try:
-            engine = load_engine(config.policy)
+            engine = load_enforced_engine(config.policy)
         except JurisgateError as exc:
             problems.append(f"[policy] {exc}")
     for index, trusted in enumerate(config.issuers):

@@ -28,7 +28,11 @@ def write_config(tmp_path: Path) -> WriteConfig:
     )
     counter = iter(range(1000))
 
-    def write(policy: Path | str, *, extra: str = "", issuer_extra: str = "") -> Path:
+    def write(
+        policy: Path | str, *, extra: str = "", issuer_extra: str = "", published: bool = False
+    ) -> Path:
+        """``published``: the gate applies only what ``policy publish`` recorded (the default
+        for watched files); otherwise the files as they are, as these commands read them."""
         n = next(counter)
         if isinstance(policy, str):
             path = tmp_path / f"policy{n}.csv"
@@ -45,6 +49,8 @@ def write_config(tmp_path: Path) -> WriteConfig:
             "[policy]\n"
             f'model = "{tmp_path / "model.conf"}"\n'
             f'policy = "{policy}"\n'
+            f'manifest = "{tmp_path / f"manifest{n}.json"}"\n'
+            f"require_manifest = {'true' if published else 'false'}\n"
             f"{extra}\n",
             encoding="utf-8",
         )

@@ -18,7 +18,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
+from jurisgate.middleware.config import load_config
 from jurisgate.middleware.metrics import GateMetrics, metrics_app
+from jurisgate.middleware.policy_publish import publish_policy
 from jurisgate.policies import pack_file
 
 if TYPE_CHECKING:
@@ -155,6 +157,23 @@ def test_policy_reloads_by_result(write_config: WriteConfig) -> None:
     got = samples(scrape(metrics))
     assert got[("jurisgate_policy_reloads_total", (("result", "ok"),))] == 1
     assert got[("jurisgate_policy_reloads_total", (("result", "rejected"),))] == 1
+
+
+def test_a_gate_waiting_for_a_publish_is_counted(write_config: WriteConfig) -> None:
+    policy = Path(str(pack_file("policy.csv"))).read_text(encoding="utf-8")
+    config = write_config(policy, published=True)
+    policy_file = next(config.parent.glob("policy*.csv"))
+    publish_policy(load_config(config).policy)
+    metrics = GateMetrics()
+    gate = gated_app(config, metrics=metrics)
+    assert gate.reloader is not None
+    assert samples(scrape(metrics))[("jurisgate_policy_reload_waiting", ())] == 0
+    policy_file.write_text(policy.replace("2027-05-11", "2027-06-01"), encoding="utf-8")
+    assert asyncio.run(gate.reloader.check("test")) is False  # written, not published
+    assert samples(scrape(metrics))[("jurisgate_policy_reload_waiting", ())] == 1
+    publish_policy(load_config(config).policy)
+    assert asyncio.run(gate.reloader.check("test")) is True
+    assert samples(scrape(metrics))[("jurisgate_policy_reload_waiting", ())] == 0
 
 
 def test_redis_errors_and_circuit_state(write_config: WriteConfig) -> None:

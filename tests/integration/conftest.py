@@ -66,7 +66,7 @@ _CASES: Final = {
     ),
     "policy that does not parse": (
         'algorithms = ["ES256"]\npublic_key_file = "{ec}"\n'
-        '[policy]\nmodel = "{model}"\npolicy = "{bad_policy}"\n',
+        '[policy]\nmodel = "{model}"\npolicy = "{bad_policy}"\nwatch_interval = 0\n',
         "[policy]",
         "bad.csv:2",
     ),

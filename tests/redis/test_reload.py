@@ -15,7 +15,17 @@ import pytest
 from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 from jurisgate.middleware import JurisdictionMiddleware, PolicySettings, TrustedIssuer
 
-from .app import client, copy_pack, edit, gate, status_of, until, with_row, without_illinois_rule
+from .app import (
+    client,
+    copy_pack,
+    edit,
+    gate,
+    publish,
+    status_of,
+    until,
+    with_row,
+    without_illinois_rule,
+)
 from .conftest import MakeToken, RedisServer
 
 pytestmark = pytest.mark.redis
@@ -36,7 +46,8 @@ def test_valid_edit_is_loaded_invalid_edit_keeps_last_good(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     model, policy = copy_pack(tmp_path)
-    settings = PolicySettings(model, policy, watch_interval=0.05)
+    # Without a manifest (the behaviour before `policy publish`): an invalid file is refused.
+    settings = PolicySettings(model, policy, watch_interval=0.05, require_manifest=False)
     police = make_token("state_law_enforcement", "US", "US-IL")
 
     async def scenario() -> None:
@@ -49,7 +60,7 @@ def test_valid_edit_is_loaded_invalid_edit_keeps_last_good(
             assert await status_of(http, police) == 200  # the old local entry is unreachable
             good = replica.engine.version
 
-            edit(policy, with_row("p, broken, maybe, *, US, *, *, *, , , , "))
+            edit(policy, with_row("p, broken, maybe, *, US, *, *, *, , , , "), published=False)
             await until(lambda: replica.reloader is not None and replica.reloader.rejected, 2)
             assert replica.engine.version == good
             assert await status_of(http, police) == 200
@@ -75,6 +86,7 @@ def test_a_reload_reaches_the_other_replica_also_after_redis_came_back(
     tmp_path: Path, redis_server: RedisServer, issuer: TrustedIssuer, make_token: MakeToken
 ) -> None:
     model, policy = copy_pack(tmp_path)
+    publish(policy)
     police = make_token("state_law_enforcement", "US", "US-IL")
     texas = make_token("state_agency", "US", "US-TX")
 

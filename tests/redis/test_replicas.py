@@ -21,7 +21,7 @@ import jwt
 import pytest
 import redis
 
-from .app import copy_pack, edit, without_illinois_rule
+from .app import copy_pack, edit, publish, without_illinois_rule
 from .conftest import AUDIENCE, CACHE_SECRET, HMAC_KEY, ISSUER, RedisServer, free_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -57,6 +57,7 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> None:
 @pytest.fixture
 def replicas(tmp_path: Path, redis_server: RedisServer) -> Iterator[tuple[list[str], Path]]:
     model, policy = copy_pack(tmp_path)
+    publish(policy)
     key = tmp_path / "issuer.key"
     key.write_bytes(HMAC_KEY)
     config = tmp_path / "jurisgate.toml"
