@@ -14,9 +14,9 @@ from typing import Any
 
 from casbin import persist
 
+from jurisgate.middleware.config.store import PolicyStore
+from jurisgate.middleware.decision.policy_source import PolicyRow
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.policy_source import PolicyRow
-from jurisgate.middleware.store import PolicyStore
 
 __all__ = ["CasbinStoreAdapter"]
 

@@ -23,6 +23,8 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
+from jurisgate.middleware.errors import JurisgateError
+
 __all__ = ["EmbeddedPostgres", "EmbeddedPostgresError", "binaries"]
 
 _USER: Final = "postgres"  # the database superuser initdb creates
@@ -30,8 +32,10 @@ _RUN_AS: Final = "nobody"  # the system user when started as root
 _START_TIMEOUT: Final = 60
 
 
-class EmbeddedPostgresError(RuntimeError):
+class EmbeddedPostgresError(JurisgateError):
     """The embedded server could not be found, initialized or started; the text says why."""
+
+    code = "embedded_postgres_unavailable"
 
 
 def binaries() -> Path:

@@ -27,8 +27,9 @@ from typing import Final, TypeVar
 import psycopg
 from psycopg import sql
 
+from jurisgate.middleware.decision.policy_source import PolicyRow
 from jurisgate.middleware.errors import PolicyError
-from jurisgate.middleware.policy_source import PolicyRow
+from jurisgate.middleware.third_party import errors_of
 
 __all__ = ["DEFAULT_TABLE", "PostgresPolicyStore"]
 
@@ -119,7 +120,7 @@ class PostgresPolicyStore:
                 raise PolicyError(
                     f"{self.origin}: the table does not exist; push a policy first"
                 ) from exc
-            except psycopg.Error as exc:
+            except errors_of("psycopg") as exc:
                 if self._conn is not None and self._conn.broken:
                     self._conn.close()
                     self._conn = None

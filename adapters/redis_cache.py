@@ -9,7 +9,9 @@ correctness.
 - An entry never outlives the expiry the gate gives it (the policy's next rule change or the
   configured ttl, whichever is first): it is checked on read and set as the Redis TTL.
 - After ``breaker_failures`` failures in a row the tier is skipped; a background task probes
-  Redis every ``breaker_cooldown`` seconds and resumes using it once it answers.
+  Redis every ``breaker_cooldown`` seconds and resumes using it once it answers (in a
+  cluster: once every primary does).
+- Every operation reads or writes one key, so in a cluster none spans two hash slots.
 """
 
 from __future__ import annotations
@@ -21,60 +23,46 @@ import os
 from collections.abc import Callable
 from typing import Final
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-
-from jurisgate.middleware.cache import DecisionKey
+from jurisgate.middleware.cache.lru import DecisionKey
 from jurisgate.middleware.clock import Clock, SystemClock
-from jurisgate.middleware.config import CacheSettings
-from jurisgate.middleware.decision import Decision
+from jurisgate.middleware.config.cache_config import CacheSettings
+from jurisgate.middleware.decision.values import Decision
 from jurisgate.middleware.errors import ConfigError
+from jurisgate.middleware.third_party import errors_of
 
 from .breaker import CircuitBreaker
 from .redis_codec import EntryRejected, open_entry, redis_key, seal_entry
+from .redis_connect import AsyncClient, ping, redis_client
 
 __all__ = ["REDIS_ERRORS", "RedisDecisionCache", "redis_client", "resolve_secret"]
 
 logger = logging.getLogger("jurisgate.cache")
 
 # What a Redis call may raise when Redis is down, slow or unreachable: all of it is a miss.
-REDIS_ERRORS: Final = (RedisError, OSError, TimeoutError)
+REDIS_ERRORS: Final = errors_of("redis")
 
 
 def resolve_secret(settings: CacheSettings) -> bytes:
     """The MAC secret from ``[cache] secret`` or the environment variable ``secret_env``."""
     secret = settings.secret or os.environ.get(settings.secret_env, "")
     if len(secret.encode()) < 16:
+        key = "sentinels" if settings.sentinels else "redis_url"
         raise ConfigError(
-            f"[cache] redis_url needs a MAC secret shared by the replicas (at least 16 bytes): "
+            f"[cache] {key} needs a MAC secret shared by the replicas (at least 16 bytes): "
             f"set [cache] secret or ${settings.secret_env}"
         )
     return secret.encode()
 
 
-def redis_client(url: str, *, timeout: float | None) -> aioredis.Redis:
-    """A client for ``redis://``, ``rediss://`` (TLS) or ``unix://`` URLs (user and password
-    in the URL), whose calls time out after ``timeout`` seconds and are never retried."""
-    return aioredis.Redis.from_url(
-        url,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 0),
-        client_name="jurisgate",
-    )
-
-
 class RedisDecisionCache:
-    """Implements jurisgate.middleware.cache.DecisionCache on ``redis.asyncio``.
+    """Implements jurisgate.middleware.cache.lru.DecisionCache on ``redis.asyncio``.
 
     ``clock`` must be the gate's clock: entry expiries are instants on it.
     """
 
     def __init__(
         self,
-        client: aioredis.Redis,
+        client: AsyncClient,
         *,
         secret: bytes,
         prefix: str = "jurisgate:",
@@ -82,7 +70,7 @@ class RedisDecisionCache:
         max_ttl: float = 300.0,
         clock: Clock | None = None,
         breaker: CircuitBreaker | None = None,
-        reconnect: Callable[[], aioredis.Redis] | None = None,
+        reconnect: Callable[[], AsyncClient] | None = None,
     ) -> None:
         if len(secret) < 16:
             raise ValueError("secret must be at least 16 bytes")
@@ -101,27 +89,6 @@ class RedisDecisionCache:
         self._clock: Clock = clock or SystemClock()
         self._probe: asyncio.Task[None] | None = None
         self.counts = dict.fromkeys(("hits", "misses", "rejected", "errors", "skipped"), 0)
-
-    @classmethod
-    def from_settings(cls, settings: CacheSettings, *, clock: Clock) -> RedisDecisionCache:
-        """Build the tier from ``[cache]``; raises ConfigError without redis_url or secret."""
-        url = settings.redis_url
-        if url is None:
-            raise ConfigError("[cache] redis_url is not set")
-        return cls(
-            redis_client(url, timeout=settings.socket_timeout),
-            secret=resolve_secret(settings),
-            prefix=settings.key_prefix,
-            timeout=settings.socket_timeout,
-            max_ttl=settings.ttl,
-            clock=clock,
-            breaker=CircuitBreaker(
-                "redis decision cache",
-                failures=settings.breaker_failures,
-                cooldown=settings.breaker_cooldown,
-            ),
-            reconnect=lambda: redis_client(url, timeout=settings.socket_timeout),
-        )
 
     async def get(self, key: DecisionKey, now: float) -> Decision | None:
         if not self.breaker.is_closed:
@@ -178,7 +145,7 @@ class RedisDecisionCache:
             self._probe.cancel()
         await self.client.aclose()
 
-    def _client(self) -> aioredis.Redis:
+    def _client(self) -> AsyncClient:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             if self._loop is not None and self._reconnect is not None:
@@ -203,7 +170,7 @@ class RedisDecisionCache:
             await asyncio.sleep(self.breaker.cooldown)
             try:
                 async with asyncio.timeout(max(self.timeout, 0.5)):
-                    await self._client().ping()
+                    await ping(self._client())
             except REDIS_ERRORS as exc:
                 logger.debug("redis decision cache still unavailable (%s)", exc)
                 continue

@@ -16,18 +16,21 @@ import json
 import math
 from typing import Any, Final
 
-from jurisgate.middleware.cache import DecisionKey
-from jurisgate.middleware.decision import Citation, Decision
+from jurisgate.middleware.cache.lru import DecisionKey
+from jurisgate.middleware.decision.values import Citation, Decision
+from jurisgate.middleware.errors import CacheError
 
 __all__ = ["ENTRY_FORMAT", "EntryRejected", "open_entry", "redis_key", "seal_entry"]
 
-ENTRY_FORMAT: Final = 2  # 2: entries carry valid_from
+ENTRY_FORMAT: Final = 3  # 2: entries carry valid_from; 3: keys carry agency and capacity
 _MAC_HEX_LEN: Final = 64
 _MAX_ENTRY_BYTES: Final = 16_384  # a decision is a few hundred bytes; refuse anything huge
 
 
-class EntryRejected(Exception):
+class EntryRejected(CacheError):
     """A Redis entry that must not be used; ``reason`` is a short code for logs and counters."""
+
+    code = "entry_rejected"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -37,8 +40,9 @@ class EntryRejected(Exception):
 def redis_key(prefix: str, key: DecisionKey) -> str:
     """``<prefix>decision:<sha256 of the canonical encoding of every input>``.
 
-    The encoding is a JSON array, so no two different inputs encode alike (a plain join of
-    ``"a|b", "c"`` and ``"a", "b|c"`` would); the raw token is never part of it.
+    The encoding is a JSON array (the client's policy view nested as one), so no two different
+    inputs encode alike (a plain join of ``"a|b", "c"`` and ``"a", "b|c"`` would); the raw
+    token is never part of it.
     """
     canonical = json.dumps(
         ["decision", ENTRY_FORMAT, *key], ensure_ascii=True, separators=(",", ":")

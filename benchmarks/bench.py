@@ -44,6 +44,7 @@ import policy_gen
 import redis_tier
 import report
 import stacks
+import suppression
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from inprocess import Samples, Timed, asgi_runner, call, http_scope, time_batch
 from memory import peak_rss_mib
@@ -51,8 +52,8 @@ from memory import peak_rss_mib
 from jurisgate.adapters import read_policy_csv
 from jurisgate.middleware import AuditLog
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.engine import PolicyEngine
-from jurisgate.middleware.policy_source import PolicySource
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.policies import pack_files
 
 HERE = Path(__file__).resolve().parent
@@ -189,9 +190,9 @@ async def in_process(plan: Plan, audit_path: Path) -> dict[str, Any]:
     with _maybe_redis(module) as url:
         if module is not None and url is not None:
             try:
-                shared_only = stacks.jurisgate_app(shared_cache=redis_tier.make_cache(module, url))
+                shared_only = stacks.jurisgate_app(shared_cache=redis_tier.make_cache(url))
                 stacks.disable_decision_cache(shared_only)
-                both = stacks.jurisgate_app(shared_cache=redis_tier.make_cache(module, url))
+                both = stacks.jurisgate_app(shared_cache=redis_tier.make_cache(url))
                 runners["jurisgate_redis_tier2_only"] = asgi_runner(shared_only, [search])
                 runners["jurisgate_redis_both_tiers"] = asgi_runner(both, [search])
             except Exception as exc:
@@ -544,6 +545,8 @@ def main(argv: list[str] | None = None) -> None:
                 log("valgrind is not installed: no instruction counts")
         profile = asyncio.run(profile_warm(plan.profile_requests, work / "audit-profile.log"))
     result["memory"] = memory(plan.memory_requests)
+    log("suppression check: 20 results against 100,000 suppressed ids")
+    result["suppression"] = suppression.measure()
     result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     result["peak_rss_mib"] = peak_rss_mib()
     result["elapsed_seconds"] = round(time.monotonic() - began, 1)

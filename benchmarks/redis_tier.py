@@ -95,9 +95,9 @@ def commands_processed(url: str) -> int:
     )
 
 
-def make_cache(module: ModuleType, url: str) -> Any:
+def make_cache(url: str) -> Any:
     """The Redis tier's DecisionCache on ``url``, built the way ``[cache] redis_url`` builds it."""
+    from jurisgate.adapters.factory import shared_cache
     from jurisgate.middleware import CacheSettings, SystemClock
 
-    settings = CacheSettings(redis_url=url, secret=_SECRET)
-    return module.RedisDecisionCache.from_settings(settings, clock=SystemClock())
+    return shared_cache(CacheSettings(redis_url=url, secret=_SECRET), SystemClock())

@@ -123,6 +123,17 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
                 growth < 5 and mem["token_cache_entries"] <= mem["cache_limit"],
             )
         )
+    check = result.get("suppression")
+    if check:
+        rows.append(
+            _target(
+                "suppression check adds <= 2 us to a 20-result answer, no Redis round trip",
+                f"+{check['added_us']} us ({check['answer_without_us']} -> "
+                f"{check['answer_with_check_us']} us, {check['suppressed']:,} suppressed), "
+                f"{check['redis_round_trips']} Redis round trips",
+                check["added_us"] <= 2 and check["redis_round_trips"] == 0,
+            )
+        )
     return rows
 
 

@@ -42,10 +42,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from jurisgate.middleware import AuditLog, JurisdictionMiddleware, TrustedIssuer
-from jurisgate.middleware.audit_file import AuditFile
-from jurisgate.middleware.cache import LruTtlCache
-from jurisgate.middleware.decision import Decision
-from jurisgate.middleware.warm import WarmRequests
+from jurisgate.middleware.audit.file_sink import AuditFile
+from jurisgate.middleware.cache.lru import LruTtlCache
+from jurisgate.middleware.cache.warm import WarmRequests
+from jurisgate.middleware.decision.values import Decision
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 DEV: Final = ROOT / "examples" / "dev"
@@ -106,6 +106,8 @@ def sign(subject: str, lifetime: int = 8 * 3600, *, jti: str | None = None) -> s
     }
     if region is not None:
         claims["region"] = region
+        if entity_type.startswith(("state_", "local_")):
+            claims["agency_region"] = region  # an agency at home: required of state and local
     if jti is not None:
         claims["jti"] = jti
     return jwt.encode(claims, PRIVATE_KEY, algorithm="RS256")
@@ -191,7 +193,7 @@ e = some(where (p.eft == allow)) && !some(where (p.eft == deny))
 m = eval(p.sub_rule) && keyMatch(r.obj, p.obj) && regexMatch(r.act, p.act)
 """
 _SETTLED: Final = 1652227200  # 2022-05-11T00:00:00Z
-_IL_ENDS: Final = 1809993600  # 2027-05-11T00:00:00Z
+_IL_ENDS: Final = 1810011600  # 2027-05-11T05:00:00Z (midnight in Chicago)
 _GOVERNMENT: Final = (
     "('federal_agency', 'federal_law_enforcement', 'state_agency', 'state_law_enforcement', "
     "'local_agency', 'local_law_enforcement')"

@@ -3,34 +3,48 @@
     uvicorn examples.search_api:app
 
 Without $JURISGATE_CONFIG it trusts the development issuer in examples/dev/ (keys that are
-public knowledge). The face index is synthetic: names are invented and "photos" are digests.
+public knowledge). The face index is synthetic: names are invented and each entry's photo is a
+drawn cartoon in examples/photos/ (``photo_sha256`` is its file's digest). Opt-outs go to the
+data-subject registry (examples/subjects_runtime.py); ``/search`` leaves out every suppressed
+entry for every client, and answers 503 rather than an unfiltered list when this replica's
+suppression list is stale.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
-import json
+import logging
 import os
-import secrets
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Final
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from jurisgate.middleware import JurisdictionMiddleware
-from jurisgate.middleware.config import CONFIG_ENV
-from jurisgate.middleware.strict_json import bounded_loads
+from jurisgate.adapters.embedded_postgres import EmbeddedPostgres
+from jurisgate.adapters.postgres_subjects import PostgresSubjectRegistry
+from jurisgate.adapters.subjects_factory import open_subjects
+from jurisgate.middleware import JurisdictionMiddleware, load_config
+from jurisgate.middleware.config.gate_config import CONFIG_ENV
+from jurisgate.middleware.subjects import (
+    OptOutEndpoints,
+    ReceiptSigner,
+    StaleSuppressions,
+    SubjectsService,
+    Suppressions,
+)
 
-# A request body is client input: bounded before it is read whole, and parsed only when shallow
-# (Python's json raises RecursionError, not ValueError, on 2,000 nested "[").
-MAX_BODY_BYTES: Final = 4096
-MAX_JSON_DEPTH: Final = 4
-
+Lifespan = Callable[[object], contextlib.AbstractAsyncContextManager[None]]
 DEV_CONFIG = Path(__file__).parent / "dev" / "jurisgate.dev.toml"
+DEV_RECEIPT_KEY = Path(__file__).parent / "dev" / "receipt-ed25519.pem"
+PHOTOS = Path(__file__).parent / "photos"
+SUBJECTS_DSN_ENV = "JURISGATE_SUBJECTS_DSN"
+logger = logging.getLogger("jurisgate.example")
 
 _FIRST = [
     "Avery",
@@ -49,15 +63,17 @@ _REGIONS = ["US-IL", "US-NY", "US-TX", "US-CA", "US-DC", "FR-75C", "IT-RM", "GB-
 
 
 def synthetic_index(size: int = 40) -> list[dict[str, str]]:
-    """A deterministic, invented face index: no real person, no real photo."""
+    """A deterministic, invented face index: no real person; photos are drawn cartoons."""
     index = []
     for n in range(size):
         name = f"{_FIRST[n % len(_FIRST)]} {_LAST[(n * 3) % len(_LAST)]}"
+        photo = PHOTOS / f"face-{n:04d}.jpg"
         index.append(
             {
                 "id": f"face-{n:04d}",
                 "name": name,
-                "photo_sha256": hashlib.sha256(f"synthetic-{n}".encode()).hexdigest(),
+                "photo": f"photos/{photo.name}",
+                "photo_sha256": hashlib.sha256(photo.read_bytes()).hexdigest(),
                 "source_region": _REGIONS[n % len(_REGIONS)],
             }
         )
@@ -65,83 +81,110 @@ def synthetic_index(size: int = 40) -> list[dict[str, str]]:
 
 
 INDEX = synthetic_index()
-OPTED_OUT: dict[str, dict[str, str]] = {}
 
 
 async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def search(request: Request) -> JSONResponse:
-    query = request.query_params.get("q", "").strip().lower()
-    results = [
-        face
-        for face in INDEX
-        if face["id"] not in OPTED_OUT and (not query or query in face["name"].lower())
-    ]
-    principal = request.state.principal
-    return JSONResponse(
-        {
-            "query": query,
-            "results": results[:20],
-            "served_to": {"entity_type": principal.entity_type, "region": principal.region},
-        }
-    )
+def routes(suppressions: Suppressions, opt_out: OptOutEndpoints | None) -> list[BaseRoute]:
+    """The API's routes; ``/search`` filters through ``suppressions`` for every client."""
 
-
-def problem(status: int, code: str, detail: str) -> Response:
-    """An RFC 9457 problem+json answer; ``detail`` never echoes what the client sent."""
-    body = {"type": f"urn:jurisgate-example:problem:{code}", "status": status, "detail": detail}
-    return Response(json.dumps(body), status, media_type="application/problem+json")
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused (BodyTooLarge) as soon as it says or shows it is over ``limit``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge
-    return bytes(body)
-
-
-async def opt_out(request: Request) -> Response:
-    """An Illinois resident asks to be removed; needs no account, so no token."""
-    try:
-        form = bounded_loads(
-            await read_body(request, MAX_BODY_BYTES),
-            max_bytes=MAX_BODY_BYTES,
-            max_depth=MAX_JSON_DEPTH,
+    async def search(request: Request) -> Response:
+        try:
+            suppressed = suppressions.current()
+        except StaleSuppressions:
+            return JSONResponse(
+                {
+                    "type": "urn:jurisgate:problem:suppressions_stale",
+                    "title": "Service Unavailable",
+                    "status": 503,
+                    "detail": "Results cannot be filtered right now; try again shortly.",
+                },
+                status_code=503,
+                media_type="application/problem+json",
+                headers={"retry-after": "2"},
+            )
+        query = request.query_params.get("q", "").strip().lower()
+        results = [
+            face
+            for face in INDEX
+            if face["id"] not in suppressed and (not query or query in face["name"].lower())
+        ]
+        principal = request.state.principal
+        return JSONResponse(
+            {
+                "query": query,
+                "results": results[:20],
+                "served_to": {"entity_type": principal.entity_type, "region": principal.region},
+            },
+            headers={"cache-control": "private"},
         )
-    except BodyTooLarge:
-        return problem(413, "body_too_large", f"send at most {MAX_BODY_BYTES} bytes")
-    except ValueError:
-        return problem(400, "bad_json", 'send a JSON object: {"face_id": "face-0000"}')
-    face_id = form.get("face_id") if isinstance(form, dict) else None
-    if not isinstance(face_id, str) or not any(face["id"] == face_id for face in INDEX):
-        return problem(400, "unknown_face", "face_id must name an entry of the index")
-    request_id = secrets.token_hex(8)
-    OPTED_OUT[face_id] = {"request_id": request_id}
-    return JSONResponse({"request_id": request_id, "status": "removed"}, status_code=202)
+
+    found: list[BaseRoute] = [Route("/health", health), Route("/search", search)]
+    if opt_out is not None:
+        found.extend(opt_out.routes)
+    return found
+
+
+class DigestMatcher:
+    """The example's "face model": an uploaded photo matches the entries whose photo file has
+    the same SHA-256, so a demo user opts out face-0003 by uploading photos/face-0003.jpg."""
+
+    def __init__(self, index: Sequence[dict[str, str]]) -> None:
+        self._by_digest: dict[str, list[str]] = {}
+        for entry in index:
+            self._by_digest.setdefault(entry["photo_sha256"], []).append(entry["id"])
+
+    async def match(self, photo: bytes, photo_sha256: str) -> list[str]:
+        if hashlib.sha256(photo).hexdigest() != photo_sha256:
+            return []  # never trust a digest the photo does not have
+        return list(self._by_digest.get(photo_sha256, []))
+
+
+def example_subjects(config: str | os.PathLike[str]) -> tuple[SubjectsService, Lifespan]:
+    """``[subjects]`` from the config; else $JURISGATE_SUBJECTS_DSN; else (the demo's embedded
+    default) a throw-away PostgreSQL for this process, which forgets everything when it ends.
+    Either way with the example's matcher, and the registry's tables created at start-up."""
+    matcher = DigestMatcher(INDEX)
+    settings = load_config(config).subjects
+    embedded: EmbeddedPostgres | None = None
+    if settings is not None:
+        subjects = open_subjects(settings, matcher=matcher, init_schema=True)
+    else:
+        given = os.environ.get(SUBJECTS_DSN_ENV)
+        if not given:
+            embedded = EmbeddedPostgres()
+        registry = PostgresSubjectRegistry(given or (lambda: embedded.dsn if embedded else ""))
+        signer = ReceiptSigner.from_file(DEV_RECEIPT_KEY)
+        subjects = SubjectsService(registry, signer, matcher=matcher, init_schema=True)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: object) -> AsyncIterator[None]:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.start)
+            logger.warning("subject registry: an embedded, throw-away PostgreSQL (demo only)")
+        try:
+            async with subjects.lifespan(app):
+                yield
+        finally:
+            if embedded is not None:
+                await asyncio.to_thread(embedded.stop)
+
+    return subjects, lifespan
 
 
 def create_app(config: str | os.PathLike[str] | None = None) -> Starlette:
+    """The example behind the gate, honouring opt-outs (see ``example_subjects``)."""
     chosen = config or os.environ.get(CONFIG_ENV) or DEV_CONFIG
-    return Starlette(
-        routes=[
-            Route("/health", health),
-            Route("/search", search),
-            Route("/opt-out", opt_out, methods=["POST"]),
-        ],
+    subjects, lifespan = example_subjects(chosen)
+    app = Starlette(
+        routes=routes(subjects.suppressions, subjects.endpoints),
         middleware=[Middleware(JurisdictionMiddleware, config=chosen)],
+        lifespan=lifespan,
     )
+    app.state.subjects = subjects
+    return app
 
 
 app = create_app()

@@ -4,20 +4,22 @@
 exported for configuring it in code, testing with it, and extending it.
 """
 
-from .audit import AUDIT_LOGGER, AuditLog
-from .authority import IssuerAuthority
-from .cache import DecisionCache, DecisionKey, LruTtlCache
+from .audit.log import AUDIT_LOGGER, AuditLog
+from .cache.lru import DecisionCache, DecisionKey, LruTtlCache
+from .claims.authority import IssuerAuthority
+from .claims.identity import JurisdictionUser
+from .claims.mapping import ClaimMapping
+from .claims.principal import ENTITY_TYPES, Principal, principal_from_claims
 from .clock import Clock, FixedClock, SystemClock
-from .config import CacheSettings, GateConfig, PolicySettings, load_config
-from .decision import Citation, Decision, Rule
-from .engine import PolicyEngine
+from .config.cache_config import CacheSettings
+from .config.gate_config import GateConfig, PolicySettings, load_config
+from .config.request_limits import RequestLimits
+from .decision.engine import PolicyEngine
+from .decision.values import Citation, Decision, Rule
 from .errors import CacheError, ClaimsError, ConfigError, JurisgateError, PolicyError, TokenError
-from .gate import JurisdictionMiddleware
-from .identity import JurisdictionUser
-from .keys import JwksKeys
-from .loading import load_engine
-from .principal import ENTITY_TYPES, Principal, principal_from_claims
-from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
+from .gate import JurisdictionMiddleware, load_engine
+from .token.keys import JwksKeys
+from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
 
 __all__ = [
     "AUDIT_LOGGER",
@@ -26,6 +28,7 @@ __all__ = [
     "CacheError",
     "CacheSettings",
     "Citation",
+    "ClaimMapping",
     "ClaimsError",
     "Clock",
     "ConfigError",
@@ -44,6 +47,7 @@ __all__ = [
     "PolicyError",
     "PolicySettings",
     "Principal",
+    "RequestLimits",
     "Rule",
     "SystemClock",
     "TokenError",

@@ -1,5 +1,6 @@
-"""Who is asking: the bearer token verified, its claims normalized to a Principal, and the
-issuer's authority over those claims checked; verified tokens remembered for a while.
+"""Who is asking: the bearer token verified, its claims read where its issuer puts them and
+normalized to a Principal, and the issuer's authority over those claims checked; verified
+tokens remembered for a while.
 
 A token is remembered by the whole token string (never by its signature alone) and never past
 its expiry, the decision TTL, or the time its issuer's keys are trusted without a re-fetch; a
@@ -8,19 +9,20 @@ clock that reads earlier than the verification verifies it again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from starlette.types import Scope
 
-from .authority import check_authority
-from .bearer import bearer_token
-from .cache import LruTtlCache
+from .cache.lru import DEFAULT_MAX_BYTES, LruTtlCache
+from .claims.authority import IssuerAuthority
+from .claims.mapping import ClaimMapping, read_principal
+from .claims.principal import Principal
 from .errors import ClaimsError
-from .principal import Principal, principal_from_claims
-from .tokens import TokenPolicy, TokenVerifier, TrustedIssuer
+from .token.bearer import bearer_token
+from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer
 
-__all__ = ["Authenticator", "Client"]
+__all__ = ["Authenticator", "Client", "issuer_tables"]
 
 _TOKEN_CACHE_TTL: Final = 300.0
 
@@ -28,8 +30,21 @@ _TOKEN_CACHE_TTL: Final = 300.0
 Client = tuple[Principal, float, float]
 
 
+def issuer_tables(
+    issuers: Iterable[TrustedIssuer],
+) -> tuple[dict[str, IssuerAuthority], dict[str, ClaimMapping]]:
+    """What each issuer may assert and where it puts the claims, the tables ``read_principal``
+    reads with (issuers without limits or a mapping left out): the gate builds them here, and
+    so do the admin tools (``explain``, ``test``, ``token mint``), so they read claims alike."""
+    issuers = tuple(issuers)
+    authorities = {i.issuer: i.authority for i in issuers if not i.authority.unlimited}
+    mappings = {i.issuer: i.claims for i in issuers if not i.claims.identity}
+    return authorities, mappings
+
+
 class Authenticator:
-    """``max_entries`` verified tokens are remembered for at most ``ttl`` seconds (and 300)."""
+    """``max_entries`` verified tokens (and ``max_bytes`` of them, see cache/lru.py) are
+    remembered for at most ``ttl`` seconds (and 300)."""
 
     def __init__(
         self,
@@ -38,17 +53,14 @@ class Authenticator:
         *,
         max_entries: int,
         ttl: float,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.verifier = TokenVerifier(issuers, policy)
         # token -> (client, exp, reusable until, verified at)
         self.tokens: LruTtlCache[str, tuple[Principal, float, float, float]] = LruTtlCache(
-            max_entries
+            max_entries, max_bytes
         )
-        self._authorities = {
-            trusted.issuer: trusted.authority
-            for trusted in issuers
-            if not trusted.authority.unlimited
-        }
+        self._authorities, self._mappings = issuer_tables(issuers)
         self._ttl = min(_TOKEN_CACHE_TTL, ttl)
 
     async def client(self, scope: Scope, now: float) -> Client:
@@ -63,10 +75,17 @@ class Authenticator:
             await wanted[0].ensure(wanted[1])
         verified = self.verifier.verify(token, now)
         try:
-            principal = principal_from_claims(verified.issuer, verified.subject, verified.claims)
-            check_authority(principal, self._authorities)
+            principal = read_principal(
+                verified.issuer,
+                verified.subject,
+                verified.claims,
+                mappings=self._mappings,
+                authorities=self._authorities,
+            )
         except ClaimsError as exc:
-            exc.issuer, exc.subject = verified.issuer, verified.subject
+            # As the audit record will name them: a lone surrogate as its \ud800 escape.
+            exc.issuer = verified.issuer.encode("utf-8", "backslashreplace").decode()
+            exc.subject = verified.subject.encode("utf-8", "backslashreplace").decode()
             raise
         lifetime = min(self._ttl, self.verifier.trust_lifetime(verified.issuer))
         trusted_until = min(verified.expires_at, now + lifetime)

@@ -6,16 +6,19 @@
     │   └── PolicyNotPublished  the files are not the set a policy manifest records (yet)
     ├── TokenError         401: the bearer token is missing or unusable      (code: RFC 6750)
     ├── ClaimsError        403: a verified token's jurisdiction claims are unusable
-    └── CacheError         a decision cache failed; callers treat it as a miss
+    ├── CacheError         a decision cache failed; callers treat it as a miss
+    │   └── EntryRejected  a shared-tier entry failed its seal (jurisgate.adapters.redis_codec)
+    └── AuditUnavailable   a record cannot be kept: the gate refuses the request (403)
 
-Third-party exceptions (PyJWT, Casbin, redis, tomllib) are translated at the module that calls
-them, so callers never catch a dependency's exception type. Each error has a short machine
-``code`` that feeds both the HTTP answer and the audit log.
+Third-party exceptions (PyJWT, cryptography, Casbin, redis, psycopg) become these at one
+boundary, ``third_party.py``, so callers never catch a dependency's exception type. Each error
+has a short machine ``code`` that feeds both the HTTP answer and the audit log.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AuditUnavailable",
     "CacheError",
     "ClaimsError",
     "ConfigError",
@@ -80,3 +83,9 @@ class ClaimsError(JurisgateError):
 
 class CacheError(JurisgateError):
     code = "cache_error"
+
+
+class AuditUnavailable(JurisgateError):
+    """The audit sink cannot take another record: the gate must deny (fail closed)."""
+
+    code = "audit_unavailable"

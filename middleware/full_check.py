@@ -1,93 +1,89 @@
 """Decide a request that the gate's memory could not answer: the whole way, once.
 
-Public-path check, token, claims, the decision tiers, one audit record; an HTTP request with a
-verified token then leaves an entry in the memory of whole requests (``warm.py``) for as long
-as every input provably holds. ``admit`` turns a decision into the scope the app sees, for
-remembered requests and decided ones alike.
+Public-path check, token, claims, the decision tiers (``decide.decide_request``), and the
+request's one audit record, handed back unwritten (the gate writes it once the answer has
+started); an HTTP request with a verified token then leaves an entry in the memory of whole
+requests (``cache/warm.py``) for as long as every input provably holds. ``admit`` turns a
+decision into the scope the app sees, for remembered requests and decided ones alike.
+``too_long`` and ``gate_refusal`` are the answers given without deciding: a path over the
+limit, a request the gate could not decide or record.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import time
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from starlette.authentication import AuthCredentials, UnauthenticatedUser
 from starlette.types import Scope
 
-from .decision import Decision
-from .errors import ClaimsError, PolicyError, TokenError
-from .identity import JurisdictionUser
-from .paths import canonical_method, policy_paths
-from .principal import ANONYMOUS, Principal
-from .responses import Problem, decision_problem, token_problem
-from .warm import RememberedRequest, RequestKey
+from .cache.warm import RememberedRequest, RequestKey
+from .checker import Checker
+from .claims.identity import JurisdictionUser
+from .claims.paths import canonical_method, policy_paths
+from .claims.principal import Principal
+from .decide import decide_request
+from .decision.values import Decision, refusal
+from .errors import ClaimsError, TokenError
+from .responses import Problem, decision_problem, path_problem, token_problem
 
 if TYPE_CHECKING:
-    from .gate import JurisdictionMiddleware
+    from .audit.answer import RecordWriter
 
-__all__ = ["admit", "full_check"]
+__all__ = ["REWRITTEN_PATH", "admit", "full_check", "gate_refusal", "too_long"]
 
 logger = logging.getLogger("jurisgate")
-
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
+REWRITTEN_PATH: Final = "rewritten_path"
 
 
 async def full_check(
-    gate: JurisdictionMiddleware,
+    checker: Checker,
     scope: Scope,
+    routed: str | None,
     decision_id: str,
     started: float,
     now: float,
     key: RequestKey | None,
-) -> Problem | None:
-    """Decide one request; None lets it through (scope filled in), a Problem refuses it."""
+) -> tuple[Problem | None, RecordWriter]:
+    """Decide one request: None lets it through (scope filled in), a Problem refuses it; and
+    the writer of its audit record. ``routed`` is the path the app routes (``routed_path``),
+    None when it was rewritten."""
     method = canonical_method(scope["method"]) if scope["type"] == "http" else "GET"
-    paths = policy_paths(scope["path"])  # the canonical path, and the routed one if it differs
+    engine = checker.engine  # one version for the whole request, even if a reload swaps it
+    audit = checker.audit
+    if routed is None:
+        return _rewritten(checker, scope, method, decision_id, started)
+    paths = policy_paths(routed)  # the canonical path, and the routed one if it differs
     path = paths[0]
-    engine = gate.engine  # one version for the whole request, even if a reload swaps it
-    audit = gate.audit
-    tiers = gate.tiers
+    tiers = checker.tiers
     record = partial(
         audit.record, decision_id=decision_id, method=method, path=path, started=started
     )
 
     try:
-        public, _ = await tiers.decide(engine, ANONYMOUS, "", "", method, paths, now, math.inf)
-    except PolicyError:
-        logger.exception("policy evaluation failed; denying")
-        public = None
-    if public is not None and public.allowed:
-        record(status=200, effect="allow", decision=public, tier="public")
-        scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
-        return None
-
-    try:
-        principal, expires_at, trusted_until = await gate.authenticator.client(scope, now)
+        decision, tier, principal, public, trusted_until = await decide_request(
+            tiers, engine, method, paths, now, partial(checker.authenticator.client, scope, now)
+        )
     except TokenError as exc:
         error = None if exc.reason == "missing" else exc.code
         problem = token_problem(error, decision_id)
-        record(status=problem[0], effect="deny", reason=exc.reason)
-        return problem
+        return problem, later(record, status=problem[0], effect="deny", reason=exc.reason)
     except ClaimsError as exc:
-        denied = Decision("deny", 403, None, None, engine.version)
-        record(
-            status=403, effect="deny", decision=denied, reason=exc.code,
+        denied = refusal(engine.version)
+        write = later(
+            record, status=403, effect="deny", decision=denied, reason=exc.code,
             issuer=exc.issuer, subject=exc.subject,
         )  # fmt: skip
-        return decision_problem(denied, decision_id, code=exc.code)
-
-    entity, country, region = principal.policy_view()
-    try:
-        decision, tier = await tiers.decide(
-            engine, entity, country, region, method, paths, now, expires_at
-        )
-    except PolicyError:
-        logger.exception("policy evaluation failed; denying")
-        decision, tier = Decision("deny", 403, None, None, engine.version), "error"
-    record(
-        status=decision.status, effect=decision.effect, principal=principal,
+        return decision_problem(denied, decision_id, code=exc.code), write
+    if principal is None:  # a public path: no token needed
+        scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
+        return None, later(record, status=200, effect="allow", decision=decision, tier="public")
+    write = later(
+        record, status=decision.status, effect=decision.effect, principal=principal,
         decision=decision, tier=tier,
     )  # fmt: skip
     if key is not None and public is not None and tier != "error":
@@ -96,11 +92,76 @@ async def full_check(
             audit.remembered(principal, decision, method, path),
         )  # fmt: skip
         # Served again only while the token, the decision and the path's public answer hold.
-        until = min(
-            trusted_until, decision.valid_until, public.valid_until, now + gate.config.cache.ttl
+        until = min(trusted_until, decision.valid_until, public.valid_until, now + checker.ttl)
+        checker.warm.remember(key, entry, until, now)
+    return admit(scope, principal, decision, decision_id, checker.blocked_by), write
+
+
+def later(record: Callable[..., None], **fields: Any) -> RecordWriter:
+    """The writer of a record whose fields are known now and whose answer is not: the
+    latency ends here, at the decision."""
+    fields["decided"] = time.perf_counter()
+
+    def write(sent_status: int | None, outcome: str) -> None:
+        record(**fields, sent_status=sent_status, outcome=outcome)
+
+    return write
+
+
+def too_long(
+    checker: Checker, scope: Scope, decision_id: str, started: float
+) -> tuple[Problem, RecordWriter]:
+    """414 for a path over ``[requests] max_path_bytes``: nothing about the path is looked at
+    (its record keeps a bounded prefix of it, see ``audit/limits.py``)."""
+    method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
+    record = partial(
+        checker.audit.record, decision_id=decision_id, method=method, path=scope["path"],
+        started=started,
+    )  # fmt: skip
+    return path_problem(decision_id), later(
+        record, status=414, effect="deny", reason="path_too_long"
+    )
+
+
+def gate_refusal(
+    checker: Checker, scope: Scope, decision_id: str, started: float, code: str
+) -> tuple[Problem, RecordWriter]:
+    """403 for a request the gate could not decide (``gate_error``) or could not record
+    (``audit_unavailable``), with its record. Reads only what cannot fail."""
+    denied = refusal(checker.engine.version)
+    method = scope.get("method", "GET") if scope.get("type") == "http" else "GET"
+    path = scope.get("path", "")
+    record = partial(
+        checker.audit.record,
+        decision_id=decision_id,
+        method=method if isinstance(method, str) else "",
+        path=path if isinstance(path, str) else "",
+        started=started,
+    )
+    write = later(record, status=403, effect="deny", decision=denied, reason=code)
+    return decision_problem(denied, decision_id, code=code), write
+
+
+def _rewritten(
+    checker: Checker, scope: Scope, method: str, decision_id: str, started: float
+) -> tuple[Problem, RecordWriter]:
+    """Refuse a request whose path a framework rewrote before the gate saw it (a middleware
+    inside a mounted app): the policy cannot know which resource it names."""
+    checker.rewritten_paths += 1
+    if checker.rewritten_paths == 1:  # a deployment mistake: every such request is refused
+        logger.error(
+            "refusing requests: the gate is given a rewritten path (%r for raw path %r); wrap "
+            "the whole ASGI application instead (app = JurisdictionMiddleware(app, ...))",
+            scope["path"][:200],  # a log line, not a copy of whatever the client sent
+            (scope.get("raw_path") or b"")[:200],
         )
-        gate.warm.remember(key, entry, until, now)
-    return admit(scope, principal, decision, decision_id, gate.config.blocked_by)
+    denied = refusal(checker.engine.version)
+    record = partial(
+        checker.audit.record, decision_id=decision_id, method=method, path=scope["path"],
+        started=started,
+    )  # fmt: skip
+    write = later(record, status=403, effect="deny", decision=denied, reason=REWRITTEN_PATH)
+    return decision_problem(denied, decision_id, code=REWRITTEN_PATH), write
 
 
 def admit(

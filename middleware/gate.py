@@ -1,15 +1,25 @@
 """The jurisdiction gate: a pure ASGI middleware that verifies, normalizes, decides and answers.
 
 Flow per request (HTTP and WebSocket alike):
-1. canonical method and path; a path the policy opens to ``anonymous`` passes without a token;
+1. canonical method, and the path the app routes (``claims/routed_path.py``: below the root path,
+   refused when a framework rewrote it); a path the policy opens to ``anonymous`` passes
+   without a token;
 2. exactly one ``Authorization: Bearer`` header, verified (401/400 otherwise);
 3. jurisdiction claims normalized to a Principal (403 when unusable);
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
    ``request.state.principal`` / ``request.state.decision`` set.
-A request seen before is answered from the memory of whole requests (``warm.py``); any other
-takes the full check (``full_check.py``). Any exception on this path denies. Per-request state
-lives in locals, never on ``self``.
+A request seen before is answered from the memory of whole requests (``cache/warm.py``); a path
+over ``[requests] max_path_bytes`` is refused with 414 before any per-path work; any other takes
+the full check (``full_check.py``). Any exception on this path denies. Every request gets
+exactly one audit record, written once its answer has started (``audit/answer.py``).
+Per-request state lives in locals, never on ``self``.
+
+The gate is also the composition root: with a config it asks ``jurisgate.adapters.factory`` for
+its adapters (the only core module that imports one). Over 250 lines because the constructor
+wires every collaborator in one place, ``__call__`` follows every answer to its one record
+(inline: an extra coroutine layer costs on every request), and the properties at the end read
+through to the Checker that the request path, health and the reloader share.
 """
 
 from __future__ import annotations
@@ -21,31 +31,37 @@ import math
 import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .audit import AuditLog, AuditObserver
-from .audit_file import AuditUnavailable
+from jurisgate.adapters.factory import check_startup, load_engine, policy_reloader
+from jurisgate.adapters.factory import shared_cache as configured_shared_cache
+
+from .audit.answer import Answer, write_record
+from .audit.log import AuditLog, AuditObserver
 from .authenticate import Authenticator
-from .cache import DecisionCache, DecisionKey, LruTtlCache
+from .cache.lru import DecisionCache, DecisionKey, LruTtlCache
+from .cache.tiers import DecisionTiers
+from .cache.warm import WarmRequests, request_key
+from .checker import Checker
+from .claims.identity import JurisdictionUser
+from .claims.regions import subdivisions
+from .claims.routed_path import routed_path
 from .clock import Clock, SystemClock
-from .config import CacheSettings, GateConfig, PolicySettings, load_config
-from .decision import Decision
-from .engine import PolicyEngine
-from .errors import ConfigError
-from .full_check import admit, full_check
-from .gate_reloader import gate_reloader
-from .identity import JurisdictionUser
-from .loading import load_engine
-from .regions import subdivisions
-from .responses import decision_problem, refuse, with_decision_id
-from .startup import StartupFailure, fails_at_startup, startup_problems
-from .tiers import DecisionTiers
-from .tokens import TokenPolicy, TrustedIssuer
-from .warm import WarmRequests, request_key
+from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_config
+from .config.request_limits import path_too_long
+from .decision.engine import PolicyEngine
+from .decision.values import Decision
+from .errors import AuditUnavailable, ConfigError
+from .full_check import admit, full_check, gate_refusal, too_long
+from .health import gate_health
+from .responses import DECISION_ID_HEADER, refuse
+from .startup import StartupFailure, fails_at_startup
+from .token.verifier import TokenPolicy, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
 
@@ -66,7 +82,7 @@ class JurisdictionMiddleware:
     or ``issuers`` to configure in code; ``engine`` (defaults to the configured policy),
     ``shared_cache`` (a DecisionCache, defaults to none), ``clock`` (defaults to the system
     clock), ``audit`` (defaults to the ``jurisgate.audit`` logger), ``metrics`` (a
-    ``jurisgate.middleware.metrics.GateMetrics``, defaults to none).
+    ``jurisgate.adapters.metrics.GateMetrics``, defaults to none).
 
     A configuration that fails does not raise here: it sets ``startup_failure``, the gate
     fails the lifespan startup with its message and answers 503 (startup.py says why).
@@ -112,12 +128,22 @@ class JurisdictionMiddleware:
             raise TypeError("with audit=, pass metrics as AuditLog(observers=[metrics])")
         self.app = app
         self.config = config
+        self.clock = clock or SystemClock()
         # The reloader fingerprints the policy before it is loaded, so a change made in between
-        # is seen by its first check rather than missed until the next one.
-        self.reloader = gate_reloader(self, config) if engine is None else None
+        # is seen by its first check rather than missed until the next one. It reaches the
+        # checker (made once the engine is loaded) only from its first check on.
+        self.reloader = (
+            policy_reloader(
+                config,
+                current=lambda: self.checker.engine,
+                swap=lambda new: self.checker.swap_engine(new),
+            )
+            if engine is None
+            else None
+        )
         try:
             # What `jurisgate lint --config` checks too; every problem at once.
-            loaded, problems = startup_problems(
+            loaded, problems = check_startup(
                 config,
                 engine=engine,
                 shared_tier=shared_cache is None,
@@ -125,36 +151,42 @@ class JurisdictionMiddleware:
             )
             if problems or loaded is None:
                 raise ConfigError("\n".join(f"{config.origin}: {p}" for p in problems))
-            self.engine = loaded
+            engine = loaded
             self.authenticator = Authenticator(
                 config.issuers,
                 config.tokens,
                 max_entries=config.cache.local_max_entries,
                 ttl=config.cache.ttl,
+                max_bytes=config.cache.local_max_bytes,
             )
-            self.verifier = self.authenticator.verifier
         except BaseException:
             if self.reloader is not None:
                 self.reloader.stop()  # releases the store connection it may hold
             raise
-        self.clock = clock or SystemClock()
-        self.audit = audit
-        if shared_cache is None and config.cache.redis_url is not None:
-            from jurisgate.adapters.redis_cache import RedisDecisionCache
-
-            shared_cache = RedisDecisionCache.from_settings(config.cache, clock=self.clock)
+        self.verifier = self.authenticator.verifier
+        self.tokens = self.authenticator.tokens
+        if shared_cache is None:
+            shared_cache = configured_shared_cache(config.cache, self.clock)
+        self.shared_cache = shared_cache
         self.tiers = DecisionTiers(
             local_max_entries=config.cache.local_max_entries,
             ttl=config.cache.ttl,
             shared=shared_cache,
+            local_max_bytes=config.cache.local_max_bytes,
         )
-        self.shared_cache = shared_cache
-        self.decisions: LruTtlCache[DecisionKey, Decision] = self.tiers.local
-        self.tokens = self.authenticator.tokens
-        self.warm = WarmRequests(config.cache.local_max_entries)
+        self.checker = Checker(
+            engine=engine,
+            tiers=self.tiers,
+            authenticator=self.authenticator,
+            warm=WarmRequests(config.cache.local_max_entries, config.cache.local_max_bytes),
+            audit=audit,
+            ttl=config.cache.ttl,
+            blocked_by=config.blocked_by,
+        )
+        self._max_path_bytes = config.requests.max_path_bytes
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
-        for observer in self.audit.observers:  # GateMetrics also reports cache/reload state
+        for observer in audit.observers:  # GateMetrics also reports cache/reload state
             bind = getattr(observer, "bind", None)
             if callable(bind):
                 bind(self)
@@ -170,6 +202,40 @@ class JurisdictionMiddleware:
                 if isinstance(exc, OSError):
                     raise ConfigError(f"{config.origin}: audit.file: {exc}") from exc
                 raise
+
+    # What tests and operators read (and benchmarks replace); the request path reads the
+    # checker's attributes directly.
+    @property
+    def engine(self) -> PolicyEngine:
+        return self.checker.engine
+
+    @engine.setter
+    def engine(self, engine: PolicyEngine) -> None:
+        self.checker.engine = engine
+
+    @property
+    def warm(self) -> WarmRequests:
+        return self.checker.warm
+
+    @warm.setter
+    def warm(self, warm: WarmRequests) -> None:
+        self.checker.warm = warm
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.checker.audit
+
+    @audit.setter
+    def audit(self, audit: AuditLog) -> None:
+        self.checker.audit = audit
+
+    @property
+    def decisions(self) -> LruTtlCache[DecisionKey, Decision]:
+        return self.checker.tiers.local
+
+    @decisions.setter
+    def decisions(self, decisions: LruTtlCache[DecisionKey, Decision]) -> None:
+        self.checker.tiers.local = decisions
 
     @property
     def clock(self) -> Clock:
@@ -194,40 +260,65 @@ class JurisdictionMiddleware:
             return
         decision_id = f"{_ID_PREFIX}{next(_id_counter):x}"
         started = time.perf_counter()
+        checker = self.checker
+        # The request's one audit record, written once it is answered: write(*args, sent, outcome)
+        write: Callable[..., None]
+        args: tuple[Any, ...] = ()
         try:
             now = self._now()
-            key = request_key(scope) if kind == "http" else None
-            remembered = None if key is None else self.warm.get(key, self.engine, now)
+            path = routed_path(scope)  # None: rewritten by a framework, refused by full_check
+            key = request_key(scope, path) if kind == "http" and path is not None else None
+            remembered = None if key is None else checker.warm.get(key, checker.engine, now)
             if remembered is not None:
-                self.audit.replay(remembered, decision_id, started)
                 refusal = admit(
                     scope,
                     remembered.principal,
                     remembered.decision,
                     decision_id,
-                    self.config.blocked_by,
+                    checker.blocked_by,
                 )
+                write = checker.audit.replay
+                args = (remembered, decision_id, started, time.perf_counter())
+            elif path_too_long(scope["path"], self._max_path_bytes):  # before any per-path work
+                refusal, write = too_long(checker, scope, decision_id, started)
             else:
-                refusal = await full_check(self, scope, decision_id, started, now, key)
+                refusal, write = await full_check(
+                    checker, scope, path, decision_id, started, now, key
+                )
+            if refusal is None:
+                guarded = checker.audit.guarded
+                if guarded is not None and not guarded.accepting:
+                    guarded.check()  # AuditUnavailable: a request not recordable is not served
         except AuditUnavailable as exc:  # a request that cannot be recorded is not served
             self._audit_refusals += 1
             if self._audit_refusals == 1 or time.monotonic() - self._audit_warned >= 10.0:
                 self._audit_warned = time.monotonic()  # one line per 10 s, not per request
                 logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
-            denied = Decision("deny", 403, None, None, self.engine.version)
-            refusal = decision_problem(denied, decision_id, code="audit_unavailable")
+            refusal, write = gate_refusal(checker, scope, decision_id, started, "audit_unavailable")
+            args = ()
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
-            denied = Decision("deny", 403, None, None, self.engine.version)
-            refusal = decision_problem(denied, decision_id, code="gate_error")
+            refusal, write = gate_refusal(checker, scope, decision_id, started, "gate_error")
+            args = ()
         if refusal is not None:
-            await refuse(scope, send, refusal, decision_id)
+            record = partial(write, *args)
+            try:
+                await refuse(scope, send, refusal, decision_id)
+            except BaseException:
+                write_record(record, None, "disconnected")
+                raise
+            write_record(record, refusal[0] if kind == "http" else 403, "sent")
             return
-        # Straight into the app, not through a coroutine of ours: each await layer costs on
-        # every request.
-        await self.app(
-            scope, receive, with_decision_id(send, decision_id) if kind == "http" else send
-        )
+        header = (DECISION_ID_HEADER, decision_id.encode("latin-1")) if kind == "http" else None
+        answer = Answer(send, receive, header, write, args)
+        try:
+            await self.app(scope, answer.receive, answer.send)
+        except BaseException as exc:
+            if answer.open:
+                answer.finish(exc)
+            raise
+        if answer.open:  # the app returned without answering
+            answer.finish(None)
 
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared
@@ -246,6 +337,4 @@ class JurisdictionMiddleware:
 
     def health(self) -> dict[str, object]:
         """Cache and policy state for a health endpoint (see jurisgate.middleware.health)."""
-        from .health import gate_health
-
-        return gate_health(self)
+        return gate_health(self.checker, self.reloader)

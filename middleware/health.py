@@ -8,10 +8,10 @@ correct, only slower.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from .gate import JurisdictionMiddleware
+from .checker import Checker
+from .config.reload import PolicyReloader
 
 __all__ = ["Reporting", "gate_health"]
 
@@ -24,13 +24,12 @@ class Reporting(Protocol):
         raise NotImplementedError
 
 
-def gate_health(gate: JurisdictionMiddleware) -> dict[str, object]:
-    shared = gate.shared_cache
+def gate_health(checker: Checker, reloader: PolicyReloader | None) -> dict[str, object]:
+    shared = checker.tiers.shared
     shared_state: dict[str, object] | None = None
     if shared is not None:
         shared_state = shared.health() if isinstance(shared, Reporting) else {}
         shared_state.setdefault("tier", type(shared).__name__)
-    reloader = gate.reloader
     reload_state: dict[str, object] | None = None
     if reloader is not None:
         reload_state = reloader.health()
@@ -39,16 +38,16 @@ def gate_health(gate: JurisdictionMiddleware) -> dict[str, object]:
     degraded = shared_state is not None and shared_state.get("state", "closed") != "closed"
     return {
         "status": "degraded" if degraded else "ok",
-        "policy_version": gate.engine.version,
+        "policy_version": checker.engine.version,
         "remembered_requests": {
-            "entries": len(gate.warm),
-            "hits": gate.warm.hits,
-            "misses": gate.warm.misses,
+            "entries": len(checker.warm),
+            "hits": checker.warm.hits,
+            "misses": checker.warm.misses,
         },
         "local_cache": {
-            "entries": len(gate.decisions),
-            "hits": gate.decisions.hits,
-            "misses": gate.decisions.misses,
+            "entries": len(checker.tiers.local),
+            "hits": checker.tiers.local.hits,
+            "misses": checker.tiers.local.misses,
         },
         "shared_cache": shared_state,
         "reload": reload_state,

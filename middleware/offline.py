@@ -1,20 +1,28 @@
 """Decide a claims set as the gate would, without a token: for ``explain`` and ``jurisgate test``.
 
-One function, so the admin's tools cannot drift from the gate: the same canonical method, every
-path spelling the gate checks (``policy_paths``), public paths first, then the claims.
+The gate's own decision sequence (``decide.decide_request``) with the claims in place of a
+verified token and decision tiers that remember nothing, so the admin's tools cannot drift
+from the gate: the same canonical method, every path spelling the gate checks
+(``policy_paths``), public paths first, then the claims read through the issuer's claim mapping
+(``claims.mapping.read_principal``, as the gate reads them) and limited by its authority.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .authority import IssuerAuthority, check_authority
-from .decision import Decision
-from .engine import PolicyEngine
-from .errors import ClaimsError
-from .paths import canonical_method, policy_paths
-from .principal import ANONYMOUS, Principal, principal_from_claims
+from .authenticate import Client
+from .cache.tiers import DecisionTiers
+from .claims.authority import IssuerAuthority
+from .claims.mapping import ClaimMapping, read_principal
+from .claims.paths import canonical_method, policy_paths
+from .claims.principal import Principal
+from .decide import decide_request, run_unsuspended
+from .decision.engine import PolicyEngine
+from .decision.values import Decision, refusal
+from .errors import ClaimsError, TokenError
 
 __all__ = ["OfflineAnswer", "decide_claims"]
 
@@ -41,24 +49,34 @@ def decide_claims(
     issuer: str = "(claims)",
     subject: str = "(claims)",
     authorities: Mapping[str, IssuerAuthority] | None = None,
+    mappings: Mapping[str, ClaimMapping] | None = None,
 ) -> OfflineAnswer:
     """``claims`` None means a request without a token; ``authorities`` limit what each
-    configured issuer may assert, as in the gate (an issuer not named there is unlimited)."""
+    configured issuer may assert and ``mappings`` say where it puts the claims, as in the gate
+    (an issuer named in neither is unlimited and uses the default claim names)."""
     method = canonical_method(method)
     paths = policy_paths(path)
-    public = _first_denial(engine, ANONYMOUS, "", "", method, paths, at)
-    if public.allowed:
-        return OfflineAnswer(200, public, None, "public path: no token needed")
-    if claims is None:
-        return OfflineAnswer(401, None, None, "no token")
+
+    async def client() -> Client:
+        if claims is None:
+            raise TokenError("missing", code="invalid_request")
+        principal = read_principal(
+            issuer, subject, claims, mappings=mappings, authorities=authorities
+        )
+        return principal, math.inf, math.inf
+
+    no_memory = DecisionTiers(local_max_entries=0, ttl=0.0)
     try:
-        principal = principal_from_claims(issuer, subject, claims)
-        if authorities:
-            check_authority(principal, authorities)
+        decision, _, principal, _, _ = run_unsuspended(
+            decide_request(no_memory, engine, method, paths, at, client)
+        )
+    except TokenError:
+        return OfflineAnswer(401, None, None, "no token")
     except ClaimsError as exc:
-        denied = Decision("deny", 403, None, None, engine.version)
+        denied = refusal(engine.version)
         return OfflineAnswer(403, denied, None, f"claims unusable: {exc.code} ({exc})")
-    decision = _first_denial(engine, *principal.policy_view(), method, paths, at)
+    if principal is None:
+        return OfflineAnswer(200, decision, None, "public path: no token needed")
     if decision.allowed:
         reason = f"allowed by rule {decision.rule}"
     elif decision.rule:
@@ -66,20 +84,3 @@ def decide_claims(
     else:
         reason = "no rule allows this request (default deny)"
     return OfflineAnswer(decision.status, decision, principal, reason)
-
-
-def _first_denial(
-    engine: PolicyEngine,
-    entity: str,
-    country: str,
-    region: str,
-    method: str,
-    paths: tuple[str, ...],
-    at: float,
-) -> Decision:
-    decision = engine.decide(entity, country, region, method, paths[0], at)
-    for path in paths[1:]:
-        if not decision.allowed:
-            break
-        decision = engine.decide(entity, country, region, method, path, at)
-    return decision

@@ -1,4 +1,5 @@
-"""Answer: RFC 9457 problem+json for 400/401/403/451, and WebSocket closes, sent as raw ASGI.
+"""Answer: RFC 9457 problem+json for 400/401/403/414/451, and WebSocket closes, sent as raw
+ASGI.
 
 Bodies never echo the token or any claim value, and 401 bodies carry only the RFC 6750 error
 code: an attacker learns that a token failed, not why.
@@ -7,22 +8,22 @@ code: an attacker learns that a token failed, not why.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from typing import Final
 
-from starlette.types import Message, Scope, Send
+from starlette.types import Scope, Send
 
-from .decision import Decision
+from .decision.values import Decision
 
 __all__ = [
     "DECISION_ID_HEADER",
     "Problem",
     "decision_problem",
+    "path_problem",
     "refuse",
     "send_problem",
     "token_problem",
     "websocket_deny",
-    "with_decision_id",
 ]
 
 DECISION_ID_HEADER: Final = b"x-jurisgate-decision-id"
@@ -31,12 +32,14 @@ _TITLES: Final = {
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
+    414: "URI Too Long",
     451: "Unavailable For Legal Reasons",
 }
 _CLAIMS_DETAIL: Final = "Your request cannot be decided with the identity it presents."
 _DETAILS: Final = {
     "gate_error": "The request could not be decided, so it is refused.",
     "audit_unavailable": "The request could not be recorded for audit, so it is refused.",
+    "rewritten_path": "The request path reached the gate rewritten, so it is refused.",
 }
 # WebSocket close code for a policy violation (RFC 6455 section 7.4.1).
 WS_POLICY_VIOLATION: Final = 1008
@@ -88,17 +91,16 @@ def decision_problem(
     return status, headers, _encode(body)
 
 
-def with_decision_id(send: Send, decision_id: str) -> Send:
-    """``send`` that adds the decision id header to the app's response. A plain function
-    handing back send's awaitable: no coroutine frame of its own per message."""
-    header = (DECISION_ID_HEADER, decision_id.encode("latin-1"))
-
-    def send_with_id(message: Message) -> Awaitable[None]:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), header]
-        return send(message)
-
-    return send_with_id
+def path_problem(decision_id: str) -> Problem:
+    """414 for a path over the configured length (``[requests] max_path_bytes``)."""
+    body: dict[str, object] = {
+        "type": "urn:jurisgate:problem:path_too_long",
+        "title": _TITLES[414],
+        "status": 414,
+        "detail": "The request's path is longer than this service accepts.",
+        "decision_id": decision_id,
+    }
+    return 414, [], _encode(body)
 
 
 async def refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> None:

@@ -22,16 +22,16 @@ import os
 import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec
+from typing import Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
 from starlette.types import Receive, Scope, Send
 
-from .config import CONFIG_ENV, GateConfig
-from .engine import PolicyEngine
-from .errors import ConfigError, JurisgateError
-from .loading import load_enforced_engine
+from .config.cache_config import CacheSettings
+from .config.gate_config import CONFIG_ENV, GateConfig, PolicySettings
+from .decision.engine import PolicyEngine
+from .errors import JurisgateError
 from .responses import Problem, send_problem
-from .tokens import TrustedIssuer, prepared_keys
+from .token.verifier import TrustedIssuer, prepared_keys
 
 __all__ = [
     "StartupFailure",
@@ -41,10 +41,13 @@ __all__ = [
     "startup_problems",
 ]
 
-if TYPE_CHECKING:
-    from .gate import JurisdictionMiddleware
+
+class _Gate(Protocol):
+    startup_failure: StartupFailure | None
+
 
 P = ParamSpec("P")
+G = TypeVar("G", bound=_Gate)
 logger = logging.getLogger("jurisgate")
 _DETAIL: Final = "The access gate could not be configured, so no request is served."
 
@@ -52,18 +55,20 @@ _DETAIL: Final = "The access gate could not be configured, so no request is serv
 def startup_problems(
     config: GateConfig,
     *,
-    engine: PolicyEngine | None = None,
-    shared_tier: bool = True,
-    audit_file: bool = True,
+    engine: PolicyEngine | None,
+    load_policy: Callable[[PolicySettings], PolicyEngine],
+    check_shared_tier: Callable[[CacheSettings], object] | None,
+    audit_file: bool,
 ) -> tuple[PolicyEngine | None, list[str]]:
     """Check what the gate needs beyond its config file; return the policy engine (``engine``
-    when given, else loaded) and every problem found, each naming its key.
-    ``shared_tier`` / ``audit_file``: whether the gate will build those from the config (it
-    does not when a cache or an audit sink is passed in)."""
+    when given, else ``load_policy``'s) and every problem found, each naming its key. The
+    adapters' parts come in as functions (``jurisgate.adapters.factory.check_startup`` passes
+    the gate's own); ``check_shared_tier`` None / ``audit_file`` False: the gate will not build
+    those from the config (a cache or an audit sink was passed in)."""
     problems: list[str] = []
     if engine is None:
         try:
-            engine = load_enforced_engine(config.policy)
+            engine = load_policy(config.policy)
         except JurisgateError as exc:
             problems.append(f"[policy] {exc}")
     for index, trusted in enumerate(config.issuers):
@@ -71,12 +76,10 @@ def startup_problems(
             prepared_keys(trusted)
         except ValueError as exc:
             problems.append(f"issuers[{index}].algorithms: {exc} (issuer {trusted.issuer!r})")
-    if shared_tier and config.cache.redis_url is not None:
-        from jurisgate.adapters.redis_cache import resolve_secret
-
+    if check_shared_tier is not None:
         try:
-            resolve_secret(config.cache)
-        except ConfigError as exc:
+            check_shared_tier(config.cache)
+        except JurisgateError as exc:
             problems.append(str(exc))  # names [cache] redis_url, secret and secret_env
     if audit_file and config.audit.file is not None:
         problem = audit_file_problem(config.audit.file)
@@ -101,14 +104,14 @@ def audit_file_problem(path: Path) -> str | None:
 
 
 def fails_at_startup(
-    init: Callable[Concatenate[JurisdictionMiddleware, P], None],
-) -> Callable[Concatenate[JurisdictionMiddleware, P], None]:
+    init: Callable[Concatenate[G, P], None],
+) -> Callable[Concatenate[G, P], None]:
     """Wrap the gate's ``__init__``: whatever it raises becomes the gate's ``startup_failure``
     (logged now, and the lifespan startup's failure later) instead of an exception that the
     server would take for "no lifespan support"."""
 
     @functools.wraps(init)
-    def configure(gate: JurisdictionMiddleware, /, *args: P.args, **kwargs: P.kwargs) -> None:
+    def configure(gate: G, /, *args: P.args, **kwargs: P.kwargs) -> None:
         try:
             init(gate, *args, **kwargs)
         except Exception as exc:

@@ -9,8 +9,8 @@
 #
 # Tool: cosmic-ray, pinned below, in a throw-away venv (.mutation/venv) that never touches .venv
 # or pyproject's dependencies. mutmut 3 does not fit this layout: it names a mutant's module
-# after its file path (middleware.matchers, never the jurisgate.middleware.matchers the tests
-# import), and it mutates only the bodies of undecorated functions, so @dataclass(frozen=True),
+# after its file path (middleware.decision.matchers, never the jurisgate.middleware.decision.
+# matchers the tests import), and it mutates only the bodies of undecorated functions, so @dataclass(frozen=True),
 # @lru_cache'd functions and class-level code would never be mutated.
 #
 # cosmic-ray edits a module in place for each mutant, so it runs on a copy of the working tree

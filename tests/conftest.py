@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,7 +25,33 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
-from jurisgate.middleware.config import CONFIG_ENV
+from jurisgate.middleware.claims.entity_types import STATE_LOCAL_TYPES
+from jurisgate.middleware.claims.regions import normalize_region
+from jurisgate.middleware.config.gate_config import CONFIG_ENV
+from jurisgate.middleware.errors import ClaimsError
+from jurisgate.middleware.subjects import FixedSuppressions
+
+# Fixtures kept in tests/fixtures/ (one module per kind), offered to every test folder.
+from .fixtures.admin_config import run, write_config
+from .fixtures.engines import make_engine, make_source, model_text, pack_engine, pack_source
+from .fixtures.idps import gate, idps, make_gate, shared_gate
+from .fixtures.providers import provider_config, provider_keys
+
+__all__ = [
+    "gate",
+    "idps",
+    "make_engine",
+    "make_gate",
+    "make_source",
+    "model_text",
+    "pack_engine",
+    "pack_source",
+    "provider_config",
+    "provider_keys",
+    "run",
+    "shared_gate",
+    "write_config",
+]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"
@@ -83,13 +109,26 @@ class TokenFactory:
         *,
         lifetime: float = 3600,
         subject: str = "client-1",
+        agency_region: str | None = None,
+        **extra: object,
     ) -> str:
-        """A token for a client of the decision table; ``region=None`` omits the claim."""
+        """A token for a client of the decision table; ``region=None`` omits the claim. A state
+        or local agency is one of its home region's unless ``agency_region`` says otherwise
+        (``""`` omits the claim); ``extra`` adds claims (``capacity``, ``agency_type``)."""
         claims = self.claims(
             now, lifetime=lifetime, subject=subject, entity_type=entity_type, country=country
         )
         if region is not None:
             claims["region"] = region
+        if agency_region is None and entity_type in STATE_LOCAL_TYPES and region is not None:
+            try:  # a region the gate refuses stays the test's point: no agency claim then
+                us = country.upper() == "US"
+                agency_region = normalize_region(region, "US") if us else None
+            except ClaimsError:
+                agency_region = None
+        if agency_region:
+            claims["agency_region"] = agency_region
+        claims.update(extra)
         return self.sign(claims)
 
     def sign(
@@ -189,16 +228,10 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def example_routes(search_api: ModuleType) -> list[BaseRoute]:
-    app: Starlette = search_api.app
-    return list(app.routes)
-
-
-@pytest.fixture
-def opted_out(search_api: ModuleType) -> Iterator[dict[str, dict[str, str]]]:
-    """The example's opt-out store, emptied after the test."""
-    store: dict[str, dict[str, str]] = search_api.OPTED_OUT
-    yield store
-    store.clear()
+    """The example's search routes with nobody suppressed and no opt-out routes (the opt-out
+    and suppression tests, in tests/postgres, run them on a real registry)."""
+    found: list[BaseRoute] = search_api.routes(FixedSuppressions(), None)
+    return found
 
 
 @pytest.fixture

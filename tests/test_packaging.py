@@ -14,7 +14,7 @@ import pytest
 
 import jurisgate.middleware
 
-PACKAGES = ["jurisgate.middleware", "jurisgate.adapters", "jurisgate.policies"]
+PACKAGES = ["jurisgate.middleware", "jurisgate.adapters", "jurisgate.admin", "jurisgate.policies"]
 
 
 def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -31,7 +31,7 @@ def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("name", ["middleware", "adapters", "policies", "jurisgate.tests"])
+@pytest.mark.parametrize("name", ["middleware", "adapters", "admin", "policies", "jurisgate.tests"])
 def test_bare_top_level_names_are_not_importable(tmp_path: Path, name: str) -> None:
     done = run_python(f"import {name}", tmp_path)
     assert done.returncode == 1
@@ -50,13 +50,17 @@ def test_namespaced_packages_import_outside_the_checkout(tmp_path: Path) -> None
     assert done.stdout.strip() == "jurisgate.middleware"
 
 
-@pytest.mark.parametrize("name", ["model.conf", "policy.csv", "README.md"])
+@pytest.mark.parametrize(
+    "name",
+    ["model.conf", "policy.csv", "policy-decree-text.csv", "README.md", "cases.yaml",
+     "cases-decree-text.yaml"],
+)  # fmt: skip
 def test_bundled_pack_files_are_resources(name: str) -> None:
     resource = files("jurisgate.policies.clearview_settlement").joinpath(name)
     assert resource.is_file()
     text = resource.read_text(encoding="utf-8")
-    expected = {"model.conf": "[request_definition]", "policy.csv": "p, il-five-years,"}
-    assert expected.get(name, "il-five-years") in text
+    expected = {"model.conf": "[request_definition]", "policy.csv": "p, il-agencies-five-years,"}
+    assert expected.get(name, "il-agencies-five-years") in text
 
 
 def test_pack_files_helper_returns_the_resources() -> None:
@@ -78,7 +82,7 @@ def test_the_pack_loads_outside_the_checkout(tmp_path: Path) -> None:
     )
     done = run_python(code, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "il-five-years" in done.stdout
+    assert "il-agencies-five-years" in done.stdout
 
 
 def _ruff_sort_key(name: str) -> tuple[int, str]:
@@ -128,7 +132,7 @@ def test_distribution_metadata() -> None:
     dist = distribution("jurisgate")
     assert dist.metadata["Name"] == "jurisgate"
     (script,) = entry_points(group="console_scripts", name="jurisgate")
-    assert script.value == "jurisgate.middleware.cli:main"
+    assert script.value == "jurisgate.admin.cli:main"
     requires = " ".join(dist.requires or [])
     assert "pycasbin" in requires
     assert "casbin" not in requires.replace("pycasbin", "")

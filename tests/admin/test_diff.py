@@ -7,23 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.middleware.admin_files import PolicyFiles, engine_for, policy_files_for
+from jurisgate.admin.files import PolicyFiles, engine_for, policy_files_for
+from jurisgate.admin.policy_diff import diff_engines
+from jurisgate.admin.policy_space import Route, policy_space
+from jurisgate.admin.truth_table import gate_answer
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.policy_diff import diff_engines
-from jurisgate.middleware.policy_space import Route, policy_space
-from jurisgate.middleware.truth_table import gate_answer
 from jurisgate.policies import pack_file
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
-GOVERNMENT = [
-    "federal_agency",
-    "federal_law_enforcement",
-    "local_agency",
-    "local_law_enforcement",
-    "state_agency",
-    "state_law_enforcement",
-]
+STATE_AND_LOCAL = ["state_agency", "state_law_enforcement", "local_agency", "local_law_enforcement"]
+IL_AGENCIES_END = "2022-05-11, 2027-05-11T05:00:00Z"  # only il-agencies-five-years: after 3 '*'s
 
 
 @pytest.fixture
@@ -48,58 +42,80 @@ def test_no_change_exits_0(run: Run) -> None:
     assert out.splitlines()[-1] == "0 changes"
 
 
-def test_removing_the_illinois_rule(run: Run, pack_policy: str, tmp_path: Path) -> None:
-    removed = "\n".join(line for line in pack_policy.splitlines() if "il-five-years" not in line)
+def test_removing_the_strict_reading_is_the_decree_text(
+    run: Run, pack_policy: str, tmp_path: Path
+) -> None:
+    removed = "\n".join(
+        line for line in pack_policy.splitlines() if "il-located-five-years" not in line
+    )
     new = tmp_path / "no-il.csv"
     new.write_text(removed, encoding="utf-8")
     code, out, _ = run("diff", pack_path(), str(new))
     assert code == 1
     assert (
-        "every entity type but foreign_government, foreign_law_enforcement, individual, "
-        "private_company in US-IL on GET /search: 451 -> 200 from 2022-05-11 until 2027-05-11 "
-        "(rule il-five-years removed; rule us-government-search decides now)"
+        "federal_agency, federal_law_enforcement of US in US-IL on GET /search: 451 -> 200 "
+        "from 2022-05-11 until 2027-05-11T05:00:00Z "
+        "(rule il-located-five-years removed; rule us-government-search decides now)"
     ) in out.splitlines()
-    assert out.splitlines()[-1] == "3 changes"
+    assert (
+        "state_agency, state_law_enforcement, local_agency, local_law_enforcement of another US "
+        "state in US-IL on GET /search: 451 -> 200 from 2022-05-11 until 2027-05-11T05:00:00Z "
+        "(rule il-located-five-years removed; rule us-government-search decides now)"
+    ) in out.splitlines()
+    assert out.splitlines()[-1] == "6 changes"
+    decree_text = str(pack_file("policy-decree-text.csv"))
+    assert run("diff", str(new), decree_text)[0] == 0
 
 
 def test_moving_the_end_date_as_json(run: Run, pack_policy: str, tmp_path: Path) -> None:
-    new = edited(pack_policy, tmp_path, "2022-05-11, 2027-05-11", "2022-05-11, 2027-06-01")
+    new = edited(pack_policy, tmp_path, IL_AGENCIES_END, "2022-05-11, 2027-06-01T05:00:00Z")
     code, out, _ = run("diff", pack_path(), str(new), "--json")
     assert code == 1
     report = json.loads(out)
     search = [c for c in report["changes"] if c["routes"] == [{"method": "GET", "path": "/search"}]]
-    government = next(c for c in search if c["new"]["status"] == 451)
-    assert government["entity_types"] == GOVERNMENT
-    assert government["regions"] == ["US-IL"]
-    assert (government["old"], government["new"]) == (
-        {"status": 200, "rule": "us-government-search"},
-        {"status": 451, "rule": "il-five-years"},
+    travelling = next(
+        c
+        for c in search
+        if c["location"] == "US (any other region)"
+        and c["agency_region"] == "US-IL"
+        and c["agency_type"] is None
+        and c["capacity"] == "official"
     )
-    assert (government["from"], government["until"]) == ("2027-05-11", "2027-06-01")
-    assert (
-        government["why"]
-        == "rule us-government-search no longer decides; rule il-five-years changed"
+    assert travelling["entity_types"] == STATE_AND_LOCAL
+    assert (travelling["old"], travelling["new"]) == (
+        {"status": 200, "rule": "us-government-search"},
+        {"status": 451, "rule": "il-agencies-five-years"},
+    )
+    assert (travelling["from"], travelling["until"]) == (
+        "2027-05-11T05:00:00Z",
+        "2027-06-01T05:00:00Z",
+    )
+    assert travelling["why"] == (
+        "rule us-government-search no longer decides; rule il-agencies-five-years changed"
     )
     assert report["old"]["policy_version"] != report["new"]["policy_version"]
     table = report["truth_table"]
-    il_police = [
+    isp_in_indiana = [
         row
         for row in table
-        if (row["entity_type"], row["location"], row["method"], row["path"])
-        == ("state_law_enforcement", "US-IL", "GET", "/search")
+        if (row["entity_type"], row["agency_region"], row["capacity"], row["location"])
+        == ("state_law_enforcement", "US-IL", "official", "US (any other region)")
+        and (row["method"], row["path"]) == ("GET", "/search")
     ]
-    assert [(r["from"], r["until"], r["old"]["status"], r["new"]["status"]) for r in il_police] == [
+    assert [
+        (r["from"], r["until"], r["old"]["status"], r["new"]["status"]) for r in isp_in_indiana
+    ] == [
         (None, "2022-05-11", 403, 403),
-        ("2022-05-11", "2027-05-11", 451, 451),
-        ("2027-05-11", "2027-06-01", 200, 451),
-        ("2027-06-01", None, 200, 200),
+        ("2022-05-11", "2027-05-11T05:00:00Z", 451, 451),
+        ("2027-05-11T05:00:00Z", "2027-06-01T05:00:00Z", 200, 451),
+        ("2027-06-01T05:00:00Z", None, 200, 200),
     ]
     changed = [row for row in table if row["old"] != row["new"]]
     assert len(changed) == sum(len(c["routes"]) * len(c["entity_types"]) for c in report["changes"])
 
 
 def test_at_and_between_limit_the_periods(run: Run, pack_policy: str, tmp_path: Path) -> None:
-    new = edited(pack_policy, tmp_path, "2022-05-11, 2027-05-11", "2022-05-11, 2027-06-01")
+    new = edited(pack_policy, tmp_path, IL_AGENCIES_END, "2022-05-11, 2027-06-01T05:00:00Z")
     assert run("diff", pack_path(), str(new), "--at", "2026-11-26")[0] == 0
     code, out, _ = run("diff", pack_path(), str(new), "--at", "2027-05-20T00:00:00Z")
     assert code == 1
@@ -108,7 +124,7 @@ def test_at_and_between_limit_the_periods(run: Run, pack_policy: str, tmp_path: 
     assert run("diff", pack_path(), str(new), "--between", "2022-01-01", "2027-05-11")[0] == 0
     code, out, _ = run("diff", pack_path(), str(new), "--between", "2027-05-01", "2030-01-01")
     assert code == 1
-    assert "from 2027-05-11 until 2027-06-01" in out
+    assert "from 2027-05-11T05:00:00Z until 2027-06-01T05:00:00Z" in out
     code, _, err = run("diff", pack_path(), str(new), "--between", "2030-01-01", "2027-05-01")
     assert code == 2
     assert "B must be after A" in err
@@ -119,7 +135,9 @@ def test_new_rule_for_one_agency_changes_only_that_agency(
 ) -> None:
     new = tmp_path / "ua.csv"
     new.write_text(
-        pack_policy + "p, ua-police-search, allow, foreign_law_enforcement, UA, *, /search/*, GET, "
+        pack_policy
+        + "p, ua-police-search, allow, foreign_law_enforcement, UA, *, *, *, official, /search/*, "
+        "GET, "
         '2026-12-01, , "Agreement 2026/17", https://example.org/agreement\n',
         encoding="utf-8",
     )
@@ -127,8 +145,9 @@ def test_new_rule_for_one_agency_changes_only_that_agency(
     assert code == 1
     lines = out.splitlines()[2:-1]
     assert lines == [
-        f"foreign_law_enforcement in {where} on GET /search: 403 -> 200 from 2026-12-01 "
+        f"foreign_law_enforcement{agency} in {where} on GET /search: 403 -> 200 from 2026-12-01 "
         "(rule ua-police-search added)"
+        for agency in ("", " of another country")
         for where in ("UA (any region)", "UA (no region)")
     ]
 
@@ -147,18 +166,30 @@ def test_gate_answer_matches_the_gate_order() -> None:
     space = policy_space([engine.rules])
     at = parse_instant("2026-11-26")
     anonymous = next(c for c in space.clients if c.entity == "anonymous")
-    il_police = next(c for c in space.clients if (c.entity, c.region) == ("state_agency", "US-IL"))
+    il_police = next(
+        c
+        for c in space.clients
+        if (c.entity, c.region, c.agency_region) == ("state_agency", "US-IL", "US-IL")
+    )
     assert gate_answer(engine, anonymous, Route("GET", "/search"), at) == (401, None)
     assert gate_answer(engine, anonymous, Route("GET", "/health"), at) == (200, "public-health")
     # A public path answers 200 even to a client the policy would deny elsewhere.
     assert gate_answer(engine, il_police, Route("GET", "/health"), at) == (200, "public-health")
-    assert gate_answer(engine, il_police, Route("GET", "/search"), at) == (451, "il-five-years")
+    assert gate_answer(engine, il_police, Route("GET", "/search"), at) == (
+        451,
+        "il-agencies-five-years",
+    )
 
 
 def test_every_us_region_is_in_exactly_one_client_class() -> None:
     engine = engine_for(policy_files_for(None))
     space = policy_space([engine.rules])
-    us = [c for c in space.clients if c.entity == "state_agency" and c.country == "US"]
+    us = [
+        c
+        for c in space.clients
+        if (c.entity, c.country, c.agency_region, c.capacity)
+        == ("state_agency", "US", "US-IL", "official")
+    ]
     regions = [region for client in us for region in client.regions]
     assert len(regions) == len(set(regions)) > 50
     assert "US-IL" in regions

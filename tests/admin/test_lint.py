@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jurisgate.middleware.admin_files import policy_files_for
+from jurisgate.admin.files import policy_files_for
+from jurisgate.admin.lint import lint_files
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.lint import lint_files
+from jurisgate.policies import pack_file
 
-from .conftest import NOW, POLICIES, Run, WriteConfig
+from ..fixtures.admin_config import NOW, POLICIES, Run, WriteConfig
 
 # (line, code, rule) of every finding in policies/broken.csv, in file order.
 BROKEN = [
@@ -63,12 +64,21 @@ def test_text_output_names_file_line_rule_and_why(run: Run, write_config: WriteC
 
 
 def test_expiry_is_judged_at_the_given_instant(run: Run) -> None:
-    code, out, _ = run("lint", "--at", "2027-05-11T00:00:00Z", "--json")
+    code, out, _ = run("lint", "--at", "2027-05-11T05:00:00Z", "--json")
     assert code == 1
-    (finding,) = json.loads(out)
-    assert (finding["rule"], finding["code"]) == ("il-five-years", "expired")
-    assert finding["source"].endswith("policy.csv:13")
-    code, _, _ = run("lint", "--at", "2027-05-10T23:59:59Z")
+    findings = json.loads(out)
+    lines = pack_file("policy.csv").read_text(encoding="utf-8").splitlines()
+    five_years = {
+        text.split(",")[1].strip(): n
+        for n, text in enumerate(lines, start=1)
+        if text.startswith("p, il-")
+    }  # the three Illinois rules, read from the file itself
+    assert sorted((f["rule"], f["code"]) for f in findings) == sorted(
+        (rule, "expired") for rule in five_years
+    )
+    for finding in findings:
+        assert finding["source"].endswith(f"policy.csv:{five_years[finding['rule']]}")
+    code, _, _ = run("lint", "--at", "2027-05-11T04:59:59Z")
     assert code == 0
 
 
@@ -79,7 +89,7 @@ def test_clean_custom_policy(run: Run, write_config: WriteConfig) -> None:
 
 def test_a_deny_that_starts_later_shadows_only_from_then(write_config: WriteConfig) -> None:
     text = (POLICIES / "clean.csv").read_text(encoding="utf-8") + (
-        "p, all-search, deny, *, US, *, /search/*, *, 2030-01-01, , Order 7, https://example.org/7\n"
+        "p, all-search, deny, *, US, *, *, *, *, /search/*, *, 2030-01-01, , Order 7, https://example.org/7\n"
     )
     files = policy_files_for(str(write_config(text)))
     assert lint_files(files, now=parse_instant(NOW)) == []
@@ -89,9 +99,9 @@ def test_a_deny_that_starts_later_shadows_only_from_then(write_config: WriteConf
 
 def test_missing_citation_and_url_checks(write_config: WriteConfig) -> None:
     text = (
-        "p, a, deny, individual, US, *, *, *, , , Order 1, \n"
-        "p, b, deny, individual, US, *, *, *, , , , https://example.org\n"
-        "p, c, deny, individual, US, *, *, *, , , Order 1, ftp://example.org\n"
+        "p, a, deny, individual, US, *, *, *, *, *, *, , , Order 1, \n"
+        "p, b, deny, individual, US, *, *, *, *, *, *, , , , https://example.org\n"
+        "p, c, deny, individual, US, *, *, *, *, *, *, , , Order 1, ftp://example.org\n"
     )
     files = policy_files_for(str(write_config(text)))
     found = [(f.source.rsplit(":", 1)[1], f.code) for f in lint_files(files, now=0.0)]

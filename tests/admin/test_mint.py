@@ -10,13 +10,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from jurisgate.admin.mint import mint_token
 from jurisgate.middleware import TokenVerifier, load_config, principal_from_claims
 from jurisgate.middleware.errors import ConfigError, JurisgateError
-from jurisgate.middleware.mint import mint_token
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
-CLAIMS = {"entity_type": "state_agency", "country": "US", "region": "TX"}
+CLAIMS = {"entity_type": "state_agency", "country": "US", "region": "TX", "agency_region": "US-TX"}
 NOW = 1_795_000_000.0
 
 
@@ -115,7 +115,7 @@ def test_a_key_that_is_not_the_issuers_is_refused(tmp_path: Path) -> None:
 
 
 def test_cli_prints_one_token(run: Run, write_config: WriteConfig, claims_file: Path) -> None:
-    config = write_config("p, x, allow, state_agency, US, *, /search/*, GET, , , ,\n")
+    config = write_config("p, x, allow, state_agency, US, *, *, *, *, /search/*, GET, , , ,\n")
     secret = config.parent / "secret.key"
     code, out, err = run(
         "token",
@@ -148,7 +148,7 @@ def test_cli_prints_one_token(run: Run, write_config: WriteConfig, claims_file: 
 def test_cli_refusals(
     run: Run, write_config: WriteConfig, claims_file: Path, extra: list[str], message: str
 ) -> None:
-    config = write_config("p, x, allow, state_agency, US, *, /search/*, GET, , , ,\n")
+    config = write_config("p, x, allow, state_agency, US, *, *, *, *, /search/*, GET, , , ,\n")
     secret = config.parent / "secret.key"
     code, out, err = run(
         "token",
@@ -184,3 +184,58 @@ def test_production_must_be_a_boolean(tmp_path: Path) -> None:
     marked = tmp_path / "marked.toml"
     marked.write_text(issuer_table("https://prod.test", public, production=True))
     assert load_config(marked).production_issuers == {"https://prod.test"}
+
+
+def ed25519_pair(folder: Path) -> tuple[Path, Path]:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    private = ed25519.Ed25519PrivateKey.generate()
+    (folder / "ed.pem").write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (folder / "ed.pub").write_bytes(
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return folder / "ed.pem", folder / "ed.pub"
+
+
+def test_an_ed25519_issuer_gets_an_ed25519_token(tmp_path: Path) -> None:
+    import jwt
+
+    private, public = ed25519_pair(tmp_path)
+    config_file = tmp_path / "dev.toml"
+    config_file.write_text(
+        issuer_table("https://dev.test", public, production=False).replace("ES256", "Ed25519")
+    )
+    config = load_config(config_file)
+    token = mint_token(config, private.read_bytes(), dict(CLAIMS), now=NOW)
+    assert jwt.get_unverified_header(token)["alg"] == "Ed25519"
+    verified = TokenVerifier(config.issuers, config.tokens).verify(token, NOW)
+    assert verified.claims["region"] == "TX"
+
+
+def test_mint_warns_when_the_gate_would_refuse_the_claims(run: Run, tmp_path: Path) -> None:
+    """The claims are read through the issuer's mapping, as the gate reads them: top-level
+    claims that the mapping moved elsewhere are a warning, namespaced ones are not."""
+    private, public = ec_pair(tmp_path, "dev")
+    config_file = tmp_path / "dev.toml"
+    mapping = 'claims = { entity_type = "https://example.gov/entity_type" }\n'
+    config_file.write_text(issuer_table("https://dev.test", public, production=False) + mapping)
+    plain, namespaced = tmp_path / "plain.json", tmp_path / "namespaced.json"
+    plain.write_text(json.dumps(CLAIMS), encoding="utf-8")
+    moved = {**CLAIMS, "https://example.gov/entity_type": CLAIMS["entity_type"]}
+    del moved["entity_type"]
+    namespaced.write_text(json.dumps(moved), encoding="utf-8")
+    args = ["token", "mint", "--config", str(config_file), "--key", str(private), "--claims"]
+    code, _, err = run(*args, str(plain))
+    assert code == 0
+    assert "warning: the gate will refuse this token's claims: missing_entity_type" in err
+    code, _, err = run(*args, str(namespaced))
+    assert code == 0
+    assert "warning" not in err

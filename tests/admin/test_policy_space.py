@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 from jurisgate.adapters import read_policy_csv
+from jurisgate.admin.policy_space import OTHER_METHOD, OTHER_PATH, policy_space
 from jurisgate.middleware.clock import parse_instant
-from jurisgate.middleware.decision import Rule
-from jurisgate.middleware.policy_space import OTHER_METHOD, OTHER_PATH, policy_space
-from jurisgate.middleware.rules import RULE_FIELDS, parse_rules
+from jurisgate.middleware.decision.rules import RULE_FIELDS, parse_rules
+from jurisgate.middleware.decision.values import Rule
 
 
 def rules(*lines: str) -> tuple[Rule, ...]:
@@ -16,13 +16,13 @@ def rules(*lines: str) -> tuple[Rule, ...]:
 
 
 def test_a_subtree_is_split_only_where_a_rule_tells_its_parts_apart() -> None:
-    merged = policy_space([rules("p, a, allow, *, US, *, /search/*, GET, , , ,")])
+    merged = policy_space([rules("p, a, allow, *, US, *, *, *, *, /search/*, GET, , , ,")])
     assert sorted({r.path for r in merged.routes}) == sorted(["/search", OTHER_PATH])
     split = policy_space(
         [
             rules(
-                "p, a, allow, *, US, *, /search/*, GET, , , ,",
-                "p, b, deny, *, US, *, /search, GET, , , x, https://x.test",
+                "p, a, allow, *, US, *, *, *, *, /search/*, GET, , , ,",
+                "p, b, deny, *, US, *, *, *, *, /search, GET, , , x, https://x.test",
             )
         ]
     )
@@ -30,13 +30,13 @@ def test_a_subtree_is_split_only_where_a_rule_tells_its_parts_apart() -> None:
 
 
 def test_every_named_method_and_any_other() -> None:
-    exact = policy_space([rules("p, a, allow, *, US, *, /s, GET|POST, , , ,")])
+    exact = policy_space([rules("p, a, allow, *, US, *, *, *, *, /s, GET|POST, , , ,")])
     assert {r.method for r in exact.routes} == {"GET", "POST", OTHER_METHOD}
     wild = policy_space(
         [
             rules(
-                "p, a, allow, *, US, *, /s, GET, , , ,",
-                "p, b, deny, individual, US, *, *, *, , , x, https://x.test",
+                "p, a, allow, *, US, *, *, *, *, /s, GET, , , ,",
+                "p, b, deny, individual, US, *, *, *, *, *, *, , , x, https://x.test",
             )
         ]
     )
@@ -44,8 +44,10 @@ def test_every_named_method_and_any_other() -> None:
 
 
 def test_locations_named_regions_other_regions_and_no_region() -> None:
-    space = policy_space([rules("p, a, allow, *, *, UA-30|US-IL, /s, GET, , , ,")])
-    labels = [c.label for c in space.clients if c.entity == "state_agency"]
+    space = policy_space([rules("p, a, allow, *, *, UA-30|US-IL, *, *, *, /s, GET, , , ,")])
+    labels = [
+        c.label for c in space.clients if c.entity == "state_agency" and c.capacity == "official"
+    ]
     assert labels == [
         "US-IL",
         "US (any other region)",
@@ -62,13 +64,13 @@ def test_locations_named_regions_other_regions_and_no_region() -> None:
 
 def test_periods_start_at_every_boundary() -> None:
     space = policy_space(
-        [rules("p, a, allow, *, US, *, /s, GET, 2022-05-11, 2027-05-11, ,")],
+        [rules("p, a, allow, *, US, *, *, *, *, /s, GET, 2022-05-11, 2027-05-11, ,")],
     )
     start, end = parse_instant("2022-05-11"), parse_instant("2027-05-11")
     assert space.instants == (start - 86_400, start, end)
     assert space.ends == (start, end, math.inf)
     limited = policy_space(
-        [rules("p, a, allow, *, US, *, /s, GET, 2022-05-11, 2027-05-11, ,")],
+        [rules("p, a, allow, *, US, *, *, *, *, /s, GET, 2022-05-11, 2027-05-11, ,")],
         start=parse_instant("2026-01-01"),
         end=parse_instant("2030-01-01"),
     )
@@ -77,7 +79,9 @@ def test_periods_start_at_every_boundary() -> None:
 
 
 def test_every_us_region_on_its_own_for_pictures() -> None:
-    space = policy_space([rules("p, a, allow, *, US, *, /s, GET, , , ,")], us_regions_each=True)
+    space = policy_space(
+        [rules("p, a, allow, *, US, *, *, *, *, /s, GET, , , ,")], us_regions_each=True
+    )
     us = [c for c in space.clients if c.entity == "individual" and c.country == "US"]
     assert len(us) > 50
     assert all(c.regions == (c.region,) == (c.label,) for c in us)

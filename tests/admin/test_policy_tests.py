@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.middleware.admin_files import engine_for, policy_files_for
+from jurisgate.admin.files import engine_for, policy_files_for
+from jurisgate.admin.policy_tests import load_cases, run_cases
 from jurisgate.middleware.clock import parse_instant
 from jurisgate.middleware.errors import JurisgateError
-from jurisgate.middleware.policy_tests import load_cases, run_cases
 from jurisgate.policies import pack_file
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
 CASES = Path(__file__).parent / "cases"
 
@@ -50,8 +50,9 @@ def test_failures_say_what_was_expected_and_what_came(run: Run) -> None:
     assert out.splitlines() == [
         "PASS  NYPD may search",
         "FAIL  wrong status: expected 200 (rule us-government-search), "
-        "got 451 (rule il-five-years) (denied by rule il-five-years (deny overrides allow))",
-        "FAIL  right status, wrong rule: expected 451 (rule il-five-years), "
+        "got 451 (rule il-agencies-five-years) "
+        "(denied by rule il-agencies-five-years (deny overrides allow))",
+        "FAIL  right status, wrong rule: expected 451 (rule il-agencies-five-years), "
         "got 451 (rule us-private-permanent) "
         "(denied by rule us-private-permanent (deny overrides allow))",
         "PASS  claims unusable",
@@ -62,7 +63,7 @@ def test_failures_say_what_was_expected_and_what_came(run: Run) -> None:
 def test_cases_run_against_the_configured_policy(run: Run, write_config: WriteConfig) -> None:
     # The same cases against a policy without the Illinois rule: the Illinois case now passes.
     policy = Path(str(pack_file("policy.csv"))).read_text(encoding="utf-8")
-    without_il = "\n".join(line for line in policy.splitlines() if "il-five-years" not in line)
+    without_il = "\n".join(line for line in policy.splitlines() if "p, il-" not in line)
     code, out, _ = run("test", str(CASES / "mixed.yaml"), "--config", str(write_config(without_il)))
     assert code == 1
     assert "PASS  wrong status" in out
@@ -109,5 +110,5 @@ def test_a_case_without_at_is_decided_now() -> None:
     assert before[0].passed  # the claims are unusable whatever the instant
     il = load_cases(CASES / "mixed.yaml")[1]
     moved = dataclasses.replace(il, at=None)
-    assert run_cases(engine, [moved], now=parse_instant("2027-05-11"))[0].passed
-    assert not run_cases(engine, [moved], now=parse_instant("2027-05-10"))[0].passed
+    assert run_cases(engine, [moved], now=parse_instant("2027-05-11T05:00:00Z"))[0].passed
+    assert not run_cases(engine, [moved], now=parse_instant("2027-05-11T04:59:59Z"))[0].passed

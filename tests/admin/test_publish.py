@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.middleware.config import load_config
+from jurisgate.adapters.factory import load_enforced_engine
+from jurisgate.middleware.config.gate_config import load_config
 from jurisgate.middleware.errors import PolicyError, PolicyNotPublished
-from jurisgate.middleware.loading import load_enforced_engine
 from jurisgate.policies import pack_file
 
-from .conftest import Run, WriteConfig
+from ..fixtures.admin_config import Run, WriteConfig
 
 
 def pack_policy() -> str:
@@ -34,7 +34,7 @@ def test_publish_writes_the_manifest_and_says_what_it_published(
     assert code == 0
     engine = load_enforced_engine(settings)
     assert f"published {settings.manifest_path}" in out
-    assert f"policy version: {engine.version} (5 rules)" in out
+    assert f"policy version: {engine.version} (10 rules)" in out
     assert "next check" in out  # no Redis: nothing announced
     manifest = json.loads(settings.manifest_path.read_text(encoding="utf-8"))
     assert manifest["jurisgate_policy_manifest"] == 1
@@ -47,7 +47,7 @@ def test_publish_writes_the_manifest_and_says_what_it_published(
 @pytest.mark.parametrize(
     "broken",
     [
-        "p, broken, maybe, *, US, *, *, *, , , , \n",  # not a policy
+        "p, broken, maybe, *, US, *, *, *, *, *, *, , , , \n",  # not a policy
         "# nothing but a comment\n",  # no rules: a truncated file looks like this
     ],
 )

@@ -1,0 +1,232 @@
+"""The factory: the one place that turns a configuration into concrete adapters.
+
+The core (``jurisgate.middleware``) defines the interfaces (``DecisionCache``, ``PolicyStore``,
+``Announcer``) and never imports an adapter module. ``jurisgate.middleware.gate`` is the
+composition root: its config path calls this module for the shared decision tier (Redis), the
+policy store (PostgreSQL), the reload announcer (Redis pub/sub) and the policy reloader; the
+admin commands call it for theirs. ``[cache]`` becomes a RedisTarget (one server, a cluster,
+or the primary Sentinel names) here only; ``redis_connect`` turns a target into redis-py
+clients. Optional drivers are imported only when configured, so psycopg stays an extra and an
+app without Redis never imports redis.asyncio.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from jurisgate.middleware.cache.lru import DecisionCache
+from jurisgate.middleware.clock import Clock
+from jurisgate.middleware.config.cache_config import CacheSettings
+from jurisgate.middleware.config.gate_config import GateConfig, PolicySettings
+from jurisgate.middleware.config.loading import engine_for, engine_from_text, policy_files
+from jurisgate.middleware.config.policy_manifest import read_published
+from jurisgate.middleware.config.redis_topology import sentinel_address
+from jurisgate.middleware.config.reload import PolicyReloader, file_fingerprint
+from jurisgate.middleware.config.store import PolicyStore, load_from_store
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_source import PolicySource
+from jurisgate.middleware.errors import ConfigError, PolicyError
+from jurisgate.middleware.startup import startup_problems
+
+if TYPE_CHECKING:
+    from .redis_connect import RedisTarget
+    from .redis_pubsub import RedisAnnouncer
+
+__all__ = [
+    "announcer",
+    "check_startup",
+    "load_enforced_engine",
+    "load_engine",
+    "open_store",
+    "policy_reloader",
+    "redis_target",
+    "shared_cache",
+]
+
+logger = logging.getLogger("jurisgate.reload")
+
+
+def open_store(settings: PolicySettings) -> PolicyStore:
+    """The store that ``[policy] store`` names (connections are opened on first use)."""
+    if settings.store is None:
+        raise PolicyError("no policy store is configured ([policy] store)")
+    try:
+        from .postgres_store import PostgresPolicyStore
+    except ImportError as exc:
+        raise PolicyError(
+            f"[policy] store needs the PostgreSQL driver: pip install 'jurisgate[postgres]' ({exc})"
+        ) from exc
+    return PostgresPolicyStore(settings.store, table=settings.store_table)
+
+
+def load_engine(settings: PolicySettings, *, store: PolicyStore | None = None) -> PolicyEngine:
+    """Build an engine from configured policy files, a PostgreSQL store (``store`` reuses an
+    open one, else one is opened and closed), or the bundled settlement pack."""
+    if settings.store is not None and settings.model is not None:
+        if store is not None:
+            return PolicyEngine(load_from_store(settings.model, store))
+        with contextlib.closing(open_store(settings)) as opened:
+            return PolicyEngine(load_from_store(settings.model, opened))
+    return engine_for(policy_files(settings))
+
+
+def load_enforced_engine(
+    settings: PolicySettings, *, store: PolicyStore | None = None
+) -> PolicyEngine:
+    """The engine the gate may apply: as ``load_engine``, but with ``manifest_required`` built
+    only from files that match the published manifest (PolicyNotPublished otherwise)."""
+    manifest = settings.manifest_path
+    if not settings.manifest_required or manifest is None or settings.model is None:
+        return load_engine(settings, store=store)
+    model = settings.model
+    if settings.policy is not None:
+        texts = read_published(manifest, (model, settings.policy))
+        return engine_from_text(
+            texts[model], str(model), texts[settings.policy], str(settings.policy)
+        )
+    model_text = read_published(manifest, (model,))[model]
+    if store is not None:
+        return PolicyEngine(PolicySource(model_text, store.load_rows(), str(model), store.origin))
+    with contextlib.closing(open_store(settings)) as opened:
+        rows = opened.load_rows()
+        return PolicyEngine(PolicySource(model_text, rows, str(model), opened.origin))
+
+
+def redis_target(settings: CacheSettings) -> RedisTarget | None:
+    """Where ``[cache]`` says Redis is (one server, a cluster, or the primary its sentinels
+    name); None without Redis. ConfigError when a named password variable is unset."""
+    if not settings.uses_redis:
+        return None
+    from .redis_connect import RedisTarget
+
+    return RedisTarget(
+        url=settings.redis_url,
+        cluster=settings.cluster,
+        sentinels=tuple(sentinel_address(entry) for entry in settings.sentinels),
+        service=settings.sentinel_service,
+        username=settings.username,
+        password=_from_env("password_env", settings.password_env),
+        sentinel_username=settings.sentinel_username,
+        sentinel_password=_from_env("sentinel_password_env", settings.sentinel_password_env),
+    )
+
+
+def check_startup(
+    config: GateConfig,
+    *,
+    engine: PolicyEngine | None = None,
+    shared_tier: bool = True,
+    audit_file: bool = True,
+) -> tuple[PolicyEngine | None, list[str]]:
+    """The gate's start-up checks (middleware/startup.py) with the adapters the gate uses: the
+    enforced policy, the shared tier's secret and passwords. ``jurisgate lint --config`` runs
+    exactly this too."""
+
+    def check_shared_tier(settings: CacheSettings) -> None:
+        if redis_target(settings) is not None:
+            from .redis_cache import resolve_secret
+
+            resolve_secret(settings)
+
+    return startup_problems(
+        config,
+        engine=engine,
+        load_policy=load_enforced_engine,
+        check_shared_tier=check_shared_tier if shared_tier else None,
+        audit_file=audit_file,
+    )
+
+
+def shared_cache(settings: CacheSettings, clock: Clock) -> DecisionCache | None:
+    """The shared decision tier on the Redis ``[cache]`` names; None without one. ConfigError
+    without the MAC secret or a named password."""
+    target = redis_target(settings)
+    if target is None:
+        return None
+    from .breaker import CircuitBreaker
+    from .redis_cache import RedisDecisionCache, resolve_secret
+
+    secret = resolve_secret(settings)
+    return RedisDecisionCache(
+        target.client(timeout=settings.socket_timeout),
+        secret=secret,
+        prefix=settings.key_prefix,
+        timeout=settings.socket_timeout,
+        max_ttl=settings.ttl,
+        clock=clock,
+        breaker=CircuitBreaker(
+            "redis decision cache",
+            failures=settings.breaker_failures,
+            cooldown=settings.breaker_cooldown,
+        ),
+        reconnect=lambda: target.client(timeout=settings.socket_timeout),
+    )
+
+
+def announcer(settings: CacheSettings, *, timeout: float = 0.5) -> RedisAnnouncer | None:
+    """Reload announcements on the ``<key_prefix>policy`` channel of the Redis ``[cache]``
+    names; None without Redis (replicas then find a new policy at their next poll)."""
+    target = redis_target(settings)
+    if target is None:
+        return None
+    from .redis_pubsub import RedisAnnouncer
+
+    return RedisAnnouncer(target, f"{settings.key_prefix}policy", timeout=timeout)
+
+
+def policy_reloader(
+    config: GateConfig,
+    *,
+    current: Callable[[], PolicyEngine],
+    swap: Callable[[PolicyEngine], None],
+) -> PolicyReloader | None:
+    """The reloader for the configured policy files or store, keeping ``current()`` in step
+    through ``swap``; None for the bundled pack or when ``[policy] watch_interval`` is 0."""
+    settings = config.policy
+    model = settings.model
+    if model is None or settings.watch_interval == 0:
+        return None
+    policy_file = settings.policy
+    if policy_file is None and settings.store is None:
+        return None
+    announcing = announcer(config.cache, timeout=1.0)
+    # A publish (the manifest renamed into place) is a change to look at, like a file's.
+    published = settings.manifest_path
+    manifest = (published,) if published is not None and settings.manifest_required else ()
+    if not manifest:
+        logger.warning(
+            "[policy] require_manifest = false: watched policy files are applied as read, so a "
+            "file caught half-written can be applied; publish with `jurisgate policy publish`"
+        )
+    if policy_file is not None:
+        return PolicyReloader(
+            load=lambda: load_enforced_engine(settings),
+            current=current,
+            swap=swap,
+            paths=(model, policy_file, *manifest),
+            interval=settings.watch_interval,
+            announcer=announcing,
+        )
+    store = open_store(settings)  # one connection for polling and loading, reopened on error
+    return PolicyReloader(
+        load=lambda: load_enforced_engine(settings, store=store),
+        current=current,
+        swap=swap,
+        fingerprint=lambda: (file_fingerprint((model, *manifest)), store.content_version()),
+        close=store.close,
+        interval=settings.watch_interval,
+        announcer=announcing,
+    )
+
+
+def _from_env(key: str, variable: str | None) -> str | None:
+    if variable is None:
+        return None
+    value = os.environ.get(variable, "")
+    if not value:
+        raise ConfigError(f"[cache] {key} names ${variable}, which is not set")
+    return value

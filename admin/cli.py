@@ -1,0 +1,216 @@
+"""The ``jurisgate`` command for security admins: ``explain`` a decision, ``policy push`` a
+policy file into the configured store, ``policy publish`` the configured policy files.
+
+Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from jurisgate.middleware.claims.paths import canonical_method, canonical_path
+from jurisgate.middleware.claims.principal import ANONYMOUS_VIEW
+from jurisgate.middleware.config.gate_config import CONFIG_ENV, load_config
+from jurisgate.middleware.decision.values import refusal
+from jurisgate.middleware.errors import JurisgateError
+from jurisgate.middleware.offline import decide_claims
+
+from . import lint, matrix, mint, policy_diff, policy_publish, policy_tests, subjects
+from .files import (
+    add_config_option,
+    announce,
+    engine_for_config,
+    instant_option,
+    issuer_tables,
+)
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.run(args)
+    except JurisgateError as exc:
+        print(f"jurisgate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jurisgate", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    explain = commands.add_parser(
+        "explain",
+        help="decide one claims set and say which rule decided, and why",
+        description="Decide a claims set (no token needed) as the middleware would.",
+    )
+    add_config_option(explain)
+    explain.add_argument(
+        "--claims",
+        required=True,
+        metavar="CLAIMS.json",
+        help="JSON object with entity_type, country, region ('-' for stdin)",
+    )
+    explain.add_argument("--path", default="/search", help="request path (default /search)")
+    explain.add_argument("--method", default="GET", help="HTTP method (default GET)")
+    explain.add_argument("--at", help="ISO 8601 instant to decide for (default: now)")
+    explain.add_argument("--json", action="store_true", help="print one JSON object")
+    explain.add_argument(
+        "--trace", action="store_true", help="list every rule and why it matched or not"
+    )
+    explain.set_defaults(run=_explain)
+
+    policy = commands.add_parser(
+        "policy", help="publish policy files, or push a policy into a store"
+    )
+    policy_commands = policy.add_subparsers(title="policy commands")
+    push = policy_commands.add_parser(
+        "push",
+        help="validate a policy file and replace the configured store's rows with it",
+        description="Validate POLICY.csv against the configured model, replace the rows of "
+        "the [policy] store with it in one transaction, and announce the new version on the "
+        "Redis reload channel when [cache] redis_url or sentinels is set.",
+    )
+    add_config_option(push)
+    push.add_argument("file", metavar="POLICY.csv", help="the policy rows to push")
+    push.set_defaults(run=_push)
+    policy_publish.register(policy_commands)
+    # Each admin command lives in its own module and adds its own sub-command.
+    for command in (lint, policy_tests, policy_diff, matrix, mint, subjects):
+        command.register(commands)
+    return parser
+
+
+def _explain(args: argparse.Namespace) -> int:
+    engine = engine_for_config(args.config)
+    claims = _read_claims(args.claims)
+    at = instant_option(args.at)
+    method = canonical_method(args.method.upper())
+    path = canonical_path(args.path)
+    result: dict[str, Any] = {
+        "method": method,
+        "path": path,
+        "at": _iso(at),
+        "policy_version": engine.version,
+    }
+    authorities, mappings = issuer_tables(args.config)
+    answer = decide_claims(
+        engine,
+        claims,
+        method,
+        args.path,
+        at,
+        issuer=str(claims.get("iss", "(claims file)")),
+        subject=str(claims.get("sub", "(claims file)")),
+        authorities=authorities,
+        mappings=mappings,
+    )
+    principal = answer.principal
+    decision = answer.decision or refusal(engine.version)
+    reason = answer.reason
+    result.update(
+        {
+            "effect": decision.effect,
+            "status": decision.status,
+            "rule": decision.rule,
+            "citation": decision.citation.as_dict() if decision.citation else None,
+            "reason": reason,
+            "valid_until": None
+            if decision.valid_until == float("inf")
+            else _iso(decision.valid_until),
+            "principal": principal.as_dict() if principal else None,
+        }
+    )
+    if args.trace:
+        view = principal.policy_view() if principal else ANONYMOUS_VIEW
+        result["trace"] = [
+            {
+                "rule": t.rule.id,
+                "effect": t.rule.effect,
+                "matched": t.matched,
+                "why_not": t.mismatch,
+                "source": t.rule.source,
+            }
+            for t in engine.trace(view, method, path, at)
+        ]
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        _print_explain(result)
+    return EXIT_OK
+
+
+def _push(args: argparse.Namespace) -> int:
+    from .push import push_policy
+
+    if args.config is None and not os.environ.get(CONFIG_ENV):
+        raise JurisgateError(f"policy push needs --config FILE (or ${CONFIG_ENV})")
+    config = load_config(args.config)
+    if config.policy.store is None:
+        raise JurisgateError(f"{config.origin}: [policy] has no store to push to")
+    engine = push_policy(config.policy, Path(args.file))
+    table = config.policy.store_table
+    print(f"pushed {len(engine.rules)} rules from {args.file} to postgresql:{table}")
+    print(f"  policy version: {engine.version}")
+    announce(config, engine.version)
+    return EXIT_OK
+
+
+def _print_explain(result: dict[str, Any]) -> None:
+    print(f"{result['method']} {result['path']} at {result['at']}")
+    print(f"  decision: {result['effect'].upper()} -> {result['status']}")
+    print(f"  why:      {result['reason']}")
+    if result["citation"]:
+        print(f"  citation: {result['citation']['text']}")
+        print(f"            {result['citation']['url']}")
+    if result["principal"]:
+        p = result["principal"]
+        print(f"  client:   {_describe_client(p)}")
+    print(f"  holds until: {result['valid_until'] or 'no rule changes ahead'}")
+    print(f"  policy version: {result['policy_version']}")
+    for item in result.get("trace", []):
+        mark = "MATCH" if item["matched"] else "  -  "
+        why = "" if item["matched"] else f"  ({item['why_not']})"
+        print(f"  [{mark}] {item['effect']:5} {item['rule']}{why}  {item['source']}")
+
+
+def _describe_client(p: dict[str, Any]) -> str:
+    """``state_law_enforcement of US-IL in US/US-IN``, ``... (personal capacity)``."""
+    who = str(p["entity_type"])
+    if p.get("agency_type"):
+        who += f" for {p['agency_type']}"
+    if p.get("agency_region"):
+        who += f" of {p['agency_region']}"
+    who += f" in {p['country']}/{p['region'] or '(no region)'}"
+    return who + (" (personal capacity)" if p.get("capacity") == "personal" else "")
+
+
+def _read_claims(source: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        claims = json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise JurisgateError(f"cannot read claims from {source}: {exc}") from exc
+    if not isinstance(claims, dict):
+        raise JurisgateError(f"claims in {source} must be a JSON object")
+    return claims
+
+
+def _iso(at: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z")

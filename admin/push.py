@@ -1,0 +1,46 @@
+"""``jurisgate policy push``: a policy file validated, then stored whole in the configured
+PostgreSQL store in one transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jurisgate.adapters.factory import open_store
+from jurisgate.middleware.config.gate_config import PolicySettings
+from jurisgate.middleware.config.store import read_model
+from jurisgate.middleware.decision.engine import PolicyEngine
+from jurisgate.middleware.decision.policy_files import read_policy_csv
+from jurisgate.middleware.decision.policy_source import PolicyRow, PolicySource
+from jurisgate.middleware.errors import PolicyError
+
+__all__ = ["push_policy"]
+
+
+def push_policy(settings: PolicySettings, policy_file: Path) -> PolicyEngine:
+    """Validate ``policy_file`` against the configured model, then replace the store's rows with
+    it in one transaction (re-validated as stored). Returns the engine of the pushed policy;
+    raises PolicyError and leaves the store unchanged when anything is wrong."""
+    if settings.model is None or settings.store is None:
+        raise PolicyError("the configuration has no [policy] store to push to")
+    model, model_text = str(settings.model), read_model(settings.model)
+    try:
+        text = policy_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read the policy file: {exc}") from exc
+    rows = read_policy_csv(text, str(policy_file))
+    if not rows:
+        raise PolicyError(f"{policy_file}: no policy rows; refusing to empty the store")
+    # Checked from the file first, so errors name its lines; then as stored, inside the push.
+    engine = PolicyEngine(PolicySource(model_text, rows, model, str(policy_file)))
+    store = open_store(settings)
+
+    def check(stored: tuple[PolicyRow, ...]) -> None:
+        as_stored = PolicyEngine(PolicySource(model_text, stored, model, store.origin))
+        if as_stored.version != engine.version:
+            raise PolicyError(f"{store.origin}: the rows changed on their way into the store")
+
+    try:
+        store.replace(rows, check=check)
+    finally:
+        store.close()
+    return engine

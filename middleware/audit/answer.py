@@ -1,0 +1,150 @@
+"""Follow one request's answer and write its one audit record, saying what the client was sent.
+
+An allowed request's record is written once its answer has started, with the status that went
+out (``sent_status``) and how the exchange went (``outcome``):
+
+- ``sent``: the status line (or WebSocket accept or close) is being handed to the server (the
+  record is written just before, so that no coroutine of ours sits on every answer: a server
+  that then fails to send it is not seen here, nor is a failure later in the body);
+- ``app_error``: the app raised before it started an answer (the server then answers 500);
+- ``disconnected``: the client was gone before the answer started (the app received
+  ``http.disconnect``, or was cancelled);
+- ``no_response``: the app returned without answering.
+
+Exactly one of these is written per request, whatever the app does. A refusal the gate sends
+itself is recorded the same way, by the gate (``write_record``). Writing a record never raises
+into the app or the server: a record the sink refuses at that point still reaches the logger
+and the observers (``AuditLog._emit``), and the failure is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, Final
+
+from starlette.types import Message, Receive, Send
+
+from ..errors import AuditUnavailable
+
+__all__ = ["Answer", "RecordWriter", "write_record"]
+
+logger = logging.getLogger("jurisgate")
+
+# Writes the request's record: (the status sent or None, the outcome).
+RecordWriter = Callable[[int | None, str], None]
+
+# Servers answer a WebSocket closed before it was accepted with 403 (ASGI spec).
+_WS_CLOSED_STATUS: Final = 403
+_DISCONNECTS: Final = frozenset({"http.disconnect", "websocket.disconnect"})
+
+
+def write_record(write: RecordWriter, sent_status: int | None, outcome: str) -> None:
+    """``write``, and log (never raise) if the record cannot be written."""
+    try:
+        write(sent_status, outcome)
+    except Exception as exc:
+        _failed(exc)
+
+
+def _failed(exc: Exception) -> None:
+    if isinstance(exc, AuditUnavailable):
+        _unavailable.seen(exc)
+    else:
+        logger.error("audit record could not be written", exc_info=exc)
+
+
+class _Unavailable:
+    """Records the sink refused (they still went to the logger and observers): one log line
+    per 10 s, not one per request, while the sink stays full."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.warned = -math.inf
+
+    def seen(self, exc: AuditUnavailable) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if now - self.warned >= _WARN_EVERY:
+            self.warned = now
+            logger.error(
+                "audit sink refused a record (%s); %d so far went to the logger and observers only",
+                exc,
+                self.count,
+            )
+
+
+_WARN_EVERY: Final = 10.0
+_unavailable = _Unavailable()
+
+
+class Answer:
+    """The ``send`` and ``receive`` an allowed request's app gets. ``header`` (the decision id)
+    is added to an HTTP answer's start. Per request; never shared."""
+
+    __slots__ = ("_args", "_header", "_receive", "_send", "_write", "gone", "open")
+
+    def __init__(
+        self,
+        send: Send,
+        receive: Receive,
+        header: tuple[bytes, bytes] | None,
+        write: Callable[..., None],
+        args: tuple[Any, ...] = (),
+    ) -> None:
+        self._args = args
+        self._send = send
+        self._receive = receive
+        self._header = header
+        self._write = write
+        self.open = True  # no record written yet
+        self.gone = False  # the client's disconnect was seen before the answer started
+
+    def send(self, message: Message) -> Awaitable[None]:
+        """The app's send: a plain method handing back the server's awaitable (no coroutine
+        of its own). The message that starts the answer is recorded, then handed on."""
+        if self.open:
+            if message["type"] == "http.response.start":  # inlined: every request gets here
+                if self._header is not None:
+                    message["headers"] = [*message.get("headers", ()), self._header]
+                self.open = False
+                try:
+                    self._write(*self._args, message["status"], "sent")
+                except Exception as exc:
+                    _failed(exc)
+            else:
+                self._websocket(message)
+        return self._send(message)
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if self.open and message["type"] in _DISCONNECTS:
+            self.gone = True
+        return message
+
+    def _websocket(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "websocket.accept":
+            status = 101
+        elif kind == "websocket.close":
+            status = _WS_CLOSED_STATUS
+        elif kind == "websocket.http.response.start":
+            status = message["status"]
+        else:  # not an answer's start (an app sending a body first is the server's to refuse)
+            return
+        self.open = False
+        write_record(partial(self._write, *self._args), status, "sent")
+
+    def finish(self, error: BaseException | None) -> None:
+        """After the app returned (``error`` None) or raised: record an answer that never
+        started (the gate calls this only while ``open``)."""
+        self.open = False
+        if self.gone or isinstance(error, asyncio.CancelledError):
+            outcome = "disconnected"
+        else:
+            outcome = "no_response" if error is None else "app_error"
+        write_record(partial(self._write, *self._args), None, outcome)

@@ -1,0 +1,246 @@
+"""Reload: watch the policy files (or store) and swap in a new engine when they change validly.
+
+A watcher task polls a fingerprint every ``watch_interval`` seconds, off the event loop
+(``asyncio.to_thread``): the files' stat (size, mtime, inode), or for a PostgreSQL store the
+model file's stat and the table's content hash; on a change it loads and compiles the policy
+in a thread too. A valid policy with a new version replaces the gate's engine in one assignment:
+requests in flight keep the engine they started with, and cached decisions of the old version
+become unreachable because the version is part of every key. An invalid policy is refused
+with one error log line and the last good policy stays in force. Policy files that differ
+from their published manifest (PolicyNotPublished: being written, or not yet published) are
+not an error: the old policy stays, ``waiting`` says why (health, metrics), one warning is
+logged, and every poll checks again until a manifest matches.
+
+With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is
+announced to the other replicas, and an announcement (or a re-established subscription,
+which may have missed some) makes this replica check its policy at once.
+The tasks start lazily, on the first ASGI call (lifespan included) of each event loop, and a
+task that fails is logged and started again by itself (``supervised``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from pathlib import Path
+from typing import Final, Protocol
+
+from ..decision.engine import PolicyEngine
+from ..errors import PolicyError, PolicyNotPublished
+from .supervised import supervised
+
+__all__ = ["Announcer", "PolicyReloader", "file_fingerprint"]
+
+_CHANGED_DURING_LOAD: Final = object()  # equal to no fingerprint: the next poll loads again
+
+logger = logging.getLogger("jurisgate.reload")
+
+Fingerprint = tuple[tuple[int, int, int] | None, ...]
+
+
+class Announcer(Protocol):
+    """Tells other replicas about a reload, and listens for theirs."""
+
+    async def publish(self, version: str) -> None:
+        raise NotImplementedError
+
+    async def listen(self, on_change: Callable[[str | None], Awaitable[None]]) -> None:
+        """Call ``on_change(version)`` per announcement from another replica, and
+        ``on_change(None)`` after each (re)subscription; reconnect forever."""
+        raise NotImplementedError
+
+
+def file_fingerprint(paths: Sequence[Path]) -> Fingerprint:
+    """Cheap change detection: (size, mtime in ns, inode) per file, None when unreadable."""
+    prints: list[tuple[int, int, int] | None] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            prints.append(None)
+        else:
+            prints.append((st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(prints)
+
+
+class PolicyReloader:
+    """Keeps ``current()`` in step with the policy that ``load()`` reads; ``swap`` installs."""
+
+    def __init__(
+        self,
+        *,
+        load: Callable[[], PolicyEngine],
+        current: Callable[[], PolicyEngine],
+        swap: Callable[[PolicyEngine], None],
+        paths: Sequence[Path] = (),
+        interval: float,
+        announcer: Announcer | None = None,
+        fingerprint: Callable[[], Hashable] | None = None,
+        close: Callable[[], None] | None = None,
+    ) -> None:
+        """``fingerprint`` (blocking; defaults to the stat of ``paths``) changes when the policy
+        may have; ``close`` releases what ``load`` and ``fingerprint`` hold, on ``stop()``."""
+        if not interval > 0:
+            raise ValueError("interval must be > 0")
+        if fingerprint is None:
+            watched = tuple(paths)
+            fingerprint = lambda: file_fingerprint(watched)  # noqa: E731
+        self._load = load
+        self._current = current
+        self._swap = swap
+        self._fingerprint = fingerprint
+        self._close = close
+        self.interval = interval
+        self.announcer = announcer
+        self._seen: Hashable = self._fingerprint_or_error()
+        self._fingerprint_failing = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.running_in: asyncio.AbstractEventLoop | None = None  # while all tasks run there
+        self._lock: asyncio.Lock | None = None
+        self.reloads = 0
+        self.rejected = 0
+        self.last_error: str | None = None
+        self.waiting: str | None = None  # why a changed policy is not applied yet
+
+    def ensure_running(self) -> None:
+        """Start the watcher (and listener) in the running loop unless they already run."""
+        loop = asyncio.get_running_loop()
+        if self.running_in is loop:  # every request asks: one identity check
+            return
+        for task in self._tasks:
+            task.cancel()
+        self._lock = asyncio.Lock()
+        watch = supervised(self._watch, "jurisgate-policy-watch")
+        self._tasks = [loop.create_task(watch, name="jurisgate-policy-watch")]
+        if self.announcer is not None:
+            announcer = self.announcer
+            listen = supervised(
+                lambda: announcer.listen(self._announced), "jurisgate-policy-listen"
+            )
+            self._tasks.append(loop.create_task(listen, name="jurisgate-policy-listen"))
+        self.running_in = loop
+        for task in self._tasks:
+            task.add_done_callback(self._task_ended)
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        # Past the supervisor (a BaseException): the next request starts them again. One that
+        # returned (a listener with nothing to listen to) or was cancelled is not restarted.
+        if task in self._tasks and not task.cancelled() and task.exception() is not None:
+            logger.error("%s stopped; restarting it", task.get_name(), exc_info=task.exception())
+            self.running_in = None
+
+    async def aclose(self) -> None:
+        """``stop()``, then wait (up to 2 s) for this loop's tasks to release their connections."""
+        loop = asyncio.get_running_loop()
+        ours = [task for task in self._tasks if task.get_loop() is loop]
+        self.stop()
+        if ours:
+            await asyncio.wait(ours, timeout=2.0)
+
+    def stop(self) -> None:
+        self.running_in = None
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+        if self._close is not None:
+            self._close()
+
+    async def check(self, reason: str) -> bool:
+        """Load the policy now; swap it in if it is valid and new. True when swapped."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:  # one load at a time; a burst of triggers loads once or twice
+            self._seen = await asyncio.to_thread(self._fingerprint_or_error)
+            old = self._current()
+            try:
+                engine = await asyncio.to_thread(self._load)
+                if not engine.rules:  # most likely a file caught while being rewritten
+                    raise PolicyError("the new policy has no rules")
+                if await asyncio.to_thread(self._fingerprint_or_error) != self._seen:
+                    # Written to while we read it: what we loaded may be a prefix of the file
+                    # (allows without the denies further down). Retry at the next poll.
+                    self._seen = _CHANGED_DURING_LOAD
+                    return False
+            except PolicyNotPublished as exc:
+                if self.waiting is None:
+                    logger.warning(
+                        "policy reload (%s) waits, keeping version %s in force: %s",
+                        reason,
+                        old.version,
+                        exc,
+                    )
+                self.waiting = str(exc)
+                self._seen = _CHANGED_DURING_LOAD  # look again at the next poll
+                return False
+            except PolicyError as exc:
+                self.rejected += 1
+                self.last_error = str(exc)
+                logger.error(
+                    "policy reload (%s) rejected, keeping version %s in force: %s",
+                    reason,
+                    old.version,
+                    exc,
+                )
+                return False
+            self.waiting = None
+            if engine.version == old.version:
+                return False
+            self._swap(engine)
+            self.reloads += 1
+            self.last_error = None
+            logger.warning(
+                "policy reloaded (%s): version %s -> %s", reason, old.version, engine.version
+            )
+        # A change seen here first is news; one we heard of, or caught up on, is not.
+        if self.announcer is not None and reason not in ("announced", "resubscribed"):
+            await self.announcer.publish(engine.version)
+        return True
+
+    def health(self) -> dict[str, object]:
+        running = any(not t.done() for t in self._tasks)
+        return {
+            "watching": running,
+            "interval": self.interval,
+            "reloads": self.reloads,
+            "rejected": self.rejected,
+            "last_error": self.last_error,
+            "waiting": self.waiting,
+            "announcing": self.announcer is not None,
+        }
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                seen = await asyncio.to_thread(self._fingerprint)
+            except Exception as exc:  # e.g. the store is unreachable: say so once, keep polling
+                if not self._fingerprint_failing:
+                    logger.warning("cannot check the policy for changes (%s); retrying", exc)
+                self._fingerprint_failing = True
+                continue
+            if self._fingerprint_failing:
+                logger.warning("the policy can be checked for changes again")
+                self._fingerprint_failing = False
+            if seen != self._seen:
+                await self._guarded("policy changed")
+
+    def _fingerprint_or_error(self) -> Hashable:
+        """The fingerprint, or a marker that differs from every real one (forces a re-check)."""
+        try:
+            return self._fingerprint()
+        except Exception as exc:
+            return ("unavailable", str(exc))
+
+    async def _announced(self, version: str | None) -> None:
+        if version is None:
+            await self._guarded("resubscribed")
+        elif version != self._current().version:
+            await self._guarded("announced")
+
+    async def _guarded(self, reason: str) -> None:
+        try:
+            await self.check(reason)
+        except Exception:  # the watcher must outlive any surprise; the old policy stays
+            logger.exception("policy reload (%s) failed; keeping the current policy", reason)
