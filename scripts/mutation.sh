@@ -29,9 +29,9 @@ VENV=$WORK/venv
 
 # module -> its own tests (file names; found wherever they live under tests/).
 declare -A TESTS=(
-  [principal]="test_principal.py test_claims.py test_properties.py"
-  [regions]="test_regions.py test_claims.py test_properties.py"
-  [authority]="test_authority.py"
+  [principal]="test_principal.py test_claims.py test_agency_claims.py test_offline.py test_properties.py"
+  [regions]="test_regions.py test_claims.py test_agency_claims.py test_properties.py"
+  [authority]="test_authority.py test_agency_claims.py"
   [paths]="test_profile.py test_path_properties.py test_surface.py"
   [matchers]="test_matchers.py"
   [compiled]="test_compiled.py test_engine_properties.py"
