@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -60,7 +61,9 @@ def open_store(settings: PolicySettings) -> PolicyStore:
         raise PolicyError(
             f"[policy] store needs the PostgreSQL driver: pip install 'jurisgate[postgres]' ({exc})"
         ) from exc
-    return PostgresPolicyStore(settings.store, table=settings.store_table)
+    return PostgresPolicyStore(
+        settings.store, table=settings.store_table, timeout=settings.store_timeout
+    )
 
 
 def load_engine(settings: PolicySettings, *, store: PolicyStore | None = None) -> PolicyEngine:
@@ -219,6 +222,8 @@ def policy_reloader(
         fingerprint=lambda: (file_fingerprint((model, *manifest)), store.content_version()),
         close=store.close,
         interval=settings.watch_interval,
+        # One poll is a connect (libpq: whole seconds, >= 2) and a query; longer is stuck.
+        stalled_after=max(2, math.ceil(settings.store_timeout)) + settings.store_timeout + 1.0,
         announcer=announcing,
     )
 

@@ -1,19 +1,18 @@
 """Prometheus metrics for the gate, and a small ASGI app that serves them.
 
-Needs the ``metrics`` extra (prometheus-client). Mount it wherever suits, and keep it off the
-public internet::
-
-    from jurisgate.adapters.metrics import GateMetrics, metrics_app
+Needs the ``metrics`` extra (prometheus-client). Prometheus sends no token, so serve the
+metrics beside the gate, never behind it, on an internal address (README, "Admin toolkit")::
 
     metrics = GateMetrics()
     app.add_middleware(JurisdictionMiddleware, config="jurisgate.toml", metrics=metrics)
-    app.mount("/metrics", metrics_app(metrics))   # a public path in the policy, or another port
+    prometheus_client.start_http_server(9464, addr="10.0.0.5", registry=metrics.registry)
 
 Two sources, so nothing is counted twice and the request path does no extra work:
 - every audit record (``GateMetrics`` is an audit observer): decisions, latency, rejected
   tokens and claims; every decision counted is a decision logged;
 - at each scrape, the state the gate already keeps (``gate.health()``): cache hits and misses
-  per tier, policy reloads, Redis errors and the circuit breaker's state.
+  per tier, policy reloads, failed policy checks (and whether they fail now), Redis errors and
+  the circuit breaker's state.
 """
 
 from __future__ import annotations
@@ -141,6 +140,14 @@ class _GateStateCollector:
         reloads = CounterMetricFamily(
             "jurisgate_policy_reloads", "Policy reloads by result (ok, rejected)", labels=["result"]
         )
+        check_failures = CounterMetricFamily(
+            "jurisgate_policy_check_failures",
+            "Polls of the policy files or store that failed (unreachable, or past their deadline)",
+        )
+        failing = GaugeMetricFamily(
+            "jurisgate_policy_checks_failing",
+            "1 while a replica cannot check its policy for changes (health 'degraded'), else 0",
+        )
         waiting = GaugeMetricFamily(
             "jurisgate_policy_reload_waiting",
             "Gates keeping their policy because the files are not the published set (yet)",
@@ -153,6 +160,7 @@ class _GateStateCollector:
         )
         totals: dict[tuple[str, str], float] = {}
         reload_totals = {"ok": 0.0, "rejected": 0.0}
+        reload_seen, checks_failed, unreachable = False, 0.0, False
         gates_waiting = 0.0
         redis_errors = 0.0
         states: set[str] = set()
@@ -175,6 +183,9 @@ class _GateStateCollector:
             if isinstance(reload, dict):
                 reload_totals["ok"] += _num(reload, "reloads")
                 reload_totals["rejected"] += _num(reload, "rejected")
+                reload_seen = True
+                checks_failed += _num(reload, "check_failures")
+                unreachable = unreachable or reload.get("source_reachable") is False
                 gates_waiting += reload.get("waiting") is not None
         for (tier, result), value in sorted(totals.items()):
             cache.add_metric([tier, result], value)
@@ -184,6 +195,11 @@ class _GateStateCollector:
         yield cache
         yield reloads
         yield waiting
+        if reload_seen:
+            check_failures.add_metric([], checks_failed)
+            failing.add_metric([], 1.0 if unreachable else 0.0)
+            yield check_failures
+            yield failing
         if shared_seen:
             errors.add_metric([], redis_errors)
             current = "open" if "open" in states else "closed"

@@ -15,10 +15,19 @@ do not survive a round trip. This table keeps each row's values as an ordered ``
 Loaded rows are named ``postgresql:<table>#<position>`` in messages (never the DSN: it may hold a
 password). ``content_version()`` hashes the table in the database, so replicas poll one short
 row, and an edit made with plain SQL is noticed too. psycopg errors become PolicyError here.
+
+Every call has a client-side deadline (``timeout``, ``[policy] store_timeout``): connecting
+is bounded by libpq's ``connect_timeout`` (whole seconds, at least 2), the rest of the call by
+a SocketDeadline that shuts the socket down when time runs out (a push: at least 60 s), so a
+black-holed server costs one call ``timeout`` seconds and a fresh connection, never a thread
+forever. TCP keepalives and ``tcp_user_timeout`` are set too (defaults below; the DSN's own
+values win), for a dead peer noticed by the kernel between calls, and ``statement_timeout``
+makes the server give up too.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -26,7 +35,9 @@ from typing import Final, TypeVar
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from jurisgate.adapters.socket_deadline import SocketDeadline
 from jurisgate.middleware.decision.policy_source import PolicyRow
 from jurisgate.middleware.errors import PolicyError
 from jurisgate.middleware.third_party import errors_of
@@ -35,20 +46,32 @@ __all__ = ["DEFAULT_TABLE", "PostgresPolicyStore"]
 
 DEFAULT_TABLE: Final = "jurisgate_policy"
 _TABLE_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-_STATEMENT_TIMEOUT_MS: Final = 5000  # a hung server must not hang a reload thread forever
+# libpq settings for a peer that dies between calls; a DSN that sets one keeps its own value.
+_KEEPALIVES: Final = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+_PUSH_DEADLINE: Final = 60.0  # seconds, for replace()
 T = TypeVar("T")
 
 
 class PostgresPolicyStore:
-    """The rows of one policy table. Thread-safe: calls share one connection under a lock."""
+    """The rows of one policy table. Thread-safe: calls share one connection under a lock.
 
-    def __init__(self, dsn: str, *, table: str = DEFAULT_TABLE, connect_timeout: int = 5) -> None:
+    ``timeout`` (seconds, defaults to 5) bounds each call; see the module docstring.
+    """
+
+    def __init__(self, dsn: str, *, table: str = DEFAULT_TABLE, timeout: float = 5.0) -> None:
         if not _TABLE_NAME.fullmatch(table):
             raise ValueError("table must be 1-63 lower-case letters, digits or '_'")
-        self._dsn = dsn
+        if not 0.1 <= timeout <= 300:
+            raise ValueError("timeout must be between 0.1 and 300 seconds")
         self.table = table
         self.origin = f"postgresql:{table}"
-        self._connect_timeout = connect_timeout
+        self.timeout = timeout
+        self._conninfo = _with_deadlines(dsn, timeout)  # holds the password: never shown
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
 
@@ -99,7 +122,9 @@ class PostgresPolicyStore:
                 check(stored)
                 return stored
 
-        return self._run(write)
+        # A push also compiles the policy twice (``check``) while its transaction is open, and
+        # a person is waiting for it: a minute at least, not a poll's few seconds.
+        return self._run(write, deadline=max(self.timeout, _PUSH_DEADLINE))
 
     def close(self) -> None:
         with self._lock:
@@ -107,23 +132,39 @@ class PostgresPolicyStore:
                 self._conn.close()
                 self._conn = None
 
-    def _run(self, work: Callable[[psycopg.Connection[tuple[object, ...]]], T]) -> T:
+    def _run(
+        self,
+        work: Callable[[psycopg.Connection[tuple[object, ...]]], T],
+        *,
+        deadline: float | None = None,
+    ) -> T:
+        seconds = self.timeout if deadline is None else deadline
         with self._lock:
+            expiry: SocketDeadline | None = None
             try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = psycopg.connect(
-                        self._dsn, autocommit=True, connect_timeout=self._connect_timeout
-                    )
-                    self._conn.execute(f"SET statement_timeout = {_STATEMENT_TIMEOUT_MS}")
-                return work(self._conn)
+                conn, fresh = self._conn, False
+                if conn is None or conn.closed:
+                    self._conn = None
+                    conn = psycopg.connect(self._conninfo, autocommit=True)
+                    self._conn, fresh = conn, True
+                with SocketDeadline(conn.fileno(), seconds) as expiry:
+                    if fresh:  # the server gives up too, so no query outlives our deadline
+                        conn.execute(f"SET statement_timeout = {math.ceil(self.timeout * 1000)}")
+                    return work(conn)
             except psycopg.errors.UndefinedTable as exc:
                 raise PolicyError(
                     f"{self.origin}: the table does not exist; push a policy first"
                 ) from exc
             except errors_of("psycopg") as exc:
-                if self._conn is not None and self._conn.broken:
+                expired = expiry is not None and expiry.expired
+                if self._conn is not None and (self._conn.broken or expired):
                     self._conn.close()
                     self._conn = None
+                if expired:
+                    raise PolicyError(
+                        f"{self.origin}: no answer within {seconds:g} s (store_timeout); "
+                        "the connection is dropped and opened again on the next call"
+                    ) from exc
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 raise PolicyError(
                     f"{self.origin}: PostgreSQL error ({type(exc).__name__}: {detail})"
@@ -149,3 +190,17 @@ class PostgresPolicyStore:
         if not isinstance(ptype, str) or not isinstance(values, list):
             raise PolicyError(f"{self.origin}#{position}: not a policy row")
         return PolicyRow(ptype, tuple(str(v) for v in values), f"{self.origin}#{position}")
+
+
+def _with_deadlines(dsn: str, timeout: float) -> str:
+    """``dsn`` with the deadline and keepalive settings it leaves out (its own values win)."""
+    try:
+        given = conninfo_to_dict(dsn)
+    except errors_of("psycopg"):
+        raise PolicyError("[policy] store is not a valid PostgreSQL connection URL") from None
+    wanted: dict[str, int] = {
+        "connect_timeout": max(2, math.ceil(timeout)),  # libpq counts whole seconds, >= 2
+        **_KEEPALIVES,
+        "tcp_user_timeout": math.ceil(timeout * 1000),  # unacknowledged data, milliseconds
+    }
+    return make_conninfo(dsn, **{key: v for key, v in wanted.items() if key not in given})

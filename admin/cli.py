@@ -1,7 +1,6 @@
-"""The ``jurisgate`` command for security admins: ``explain`` a decision, ``policy push`` a
-policy file into the configured store, ``policy publish`` the configured policy files.
-
-Exit codes: 0 ok, 1 findings or failures, 2 usage or load error.
+"""The ``jurisgate`` command for security admins and operators; each command is a module of its
+own that registers itself (``lint``, ``test``, ``diff``, ...), this one adds ``explain`` and
+``policy push`` and runs them all under one set of exit codes.
 """
 
 from __future__ import annotations
@@ -9,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +16,6 @@ from typing import Any
 
 from jurisgate.middleware.claims.paths import canonical_method, canonical_path
 from jurisgate.middleware.claims.principal import ANONYMOUS_VIEW
-from jurisgate.middleware.config.gate_config import CONFIG_ENV, load_config
 from jurisgate.middleware.decision.values import refusal
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.offline import decide_claims
@@ -25,6 +24,7 @@ from . import lint, matrix, mint, policy_diff, policy_publish, policy_tests, sub
 from .files import (
     add_config_option,
     announce,
+    config_for_command,
     engine_for_config,
     instant_option,
     issuer_tables,
@@ -33,9 +33,33 @@ from .files import (
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# What a shell reports for a command killed by SIGPIPE (128 + 13): `jurisgate diff | head`.
+EXIT_CLOSED_PIPE = 128 + signal.SIGPIPE
+
+DESCRIPTION = """\
+Check, test and ship a jurisgate policy: lint it, run its test cases, diff two versions,
+draw its decision matrix, explain one decision, publish policy files or push them into the
+PostgreSQL store, mint development tokens, and run the opt-out registry (subjects).
+
+Exit codes: 0 ok, 1 findings, failed cases or changes, 2 usage error or files that cannot be
+loaded. Each command has its own --help (jurisgate lint --help)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; a reader that closes our stdout early ends it quietly."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at exit
+    except BrokenPipeError:
+        # Python's own advice: point stdout at devnull so the interpreter's final flush
+        # does not raise again, then exit as a command killed by SIGPIPE would.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_CLOSED_PIPE
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -50,7 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jurisgate", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="jurisgate",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(title="commands")
 
     explain = commands.add_parser(
@@ -157,9 +185,7 @@ def _explain(args: argparse.Namespace) -> int:
 def _push(args: argparse.Namespace) -> int:
     from .push import push_policy
 
-    if args.config is None and not os.environ.get(CONFIG_ENV):
-        raise JurisgateError(f"policy push needs --config FILE (or ${CONFIG_ENV})")
-    config = load_config(args.config)
+    config = config_for_command(args.config, "policy push")
     if config.policy.store is None:
         raise JurisgateError(f"{config.origin}: [policy] has no store to push to")
     engine = push_policy(config.policy, Path(args.file))

@@ -32,6 +32,7 @@ __all__ = [
     "PolicyFiles",
     "add_config_option",
     "announce",
+    "config_for_command",
     "engine_for",
     "engine_for_config",
     "format_instant",
@@ -56,6 +57,14 @@ def policy_settings_for(config: str | None) -> PolicySettings:
     if config is None and not os.environ.get(CONFIG_ENV):
         return PolicySettings()
     return load_config(config).policy
+
+
+def config_for_command(config: str | None, command: str) -> GateConfig:
+    """The config of ``--config`` (else $JURISGATE_CONFIG) for a command that needs one; without
+    either, an error that names the command's option (the gate's own says ``config=``)."""
+    if config is None and not os.environ.get(CONFIG_ENV):
+        raise JurisgateError(f"{command} needs --config FILE (or ${CONFIG_ENV})")
+    return load_config(config)
 
 
 def policy_files_for(config: str | None) -> PolicyFiles:

@@ -18,10 +18,12 @@ from typing import Any
 
 from jurisgate.middleware.authenticate import issuer_tables
 from jurisgate.middleware.claims.mapping import read_principal
-from jurisgate.middleware.config.gate_config import GateConfig, load_config
+from jurisgate.middleware.config.gate_config import GateConfig
 from jurisgate.middleware.errors import ClaimsError, JurisgateError
 from jurisgate.middleware.token.algorithms import jose_algorithms, sign_token
 from jurisgate.middleware.token.verifier import TokenVerifier, TrustedIssuer
+
+from .files import config_for_command
 
 __all__ = ["mint_token", "register"]
 
@@ -67,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
         raise JurisgateError(f"cannot read the key or the claims: {exc}") from exc
     if not isinstance(claims, dict):
         raise JurisgateError(f"{args.claims}: claims must be a JSON object")
-    config = load_config(args.config)
+    config = config_for_command(args.config, "token mint")
     print(
         mint_token(
             config,

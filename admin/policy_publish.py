@@ -12,14 +12,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from jurisgate.middleware.config.gate_config import PolicySettings, load_config
+from jurisgate.middleware.config.gate_config import PolicySettings
 from jurisgate.middleware.config.loading import engine_from_text
 from jurisgate.middleware.config.policy_manifest import Manifest, write_manifest
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.errors import PolicyError
 
-from .files import add_config_option, announce
+from .files import add_config_option, announce, config_for_command
 
 __all__ = ["publish_policy", "published_files"]
 
@@ -61,7 +61,7 @@ def register(policy_commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = config_for_command(args.config, "policy publish")
     manifest, engine = publish_policy(config.policy)
     print(f"published {config.policy.manifest_path}")
     for file in published_files(config.policy):

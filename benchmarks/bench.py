@@ -419,6 +419,8 @@ async def profile_warm(requests: int, audit_path: Path) -> str:
     profiler.enable()
     await time_batch(run, 0, requests)
     profiler.disable()
+    # Write the audit file out now: its folder is removed when the run's temp dir goes.
+    await stacks.gate_of(app).aclose()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     out.write(f"cProfile of {requests} warm in-process jurisgate requests ([audit] file)\n\n")

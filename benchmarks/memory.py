@@ -55,6 +55,8 @@ def mint(n: int, now: int) -> str:
         "country": "US",
         "region": REGIONS[n % len(REGIONS)],
     }
+    if claims["entity_type"] != "federal_agency":  # state and local: whose government (decree)
+        claims["agency_region"] = claims["region"]
     signing_input = _HEADER + b"." + _b64(json.dumps(claims).encode())
     signature = hmac.new(SECRET, signing_input, hashlib.sha256).digest()
     return (signing_input + b"." + _b64(signature)).decode("ascii")

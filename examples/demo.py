@@ -59,6 +59,11 @@ CLIENTS: dict[str, tuple[str, dict[str, str]]] = {
         {"entity_type": "local_law_enforcement", "country": "US", "region": "US-NY",
          "agency_region": "US-NY"},
     ),
+    "texas-dot": (
+        "Texas DOT",
+        {"entity_type": "state_agency", "country": "US", "region": "US-TX",
+         "agency_region": "US-TX"},
+    ),
     "puerto-rico-police": (
         "Puerto Rico police (the identity provider writes country PR)",
         {"entity_type": "local_law_enforcement", "country": "PR", "agency_region": "PR"},
@@ -71,6 +76,10 @@ CLIENTS: dict[str, tuple[str, dict[str, str]]] = {
         "a Texas company",
         {"entity_type": "private_company", "country": "US", "region": "Texas"},
     ),
+    "california-person": (
+        "a person in California",
+        {"entity_type": "individual", "country": "US", "region": "US-CA"},
+    ),
     "ukraine-police": (
         "Ukrainian National Police",
         {"entity_type": "foreign_law_enforcement", "country": "UA"},
@@ -78,6 +87,10 @@ CLIENTS: dict[str, tuple[str, dict[str, str]]] = {
     "sheriff-no-region": (
         "a sheriff whose token has no region",
         {"entity_type": "local_law_enforcement", "country": "US", "agency_region": "US-TX"},
+    ),
+    "state-agency-no-agency-region": (
+        "a state agency whose token has no agency region",
+        {"entity_type": "state_agency", "country": "US", "region": "US-TX"},
     ),
 }  # fmt: skip
 

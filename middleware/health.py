@@ -2,8 +2,9 @@
 
 ``gate.health()`` returns plain JSON-able data: the policy version in force, the remembered
 requests, the local cache, the shared (Redis) tier with its circuit breaker, and the policy
-reloader. ``status`` is ``"degraded"`` while the shared tier is skipped: decisions stay
-correct, only slower.
+reloader. ``status`` is ``"degraded"`` while the shared tier is skipped (decisions stay
+correct, only slower), or while the reloader cannot check the policy source (decisions follow
+the policy last loaded, which may be out of date).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def gate_health(checker: Checker, reloader: PolicyReloader | None) -> dict[str, 
         reload_state = reloader.health()
         if isinstance(reloader.announcer, Reporting):
             reload_state["channel"] = reloader.announcer.health()
-    degraded = shared_state is not None and shared_state.get("state", "closed") != "closed"
+    degraded = (shared_state is not None and shared_state.get("state", "closed") != "closed") or (
+        reload_state is not None and reload_state.get("source_reachable") is False
+    )
     return {
         "status": "degraded" if degraded else "ok",
         "policy_version": checker.engine.version,

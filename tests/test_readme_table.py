@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -53,3 +54,22 @@ def test_every_row_is_decided_as_written(row: list[str]) -> None:
 
 def test_the_table_covers_the_decree_cases() -> None:
     assert len(table_rows()) >= 15
+
+
+def demo_client(demo: ModuleType, row: list[str]) -> tuple[str, dict[str, str]]:
+    """The demo's client for a table row: its label starts with the row's client name."""
+    name = re.sub(r" \(`[^)]*`\)$", "", row[0])
+    clients: dict[str, tuple[str, dict[str, str]]] = demo.CLIENTS
+    found = [(label, claims) for label, claims in clients.values() if label.startswith(name)]
+    assert found, f"the demo prints no token for README's {row[0]!r}"
+    return found[0]
+
+
+@pytest.mark.parametrize("row", table_rows(), ids=lambda row: row[0])
+def test_the_demo_prints_every_row_and_is_answered_as_written(
+    demo: ModuleType, row: list[str]
+) -> None:
+    _, claims = demo_client(demo, row)
+    status = int(row[-1].split(" ", 1)[0])
+    answer = decide_claims(engine_for(policy_files_for(None)), claims, "GET", "/search", TODAY)
+    assert answer.status == status, answer.reason

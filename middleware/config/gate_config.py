@@ -48,6 +48,8 @@ class PolicySettings:
     watch_interval: float = 1.0
     store: str | None = field(default=None, repr=False)  # the DSN may hold a password
     store_table: str = "jurisgate_policy"
+    # Client-side deadline of one store call (connect, query, reading the answer), in seconds.
+    store_timeout: float = 5.0
     # Which reading of the consent decree the bundled pack enforces (jurisgate.policies).
     bundled_reading: BundledReading = "strict"
     # The published-set manifest (policy_manifest.py); defaults to policy-manifest.json beside
@@ -90,6 +92,8 @@ class PolicySettings:
             raise ValueError("model and policy go together (neither means the bundled pack)")
         if not _TABLE_NAME.fullmatch(self.store_table):
             raise ValueError("store_table must be 1-63 lower-case letters, digits or '_'")
+        if not 0.1 <= self.store_timeout <= 300:
+            raise ValueError("store_timeout must be between 0.1 and 300 seconds")
         if self.model is None and (self.require_manifest or self.manifest is not None):
             raise ValueError("manifest and require_manifest need policy files or a store")
 
@@ -162,6 +166,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             "watch_interval",
             "store",
             "store_table",
+            "store_timeout",
             "manifest",
             "require_manifest",
             "bundled_reading",
@@ -196,6 +201,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             watch_interval=policy_table.get("watch_interval", float, 1.0),
             store=store,
             store_table=policy_table.get("store_table", str, "jurisgate_policy"),
+            store_timeout=policy_table.get("store_timeout", float, 5.0),
             manifest=resolve_path(base, manifest) if manifest is not None else None,
             require_manifest=policy_table.get("require_manifest", bool),
             bundled_reading=cast(BundledReading, reading),

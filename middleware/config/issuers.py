@@ -46,6 +46,7 @@ def parse_issuer(data: object, index: int, base: Path, file: Path) -> TrustedIss
             "jwks_url",
             "jwks_cache_ttl",
             "jwks_min_refresh",
+            "jwks_timeout",
             "required_typ",
             "entity_types",
             "countries",
@@ -114,6 +115,7 @@ def _jwks(table: Table, base: Path, algorithms: tuple[str, ...]) -> JwksKeys:
             file=resolve_path(base, file) if file is not None else None,
             cache_ttl=table.get("jwks_cache_ttl", float, 300.0),
             min_refresh_interval=table.get("jwks_min_refresh", float, 30.0),
+            timeout=table.get("jwks_timeout", float, 5.0),
         )
     except ValueError as exc:
         raise ConfigError(f"{table.file}: [{table.where}] {exc}") from exc

@@ -11,11 +11,11 @@ from their published manifest (PolicyNotPublished: being written, or not yet pub
 not an error: the old policy stays, ``waiting`` says why (health, metrics), one warning is
 logged, and every poll checks again until a manifest matches.
 
-With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is
-announced to the other replicas, and an announcement (or a re-established subscription,
-which may have missed some) makes this replica check its policy at once.
-The tasks start lazily, on the first ASGI call (lifespan included) of each event loop, and a
-task that fails is logged and started again by itself (``supervised``).
+With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is announced to
+the other replicas, and an announcement (or a re-established subscription, which may have missed
+some) makes this replica check its policy at once. A poll that fails or overruns is reported by
+PollHealth. The tasks start lazily, on the first ASGI call (lifespan included) of each event loop,
+and a task that fails is logged and started again by itself (``supervised``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Final, Protocol
 
 from ..decision.engine import PolicyEngine
 from ..errors import PolicyError, PolicyNotPublished
+from .poll_health import PollHealth
 from .supervised import supervised
 
 __all__ = ["Announcer", "PolicyReloader", "file_fingerprint"]
@@ -79,9 +80,11 @@ class PolicyReloader:
         announcer: Announcer | None = None,
         fingerprint: Callable[[], Hashable] | None = None,
         close: Callable[[], None] | None = None,
+        stalled_after: float = 10.0,
     ) -> None:
         """``fingerprint`` (blocking; defaults to the stat of ``paths``) changes when the policy
-        may have; ``close`` releases what ``load`` and ``fingerprint`` hold, on ``stop()``."""
+        may have; ``close`` releases what ``load`` and ``fingerprint`` hold, on ``stop()``;
+        a poll running longer than ``stalled_after`` seconds counts as failing."""
         if not interval > 0:
             raise ValueError("interval must be > 0")
         if fingerprint is None:
@@ -95,7 +98,7 @@ class PolicyReloader:
         self.interval = interval
         self.announcer = announcer
         self._seen: Hashable = self._fingerprint_or_error()
-        self._fingerprint_failing = False
+        self.polls = PollHealth(stalled_after=stalled_after)
         self._tasks: list[asyncio.Task[None]] = []
         self.running_in: asyncio.AbstractEventLoop | None = None  # while all tasks run there
         self._lock: asyncio.Lock | None = None
@@ -202,6 +205,8 @@ class PolicyReloader:
         running = any(not t.done() for t in self._tasks)
         return {
             "watching": running,
+            "source_reachable": self.polls.reachable(),
+            "check_failures": self.polls.failures,
             "interval": self.interval,
             "reloads": self.reloads,
             "rejected": self.rejected,
@@ -213,16 +218,15 @@ class PolicyReloader:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
+            self.polls.begin()
             try:
                 seen = await asyncio.to_thread(self._fingerprint)
             except Exception as exc:  # e.g. the store is unreachable: say so once, keep polling
-                if not self._fingerprint_failing:
-                    logger.warning("cannot check the policy for changes (%s); retrying", exc)
-                self._fingerprint_failing = True
+                self.polls.failed(exc)
                 continue
-            if self._fingerprint_failing:
-                logger.warning("the policy can be checked for changes again")
-                self._fingerprint_failing = False
+            finally:
+                self.polls.end()
+            self.polls.succeeded()
             if seen != self._seen:
                 await self._guarded("policy changed")
 

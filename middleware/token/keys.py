@@ -1,10 +1,17 @@
 """Keys: an issuer's verification keys from a JWKS document, looked up by ``kid``.
 
 Each issuer with a ``jwks_url`` or ``jwks_file`` owns one JwksKeys: keys are found by
-(issuer, kid), never in a key set merged across issuers. Fetching is asynchronous (blocking
-I/O runs in a worker thread, never on the event loop), the cached set has a bounded lifetime,
-and refreshes are rate-limited: a flood of tokens with random ``kid``s costs at most one fetch
-per ``min_refresh_interval``, and concurrent requests share one fetch.
+(issuer, kid), never in a key set merged across issuers. The cached set has a bounded lifetime
+and fetching is bounded every way a slow or hostile IdP could stretch it (issue #12):
+- a deadline: ``timeout`` seconds for the whole fetch, which really ends it (jwks_http.py
+  aborts the connection; a ``jwks_file`` read is bounded the same way);
+- single flight: at most one fetch per issuer is in flight; concurrent requests await it;
+- a rate limit: at most one fetch per ``min_refresh_interval``, however many unknown ``kid``s
+  arrive; meanwhile a token with an unknown ``kid`` is refused (401) at once;
+- no shared threads: the HTTP exchange is asyncio I/O on the event loop, and the only blocking
+  steps (name resolution, loading the CA bundle, reading a ``jwks_file``) run in this issuer's
+  own one-thread executor, never in the default executor that policy reload and the rest of the
+  gate use. A stuck resolver holds that one thread; later fetches then end at their deadline.
 
 Only public signing keys of the issuer's pinned algorithm family are kept; a key whose ``use``
 is not ``sig``, whose ``alg`` is not pinned, that carries private material, or (from a URL)
@@ -15,17 +22,18 @@ lifetime ends; after that, tokens of the issuer are refused until a fetch succee
 from __future__ import annotations
 
 import asyncio
-import http.client
+import functools
 import logging
 import time
-import urllib.parse
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
 from jwt.algorithms import Algorithm
 
 from .algorithms import ALGORITHM_FAMILIES, jose_algorithms
+from .jwks_http import http_get
 from .strict_json import strict_loads
 
 __all__ = ["JwksKeys", "PreparedKeys"]
@@ -45,7 +53,8 @@ class JwksKeys:
 
     Options: ``algorithms`` (the issuer's pinned algorithms; one family), ``cache_ttl`` (how
     long a fetched set is trusted, defaults to 300 s), ``min_refresh_interval`` (least time
-    between two fetches, defaults to 30 s), ``timeout`` (defaults to 5 s), ``max_bytes`` (of
+    between two fetches, defaults to 30 s), ``timeout`` (the deadline of one whole fetch,
+    defaults to 5 s), ``max_bytes`` (of
     a JWKS document, defaults to 256 KiB), ``monotonic`` (the clock, defaults to
     ``time.monotonic``; tests move it).
     """
@@ -71,7 +80,7 @@ class JwksKeys:
         if not 0 <= min_refresh_interval <= cache_ttl:
             raise ValueError("jwks_min_refresh must be between 0 and jwks_cache_ttl seconds")
         if not 0 < timeout <= 60:
-            raise ValueError("jwks timeout must be between 0 and 60 seconds")
+            raise ValueError("jwks_timeout must be between 0 and 60 seconds")
         if not 1024 <= max_bytes <= 16 * 1024 * 1024:
             raise ValueError("jwks max_bytes must be between 1 KiB and 16 MiB")
         available = jose_algorithms()
@@ -90,8 +99,8 @@ class JwksKeys:
         self._keys: dict[str, PreparedKeys] = {}
         self._fetched_at = -float("inf")  # when the current keys were fetched
         self._attempted_at = -float("inf")  # when a fetch was last tried, success or not
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._flight: asyncio.Task[None] | None = None  # the fetch in flight, if any
+        self._executor: ThreadPoolExecutor | None = None  # this issuer's own blocking steps
         self.fetches = 0  # how many fetches were attempted (for tests and metrics)
 
     @property
@@ -105,47 +114,55 @@ class JwksKeys:
         return self._keys.get(kid, _EMPTY)
 
     async def ensure(self, kid: str) -> None:
-        """Fetch the set if it is stale or does not know ``kid``, at most once per interval.
+        """Fetch the set if it is stale or does not know ``kid``: join the fetch in flight, or
+        start one if the rate limit allows; otherwise return at once (the token is refused).
 
         Never raises: a failed fetch is logged and the token will be refused by ``lookup``.
         """
         if self.lookup(kid):
             return
         loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:
-            # An asyncio.Lock belongs to one event loop; a new loop (tests, reloads) gets its own.
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        async with self._lock:
-            # Another request may have fetched while this one waited.
-            if self.lookup(kid) or not self._may_fetch():
-                return
-            await self.refresh()
+        flight = self._flight
+        if flight is not None and not flight.done() and not flight.get_loop().is_closed():
+            if flight.get_loop() is not loop:
+                return  # in flight in another event loop: one fetch per issuer, not one per loop
+        elif self._may_fetch():
+            flight = self._flight = loop.create_task(self.refresh())
+        else:
+            return
+        # Shielded: a request that goes away stops waiting, the fetch goes on to its deadline.
+        await asyncio.shield(flight)
 
     def _may_fetch(self) -> bool:
         return self._monotonic() - self._attempted_at >= self.min_refresh_interval
 
     async def refresh(self) -> None:
-        """Fetch and replace the key set now (callers rate-limit). Never raises."""
+        """Fetch and replace the key set now, within ``timeout`` (callers rate-limit and
+        coalesce; ``ensure`` does both). Never raises."""
         self._attempted_at = self._monotonic()
         self.fetches += 1
         try:
-            # The socket timeout bounds each read, not a server that drips bytes: bound it all.
-            raw = await asyncio.wait_for(asyncio.to_thread(self._read), self.timeout * 2)
+            raw = await self._read()
             keys = self.parse(raw)
         except Exception as exc:  # a dead or hostile IdP endpoint must not break the gate
-            logger.warning("JWKS fetch from %s failed: %s", self.source, type(exc).__name__)
+            why = type(exc).__name__
+            if isinstance(exc, TimeoutError):
+                why = f"no complete answer within {self.timeout:g} s (jwks_timeout)"
+            logger.warning("JWKS fetch from %s failed: %s", self.source, why)
             return
         self._keys = keys
         self._fetched_at = self._monotonic()
 
-    def _read(self) -> bytes:
-        """Runs in a worker thread."""
-        if self.file is not None:
-            with self.file.open("rb") as handle:
-                data = handle.read(self.max_bytes + 1)
-        else:
-            assert self.url is not None
-            data = _http_get(self.url, self.timeout, self.max_bytes + 1)
+    async def _read(self) -> bytes:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="jurisgate-jwks")
+        if self.url is not None:
+            return await http_get(
+                self.url, deadline=self.timeout, max_bytes=self.max_bytes, resolver=self._executor
+            )
+        read = functools.partial(_read_file, self.file, self.max_bytes + 1)
+        async with asyncio.timeout(self.timeout):
+            data = await asyncio.get_running_loop().run_in_executor(self._executor, read)
         if len(data) > self.max_bytes:
             raise ValueError("JWKS document too large")
         return data
@@ -195,26 +212,9 @@ class JwksKeys:
         return prepared
 
 
-def _http_get(url: str, timeout: float, limit: int) -> bytes:
-    """GET ``url`` with http.client: no redirects followed (a JWKS URL is configured exactly),
-    no proxies from the environment, and the connection closed whatever happens."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("jwks_url must be an http(s) URL")
-    connection_type = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
-    connection = connection_type(parts.hostname, parts.port, timeout=timeout)
-    try:
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
-        connection.request(
-            "GET", target, headers={"Accept": "application/jwk-set+json, application/json"}
-        )
-        with connection.getresponse() as response:
-            if response.status != 200:
-                raise OSError(f"HTTP {response.status}")
-            return response.read(limit)
-    finally:
-        connection.close()
+def _read_file(path: Path | None, limit: int) -> bytes:
+    """Runs in the issuer's executor (a jwks_file may sit on a slow network file system)."""
+    if path is None:
+        raise ValueError("no jwks_file")
+    with path.open("rb") as handle:
+        return handle.read(limit)

@@ -395,7 +395,7 @@ def test_policy_store_keys(conf_dir: Path) -> None:
     text = (
         ISSUER
         + f'\n[policy]\nmodel = "policy/model.conf"\nstore = "{STORE}"\n'
-        + 'store_table = "policy_v2"\nwatch_interval = 2\n'
+        + 'store_table = "policy_v2"\nwatch_interval = 2\nstore_timeout = 1.5\n'
     )
     config = load_config(write(conf_dir, text))
     assert config.policy == PolicySettings(
@@ -404,13 +404,16 @@ def test_policy_store_keys(conf_dir: Path) -> None:
         watch_interval=2.0,
         store=STORE,
         store_table="policy_v2",
+        store_timeout=1.5,
     )
     assert "not-a-real-password" not in repr(config.policy), "the DSN may hold a password"
 
 
 def test_policy_store_table_defaults(conf_dir: Path) -> None:
     text = ISSUER + f'\n[policy]\nmodel = "policy/model.conf"\nstore = "{STORE}"\n'
-    assert load_config(write(conf_dir, text)).policy.store_table == "jurisgate_policy"
+    policy = load_config(write(conf_dir, text)).policy
+    assert policy.store_table == "jurisgate_policy"
+    assert policy.store_timeout == 5.0
 
 
 @pytest.mark.parametrize(
@@ -422,6 +425,8 @@ def test_policy_store_table_defaults(conf_dir: Path) -> None:
         ('model = "policy/model.conf"\nstore = 5', "policy.store"),
         (f'model = "policy/model.conf"\nstore = "{STORE}"\nstore_table = "Robert; DROP"', "table"),
         (f'model = "policy/model.conf"\nstore = "{STORE}"\nstore_tabel = "x"', "store_tabel"),
+        (f'model = "policy/model.conf"\nstore = "{STORE}"\nstore_timeout = 0', "store_timeout"),
+        (f'model = "policy/model.conf"\nstore = "{STORE}"\nstore_timeout = 301', "store_timeout"),
     ],
 )
 def test_policy_store_mistakes(conf_dir: Path, table: str, key: str) -> None:

@@ -39,6 +39,7 @@ def test_authority_typ_and_jwks_url(tmp_path: Path) -> None:
         'jwks_url = "https://idp.example.gov/.well-known/jwks.json"\n'
         "jwks_cache_ttl = 600\n"
         "jwks_min_refresh = 60\n"
+        "jwks_timeout = 2.5\n"
         'required_typ = "at+jwt"\n'
         'entity_types = ["state_agency", "state_law_enforcement"]\n'
         'countries = ["US"]\n'
@@ -60,6 +61,7 @@ def test_authority_typ_and_jwks_url(tmp_path: Path) -> None:
     assert chicago.authority == IssuerAuthority.limit(agency_region="US-IL")
     assert not chicago.authority.unlimited
     assert (issuer.jwks.cache_ttl, issuer.jwks.min_refresh_interval) == (600.0, 60.0)
+    assert issuer.jwks.timeout == 2.5
     assert issuer.key is None
 
 
@@ -67,6 +69,7 @@ def test_jwks_file_is_relative_to_the_config(tmp_path: Path) -> None:
     (issuer,) = load_config(write(tmp_path, ISSUER + 'jwks_file = "keys/jwks.json"\n')).issuers
     assert issuer.jwks is not None
     assert issuer.jwks.file == tmp_path / "keys" / "jwks.json"
+    assert issuer.jwks.timeout == 5.0  # the default deadline of one fetch
 
 
 @pytest.mark.parametrize(
@@ -78,6 +81,8 @@ def test_jwks_file_is_relative_to_the_config(tmp_path: Path) -> None:
         ('jwks_url = "file:///etc/passwd"\n', "jwks_url"),
         ('jwks_url = "https://x.test/j"\njwks_cache_ttl = 0\n', "jwks_cache_ttl"),
         ('jwks_url = "https://x.test/j"\njwks_min_refresh = "soon"\n', "jwks_min_refresh"),
+        ('jwks_url = "https://x.test/j"\njwks_timeout = 0\n', "jwks_timeout"),
+        ('jwks_url = "https://x.test/j"\njwks_timeout = 61\n', "jwks_timeout"),
         ('public_key_file = "idp.pem"\njwks_cache_ttl = 60\n', "jwks_cache_ttl"),
         ('public_key_file = "idp.pem"\nrequired_typ = "at jwt"\n', "required_typ"),
         ('public_key_file = "idp.pem"\nrequired_typ = 1\n', "required_typ"),
