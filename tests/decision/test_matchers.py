@@ -9,14 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jurisgate.middleware.claims.principal import PolicyView
 from jurisgate.middleware.decision.matchers import (
     active,
     alternatives,
+    client_match,
     instant,
     path_match,
     regex_full_match,
     set_match,
 )
+from jurisgate.middleware.decision.values import Rule
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
@@ -215,3 +218,18 @@ def test_active_start_inclusive_end_exclusive(at: float, expected: bool) -> None
 )
 def test_active_open_bounds(at: float, start: str, end: str, expected: bool) -> None:
     assert active(at, start, end) is expected
+
+
+CLIENT = PolicyView("contractor", "US", "US-TX", "state_agency", "US-TX", "official")
+
+
+@pytest.mark.parametrize("field", PolicyView._fields)
+def test_a_rule_names_a_client_only_if_every_attribute_matches(field: str) -> None:
+    rule = Rule(
+        "r", "allow", "contractor", "US", "US-TX", "/search", "GET", -math.inf, math.inf, None,
+        agency_type="state_agency", agency_region="US-TX", capacity="official",
+    )  # fmt: skip
+    assert client_match(CLIENT, rule) is True
+    other = {"entity": "individual", "country": "CA", "region": "CA-ON"}
+    differing = CLIENT._replace(**{field: other.get(field, "local_agency")})
+    assert client_match(differing, rule) is False
