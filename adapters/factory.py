@@ -31,6 +31,7 @@ from jurisgate.middleware.config.store import PolicyStore, load_from_store
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.errors import ConfigError, PolicyError
+from jurisgate.middleware.startup import startup_problems
 
 if TYPE_CHECKING:
     from .redis_connect import RedisTarget
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "announcer",
+    "check_startup",
     "load_enforced_engine",
     "load_engine",
     "open_store",
@@ -113,6 +115,32 @@ def redis_target(settings: CacheSettings) -> RedisTarget | None:
         password=_from_env("password_env", settings.password_env),
         sentinel_username=settings.sentinel_username,
         sentinel_password=_from_env("sentinel_password_env", settings.sentinel_password_env),
+    )
+
+
+def check_startup(
+    config: GateConfig,
+    *,
+    engine: PolicyEngine | None = None,
+    shared_tier: bool = True,
+    audit_file: bool = True,
+) -> tuple[PolicyEngine | None, list[str]]:
+    """The gate's start-up checks (middleware/startup.py) with the adapters the gate uses: the
+    enforced policy, the shared tier's secret and passwords. ``jurisgate lint --config`` runs
+    exactly this too."""
+
+    def check_shared_tier(settings: CacheSettings) -> None:
+        if redis_target(settings) is not None:
+            from .redis_cache import resolve_secret
+
+            resolve_secret(settings)
+
+    return startup_problems(
+        config,
+        engine=engine,
+        load_policy=load_enforced_engine,
+        check_shared_tier=check_shared_tier if shared_tier else None,
+        audit_file=audit_file,
     )
 
 

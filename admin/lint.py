@@ -42,10 +42,10 @@ from .files import (
     format_instant,
     instant_option,
     policy_files,
-    policy_settings_for,
 )
 from .lint_coverage import Finding, dead_rules
 from .lint_paths import carved_denies
+from .lint_startup import startup_findings
 
 __all__ = ["Finding", "lint_files", "lint_rows", "lint_store", "lint_text", "register"]
 
@@ -59,7 +59,9 @@ def register(commands: Any) -> None:
         "lint",
         help="check a policy: every problem, with file and line",
         description="Check the configured policy (or the bundled pack) and list every problem "
-        "with its file and line. Exit 0: no findings; 1: findings; 2: cannot load.",
+        "with its file and line, and everything in the config that would stop the gate at "
+        "start-up (code cannot_start). Exit 0: no findings; 1: findings; 2: usage error or "
+        "unreadable policy files.",
     )
     add_config_option(parser)
     parser.add_argument("--at", help="the instant 'already expired' is judged at (default: now)")
@@ -71,11 +73,19 @@ def _run(args: argparse.Namespace) -> int:
     import json
 
     now = instant_option(args.at)
-    settings = policy_settings_for(args.config)
-    if settings.store is not None:
-        findings = lint_store(settings, now=now)
-    else:
-        findings = lint_files(policy_files(settings), now=now)
+    # What would stop the gate first (the gate's own loader), then the policy row by row.
+    settings, stopping = startup_findings(args.config)
+    findings: list[Finding] = []
+    if settings is not None:
+        try:
+            if settings.store is not None:
+                findings = lint_store(settings, now=now)
+            else:
+                findings = lint_files(policy_files(settings), now=now)
+        except PolicyError:
+            if not stopping:  # else the start-up findings already say why it cannot load
+                raise
+    findings += stopping
     if args.json:
         print(json.dumps([finding.as_dict() for finding in findings], indent=2))
     else:

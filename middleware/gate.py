@@ -38,7 +38,7 @@ from typing import Any, Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jurisgate.adapters.factory import load_enforced_engine, load_engine, policy_reloader
+from jurisgate.adapters.factory import check_startup, load_engine, policy_reloader
 from jurisgate.adapters.factory import shared_cache as configured_shared_cache
 
 from .audit.answer import Answer, write_record
@@ -56,10 +56,11 @@ from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_
 from .config.request_limits import path_too_long
 from .decision.engine import PolicyEngine
 from .decision.values import Decision
-from .errors import AuditUnavailable
+from .errors import AuditUnavailable, ConfigError
 from .full_check import admit, full_check, gate_refusal, too_long
 from .health import gate_health
 from .responses import DECISION_ID_HEADER, refuse
+from .startup import StartupFailure, fails_at_startup
 from .token.verifier import TokenPolicy, TrustedIssuer
 
 __all__ = ["JurisdictionMiddleware", "JurisdictionUser", "load_engine"]
@@ -82,8 +83,14 @@ class JurisdictionMiddleware:
     ``shared_cache`` (a DecisionCache, defaults to none), ``clock`` (defaults to the system
     clock), ``audit`` (defaults to the ``jurisgate.audit`` logger), ``metrics`` (a
     ``jurisgate.adapters.metrics.GateMetrics``, defaults to none).
+
+    A configuration that fails does not raise here: it sets ``startup_failure``, the gate
+    fails the lifespan startup with its message and answers 503 (startup.py says why).
     """
 
+    startup_failure: StartupFailure | None = None
+
+    @fails_at_startup
     def __init__(
         self,
         app: ASGIApp,
@@ -122,15 +129,6 @@ class JurisdictionMiddleware:
         self.app = app
         self.config = config
         self.clock = clock or SystemClock()
-        self.authenticator = Authenticator(
-            config.issuers,
-            config.tokens,
-            max_entries=config.cache.local_max_entries,
-            ttl=config.cache.ttl,
-            max_bytes=config.cache.local_max_bytes,
-        )
-        self.verifier = self.authenticator.verifier
-        self.tokens = self.authenticator.tokens
         # The reloader fingerprints the policy before it is loaded, so a change made in between
         # is seen by its first check rather than missed until the next one. It reaches the
         # checker (made once the engine is loaded) only from its first check on.
@@ -144,11 +142,29 @@ class JurisdictionMiddleware:
             else None
         )
         try:
-            engine = engine if engine is not None else load_enforced_engine(config.policy)
+            # What `jurisgate lint --config` checks too; every problem at once.
+            loaded, problems = check_startup(
+                config,
+                engine=engine,
+                shared_tier=shared_cache is None,
+                audit_file=audit.sink is None,
+            )
+            if problems or loaded is None:
+                raise ConfigError("\n".join(f"{config.origin}: {p}" for p in problems))
+            engine = loaded
+            self.authenticator = Authenticator(
+                config.issuers,
+                config.tokens,
+                max_entries=config.cache.local_max_entries,
+                ttl=config.cache.ttl,
+                max_bytes=config.cache.local_max_bytes,
+            )
         except BaseException:
             if self.reloader is not None:
                 self.reloader.stop()  # releases the store connection it may hold
             raise
+        self.verifier = self.authenticator.verifier
+        self.tokens = self.authenticator.tokens
         if shared_cache is None:
             shared_cache = configured_shared_cache(config.cache, self.clock)
         self.shared_cache = shared_cache
@@ -180,9 +196,11 @@ class JurisdictionMiddleware:
             # unless it brings a sink of its own.
             try:
                 audit.sink = config.audit.open_file()
-            except BaseException:
+            except BaseException as exc:
                 if self.reloader is not None:
                     self.reloader.stop()
+                if isinstance(exc, OSError):
+                    raise ConfigError(f"{config.origin}: audit.file: {exc}") from exc
                 raise
 
     # What tests and operators read (and benchmarks replace); the request path reads the
@@ -230,6 +248,9 @@ class JurisdictionMiddleware:
         self._now = time.time if type(clock) is SystemClock else clock.now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.startup_failure is not None:
+            await self.startup_failure.answer(scope, receive, send)
+            return
         reloader = self.reloader
         if reloader is not None and reloader.running_in is not asyncio.get_running_loop():
             reloader.ensure_running()  # lazily: the first call of each event loop
@@ -302,6 +323,8 @@ class JurisdictionMiddleware:
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared
         tier's connections."""
+        if self.startup_failure is not None:
+            return  # what it had started was stopped when it failed
         if self.reloader is not None:
             await self.reloader.aclose()
         try:

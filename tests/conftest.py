@@ -63,6 +63,8 @@ DEV_BLOCKED_BY = "https://search.example.invalid/legal"
 TODAY = "2026-11-26T12:00:00Z"
 
 ClientFactory = Callable[[Any], httpx.AsyncClient]
+# (gate, expected error type) -> the message the gate fails its lifespan startup with.
+StartupFailureOf = Callable[[JurisdictionMiddleware, type[BaseException]], str]
 
 
 def b64url(data: bytes) -> bytes:
@@ -251,3 +253,18 @@ def http() -> ClientFactory:
         )
 
     return make
+
+
+@pytest.fixture
+def startup_failure() -> StartupFailureOf:
+    """A gate that cannot be configured raises nothing (middleware/startup.py says why): this
+    reads why it failed, as its lifespan startup will report it. The test fails if the gate
+    was configured, or failed with another kind of error."""
+
+    def read(gate: JurisdictionMiddleware, error: type[BaseException]) -> str:
+        failure = gate.startup_failure
+        assert failure is not None, "the gate was configured"
+        assert isinstance(failure.error, error), repr(failure.error)
+        return failure.message
+
+    return read

@@ -60,7 +60,7 @@ def path_match(path: str, pattern: str) -> bool:
         return True
     if pattern.endswith("/*"):
         base = pattern[:-2]
-        return path == base or path.startswith(base + "/") or (base == "" and path == "/")
+        return path == base or path.startswith(base + "/")
     return path == pattern
 
 

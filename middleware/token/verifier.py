@@ -29,7 +29,15 @@ from .jws_parts import SEGMENT, b64url_decode, check_typ, json_object, numeric_d
 from .keys import JwksKeys
 from .settings import ALGORITHM_FAMILIES, TokenPolicy, TrustedIssuer
 
-__all__ = ["ALGORITHM_FAMILIES", "TokenPolicy", "TokenVerifier", "TrustedIssuer", "VerifiedToken"]
+__all__ = [
+    "ALGORITHM_FAMILIES",
+    "TokenPolicy",
+    "TokenVerifier",
+    "TrustedIssuer",
+    "VerifiedToken",
+    "key_kind",
+    "prepared_keys",
+]
 
 # Header parameters that would make us fetch or trust a key named by the token itself.
 _KEY_CARRYING_HEADERS: Final = frozenset({"jku", "x5u", "jwk", "x5c"})
@@ -44,26 +52,52 @@ class VerifiedToken:
     expires_at: float
 
 
+def prepared_keys(trusted: TrustedIssuer) -> Mapping[str, tuple[Algorithm, Any]]:
+    """The issuer's key made ready for each pinned algorithm (none for a JWKS issuer, whose
+    keys arrive later). Raises ValueError naming the algorithm that cannot use the key, so
+    an ES384 pin on a P-256 key stops start-up instead of refusing every token."""
+    algorithms = jose_algorithms()
+    prepared: dict[str, tuple[Algorithm, Any]] = {}
+    for name in trusted.algorithms if trusted.key is not None else ():
+        if name not in algorithms:
+            raise ValueError(f"algorithm {name} needs the cryptography package")
+        algorithm = algorithms[name]
+        try:
+            prepared[name] = (algorithm, algorithm.prepare_key(trusted.key))
+        except Exception as exc:
+            raise ValueError(f"key unusable for {name} ({key_kind(trusted.key)})") from exc
+    return prepared
+
+
+def key_kind(key: str | bytes | None) -> str:
+    """What a PEM key is, in words, for messages: ``an EC key on secp256r1``."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        public = load_pem_public_key(key.encode() if isinstance(key, str) else key or b"")
+    except (ValueError, TypeError):
+        return "not a PEM public key"
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return f"an EC key on {public.curve.name}"
+    if isinstance(public, rsa.RSAPublicKey):
+        return f"an RSA key of {public.key_size} bits"
+    return f"an {type(public).__name__.removesuffix('PublicKey')} key"
+
+
 class TokenVerifier:
     def __init__(self, issuers: Sequence[TrustedIssuer], policy: TokenPolicy | None = None) -> None:
         if not issuers:
             raise ValueError("at least one trusted issuer is required")
         self.policy = policy or TokenPolicy()
-        algorithms = jose_algorithms()
         self._issuers: dict[str, tuple[TrustedIssuer, Mapping[str, tuple[Algorithm, Any]]]] = {}
         for trusted in issuers:
             if trusted.issuer in self._issuers:
                 raise ValueError(f"issuer {trusted.issuer!r} is configured twice")
-            prepared: dict[str, tuple[Algorithm, Any]] = {}
-            for name in trusted.algorithms if trusted.key is not None else ():
-                if name not in algorithms:
-                    raise ValueError(f"algorithm {name} needs the cryptography package")
-                algorithm = algorithms[name]
-                try:
-                    prepared[name] = (algorithm, algorithm.prepare_key(trusted.key))
-                except Exception as exc:
-                    raise ValueError(f"issuer {trusted.issuer!r}: key unusable for {name}") from exc
-            self._issuers[trusted.issuer] = (trusted, prepared)
+            try:
+                self._issuers[trusted.issuer] = (trusted, prepared_keys(trusted))
+            except ValueError as exc:
+                raise ValueError(f"issuer {trusted.issuer!r}: {exc}") from exc
         self.has_jwks = any(trusted.jwks is not None for trusted in issuers)
 
     def trust_lifetime(self, issuer: str) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -20,6 +20,9 @@ from jurisgate.admin.policy_publish import publish_policy
 from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
 from jurisgate.middleware.config.gate_config import load_config
 from jurisgate.policies import pack_file
+
+if TYPE_CHECKING:
+    from tests.conftest import StartupFailureOf
 
 from ..fixtures.admin_config import WriteConfig
 from ..fixtures.servers import free_port
@@ -211,9 +214,11 @@ def test_a_failing_observer_never_changes_the_answer(
     assert "audit observer failed" in caplog.text
 
 
-def test_audit_and_metrics_together_are_refused(config: Path) -> None:
-    with pytest.raises(TypeError, match="observers"):
-        gated_app(config, audit=AuditLog(), metrics=GateMetrics())
+def test_audit_and_metrics_together_are_refused(
+    config: Path, startup_failure: StartupFailureOf
+) -> None:
+    gate = gated_app(config, audit=AuditLog(), metrics=GateMetrics())
+    assert "observers" in startup_failure(gate, TypeError)
 
 
 def test_requests_the_gate_could_not_decide_are_not_counted_as_claims_problems(

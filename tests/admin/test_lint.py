@@ -41,10 +41,14 @@ def test_every_finding_of_a_broken_file_with_file_and_line(
     run: Run, write_config: WriteConfig
 ) -> None:
     policy = POLICIES / "broken.csv"
-    code, out, err = run("lint", "--config", str(write_config(policy)), "--at", NOW, "--json")
+    config = write_config(policy)
+    code, out, err = run("lint", "--config", str(config), "--at", NOW, "--json")
     assert (code, err) == (1, "")
     found = [(f["source"], f["code"], f["rule"]) for f in json.loads(out)]
-    assert found == [(f"{policy}:{line}", c, rule) for line, c, rule in BROKEN]
+    # ...and last, that the gate itself would not start with this policy.
+    assert found == [(f"{policy}:{line}", c, rule) for line, c, rule in BROKEN] + [
+        (str(config), "cannot_start", None)
+    ]
 
 
 def test_text_output_names_file_line_rule_and_why(run: Run, write_config: WriteConfig) -> None:
@@ -52,7 +56,7 @@ def test_text_output_names_file_line_rule_and_why(run: Run, write_config: WriteC
     code, out, _ = run("lint", "--config", str(write_config(policy)), "--at", NOW)
     lines = out.splitlines()
     assert code == 1
-    assert lines[-1] == f"{len(BROKEN)} findings"
+    assert lines[-1] == f"{len(BROKEN) + 1} findings"
     assert f"{policy}:9: never_decides: rule 'tx-company-search': " in out
     assert "shadowed by deny us-private-permanent" in lines[11]
     assert "covered by us-gov-search" in lines[13]
@@ -106,20 +110,25 @@ def test_missing_citation_and_url_checks(write_config: WriteConfig) -> None:
     assert ("3", "bad_url") in found
 
 
-def test_unreadable_policy_is_a_load_error(
+def test_unreadable_policy_stops_the_gate_and_is_a_finding(
     run: Run, write_config: WriteConfig, tmp_path: Path
 ) -> None:
-    code, out, err = run("lint", "--config", str(write_config(tmp_path / "nope.csv")))
-    assert (code, out) == (2, "")
-    assert "cannot read policy files" in err
+    config = write_config(tmp_path / "nope.csv")
+    code, out, err = run("lint", "--config", str(config))
+    assert (code, err) == (1, "")
+    assert out.startswith(f"{config}: cannot_start: [policy] cannot read policy files")
+    assert "nope.csv" in out
 
 
-def test_unusable_model_is_a_load_error(run: Run, write_config: WriteConfig) -> None:
+def test_unusable_model_stops_the_gate_and_is_a_finding(
+    run: Run, write_config: WriteConfig
+) -> None:
     config = write_config(POLICIES / "clean.csv")
     (config.parent / "model.conf").write_text("[request_definition]\nr = sub\n", encoding="utf-8")
-    code, _, err = run("lint", "--config", str(config))
-    assert code == 2
-    assert err.startswith("jurisgate: ")
+    code, out, err = run("lint", "--config", str(config))
+    assert (code, err) == (1, "")
+    assert out.startswith(f"{config}: cannot_start: [policy] ")
+    assert out.endswith("1 finding\n")
 
 
 def test_bad_at_is_a_usage_error(run: Run) -> None:
@@ -136,11 +145,12 @@ def test_rows_of_a_type_the_model_does_not_know(write_config: WriteConfig) -> No
     assert "'g' is not in the model" in finding.message
 
 
-def test_a_model_the_gate_would_refuse_is_a_load_error(run: Run, write_config: WriteConfig) -> None:
+def test_a_model_the_gate_would_refuse_is_a_finding(run: Run, write_config: WriteConfig) -> None:
     config = write_config(POLICIES / "clean.csv")
     model = config.parent / "model.conf"
     text = model.read_text(encoding="utf-8")
     model.write_text(text.replace("&& !some(where (p.eft == deny))", ""), encoding="utf-8")
     code, out, err = run("lint", "--config", str(config))
-    assert (code, out) == (2, "")
-    assert "policy_effect" in err
+    assert (code, err) == (1, "")
+    assert f"{config}: cannot_start: [policy] " in out
+    assert "policy_effect" in out

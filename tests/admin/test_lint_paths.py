@@ -90,9 +90,11 @@ def test_a_bar_in_the_path_column_is_reported(
     config = write_config(row)
     code, out, _ = run("lint", "--config", str(config), "--at", NOW, "--json")
     assert code == 1
-    (finding,) = json.loads(out)
+    finding, stopping = json.loads(out)
     assert (finding["code"], finding["rule"]) == ("bad_path", "two-paths")
     assert "one row per path" in finding["message"]
+    # The gate refuses such a policy too: lint says so (test_the_gate_refuses_... below).
+    assert (stopping["source"], stopping["code"]) == (str(config), "cannot_start")
 
 
 def test_the_gate_refuses_to_load_a_bar_in_a_path(write_config: WriteConfig) -> None:

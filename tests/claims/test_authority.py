@@ -3,6 +3,7 @@ access tokens. A token claiming more than its issuer is trusted for is 403 and a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from jurisgate.middleware import AUDIT_LOGGER, IssuerAuthority, TrustedIssuer
+from jurisgate.middleware.claims.principal import Principal
 
 if TYPE_CHECKING:
     from tests.fixtures.idps import Gate, IdPs, MakeGate
@@ -95,6 +97,80 @@ def test_authority_is_per_issuer(texas_gate: Gate, idps: IdPs) -> None:
     texas_gate.refused(texas_gate.request(token=idps.hmac.mint()), 403)
     fbi = idps.hmac.mint(entity_type="federal_law_enforcement", region="US-DC")
     assert texas_gate.request(token=fbi).status_code == 200
+
+
+def test_a_country_limit_alone_refuses_other_countries(texas_gate: Gate, idps: IdPs) -> None:
+    # The federal HMAC IdP is limited to the US by its countries alone (no region limit backs
+    # it up, unlike Texas's): a Canadian federal client is beyond its authority.
+    token = idps.hmac.mint(entity_type="federal_law_enforcement", country="CA", region="CA-ON")
+    response = texas_gate.request(token=token)
+    texas_gate.refused(response, 403, token=token)
+    assert response.json()["type"] == "urn:jurisgate:problem:beyond_issuer_authority"
+
+
+@pytest.mark.parametrize(
+    ("limits", "claims"),
+    [
+        ({"entity_types": ["state_agency"]}, {"entity_type": "local_agency"}),
+        ({"countries": ["CA"]}, {}),  # the default claims are a New York police department
+        ({"regions": ["US-TX"]}, {}),
+    ],
+)
+def test_a_single_limit_is_enforced_by_the_gate(
+    make_gate: MakeGate, idps: IdPs, limits: dict[str, Any], claims: dict[str, str]
+) -> None:
+    # One limit alone still makes the issuer limited: the gate must check it, not skip the
+    # issuer as unlimited.
+    authority = IssuerAuthority.limit(**limits)
+    assert not authority.unlimited
+    gate = make_gate(
+        issuers=[
+            TrustedIssuer(
+                idps.rsa.issuer, AUDIENCE, ("RS256",), idps.rsa.public_key, authority=authority
+            )
+        ]
+    )
+    token = idps.rsa.mint(**claims)
+    response = gate.request(token=token)
+    gate.refused(response, 403, token=token)
+    assert response.json()["type"] == "urn:jurisgate:problem:beyond_issuer_authority"
+
+
+def _client(entity_type: str, country: str, region: str | None) -> Principal:
+    return Principal("https://idp.test", "client-1", entity_type, country, region)
+
+
+@pytest.mark.parametrize(
+    ("authority", "client", "allowed"),
+    [
+        (IssuerAuthority.limit(countries=["US"]), _client("individual", "US", "US-TX"), True),
+        (IssuerAuthority.limit(countries=["US"]), _client("individual", "CA", "CA-ON"), False),
+        (IssuerAuthority.limit(countries=["US", "CA"]), _client("individual", "CA", None), True),
+        (IssuerAuthority.limit(countries=["US"]), _client("individual", "FR", None), False),
+        # No country limit: any country, whatever the other limits say about other claims.
+        (
+            IssuerAuthority.limit(entity_types=["individual"]),
+            _client("individual", "FR", None),
+            True,
+        ),
+        (IssuerAuthority.limit(regions=["CA-ON"]), _client("individual", "CA", "CA-ON"), True),
+        (IssuerAuthority(), _client("federal_agency", "MX", "MX-CHH"), True),
+    ],
+)
+def test_each_limit_is_applied_on_its_own(
+    authority: IssuerAuthority, client: Principal, allowed: bool
+) -> None:
+    assert authority.allows(client) is allowed
+
+
+@pytest.mark.parametrize("field_name", ["entity_types", "countries", "regions"])
+def test_authority_cannot_be_loosened_after_start(field_name: str) -> None:
+    authority = IssuerAuthority.limit(
+        entity_types=["state_agency"], countries=["US"], regions=["US-TX"]
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(authority, field_name, None)
+    assert getattr(authority, field_name) is not None
 
 
 def test_a_refused_token_is_not_cached_as_good(texas_gate: Gate, idps: IdPs) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,6 +14,9 @@ from jurisgate.admin.cli import main as jurisgate
 from jurisgate.middleware import ConfigError, load_config
 
 from ..fixtures.providers import AUTH0, CONFIG, NS, ask, auth0, gate, keycloak, sign
+
+if TYPE_CHECKING:
+    from tests.conftest import StartupFailureOf
 
 
 @pytest.mark.anyio
@@ -132,13 +135,17 @@ def test_explain_reads_a_claims_file_as_the_gate_reads_the_token(
     ],
 )
 def test_bad_mapping_stops_start_up_naming_file_and_key(
-    provider_config: Path, claims: str, key: str, message: str
+    provider_config: Path,
+    claims: str,
+    key: str,
+    message: str,
+    startup_failure: StartupFailureOf,
 ) -> None:
     text = CONFIG.replace(CONFIG.split("\n")[6], f"claims = {claims}", 1)
     provider_config.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match=message) as raised:
-        gate(provider_config)
-    assert str(raised.value).startswith(f"{provider_config}: {key}")
+    failure = startup_failure(gate(provider_config), ConfigError)
+    assert failure.startswith(f"jurisgate cannot start: {provider_config}: {key}")
+    assert message in failure
 
 
 def test_mapping_reaches_the_trusted_issuer(provider_config: Path) -> None:

@@ -161,6 +161,13 @@ def test_us_client_without_region(absent: object, country: str) -> None:
     assert claims_error(claims(country=country, region=absent)) == "missing_region"
 
 
+@pytest.mark.parametrize("country", ["ca", "ua", "uy", "vn", "za"])
+def test_only_us_clients_must_name_a_region(country: str) -> None:
+    # Countries on both sides of "US" in sort order: the rule is about the US, not a range.
+    principal = principal_from_claims(ISSUER, SUBJECT, claims(country=country, region=...))
+    assert (principal.country, principal.region) == (country.upper(), None)
+
+
 @pytest.mark.parametrize("absent", [None, ...], ids=["null", "absent"])
 def test_foreign_client_without_region(absent: object) -> None:
     principal = principal_from_claims(

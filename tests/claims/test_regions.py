@@ -233,9 +233,19 @@ def test_foreign_region_lookalikes_rejected(value: str) -> None:
     assert info.value.code == "invalid_region"
 
 
-@pytest.mark.parametrize(("value", "expected"), [("UA-30", "UA-30"), ("ua-30", "UA-30")])
-def test_foreign_region_code(value: str, expected: str) -> None:
-    assert normalize_region(value, "UA") == expected
+@pytest.mark.parametrize(
+    ("value", "country", "expected"),
+    [
+        ("UA-30", "UA", "UA-30"),
+        ("ua-30", "UA", "UA-30"),
+        # Countries that sort after "US" take the ISO path too, never the US aliases.
+        ("UY-MO", "UY", "UY-MO"),
+        ("za-gp", "ZA", "ZA-GP"),
+        ("CA-ON", "CA", "CA-ON"),
+    ],
+)
+def test_foreign_region_code(value: str, country: str, expected: str) -> None:
+    assert normalize_region(value, country) == expected
 
 
 def test_subdivisions_map_codes_to_their_country() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +20,9 @@ from jurisgate.middleware import (
 )
 from jurisgate.middleware.config.gate_config import CONFIG_ENV
 from jurisgate.policies import pack_files
+
+if TYPE_CHECKING:
+    from tests.conftest import StartupFailureOf
 
 ISSUER = """
 [[issuers]]
@@ -324,33 +328,35 @@ def test_explicit_path_wins_over_environment(
 
 
 def test_environment_variable_with_bad_file(
-    conf_dir: Path, monkeypatch: pytest.MonkeyPatch
+    conf_dir: Path, monkeypatch: pytest.MonkeyPatch, startup_failure: StartupFailureOf
 ) -> None:
     path = write(conf_dir, ISSUER + "\nsurprise = 1\n")
     monkeypatch.setenv(CONFIG_ENV, str(path))
     with pytest.raises(ConfigError, match="surprise"):
         load_config()
-    with pytest.raises(ConfigError, match="surprise"):
-        JurisdictionMiddleware(_app)
+    assert "surprise" in startup_failure(JurisdictionMiddleware(_app), ConfigError)
 
 
 @pytest.mark.parametrize("value", [None, ""])
-def test_no_configuration_at_all(monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
+def test_no_configuration_at_all(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, startup_failure: StartupFailureOf
+) -> None:
     if value is None:
         monkeypatch.delenv(CONFIG_ENV, raising=False)
     else:
         monkeypatch.setenv(CONFIG_ENV, value)
     with pytest.raises(ConfigError, match=CONFIG_ENV):
         load_config()
-    with pytest.raises(ConfigError, match=CONFIG_ENV):
-        JurisdictionMiddleware(_app)
+    assert CONFIG_ENV in startup_failure(JurisdictionMiddleware(_app), ConfigError)
 
 
-def test_config_object_and_issuers_are_exclusive(conf_dir: Path) -> None:
+def test_config_object_and_issuers_are_exclusive(
+    conf_dir: Path, startup_failure: StartupFailureOf
+) -> None:
     config = load_config(write(conf_dir, ISSUER))
     assert isinstance(config, GateConfig)
-    with pytest.raises(TypeError, match="either config or issuers"):
-        JurisdictionMiddleware(_app, config=config, issuers=config.issuers)
+    gate = JurisdictionMiddleware(_app, config=config, issuers=config.issuers)
+    assert "either config or issuers" in startup_failure(gate, TypeError)
 
 
 def test_copied_pack_is_the_same_policy(conf_dir: Path) -> None:

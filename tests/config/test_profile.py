@@ -58,6 +58,10 @@ def test_token_limits_cannot_be_loosened_past_bounds(options: dict[str, Any]) ->
         ("/search/.", ("/search", "/search/.")),
         ("/search/x.json", ("/search/x.json",)),
         ("/search/..x", ("/search/..x",)),
+        # Only '..' itself climbs: segments that sort before it ('-x', '%2e', '+') do not.
+        ("/search//-x", ("/search/-x", "/search//-x")),
+        ("/search/./%2e", ("/search/%2e", "/search/./%2e")),
+        ("/search//+", ("/search/+", "/search//+")),
     ],
 )
 def test_policy_paths(path: str, expected: tuple[str, ...]) -> None:

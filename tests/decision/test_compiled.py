@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jurisgate.adapters import read_policy_csv
 from jurisgate.middleware.claims.principal import PolicyView
 from jurisgate.middleware.clock import parse_instant
+from jurisgate.middleware.decision.compiled import STANDARD_MATCHER, is_standard_matcher
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.policies import pack_files
@@ -186,3 +188,19 @@ def test_the_bundled_matcher_is_compiled() -> None:
         )
     )
     assert engine.compiled is not None
+
+
+@pytest.mark.parametrize(
+    ("matcher", "standard"),
+    [
+        (STANDARD_MATCHER, True),
+        ("  " + STANDARD_MATCHER.replace(" && ", "  &&\n ") + "  ", True),  # spacing: no meaning
+        # Any other matcher is Casbin's to evaluate, whether it sorts before or after ours.
+        (f"{STANDARD_MATCHER} && r_method != 'DELETE'", False),
+        (STANDARD_MATCHER.replace("setMatch(r_region, p_region) && ", ""), False),
+        (STANDARD_MATCHER.replace("&&", "||"), False),
+        ("", False),
+    ],
+)
+def test_only_the_bundled_matcher_is_compiled(matcher: str, standard: bool) -> None:
+    assert is_standard_matcher(matcher, []) is standard

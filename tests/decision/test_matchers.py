@@ -9,13 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jurisgate.middleware.claims.principal import PolicyView
 from jurisgate.middleware.decision.matchers import (
     active,
     alternatives,
+    client_match,
     instant,
     path_match,
+    regex_full_match,
     set_match,
 )
+from jurisgate.middleware.decision.values import Rule
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
@@ -49,6 +53,9 @@ def test_alternatives_split_and_strip() -> None:
         ("GET", "GET|HEAD", True),
         ("GETX", "GET|HEAD", False),
         ("ET", "GET|HEAD", False),
+        ("US", "", False),  # patterns that sort before "*" are not wildcards
+        ("US", "!", False),
+        ("US", "(", False),
     ],
 )
 def test_set_match_is_exact_and_anchored(value: str, pattern: str, expected: bool) -> None:
@@ -64,6 +71,8 @@ def test_wildcard_matches_any_other_value(value: str) -> None:
 
 def test_wildcard_never_matches_anonymous() -> None:
     assert set_match("anonymous", "*") is False
+    # As it arrives from a request: an equal string, not the interned constant.
+    assert set_match("".join(["anon", "ymous"]), "*") is False
 
 
 def test_anonymous_matches_when_named() -> None:
@@ -102,10 +111,43 @@ def test_wildcard_property(value: str) -> None:
         ("/x/y", "/*", True),
         ("/opt-out", "/opt-out", True),
         ("/opt-out", "/opt", False),
+        ("/health", "/healthz", False),  # a prefix of the pattern is not the pattern
+        ("/a", "/b", False),
+        ("x", "/*", False),  # '/*' covers '/'-led paths only
+        ("search", "/*", False),
+        ("/x", "", False),  # patterns that sort before "*" are not wildcards
+        ("/x", "!", False),
     ],
 )
 def test_path_match(path: str, pattern: str, expected: bool) -> None:
     assert path_match(path, pattern) is expected
+
+
+def test_exact_path_matches_an_equal_string_not_only_the_same_object() -> None:
+    assert path_match("".join(["/hea", "lth"]), "/health") is True
+
+
+@pytest.mark.parametrize(
+    ("value", "pattern", "expected"),
+    [
+        ("/health", "/health", True),
+        ("/health-admin", "/health", False),  # anchored at both ends, unlike re.match
+        ("/x/health", "/health", False),
+        ("US", "US|CA", True),
+        ("USA", "US|CA", False),
+        ("/search/42", r"/search/\d+", True),
+        ("/search/42x", r"/search/\d+", False),
+    ],
+)
+def test_regex_full_match_is_anchored_at_both_ends(
+    value: str, pattern: str, expected: bool
+) -> None:
+    assert regex_full_match(value, pattern) is expected
+
+
+def test_a_pattern_that_does_not_compile_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="not a regular expression"):
+        regex_full_match("x", "(unclosed")
 
 
 @settings(max_examples=200, deadline=None, database=None)
@@ -166,6 +208,7 @@ def test_active_start_inclusive_end_exclusive(at: float, expected: bool) -> None
     ("at", "start", "end", "expected"),
     [
         (utc(1970, 1, 2), "", "", True),
+        (utc(1969, 7, 20), "", "", True),  # open means open, not "since the epoch"
         (utc(2100, 1, 1), "", "", True),
         (utc(1990, 1, 1), "", END, True),
         (utc(2027, 5, 11), "", END, False),
@@ -175,3 +218,18 @@ def test_active_start_inclusive_end_exclusive(at: float, expected: bool) -> None
 )
 def test_active_open_bounds(at: float, start: str, end: str, expected: bool) -> None:
     assert active(at, start, end) is expected
+
+
+CLIENT = PolicyView("contractor", "US", "US-TX", "state_agency", "US-TX", "official")
+
+
+@pytest.mark.parametrize("field", PolicyView._fields)
+def test_a_rule_names_a_client_only_if_every_attribute_matches(field: str) -> None:
+    rule = Rule(
+        "r", "allow", "contractor", "US", "US-TX", "/search", "GET", -math.inf, math.inf, None,
+        agency_type="state_agency", agency_region="US-TX", capacity="official",
+    )  # fmt: skip
+    assert client_match(CLIENT, rule) is True
+    other = {"entity": "individual", "country": "CA", "region": "CA-ON"}
+    differing = CLIENT._replace(**{field: other.get(field, "local_agency")})
+    assert client_match(differing, rule) is False

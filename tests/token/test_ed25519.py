@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
@@ -15,6 +15,9 @@ from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 from jurisgate.middleware import ConfigError, load_config
 
 from ..fixtures.providers import CONFIG, ask, auth0, ed_claims, gate, sign, sign_as
+
+if TYPE_CHECKING:
+    from tests.conftest import StartupFailureOf
 
 
 @pytest.mark.anyio
@@ -39,10 +42,12 @@ async def test_ed25519_is_accepted_by_its_fully_specified_name(
     assert (await ask(app, auth0_ed)).status_code == 401  # an RS256 issuer
 
 
-def test_an_ed448_key_is_refused_for_ed25519_at_start_up(provider_config: Path) -> None:
+def test_an_ed448_key_is_refused_for_ed25519_at_start_up(
+    provider_config: Path, startup_failure: StartupFailureOf
+) -> None:
     provider_config.write_text(CONFIG.replace('"ed25519.pem"', '"ed448.pem"'), encoding="utf-8")
-    with pytest.raises(ValueError, match="unusable for Ed25519"):
-        gate(provider_config)
+    failure = startup_failure(gate(provider_config), ConfigError)
+    assert "algorithms: key unusable for Ed25519 (an Ed448 key)" in failure
 
 
 def test_ed25519_is_one_family_with_eddsa_only(provider_config: Path) -> None:

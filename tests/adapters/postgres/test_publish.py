@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -18,10 +19,13 @@ from psycopg import sql
 from jurisgate.admin.policy_publish import publish_policy
 from jurisgate.admin.push import push_policy
 from jurisgate.middleware import PolicySettings, TrustedIssuer
-from jurisgate.middleware.errors import PolicyNotPublished
+from jurisgate.middleware.errors import ConfigError
 
 from ..redis.app import client, gate, status_of, until
 from ..redis.conftest import MakeToken
+
+if TYPE_CHECKING:
+    from tests.conftest import StartupFailureOf
 
 pytestmark = pytest.mark.postgres
 
@@ -95,10 +99,13 @@ def test_the_model_file_is_applied_only_as_published(
 
 
 def test_a_store_replica_needs_its_model_published(
-    store_settings: PolicySettings, pack_policy: Path, issuer: TrustedIssuer
+    store_settings: PolicySettings,
+    pack_policy: Path,
+    issuer: TrustedIssuer,
+    startup_failure: StartupFailureOf,
 ) -> None:
     push_policy(store_settings, pack_policy)
     assert store_settings.manifest_path is not None
     store_settings.manifest_path.unlink()
-    with pytest.raises(PolicyNotPublished, match="jurisgate policy publish"):
-        gate(issuer, redis_url=None, policy=store_settings)
+    unpublished = gate(issuer, redis_url=None, policy=store_settings)
+    assert "jurisgate policy publish" in startup_failure(unpublished, ConfigError)

@@ -7,6 +7,7 @@ import time
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import casbin
 import psycopg
@@ -19,6 +20,7 @@ from jurisgate.adapters.factory import open_store
 from jurisgate.adapters.postgres_store import PostgresPolicyStore
 from jurisgate.admin.push import push_policy
 from jurisgate.middleware import (
+    ConfigError,
     JurisdictionMiddleware,
     PolicyError,
     PolicySettings,
@@ -30,6 +32,9 @@ from jurisgate.middleware.clock import parse_instant
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicyRow
 from jurisgate.policies import pack_files
+
+if TYPE_CHECKING:
+    from tests.conftest import StartupFailureOf
 
 from .conftest import unreachable_dsn
 
@@ -213,13 +218,13 @@ def test_missing_table_and_unreachable_server_are_policy_errors(
 
 
 def test_a_gate_does_not_start_without_a_pushed_policy(
-    store_settings: PolicySettings, issuer: TrustedIssuer
+    store_settings: PolicySettings, issuer: TrustedIssuer, startup_failure: StartupFailureOf
 ) -> None:
     async def app(scope: object, receive: object, send: object) -> None:
         raise AssertionError("never called")
 
-    with pytest.raises(PolicyError, match="push a policy first"):
-        JurisdictionMiddleware(app, issuers=[issuer], policy=store_settings)
+    gate = JurisdictionMiddleware(app, issuers=[issuer], policy=store_settings)
+    assert "push a policy first" in startup_failure(gate, ConfigError)
 
 
 def test_an_empty_table_is_refused(store_settings: PolicySettings, pack_policy: Path) -> None:

@@ -17,6 +17,7 @@ import os
 import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,10 +26,13 @@ from jurisgate.adapters.redis_pubsub import RedisAnnouncer
 from jurisgate.admin.policy_publish import publish_policy
 from jurisgate.middleware import JurisdictionMiddleware, PolicySettings, TrustedIssuer
 from jurisgate.middleware.decision.engine import PolicyEngine
-from jurisgate.middleware.errors import PolicyError
+from jurisgate.middleware.errors import ConfigError
 
 from .app import client, copy_pack, gate, status_of, until
 from .conftest import MakeToken, RedisServer
+
+if TYPE_CHECKING:
+    from tests.conftest import StartupFailureOf
 
 pytestmark = pytest.mark.redis
 
@@ -198,16 +202,19 @@ def reload_state(replica: JurisdictionMiddleware) -> dict[str, object]:
 
 
 def test_start_up_needs_a_published_policy_when_watching(
-    tmp_path: Path, issuer: TrustedIssuer, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    issuer: TrustedIssuer,
+    caplog: pytest.LogCaptureFixture,
+    startup_failure: StartupFailureOf,
 ) -> None:
     model, policy = copy_pack(tmp_path)
     settings = PolicySettings(model, policy, watch_interval=0.05)
-    with pytest.raises(PolicyError, match="jurisgate policy publish"):
-        gate(issuer, redis_url=None, policy=settings)
+    unpublished = gate(issuer, redis_url=None, policy=settings)
+    assert "jurisgate policy publish" in startup_failure(unpublished, ConfigError)
     publish_policy(settings)
     policy.write_text(policy.read_text(encoding="utf-8") + NEW_ROW + "\n", encoding="utf-8")
-    with pytest.raises(PolicyError, match="not what was published"):
-        gate(issuer, redis_url=None, policy=settings)
+    changed = gate(issuer, redis_url=None, policy=settings)
+    assert "not what was published" in startup_failure(changed, ConfigError)
     # Not watching (read once at start-up), or explicitly not required: files as they are.
     unwatched = PolicySettings(model, policy, watch_interval=0)
     assert gate(issuer, redis_url=None, policy=unwatched).engine.rule("no-foreign-government")

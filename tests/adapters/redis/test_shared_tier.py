@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 import pytest
 import redis.asyncio as aioredis
@@ -14,6 +15,9 @@ from jurisgate.middleware import Decision, FixedClock, TrustedIssuer
 from jurisgate.middleware.cache.lru import DecisionKey
 from jurisgate.middleware.claims.principal import PolicyView
 from jurisgate.middleware.decision.engine import PolicyEngine
+
+if TYPE_CHECKING:
+    from tests.conftest import StartupFailureOf
 
 from .app import TABLE, client, gate, status_of
 from .conftest import AT, CACHE_SECRET, MakeToken, RedisServer
@@ -181,14 +185,14 @@ def test_concurrent_misses_compute_once(
 
 
 def test_a_redis_without_a_secret_is_refused_at_start_up(
-    redis_server: RedisServer, issuer: TrustedIssuer
+    redis_server: RedisServer, issuer: TrustedIssuer, startup_failure: StartupFailureOf
 ) -> None:
     from jurisgate.middleware import CacheSettings, ConfigError, JurisdictionMiddleware
 
     async def app(scope: object, receive: object, send: object) -> None:
         raise AssertionError("never reached")
 
-    with pytest.raises(ConfigError, match="JURISGATE_CACHE_SECRET"):
-        JurisdictionMiddleware(
-            app, issuers=[issuer], cache=CacheSettings(redis_url=redis_server.url)
-        )
+    gate = JurisdictionMiddleware(
+        app, issuers=[issuer], cache=CacheSettings(redis_url=redis_server.url)
+    )
+    assert "JURISGATE_CACHE_SECRET" in startup_failure(gate, ConfigError)
