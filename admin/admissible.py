@@ -3,9 +3,9 @@
 ``jurisgate admissible --config C --facts FACTS.json [--at T] [--json]`` answers as the
 library call ``admissible(facts, at=..., rules=...)`` does (it calls it), with the
 ``collected_in`` item rules the configuration puts in force (``[items]`` packs, files and
-disabled_rules, and the policy files' own ``p2`` rows): the result filter's rules. ``--image PHOTO`` adds the
-location the image file carries (EXIF GPS, IPTC/XMP place; needs ``jurisgate[ingest]``) to
-the facts the file does not give.
+disabled_rules, and the policy files' own ``p2`` rows): the result filter's rules.
+``--image PHOTO`` adds the location the image file carries (EXIF GPS, IPTC/XMP place; needs
+``jurisgate[ingest]``) to the facts the file does not give.
 
 Exit codes: 0 admissible, 1 not admissible, 2 usage, config or facts error.
 """

@@ -2,8 +2,9 @@
 
 ``admissible(facts, at=..., rules=...)`` applies the ingest rules (``rules.py``: the
 ``collected_in`` item rules of ``jurisgate.middleware.results``, one source for both) to a
-photo's provenance facts (``facts.py``), placing GPS points with the bundled boundary data (``geography.py``,
-``data/``). ``image_location.py`` reads the facts from image bytes (extra ``jurisgate[ingest]``).
+photo's provenance facts (``facts.py``), placing GPS points with the bundled boundary data
+(``geography.py``, ``data/``). ``image_location.py`` reads the facts from image bytes (extra
+``jurisgate[ingest]``).
 May import ``jurisgate.middleware`` core modules (clock, decision values, results' item
 rules), never adapters.
 """

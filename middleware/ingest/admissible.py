@@ -101,9 +101,7 @@ def admissible(
             if matched:
                 signals.append(f"country_level:{rule.id}:{matched}")
             return Admissibility(False, rule.id, rule.citation, tuple(signals))
-        rule_known = known.region is not None or (
-            known.gps is not None and _outlined(rule, mapped)
-        )
+        rule_known = known.region is not None or (known.gps is not None and _outlined(rule, mapped))
         if provenance_known and not rule_known:
             signals.append(f"gps:unmapped:{rule.id}")
         if not rule_known:
@@ -165,9 +163,7 @@ def _outlined(rule: IngestRule, boundaries: Boundaries) -> bool:
     """Whether a GPS point can rule the rule's territory out: each code (or its country, for
     the country-level over-block) has a bundled outline."""
     territories = boundaries.territories
-    return all(
-        code in territories or code.split("-", 1)[0] in territories for code in rule.where
-    )
+    return all(code in territories or code.split("-", 1)[0] in territories for code in rule.where)
 
 
 def _match(rule: IngestRule, places: set[str]) -> str | None:

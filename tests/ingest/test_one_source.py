@@ -73,9 +73,7 @@ def test_disabling_the_illinois_rule_turns_off_both(
     assert both(tmp_path, capsys, items, CHICAGO, "US-IL") == (None, None, None)
 
 
-def test_dropping_a_pack_turns_off_both(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_dropping_a_pack_turns_off_both(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rule = "it-garante-2022"
     assert both(tmp_path, capsys, "", ROME, "IT-RM") == (rule, rule, rule)
     items = 'packs = ["clearview_settlement"]\n'
