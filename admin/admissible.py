@@ -1,9 +1,11 @@
 """``jurisgate admissible``: may a crawler keep a photo with these provenance facts?
 
 ``jurisgate admissible --config C --facts FACTS.json [--at T] [--json]`` answers as the
-library call ``admissible(facts, at=...)`` does (it calls it). ``--image PHOTO`` adds the
-location the image file carries (EXIF GPS, IPTC/XMP place; needs ``jurisgate[ingest]``) to
-the facts the file does not give.
+library call ``admissible(facts, at=..., rules=...)`` does (it calls it), with the
+``collected_in`` item rules the configuration puts in force (``[items]`` packs, files and
+disabled_rules, and the policy files' own ``p2`` rows): the result filter's rules.
+``--image PHOTO`` adds the location the image file carries (EXIF GPS, IPTC/XMP place; needs
+``jurisgate[ingest]``) to the facts the file does not give.
 
 Exit codes: 0 admissible, 1 not admissible, 2 usage, config or facts error.
 """
@@ -19,7 +21,8 @@ from typing import Any
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.ingest import admissible, read_image_location
 
-from .files import add_config_option, instant_option, policy_settings_for
+from .files import add_config_option, instant_option
+from .item_explain import item_policy_for_config
 
 __all__ = ["register"]
 
@@ -46,13 +49,13 @@ def register(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    policy_settings_for(args.config)  # a broken config stops here, as for every command
+    rules = item_policy_for_config(args.config)  # a broken config or item rule stops here
     facts = _read_facts(args.facts)
     if args.image:
         facts = _with_image(facts, args.image)
     at = instant_option(args.at)
     try:
-        answer = admissible(facts, at=at)
+        answer = admissible(facts, at=at, rules=rules)
     except (TypeError, ValueError) as exc:
         raise JurisgateError(f"{args.facts}: {exc}") from exc
     if args.json:

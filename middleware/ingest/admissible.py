@@ -7,13 +7,20 @@ puts the photo in a rule's territory while the rule is in force refuses it (fail
 conflicting evidence refuses). Only GPS or a region tag make provenance *known*: free text and
 URLs can add a place but never prove a photo was taken elsewhere. Country-level evidence (a
 ``US`` tag, a point in Canada, where no province outlines are bundled) refuses under a
-rule that names a subdivision of that country, and says so in the signals.
+rule that names a subdivision of that country, and says so in the signals. A GPS point
+cannot rule out a territory that has no bundled outline, neither its own nor its country's
+(an admin's rule for a place the data does not cover): for that rule the point counts as
+unknown provenance (``gps:unmapped:<rule>``), so the rule's ``unknown`` decides.
+
+The rules are the ``collected_in`` item rules (``rules.py``): by default the bundled packs',
+as the default configuration enables them; ``rules=`` takes a configuration's
+(``item_policy_of(config.policy, config.items)``) or a list of item rules.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -23,7 +30,7 @@ from jurisgate.middleware.decision.values import Citation
 
 from .facts import ProvenanceFacts, read_facts
 from .geography import Boundaries, bundled_boundaries
-from .rules import BUNDLED_INGEST_RULES, IngestRule
+from .rules import IngestRule, IngestRules, bundled_ingest_rules, ingest_rules
 
 __all__ = ["Admissibility", "admissible"]
 
@@ -70,28 +77,34 @@ def admissible(
     facts: Mapping[str, object] | ProvenanceFacts,
     *,
     at: float | datetime | str | None = None,
-    rules: Sequence[IngestRule] = BUNDLED_INGEST_RULES,
+    rules: IngestRules | None = None,
     boundaries: Boundaries | None = None,
 ) -> Admissibility:
-    """Decide at ``at`` (the collection instant; now when ``None``). Bad facts raise
+    """Decide at ``at`` (the collection instant; now when ``None``) under ``rules`` (an
+    :class:`ItemPolicy` or item rules; ``None``: the bundled default). Bad facts raise
     ``ValueError`` naming the key."""
     known = read_facts(facts)
     instant = _epoch(at)
+    in_force = bundled_ingest_rules() if rules is None else ingest_rules(rules)
+    mapped = boundaries or bundled_boundaries()
     signals: list[str] = []
-    places = _places(known, boundaries or bundled_boundaries(), signals)
+    places = _places(known, mapped, signals)
     provenance_known = known.gps is not None or known.region is not None
     if not provenance_known:
         signals.append("provenance:unknown")
     unknown_refusal: IngestRule | None = None
-    for rule in rules:
-        if not rule.in_force(instant):
+    for rule in in_force:
+        if not rule.active(instant):
             continue
         matched = _match(rule, places)
         if matched is not None:
             if matched:
                 signals.append(f"country_level:{rule.id}:{matched}")
             return Admissibility(False, rule.id, rule.citation, tuple(signals))
-        if not provenance_known:
+        rule_known = known.region is not None or (known.gps is not None and _outlined(rule, mapped))
+        if provenance_known and not rule_known:
+            signals.append(f"gps:unmapped:{rule.id}")
+        if not rule_known:
             if rule.unknown == "refuse":
                 unknown_refusal = unknown_refusal or rule
             else:
@@ -144,6 +157,13 @@ def _places(facts: ProvenanceFacts, boundaries: Boundaries, signals: list[str]) 
     if facts.taken_at is not None:
         signals.append("taken_at:given")
     return places
+
+
+def _outlined(rule: IngestRule, boundaries: Boundaries) -> bool:
+    """Whether a GPS point can rule the rule's territory out: each code (or its country, for
+    the country-level over-block) has a bundled outline."""
+    territories = boundaries.territories
+    return all(code in territories or code.split("-", 1)[0] in territories for code in rule.where)
 
 
 def _match(rule: IngestRule, places: set[str]) -> str | None:

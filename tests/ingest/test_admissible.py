@@ -9,7 +9,9 @@ import pytest
 
 from jurisgate.middleware import Admissibility, IngestRule, admissible
 from jurisgate.middleware.decision.values import Citation
-from jurisgate.middleware.ingest import BUNDLED_INGEST_RULES
+from jurisgate.middleware.ingest import bundled_ingest_rules
+
+BUNDLED_INGEST_RULES = bundled_ingest_rules()
 
 NOW = "2026-11-26T12:00:00Z"
 CHICAGO = [41.8781, -87.6298]
@@ -105,7 +107,15 @@ def test_unknown_provenance_is_recorded_and_refused() -> None:
 
 def test_a_rule_may_admit_unknown_provenance_but_says_so() -> None:
     lenient = IngestRule(
-        "lenient", frozenset({"US-IL"}), 0.0, math.inf, Citation("c", "https://x"), "admit"
+        "lenient",
+        "collected_in",
+        frozenset({"US-IL"}),
+        0.0,
+        math.inf,
+        "admit",
+        "people in Illinois",
+        Citation("c", "https://x"),
+        "test",
     )
     answer = admissible({}, at=NOW, rules=[lenient])
     assert answer.admissible
@@ -164,12 +174,14 @@ def test_at_accepts_epoch_datetime_and_iso() -> None:
 
 
 def test_answer_as_dict() -> None:
+    citation = BUNDLED_INGEST_RULES[0].citation
+    assert citation is not None
     answer = admissible({"gps": CHICAGO, "taken_at": "2026-01-01T10:00:00Z"}, at=NOW).as_dict()
     assert answer == {
         "admissible": False,
         "rule": "il-photos-five-years",
         "citation": {
-            "text": BUNDLED_INGEST_RULES[0].citation.text,
+            "text": citation.text,
             "url": "https://www.aclu.org/cases/aclu-v-clearview-ai",
         },
         "signals": ["gps:inside:US-IL", "taken_at:given"],
