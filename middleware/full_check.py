@@ -102,8 +102,8 @@ def later(record: Callable[..., None], **fields: Any) -> RecordWriter:
     latency ends here, at the decision."""
     fields["decided"] = time.perf_counter()
 
-    def write(sent_status: int | None, outcome: str) -> None:
-        record(**fields, sent_status=sent_status, outcome=outcome)
+    def write(sent_status: int | None, outcome: str, removed: Any = None) -> None:
+        record(**fields, sent_status=sent_status, outcome=outcome, removed=removed)
 
     return write
 

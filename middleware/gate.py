@@ -310,7 +310,7 @@ class JurisdictionMiddleware:
             write_record(record, refusal[0] if kind == "http" else 403, "sent")
             return
         header = (DECISION_ID_HEADER, decision_id.encode("latin-1")) if kind == "http" else None
-        answer = Answer(send, receive, header, write, args)
+        answer = Answer(send, receive, header, write, args, scope)
         try:
             await self.app(scope, answer.receive, answer.send)
         except BaseException as exc:

@@ -11,6 +11,10 @@ out (``sent_status``) and how the exchange went (``outcome``):
   ``http.disconnect``, or was cancelled);
 - ``no_response``: the app returned without answering.
 
+A result filter (``ResultFilterMiddleware``) that ran inside leaves its per-rule removal counts
+in ``scope["state"][REMOVED_STATE_KEY]`` before it sends the status line; the record written
+then carries them as ``removed`` (two dict lookups per answer, nothing allocated without it).
+
 Exactly one of these is written per request, whatever the app does. A refusal the gate sends
 itself is recorded the same way, by the gate (``write_record``). Writing a record never raises
 into the app or the server: a record the sink refuses at that point still reaches the logger
@@ -27,16 +31,19 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, Final
 
-from starlette.types import Message, Receive, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import AuditUnavailable
 
-__all__ = ["Answer", "RecordWriter", "write_record"]
+__all__ = ["REMOVED_STATE_KEY", "Answer", "RecordWriter", "write_record"]
 
 logger = logging.getLogger("jurisgate")
 
-# Writes the request's record: (the status sent or None, the outcome).
-RecordWriter = Callable[[int | None, str], None]
+# Writes the request's record: (the status sent or None, the outcome[, the removal counts]).
+RecordWriter = Callable[..., None]
+
+# Where the result filter leaves a request's per-rule removal counts for its record.
+REMOVED_STATE_KEY: Final = "jurisgate.removed"
 
 # Servers answer a WebSocket closed before it was accepted with 403 (ASGI spec).
 _WS_CLOSED_STATUS: Final = 403
@@ -86,7 +93,7 @@ class Answer:
     """The ``send`` and ``receive`` an allowed request's app gets. ``header`` (the decision id)
     is added to an HTTP answer's start. Per request; never shared."""
 
-    __slots__ = ("_args", "_header", "_receive", "_send", "_write", "gone", "open")
+    __slots__ = ("_args", "_header", "_receive", "_scope", "_send", "_write", "gone", "open")
 
     def __init__(
         self,
@@ -95,8 +102,10 @@ class Answer:
         header: tuple[bytes, bytes] | None,
         write: Callable[..., None],
         args: tuple[Any, ...] = (),
+        scope: Scope | None = None,
     ) -> None:
         self._args = args
+        self._scope = scope
         self._send = send
         self._receive = receive
         self._header = header
@@ -112,8 +121,13 @@ class Answer:
                 if self._header is not None:
                     message["headers"] = [*message.get("headers", ()), self._header]
                 self.open = False
+                state = None if self._scope is None else self._scope.get("state")
+                removed = None if state is None else state.get(REMOVED_STATE_KEY)
                 try:
-                    self._write(*self._args, message["status"], "sent")
+                    if removed is None:
+                        self._write(*self._args, message["status"], "sent")
+                    else:  # the result filter ran: its counts go into the record
+                        self._write(*self._args, message["status"], "sent", removed)
                 except Exception as exc:
                     _failed(exc)
             else:

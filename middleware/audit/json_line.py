@@ -4,13 +4,15 @@ Every served request writes one line, so the line is built with f-strings rather
 ``json.dumps`` of a dict: strings go through ``json_string`` (ids and codes need no escaping;
 short strings are remembered), and a remembered request reuses the fields it shares with the
 first one (``core_json``) and writes only its time, decision id, latency and what was sent
-(``replay_line``).
+(``replay_line``). ``removed`` (the result filter's per-rule counts) ends the line only when a
+filter ran.
 ``audit.py`` decides what goes into a record; this module only spells it out.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 
 __all__ = [
@@ -19,21 +21,22 @@ __all__ = [
     "json_string",
     "principal_json",
     "record_line",
+    "removed_json",
     "replay_line",
 ]
 
-# time_ns, decision id, shared fields, seconds taken, status sent, outcome
-ReplayFields = tuple[int, str, str, float, int | None, str | None]
+# time_ns, decision id, shared fields, seconds taken, status sent, outcome, removal counts
+ReplayFields = tuple[int, str, str, float, int | None, str | None, Mapping[str, int] | None]
 
 
 def replay_line(fields: ReplayFields) -> str:
     """A remembered request's record: ts to the microsecond from integer nanoseconds (a
     float's repr costs more than the rest of the line); the gate's decision ids are hex."""
-    ns, decision_id, core, seconds, sent_status, outcome = fields
+    ns, decision_id, core, seconds, sent_status, outcome, removed = fields
     return (
         f'{{"ts":{ns // 1_000_000_000}.{ns // 1000 % 1_000_000:06d},'
         f'"decision_id":"{decision_id}",{core},"latency_us":{seconds * 1e6:.1f},'
-        f"{_sent(sent_status, outcome)}}}"
+        f"{_sent(sent_status, outcome)}{'' if removed is None else removed_json(removed)}}}"
     )
 
 
@@ -44,12 +47,19 @@ def record_line(
     latency_us: float,
     sent_status: int | None,
     outcome: str | None,
+    removed: Mapping[str, int] | None = None,
 ) -> str:
     """One record: the per-request fields around the ones a remembered request shares."""
     return (
         f'{{"ts":{ts!r},"decision_id":{json_string(decision_id)},{core},'
-        f'"latency_us":{latency_us!r},{_sent(sent_status, outcome)}}}'
+        f'"latency_us":{latency_us!r},{_sent(sent_status, outcome)}'
+        f"{'' if removed is None else removed_json(removed)}}}"
     )
+
+
+def removed_json(removed: Mapping[str, int]) -> str:
+    """``,"removed":{rule id: count}``: the result filter's counts (a filtered answer only)."""
+    return f',"removed":{json.dumps(removed, ensure_ascii=False, separators=(",", ":"))}'
 
 
 def _sent(status: int | None, outcome: str | None) -> str:

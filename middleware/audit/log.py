@@ -117,11 +117,12 @@ class AuditLog:
         decided: float | None = None,
         sent_status: int | None = None,
         outcome: str | None = None,
+        removed: Mapping[str, int] | None = None,
     ) -> None:
         """Record a request answered from memory (decided at ``decided``, a perf_counter
         reading; defaults to now). Straight to the sink when nothing else wants the record;
         otherwise the full record, as for a decided request, filled into the entry's
-        template when it has one."""
+        template when it has one. ``removed``: the result filter's counts, if it ran."""
         shared = entry.audit_fields
         seconds = (time.perf_counter() if decided is None else decided) - started
         enabled = self.logger.isEnabledFor(_INFO)
@@ -135,6 +136,7 @@ class AuditLog:
                     started=started, status=decision.status, effect=decision.effect,
                     principal=entry.principal, decision=decision, tier="local",
                     decided=started + seconds, sent_status=sent_status, outcome=outcome,
+                    removed=removed,
                 )  # fmt: skip
                 return
             record = ReplayedRecord(template)
@@ -147,18 +149,20 @@ class AuditLog:
             record["latency_us"] = round(seconds * 1e6, 1)
             record["sent_status"] = sent_status
             record["outcome"] = outcome
+            if removed is not None:
+                record["removed"] = dict(removed)
             self._emit(record, enabled)
-        elif self._deferred is not None:  # the sink's thread writes the line out
-            self._deferred(
-                replay_line,
-                (time.time_ns(), decision_id, shared.core, seconds, sent_status, outcome),
-            )
-        elif self.sink is not None:
-            self.sink.write(
-                replay_line(
-                    (time.time_ns(), decision_id, shared.core, seconds, sent_status, outcome)
-                )
-            )
+        elif self._deferred is not None or self.sink is not None:
+            if removed is not None:
+                removed = dict(removed)  # its own: written out later, on the sink's thread
+            fields = (
+                time.time_ns(), decision_id, shared.core, seconds, sent_status, outcome, removed,
+            )  # fmt: skip
+            if self._deferred is not None:  # the sink's thread writes the line out
+                self._deferred(replay_line, fields)
+            else:
+                assert self.sink is not None
+                self.sink.write(replay_line(fields))
 
     def record(
         self,
@@ -178,10 +182,12 @@ class AuditLog:
         decided: float | None = None,
         sent_status: int | None = None,
         outcome: str | None = None,
+        removed: Mapping[str, int] | None = None,
     ) -> None:
         """``issuer``/``subject`` name a verified token that produced no ``principal``;
         ``decided`` (a perf_counter reading, defaults to now) ends the latency;
-        ``sent_status`` and ``outcome`` say what the client was sent."""
+        ``sent_status`` and ``outcome`` say what the client was sent; ``removed`` (only when
+        the result filter ran) how many entries each item rule removed from it."""
         enabled = self.logger.isEnabledFor(_INFO)
         if not enabled and not self.observers and self.sink is None:
             return
@@ -193,6 +199,8 @@ class AuditLog:
             reason=reason, tier=tier, issuer=issuer, subject=subject, sent_status=sent_status,
             outcome=outcome,
         )  # fmt: skip
+        if removed is not None:
+            record["removed"] = dict(removed)
         self._emit(record, enabled)
 
     def _fields(

@@ -10,7 +10,9 @@ than JSON, a body over ``max_body_bytes``, a shape other than configured, a part
 file sent by path, a stale suppression list) becomes a problem+json 503, never an unfiltered
 answer. HEAD requests and 204, 304, redirect and error answers pass as they are.
 
-Per-rule removal counts (never which entries) are left in ``scope["state"]["jurisgate.removed"]``.
+Per-rule removal counts (never which entries) are left in ``scope["state"]["jurisgate.removed"]``
+before the status line is sent: the gate, outside, writes them into the request's audit record
+(``removed``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..audit.answer import REMOVED_STATE_KEY
 from ..claims.routed_path import routed_path
 from ..clock import Clock, SystemClock
 from ..subjects.errors import StaleSuppressions
@@ -35,7 +38,6 @@ from .routes import ResultRoute, ShapeError
 __all__ = ["REMOVED_STATE_KEY", "ResultFilterMiddleware"]
 
 logger = logging.getLogger("jurisgate.results")
-REMOVED_STATE_KEY: Final = "jurisgate.removed"
 _PASS_STATUSES: Final = frozenset({204, 304})
 _DROPPED_HEADERS: Final = frozenset({b"content-length", b"cache-control", b"etag"})
 
