@@ -23,6 +23,8 @@ __all__ = [
     "CAPACITIES",
     "RULE_FIELDS",
     "agency_region_codes",
+    "cited",
+    "effective_period",
     "parse_rule",
     "parse_rules",
     "row_values",
@@ -116,16 +118,8 @@ def parse_rule(values: dict[str, str], source: str) -> Rule:
     methods = values["method"]
     if methods != "*" and not all(_METHOD.fullmatch(m) for m in alternatives(methods)):
         raise fail(f"method must be '*' or upper-case methods joined by '|': {methods!r}")
-    try:
-        start = instant(values["start"], open_value=-math.inf)
-        end = instant(values["end"], open_value=math.inf)
-    except ValueError as exc:
-        raise fail(f"start/end must be ISO 8601 dates or date-times ({exc})") from exc
-    if start >= end:
-        raise fail("its effective period ends before it starts")
-    text, url = values["citation"], values["url"]
-    if url and not url.startswith(("https://", "http://")):
-        raise fail(f"citation url must be http(s): {url!r}")
+    start, end = effective_period(values, fail)
+    text, url = cited(values, fail)
     if url and not text:
         raise fail("a citation url needs citation text")
     citation = Citation(text, url) if text else None
@@ -146,6 +140,29 @@ def parse_rule(values: dict[str, str], source: str) -> Rule:
         agency_region,
         capacity,
     )
+
+
+def effective_period(
+    values: dict[str, str], fail: Callable[[str], PolicyError]
+) -> tuple[float, float]:
+    """A row's ``start`` (inclusive) and ``end`` (exclusive), open when empty; client and item
+    rules alike."""
+    try:
+        start = instant(values["start"], open_value=-math.inf)
+        end = instant(values["end"], open_value=math.inf)
+    except ValueError as exc:
+        raise fail(f"start/end must be ISO 8601 dates or date-times ({exc})") from exc
+    if start >= end:
+        raise fail("its effective period ends before it starts")
+    return start, end
+
+
+def cited(values: dict[str, str], fail: Callable[[str], PolicyError]) -> tuple[str, str]:
+    """A row's citation text and URL, the URL http(s) when given; client and item rules alike."""
+    text, url = values["citation"], values["url"]
+    if url and not url.startswith(("https://", "http://")):
+        raise fail(f"citation url must be http(s): {url!r}")
+    return text, url
 
 
 @cache

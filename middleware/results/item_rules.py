@@ -9,15 +9,15 @@ offset is given), what to do with an entry whose provenance cannot tell (``admit
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
 from ..claims.regions import known_countries, subdivisions
-from ..decision.matchers import alternatives, instant
+from ..decision.matchers import alternatives
 from ..decision.policy_source import PolicyRow
+from ..decision.rules import cited, effective_period
 from ..decision.values import Citation
 from ..errors import PolicyError
 
@@ -106,16 +106,8 @@ def parse_item_row(row: PolicyRow) -> ItemRule:
     unknown = values["unknown"]
     if unknown not in ("admit", "refuse"):
         raise fail(f"unknown must be 'admit' or 'refuse', not {unknown!r}")
-    try:
-        start = instant(values["start"], open_value=-math.inf)
-        end = instant(values["end"], open_value=math.inf)
-    except ValueError as exc:
-        raise fail(f"start/end must be ISO 8601 dates or date-times ({exc})") from exc
-    if start >= end:
-        raise fail("its effective period ends before it starts")
-    text, url = values["citation"], values["url"]
-    if url and not url.startswith(("https://", "http://")):
-        raise fail(f"citation url must be http(s): {url!r}")
+    start, end = effective_period(values, fail)
+    text, url = cited(values, fail)
     if not text:
         raise fail("an item rule needs its citation: it removes people from every answer")
     return ItemRule(
