@@ -44,7 +44,7 @@ from .model import OptOutSubmission, SubmitOutcome
 from .page import CONSENT_VERSION, form_page, receipt_page, status_page
 from .rate_limit import RateLimiter
 from .receipts import ReceiptSigner
-from .registry import MakeReceipt, SubjectRegistry
+from .registry import SubjectRegistry
 
 __all__ = ["BASIS", "OptOutEndpoints"]
 
@@ -169,7 +169,9 @@ class OptOutEndpoints:
             contact_hmac=self._contact_hmac(contact_text) if contact_text else None,
         )
         try:
-            outcome = await self._registry.submit(submission, data, self._receipt(submission))
+            outcome = await self._registry.submit(
+                submission, data, self._signer.for_submission(submission)
+            )
         except IdempotencyConflict as exc:
             if exc.reason == "in_flight":
                 return _problem(
@@ -207,23 +209,6 @@ class OptOutEndpoints:
         if _wants_html(request):
             return HTMLResponse(status_page(found), headers=_NO_STORE)
         return JSONResponse(found, headers=_NO_STORE)
-
-    def _receipt(self, submission: OptOutSubmission) -> MakeReceipt:
-        def make(request_id: str, received_at: str, effective_by: str, token: str) -> bytes:
-            return self._signer.sign(
-                {
-                    "request_id": request_id,
-                    "received_at": received_at,
-                    "basis": submission.basis,
-                    "jurisdiction": submission.jurisdiction,
-                    "status": "received",
-                    "effective_by": effective_by,
-                    "status_url": f"/opt-out/{request_id}?token={token}",
-                    "photo_sha256": submission.photo_sha256,
-                }
-            )
-
-        return make
 
     def _idempotency(self, request: Request, form_key: object) -> tuple[str, str] | None:
         header = request.headers.get("idempotency-key")

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from jwt.api_jws import PyJWS
 
 from ..errors import ConfigError
+from .model import OptOutSubmission
+from .registry import MakeReceipt
 
 __all__ = ["RECEIPT_FIELDS", "ReceiptSigner", "ReceiptVerifier", "canonical_json", "thumbprint"]
 
@@ -82,6 +84,26 @@ class ReceiptSigner:
             serialization.NoEncryption(),
         )
         return hmac.new(raw, label, hashlib.sha256).digest()
+
+    def for_submission(self, submission: OptOutSubmission) -> MakeReceipt:
+        """What the registry calls, inside its transaction, to sign a new request's receipt:
+        the submission's fields, with the id, times and status capability it made."""
+
+        def make(request_id: str, received_at: str, effective_by: str, token: str) -> bytes:
+            return self.sign(
+                {
+                    "request_id": request_id,
+                    "received_at": received_at,
+                    "basis": submission.basis,
+                    "jurisdiction": submission.jurisdiction,
+                    "status": "received",
+                    "effective_by": effective_by,
+                    "status_url": f"/opt-out/{request_id}?token={token}",
+                    "photo_sha256": submission.photo_sha256,
+                }
+            )
+
+        return make
 
     def sign(self, fields: Mapping[str, str]) -> bytes:
         """The receipt's bytes: the fields and their signature, as one JSON object."""

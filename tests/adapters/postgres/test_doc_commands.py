@@ -42,15 +42,8 @@ def opt_out(dsn: str) -> bytes:
     submission = OptOutSubmission("api", "doc-commands-0001", "il-opt-out", "US-IL", "v1",
                                   digest, None)  # fmt: skip
 
-    def receipt(request_id: str, received: str, effective: str, token: str) -> bytes:
-        return signer.sign(
-            {"request_id": request_id, "received_at": received, "basis": "il-opt-out",
-             "jurisdiction": "US-IL", "status": "received", "effective_by": effective,
-             "status_url": f"/opt-out/{request_id}?token={token}", "photo_sha256": digest}
-        )  # fmt: skip
-
     async def run() -> bytes:
-        outcome = await registry.submit(submission, PHOTO, receipt)
+        outcome = await registry.submit(submission, PHOTO, signer.for_submission(submission))
         await run_pending_jobs(registry, Matcher())
         return outcome.receipt
 

@@ -48,21 +48,7 @@ def submission(key: str = "key-1", photo: bytes = PHOTO) -> OptOutSubmission:
 
 
 def receipts(signer: ReceiptSigner) -> MakeReceipt:
-    def make(request_id: str, received_at: str, effective_by: str, token: str) -> bytes:
-        return signer.sign(
-            {
-                "request_id": request_id,
-                "received_at": received_at,
-                "basis": "il-opt-out",
-                "jurisdiction": "US-IL",
-                "status": "received",
-                "effective_by": effective_by,
-                "status_url": f"/opt-out/{request_id}?token={token}",
-                "photo_sha256": hashlib.sha256(PHOTO).hexdigest(),
-            }
-        )
-
-    return make
+    return signer.for_submission(submission())
 
 
 class Matcher:

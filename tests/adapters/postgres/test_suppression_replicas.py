@@ -52,21 +52,7 @@ async def opt_out(registry: PostgresSubjectRegistry, signer: ReceiptSigner, entr
         None,
     )
 
-    def receipt(request_id: str, received: str, effective: str, token: str) -> bytes:
-        return signer.sign(
-            {
-                "request_id": request_id,
-                "received_at": received,
-                "basis": "il-opt-out",
-                "jurisdiction": "US-IL",
-                "status": "received",
-                "effective_by": effective,
-                "status_url": f"/opt-out/{request_id}?token={token}",
-                "photo_sha256": submission.photo_sha256,
-            }
-        )
-
-    await registry.submit(submission, data, receipt)
+    await registry.submit(submission, data, signer.for_submission(submission))
 
 
 @pytest.fixture
