@@ -10,13 +10,9 @@ root); without them the test is skipped, except under CI, where it fails.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 from selenium import webdriver
@@ -29,7 +25,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from ...conftest import EXAMPLES, REPO_ROOT
-from ...fixtures.servers import free_port
+from ...fixtures.servers import app_server
 from .subjects_fixtures import subjects_dsn
 
 __all__ = ["subjects_dsn"]
@@ -59,47 +55,13 @@ app = Starlette(routes=service.endpoints.routes, lifespan=service.lifespan)
 @pytest.fixture
 def server(tmp_path: Path, subjects_dsn: str) -> Iterator[str]:
     (tmp_path / "browser_app.py").write_text(APP)
-    port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         "BROWSER_DSN": subjects_dsn,
         "BROWSER_KEY": str(EXAMPLES / "dev" / "receipt-ed25519.pem"),
     }
-    log = tmp_path / "uvicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "browser_app:app",
-                "--app-dir",
-                str(tmp_path),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                httpx.get(f"{base}/opt-out", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    options = ["--app-dir", str(tmp_path), "--no-access-log"]
+    with app_server("uvicorn", "browser_app:app", options, cwd=tmp_path, env=env) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -6,10 +6,6 @@ the process (``os._exit``) at the named point, as a crash or an OOM kill would."
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +15,7 @@ import psycopg
 import pytest
 
 from ...conftest import EXAMPLES
-from ...fixtures.servers import free_port
+from ...fixtures.servers import app_server
 from .subjects_fixtures import subjects_dsn
 
 __all__ = ["subjects_dsn"]
@@ -57,50 +53,12 @@ app = Starlette(routes=service.endpoints.routes, lifespan=service.lifespan)
 @contextmanager
 def server(tmp_path: Path, dsn: str, crash_at: str | None) -> Iterator[str]:
     (tmp_path / "crash_app.py").write_text(APP)
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-        "CRASH_DSN": dsn,
-        "CRASH_KEY": str(EXAMPLES / "dev" / "receipt-ed25519.pem"),
-    }
+    env = {"CRASH_DSN": dsn, "CRASH_KEY": str(EXAMPLES / "dev" / "receipt-ed25519.pem")}
     if crash_at:
         env["CRASH_AT"] = crash_at
-    log = tmp_path / f"uvicorn-{crash_at}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "crash_app:app",
-                "--app-dir",
-                str(tmp_path),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                httpx.get(f"{base}/opt-out", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
-        yield base
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
+    options = ["--app-dir", str(tmp_path), "--no-access-log"]
+    with app_server("uvicorn", "crash_app:app", options, cwd=tmp_path, env=env) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def post(base: str) -> httpx.Response:
