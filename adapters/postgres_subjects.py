@@ -18,7 +18,9 @@ Tables (created and migrated by ``jurisgate subjects init``; names start ``juris
 
 Every write that takes a sequence number first takes one transaction-level advisory lock, so
 sequence order is commit order: a replica that has applied ``seq`` N can never later miss a
-row below N committed by a slower transaction. psycopg errors become RegistryUnavailable here.
+row below N committed by a slower transaction. psycopg's errors (the set that
+``third_party.errors_of`` names, the project's one translation table) become
+RegistryUnavailable here.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from jurisgate.middleware.subjects.registry import (
     MakeReceipt,
     MatchJob,
 )
+from jurisgate.middleware.third_party import errors_of
 
 from .postgres_subjects_schema import MIGRATIONS, WRITE_LOCK
 
@@ -395,12 +398,12 @@ class PostgresSubjectRegistry:
             conn = await psycopg.AsyncConnection.connect(
                 make_conninfo(dsn, **self._options), autocommit=True
             )
-        except psycopg.Error as exc:
+        except errors_of("psycopg") as exc:
             raise _unavailable(exc) from exc
         try:
             async with conn:
                 yield conn
-        except psycopg.Error as exc:
+        except errors_of("psycopg") as exc:
             raise _unavailable(exc) from exc
 
     @asynccontextmanager
@@ -409,7 +412,7 @@ class PostgresSubjectRegistry:
             try:
                 async with conn.transaction():
                     yield conn
-            except psycopg.Error as exc:
+            except errors_of("psycopg") as exc:
                 raise _unavailable(exc) from exc
 
 
@@ -462,6 +465,6 @@ def _iso(instant: object) -> str:
     return instant.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _unavailable(exc: psycopg.Error) -> RegistryUnavailable:
+def _unavailable(exc: BaseException) -> RegistryUnavailable:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return RegistryUnavailable(f"the subject registry failed ({type(exc).__name__}: {detail})")
