@@ -135,8 +135,8 @@ class JurisdictionMiddleware:
         self.reloader = (
             policy_reloader(
                 config,
-                current=lambda: self.checker.engine,
-                swap=lambda new: self.checker.swap_engine(new),
+                current=lambda: self.checker.in_force(),
+                swap=lambda new: self.checker.swap_policy(new),
             )
             if engine is None
             else None
@@ -151,7 +151,6 @@ class JurisdictionMiddleware:
             )
             if problems or loaded is None:
                 raise ConfigError("\n".join(f"{config.origin}: {p}" for p in problems))
-            engine = loaded
             self.authenticator = Authenticator(
                 config.issuers,
                 config.tokens,
@@ -175,7 +174,8 @@ class JurisdictionMiddleware:
             local_max_bytes=config.cache.local_max_bytes,
         )
         self.checker = Checker(
-            engine=engine,
+            engine=loaded.engine,
+            items=loaded.items,
             tiers=self.tiers,
             authenticator=self.authenticator,
             warm=WarmRequests(config.cache.local_max_entries, config.cache.local_max_bytes),
@@ -276,6 +276,7 @@ class JurisdictionMiddleware:
                     remembered.decision,
                     decision_id,
                     checker.blocked_by,
+                    checker.items,
                 )
                 write = checker.audit.replay
                 args = (remembered, decision_id, started, time.perf_counter())

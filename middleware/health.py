@@ -1,15 +1,15 @@
 """Health: what a readiness endpoint or an operator needs to see of the gate's state.
 
-``gate.health()`` returns plain JSON-able data: the policy version in force, the remembered
-requests, the local cache, the shared (Redis) tier with its circuit breaker, and the policy
-reloader. ``status`` is ``"degraded"`` while the shared tier is skipped (decisions stay
+``gate.health()`` returns plain JSON-able data: the policy and item policy versions in force,
+the remembered requests, the local cache, the shared (Redis) tier with its circuit breaker, and
+the policy reloader. ``status`` is ``"degraded"`` while the shared tier is skipped (decisions stay
 correct, only slower), or while the reloader cannot check the policy source (decisions follow
 the policy last loaded, which may be out of date).
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .checker import Checker
 from .config.reload import PolicyReloader
@@ -25,7 +25,7 @@ class Reporting(Protocol):
         raise NotImplementedError
 
 
-def gate_health(checker: Checker, reloader: PolicyReloader | None) -> dict[str, object]:
+def gate_health(checker: Checker, reloader: PolicyReloader[Any] | None) -> dict[str, object]:
     shared = checker.tiers.shared
     shared_state: dict[str, object] | None = None
     if shared is not None:
@@ -42,6 +42,7 @@ def gate_health(checker: Checker, reloader: PolicyReloader | None) -> dict[str, 
     return {
         "status": "degraded" if degraded else "ok",
         "policy_version": checker.engine.version,
+        "item_policy_version": checker.items.version,
         "remembered_requests": {
             "entries": len(checker.warm),
             "hits": checker.warm.hits,

@@ -1,4 +1,8 @@
-"""Reload: watch the policy files (or store) and swap in a new engine when they change validly.
+"""Reload: watch the policy files (or store) and swap in a new policy when they change validly.
+
+What is loaded and swapped is the gate's PolicyInForce (config/policy_in_force.py): the engine
+of the client rules and the item rules built from the same rows, as one version; the
+``[items] files`` are watched (and published) with the policy files.
 
 A watcher task polls a fingerprint every ``watch_interval`` seconds, off the event loop
 (``asyncio.to_thread``): the files' stat (size, mtime, inode), or for a PostgreSQL store the
@@ -23,22 +27,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence, Sized
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final, Generic, Protocol, TypeVar
 
-from ..decision.engine import PolicyEngine
 from ..errors import PolicyError, PolicyNotPublished
 from .poll_health import PollHealth
 from .supervised import supervised
 
-__all__ = ["Announcer", "PolicyReloader", "file_fingerprint"]
+__all__ = ["Announcer", "Loaded", "PolicyReloader", "file_fingerprint"]
 
 _CHANGED_DURING_LOAD: Final = object()  # equal to no fingerprint: the next poll loads again
 
 logger = logging.getLogger("jurisgate.reload")
 
 Fingerprint = tuple[tuple[int, int, int] | None, ...]
+
+
+class Loaded(Protocol):
+    """What a reloader loads and swaps: a PolicyInForce (the gate), or a bare PolicyEngine."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def rules(self) -> Sized: ...
+
+
+L = TypeVar("L", bound=Loaded)
 
 
 class Announcer(Protocol):
@@ -66,15 +82,15 @@ def file_fingerprint(paths: Sequence[Path]) -> Fingerprint:
     return tuple(prints)
 
 
-class PolicyReloader:
+class PolicyReloader(Generic[L]):
     """Keeps ``current()`` in step with the policy that ``load()`` reads; ``swap`` installs."""
 
     def __init__(
         self,
         *,
-        load: Callable[[], PolicyEngine],
-        current: Callable[[], PolicyEngine],
-        swap: Callable[[PolicyEngine], None],
+        load: Callable[[], L],
+        current: Callable[[], L],
+        swap: Callable[[L], None],
         paths: Sequence[Path] = (),
         interval: float,
         announcer: Announcer | None = None,

@@ -10,6 +10,7 @@ May import: the core's ``errors``, ``clock``, ``decision`` (policy rows), ``clai
 ``subjects`` (the suppression list). Never an adapter.
 """
 
+from .in_force import ITEMS_STATE_KEY, items_in_force
 from .item_policy import FilterOutcome, ItemFields, ItemPolicy, Verdict
 from .item_rules import ITEM_RULE_FIELDS, ItemRule, parse_item_rules
 from .library_call import filter_items
@@ -19,6 +20,7 @@ from .routes import ResultRoute
 
 __all__ = [
     "DEFAULT_ITEM_PACKS",
+    "ITEMS_STATE_KEY",
     "ITEM_RULE_FIELDS",
     "FilterOutcome",
     "ItemFields",
@@ -31,5 +33,6 @@ __all__ = [
     "bundled_item_policy",
     "filter_items",
     "item_policy_from_rows",
+    "items_in_force",
     "parse_item_rules",
 ]

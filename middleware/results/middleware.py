@@ -10,6 +10,10 @@ than JSON, a body over ``max_body_bytes``, a shape other than configured, a part
 file sent by path, a stale suppression list) becomes a problem+json 503, never an unfiltered
 answer. HEAD requests and 204, 304, redirect and error answers pass as they are.
 
+The item rules are ``policy`` when given; else those the gate in front put in force for this
+request (``scope["state"]``, reloaded with the client rules; ``items_in_force``), and without a
+gate the bundled packs of the default configuration.
+
 Per-rule removal counts (never which entries) are left in ``scope["state"]["jurisgate.removed"]``
 before the status line is sent: the gate, outside, writes them into the request's audit record
 (``removed``).
@@ -30,9 +34,9 @@ from ..clock import Clock, SystemClock
 from ..subjects.errors import StaleSuppressions
 from ..subjects.suppressions import Suppressions
 from . import json_codec
+from .in_force import items_in_force
 from .item_policy import ItemPolicy
 from .json_codec import UnreadableJson
-from .packs import bundled_item_policy
 from .routes import ResultRoute, ShapeError
 
 __all__ = ["REMOVED_STATE_KEY", "ResultFilterMiddleware"]
@@ -55,7 +59,7 @@ class ResultFilterMiddleware:
         self.app = app
         self.routes = tuple(routes)
         self.suppressions = suppressions
-        self.policy = policy if policy is not None else bundled_item_policy()
+        self.policy = policy  # None: the gate's item rules in force (in_force.py)
         self.clock = clock or SystemClock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -136,7 +140,8 @@ class _BufferedAnswer:
         except UnreadableJson:
             await self._fail("the answer is not JSON we can read with certainty")
             return
-        route, policy, at = self._route, owner.policy, owner.clock.now()
+        route, at = self._route, owner.clock.now()
+        policy = owner.policy if owner.policy is not None else items_in_force(self._scope)
         refuse_unknown = route.unknown == "refuse"
         removed: dict[str, int] = {}
 
