@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jurisgate.adapters.factory import load_engine
 from jurisgate.middleware.config.gate_config import CONFIG_ENV, GateConfig, load_config
 from jurisgate.middleware.config.loading import item_policy_of
+from jurisgate.middleware.config.policy_in_force import policy_in_force
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.results import ItemFields, ItemPolicy, ItemSettings
 from jurisgate.middleware.results.item_policy import DEFAULT_FIELDS
@@ -30,7 +32,10 @@ def item_policy_for_config(config: str | None) -> ItemPolicy:
     """The item rules ``--config`` (else $JURISGATE_CONFIG, else the defaults) puts in force."""
     loaded = _config(config)
     items = loaded.items if loaded is not None else ItemSettings()
-    return item_policy_of(policy_settings_for(config), items)
+    settings = policy_settings_for(config)
+    if settings.store is not None:  # the store's p2 rows, read as the gate reads them
+        return policy_in_force(load_engine(settings), items).items
+    return item_policy_of(settings, items)
 
 
 def item_fields_for(config: str | None, route: str | None) -> ItemFields:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from pathlib import Path
 
 import psycopg
@@ -153,3 +154,30 @@ def test_replicas_follow_an_announced_push_of_item_rules(
                 await replica.aclose()
 
     asyncio.run(scenario())
+
+
+def test_explain_item_reads_the_stored_item_rules(
+    store_settings: PolicySettings,
+    pack_policy: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    push_policy(store_settings, policy_with(pack_policy, "de.csv", item_row("order", "DE")))
+    config = store_config(tmp_path, store_settings)
+    item = tmp_path / "item.json"
+    item.write_text(json.dumps({"id": "de-1", "source_region": "DE-BE"}), encoding="utf-8")
+    argv = ["explain", "--config", str(config), "--item", str(item), "--json"]
+    assert main([*argv, "--at", "2026-11-01T12:00:00Z"]) == 0
+    assert json.loads(capsys.readouterr().out)["rule"] == "order"
+
+
+def test_policy_push_command_refuses_an_invalid_item_rule(
+    store_settings: PolicySettings,
+    pack_policy: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = store_config(tmp_path, store_settings)
+    broken = policy_with(pack_policy, "bad.csv", item_row("order", "DE", effect="maybe"))
+    assert main(["policy", "push", "--config", str(config), str(broken)]) != 0
+    assert "item rule 'order': effect must be 'suppress'" in capsys.readouterr().err
