@@ -72,7 +72,7 @@ def startup_problems(
     try:
         loaded = load_policy(config) if engine is None else policy_in_force(engine, config.items)
     except JurisgateError as exc:
-        message = str(exc)  # "[items] files: ..." names its key already
+        message = str(exc)  # an item rule's problem names [items] already
         problems.append(message if message.startswith("[items]") else f"[policy] {message}")
     for index, trusted in enumerate(config.issuers):
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..decision.engine import PolicyEngine
 from ..decision.values import Rule
+from ..errors import PolicyError
 from ..results.item_policy import ItemPolicy
 from ..results.packs import ItemSettings, item_policy_for
 
@@ -43,5 +44,13 @@ def policy_in_force(
 ) -> PolicyInForce:
     """``engine`` with the item rules of its own ``p2`` rows and ``items``. ``texts`` holds the
     ``[items] files`` as already read (checked against the published manifest); None reads
-    them now. Raises PolicyError naming the row or key of an invalid item rule."""
-    return PolicyInForce(engine, item_policy_for(items, engine.source.rows, texts=texts))
+    them now. Raises PolicyError naming the row or key of an invalid item rule, after
+    ``[items]`` (what the item rules are built under, wherever the row is)."""
+    try:
+        rules = item_policy_for(items, engine.source.rows, texts=texts)
+    except PolicyError as exc:
+        message = str(exc)
+        raise PolicyError(
+            message if message.startswith("[items]") else f"[items] {message}"
+        ) from exc
+    return PolicyInForce(engine, rules)

@@ -140,3 +140,14 @@ def test_the_manifest_covers_the_items_files(tmp_path: Path) -> None:
     gate = live_app(config)
     assert gate.startup_failure is not None
     assert str(items) in gate.startup_failure.message
+
+
+def test_a_gate_does_not_start_on_an_invalid_item_rule(tmp_path: Path) -> None:
+    model, policy = pack_policy_with(tmp_path, item_row("local-order", "XX-NOWHERE"))
+    config = write_live_config(
+        tmp_path, f'model = "{model}"\npolicy = "{policy}"\nwatch_interval = 0'
+    )
+    gate = live_app(config)
+    assert gate.startup_failure is not None
+    assert f"[items] {policy}:" in gate.startup_failure.message
+    assert "item rule 'local-order'" in gate.startup_failure.message
