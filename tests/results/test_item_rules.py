@@ -67,7 +67,7 @@ def test_a_bad_row_is_refused_naming_the_row(changes: dict[str, str], message: s
 
 
 def test_a_short_row_and_a_repeated_id_are_refused() -> None:
-    with pytest.raises(PolicyError, match="expected 10 fields"):
+    with pytest.raises(PolicyError, match="expected 10 or 11 fields"):
         parse_item_rules([row(*good()[:-1])])
     with pytest.raises(PolicyError, match="already used"):
         parse_item_rules([row(*good()), row(*good())])
