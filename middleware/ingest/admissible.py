@@ -12,6 +12,9 @@ cannot rule out a territory that has no bundled outline, neither its own nor its
 (an admin's rule for a place the data does not cover): for that rule the point counts as
 unknown provenance (``gps:unmapped:<rule>``), so the rule's ``unknown`` decides.
 
+``at`` is the collection instant: a rule applies while it is in force and, when it has a
+collection window (the ``collected`` column), when ``at`` is inside that window.
+
 The rules are the ``collected_in`` item rules (``rules.py``): by default the bundled packs',
 as the default configuration enables them; ``rules=`` takes a configuration's
 (``item_policy_of(config.policy, config.items)``) or a list of item rules.
@@ -94,8 +97,8 @@ def admissible(
         signals.append("provenance:unknown")
     unknown_refusal: IngestRule | None = None
     for rule in in_force:
-        if not rule.active(instant):
-            continue
+        if not rule.active(instant) or not rule.collected_within(instant):
+            continue  # at ingest, ``at`` is the collection instant too
         matched = _match(rule, places)
         if matched is not None:
             if matched:

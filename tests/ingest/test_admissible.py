@@ -186,3 +186,32 @@ def test_answer_as_dict() -> None:
         },
         "signals": ["gps:inside:US-IL", "taken_at:given"],
     }
+
+
+def test_a_rule_with_a_collection_window_applies_when_at_is_inside_it() -> None:
+    # At ingest the collection instant is the check's ``at``: the rule is in force from 2022
+    # with no end, but removes only photos collected in its window.
+    start = datetime(2022, 5, 11, tzinfo=UTC).timestamp()
+    end = datetime(2027, 5, 11, 5, tzinfo=UTC).timestamp()
+    windowed = IngestRule(
+        "il-collected-during-ban",
+        "collected_in",
+        frozenset({"US-IL"}),
+        start,
+        math.inf,
+        "refuse",
+        "photos collected in Illinois during the ban",
+        Citation("c", "https://x"),
+        "test",
+        (start, end),
+    )
+    for at, rule in [
+        (start - 1, None),
+        (start, "il-collected-during-ban"),
+        (end - 1, "il-collected-during-ban"),
+        (end, None),
+        (end + 1, None),
+    ]:
+        assert refused_by(admissible({"gps": CHICAGO}, at=at, rules=[windowed])) == rule
+    assert admissible({}, at=end, rules=[windowed]).admissible  # outside: not its business
+    assert refused_by(admissible({}, at=end - 1, rules=[windowed])) == "il-collected-during-ban"
