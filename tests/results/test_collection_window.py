@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -334,3 +335,25 @@ def test_filter_items_at_accepts_the_usual_instants() -> None:
     clock = FixedClock(LATER)
     outcome = filter_items([entry], at=clock.now(), suppressed=(), policy=policy(), fields=FIELDS)
     assert outcome.removed == {"il-collected-during-ban": 1}
+
+
+def test_the_example_apps_entries_say_when_they_were_collected(search_api: ModuleType) -> None:
+    from jurisgate.middleware import load_config
+    from jurisgate.middleware.results.collection_window import collected_instant
+
+    from ..conftest import DEV_CONFIG
+
+    (route,) = load_config(DEV_CONFIG).results
+    assert route.fields == search_api.FIELDS
+    assert route.fields.collected_at == "collected_at"
+    instants = [collected_instant(entry["collected_at"]) for entry in search_api.INDEX]
+    assert None not in instants
+    assert len(set(instants)) > 1
+    # The example's own call reads them: a windowed rule keeps the ones collected outside it.
+    outcome = filter_items(
+        search_api.INDEX, at=LATER, suppressed=(), policy=policy(), fields=search_api.FIELDS
+    )
+    chicago = [e for e in search_api.INDEX if e["source_region"] == "US-IL"]
+    kept = [e for e in chicago if e in outcome.items]
+    assert kept
+    assert len(kept) < len(chicago)
