@@ -318,12 +318,16 @@ def _judge_place(
 class _WindowedSegment:
     """The rules in force in a segment where one has a collection window: each entry is
     judged rule by rule, in order (Kleene "and" of place, or listed id, and collection time:
-    a rule that cannot apply is skipped, one that may apply is unknown provenance)."""
+    a rule that cannot apply is skipped, one that may apply is unknown provenance). The
+    verdict is remembered per (place, listed?, collection slice between two window bounds)."""
 
-    __slots__ = ("_rules",)
+    __slots__ = ("_bounds", "_memo", "_rules")
 
     def __init__(self, active: tuple[ItemRule, ...]) -> None:
         self._rules = active
+        windows = [rule.collected for rule in active if rule.collected is not None]
+        self._bounds = sorted({b for window in windows for b in window if math.isfinite(b)})
+        self._memo: dict[tuple[object, ...], Verdict] = {}
 
     def verdict(
         self, item: object, suppressed: Collection[str], fields: ItemFields, refuse_unknown: bool
@@ -332,13 +336,38 @@ class _WindowedSegment:
         region = get(fields.region)
         country = get(fields.country) if fields.country else None
         collected = collected_instant(get(fields.collected_at)) if fields.collected_at else None
+        entry_id = get(fields.id)
+        listed = (
+            str(entry_id) in suppressed if type(entry_id) is str or type(entry_id) is int else None
+        )
+        # Every instant between two window bounds is judged alike: remember the slice.
+        slot = -1 if collected is None else bisect.bisect_right(self._bounds, collected)
+        key = (region, country, listed, slot, refuse_unknown)
+        try:
+            return self._memo[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable value, judged each time
+            found = self._judge(region, country, listed, collected, refuse_unknown)
+        try:
+            if len(self._memo) >= _MAX_REMEMBERED_PLACES:
+                self._memo.clear()
+            self._memo[key] = found
+        except TypeError:
+            pass
+        return found
+
+    def _judge(
+        self,
+        region: object,
+        country: object,
+        listed: bool | None,
+        collected: float | None,
+        refuse_unknown: bool,
+    ) -> Verdict:
         admitted: list[str] = []
         for rule in self._rules:
             applies: bool | None
             if rule.test == "opted_out":
-                entry_id = get(fields.id)
-                readable = type(entry_id) is str or type(entry_id) is int
-                applies = str(entry_id) in suppressed if readable else None
+                applies = listed
             else:
                 _, found, unknown, _ = _judge_place([(0, rule)], region, country, True)
                 applies = None if unknown else found is not None

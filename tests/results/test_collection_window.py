@@ -3,6 +3,7 @@ it to entries collected in that window; the entry says when through ``collected_
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from types import ModuleType
@@ -322,9 +323,18 @@ def test_with_a_window_filtering_agrees_with_entry_by_entry_verdicts(
         [pack_item_rows("clearview_settlement"), [row(*values(unknown=unknown))]]
     )
     outcome = windowed.filter(found, at=at, suppressed=suppressed, fields=FIELDS)
-    verdicts = [windowed.verdict(e, at=at, suppressed=suppressed, fields=FIELDS) for e in found]
+    # Each entry judged by a fresh policy: nothing remembered from another entry.
+    verdicts = [
+        ItemPolicy(windowed.rules).verdict(e, at=at, suppressed=suppressed, fields=FIELDS)
+        for e in found
+    ]
     assert outcome.items == [e for e, v in zip(found, verdicts, strict=True) if not v.suppressed]
     assert outcome.removed_total == len(found) - len(outcome.items)
+    removed = Counter(v.rule.id for v in verdicts if v.rule is not None)
+    unknown = Counter(v.rule.id for v in verdicts if v.rule is not None and v.unknown)
+    unknown.update(rule_id for v in verdicts for rule_id in v.admitted_unknown)
+    assert outcome.removed == dict(removed)
+    assert outcome.unknown == dict(unknown)
     for entry, verdict in zip(found, verdicts, strict=True):
         if verdict.rule is not None and verdict.rule.id == "il-collected-during-ban":
             assert entry.get("source_region") in (None, "US-IL", "Illinois")
