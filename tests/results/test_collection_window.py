@@ -331,10 +331,10 @@ def test_with_a_window_filtering_agrees_with_entry_by_entry_verdicts(
     assert outcome.items == [e for e, v in zip(found, verdicts, strict=True) if not v.suppressed]
     assert outcome.removed_total == len(found) - len(outcome.items)
     removed = Counter(v.rule.id for v in verdicts if v.rule is not None)
-    unknown = Counter(v.rule.id for v in verdicts if v.rule is not None and v.unknown)
-    unknown.update(rule_id for v in verdicts for rule_id in v.admitted_unknown)
+    unknowns = Counter(v.rule.id for v in verdicts if v.rule is not None and v.unknown)
+    unknowns.update(rule_id for v in verdicts for rule_id in v.admitted_unknown)
     assert outcome.removed == dict(removed)
-    assert outcome.unknown == dict(unknown)
+    assert outcome.unknown == dict(unknowns)
     for entry, verdict in zip(found, verdicts, strict=True):
         if verdict.rule is not None and verdict.rule.id == "il-collected-during-ban":
             assert entry.get("source_region") in (None, "US-IL", "Illinois")
