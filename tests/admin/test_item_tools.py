@@ -274,3 +274,23 @@ def test_diff_and_matrix_show_the_collection_window(
     assert code == 0
     assert "<th>US-IL collected from 2022-05-11 until 2027-05-11T05:00:00Z</th>" in page
     assert "<th>US-IL with no collection time</th>" in page
+
+
+def test_lint_says_when_a_results_table_cannot_tell_a_window_when_entries_were_collected(
+    run: Run, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    (tmp_path / "mine.csv").write_text(WINDOWED, encoding="utf-8")
+    items = f'[items]\nfiles = ["{tmp_path / "mine.csv"}"]\n'
+    untold = write_config(
+        pack_file("policy.csv"),
+        extra='[[results]]\npath = "/faces"\nitems = "hits"\n' + items,
+    )
+    code, out, _ = run("lint", "--config", str(untold))
+    assert code == 1
+    assert (
+        "no_collected_at: rule 'il-collected-during-ban': [[results]] /faces names no "
+        "collected_at" in out
+    )
+    told = write_config(pack_file("policy.csv"), extra=RESULTS_TAKEN + items)
+    code, out, _ = run("lint", "--config", str(told))
+    assert (code, out) == (0, "0 findings\n")
