@@ -35,6 +35,9 @@ SEEDS: dict[str, tuple[str, tuple[tuple[float, float, str], ...]]] = {
             (58.8050, -122.6972, "Fort Nelson"),
             (49.8880, -119.4960, "Kelowna"),
             (54.3150, -130.3208, "Prince Rupert"),
+            (52.6910, -131.8730, "Moresby Island, Haida Gwaii"),
+            (52.9570, -128.8250, "Princess Royal Island"),
+            (53.5670, -129.7780, "Pitt Island"),
         ),
     ),
     "CA-AB": (
@@ -59,6 +62,10 @@ SEEDS: dict[str, tuple[str, tuple[tuple[float, float, str], ...]]] = {
             (48.0974, -77.7828, "Val-d'Or"),
             (49.3000, -63.0000, "Anticosti Island"),
             (47.3800, -61.8700, "Magdalen Islands"),
+            # South of the St. Lawrence, which cuts Natural Earth's Canada in two.
+            (45.4042, -71.8929, "Sherbrooke"),
+            (48.4490, -68.5230, "Rimouski"),
+            (48.9500, -65.5000, "Gaspe Peninsula, inland"),
         ),
     ),
     "CA-ON": (
@@ -127,6 +134,11 @@ SEEDS: dict[str, tuple[str, tuple[tuple[float, float, str], ...]]] = {
             (62.9000, -82.5000, "Coats Island"),
             (53.0000, -81.3000, "Akimiski Island, James Bay"),
             (70.0000, -107.0000, "Victoria Island, east"),
+            (73.2580, -78.5890, "Bylot Island"),
+            (67.7970, -76.1600, "Prince Charles Island"),
+            (61.9980, -79.8240, "Mansel Island"),
+            (56.2410, -79.2520, "Belcher Islands"),
+            (63.3020, -77.9530, "Nottingham Island"),
         ),
     ),
 }

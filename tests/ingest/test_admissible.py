@@ -64,9 +64,8 @@ def test_windsor_is_ontario_not_michigan() -> None:
         ([48.4284, -123.3656], "ca-bc-oipc-2021", "gps:inside:CA-BC"),  # Victoria
         ([51.0447, -114.0719], "ca-ab-oipc-2021", "gps:inside:CA-AB"),  # Calgary
         ([53.5461, -113.4938], "ca-ab-oipc-2021", "gps:inside:CA-AB"),  # Edmonton
-        # Montreal: small islands nearby are in no province outline (country level), but the
-        # point is in Quebec, and Quebec's own order decides.
-        ([45.5017, -73.5673], "ca-qc-cai-2021", "gps:inside:CA-QC"),
+        ([45.5017, -73.5673], "ca-qc-cai-2021", "gps:inside:CA-QC"),  # Montreal
+        ([45.4042, -71.8929], "ca-qc-cai-2021", "gps:inside:CA-QC"),  # Sherbrooke
         # Ottawa, Ontario: 1 km from the river and Gatineau, inside Quebec's 5 km buffer.
         ([45.4215, -75.6972], "ca-qc-cai-2021", "gps:within_buffer:CA-QC"),
     ],
@@ -78,6 +77,17 @@ def test_each_province_is_refused_by_its_own_order(
     assert answer.rule == rule
     assert signal in answer.signals
     assert not any(s.startswith("country_level:") for s in answer.signals)
+
+
+def test_a_rule_naming_the_place_answers_before_a_country_level_match() -> None:
+    """Quebec named, and Canada too: the earlier British Columbia rule matches only at the
+    country level, so Quebec's own order is the one that refuses."""
+    answer = admissible({"region": "CA-QC", "uploader_location": "Canada"}, at=NOW)
+    assert answer.rule == "ca-qc-cai-2021"
+    assert not any(s.startswith("country_level:") for s in answer.signals)
+    country_only = admissible({"region": "CA-ON", "uploader_location": "Canada"}, at=NOW)
+    assert country_only.rule == "ca-bc-oipc-2021"
+    assert "country_level:ca-bc-oipc-2021:CA" in country_only.signals
 
 
 def test_a_canadian_piece_no_province_outline_covers_is_over_blocked() -> None:

@@ -41,6 +41,13 @@ FIXTURES = {
     "Hawkesbury ON": (45.6076, -74.6052, {"CA-ON"}, {"CA-QC"}),
     # 40 km west of the river: Ontario only.
     "Kingston ON": (44.2312, -76.4860, {"CA-ON"}, set()),
+    "Montreal QC, on its island": (45.5017, -73.5673, {"CA-QC"}, set()),
+    # South of the St. Lawrence, which cuts Natural Earth's Canada in two.
+    "Sherbrooke QC": (45.4042, -71.8929, {"CA-QC"}, set()),
+    # Derby Line, Vermont: the border runs along its streets, Stanstead QC across.
+    "Derby Line VT": (45.0053, -72.0990, set(), {"CA-QC"}),
+    # A Gulf Island no seed place names: the rest of Canada, decided at the country level.
+    "Salt Spring Island BC": (48.8167, -123.5000, {"CA"}, set()),
     "Whitehorse YT": (60.7212, -135.0568, {"CA-YT"}, set()),
     "Paris": (48.8566, 2.3522, {"FR"}, set()),
     "Rome": (41.9028, 12.4964, {"IT"}, set()),
@@ -64,13 +71,6 @@ def test_windsor_is_not_michigan() -> None:
     michigan = bundled_boundaries().territories["US-MI"]
     assert not michigan.contains(42.3149, -83.0364)
     assert michigan.contains(42.3314, -83.0458)  # Detroit, across the river
-
-
-def test_montreal_is_quebec() -> None:
-    """On the Island of Montreal; small islands in the river nearby are pieces no place names
-    (``CA``, within their 6 km buffer), which does not change that the point is in Quebec."""
-    placement = bundled_boundaries().locate(45.5017, -73.5673)
-    assert placement.inside == ("CA-QC",)
 
 
 def test_every_province_and_territory_is_outlined() -> None:
