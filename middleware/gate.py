@@ -8,7 +8,8 @@ Flow per request (HTTP and WebSocket alike):
 3. jurisdiction claims normalized to a Principal (403 when unusable);
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
-   ``request.state.principal`` / ``request.state.decision`` set.
+   ``request.state.principal`` / ``request.state.decision`` set, and the item rules in force
+   for the result filter and the app (``results/in_force.py``).
 A request seen before is answered from the memory of whole requests (``cache/warm.py``); a path
 over ``[requests] max_path_bytes`` is refused with 414 before any per-path work; any other takes
 the full check (``full_check.py``). Any exception on this path denies. Every request gets
