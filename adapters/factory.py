@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -27,7 +26,7 @@ from jurisgate.middleware.config.loading import engine_for, engine_from_text, po
 from jurisgate.middleware.config.policy_manifest import read_published
 from jurisgate.middleware.config.redis_topology import sentinel_address
 from jurisgate.middleware.config.reload import PolicyReloader, file_fingerprint
-from jurisgate.middleware.config.store import PolicyStore, load_from_store
+from jurisgate.middleware.config.store import PolicyStore, connect_timeout, load_from_store
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.errors import ConfigError, PolicyError
@@ -223,7 +222,7 @@ def policy_reloader(
         close=store.close,
         interval=settings.watch_interval,
         # One poll is a connect (libpq: whole seconds, >= 2) and a query; longer is stuck.
-        stalled_after=max(2, math.ceil(settings.store_timeout)) + settings.store_timeout + 1.0,
+        stalled_after=connect_timeout(settings.store_timeout) + settings.store_timeout + 1.0,
         announcer=announcing,
     )
 

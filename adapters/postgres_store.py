@@ -38,6 +38,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from jurisgate.adapters.socket_deadline import SocketDeadline
+from jurisgate.middleware.config.store import connect_timeout
 from jurisgate.middleware.decision.policy_source import PolicyRow
 from jurisgate.middleware.errors import PolicyError
 from jurisgate.middleware.third_party import errors_of
@@ -199,7 +200,7 @@ def _with_deadlines(dsn: str, timeout: float) -> str:
     except errors_of("psycopg"):
         raise PolicyError("[policy] store is not a valid PostgreSQL connection URL") from None
     wanted: dict[str, int] = {
-        "connect_timeout": max(2, math.ceil(timeout)),  # libpq counts whole seconds, >= 2
+        "connect_timeout": connect_timeout(timeout),  # libpq counts whole seconds, >= 2
         **_KEEPALIVES,
         "tcp_user_timeout": math.ceil(timeout * 1000),  # unacknowledged data, milliseconds
     }
