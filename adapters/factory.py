@@ -185,9 +185,11 @@ def policy_reloader(
     *,
     current: Callable[[], PolicyEngine],
     swap: Callable[[PolicyEngine], None],
+    confirm: Callable[[float], None] | None = None,
 ) -> PolicyReloader | None:
     """The reloader for the configured policy files or store, keeping ``current()`` in step
-    through ``swap``; None for the bundled pack or when ``[policy] watch_interval`` is 0."""
+    through ``swap`` and telling ``confirm`` when the store showed the policy current; None
+    for the bundled pack or when ``[policy] watch_interval`` is 0."""
     settings = config.policy
     model = settings.model
     if model is None or settings.watch_interval == 0:
@@ -224,6 +226,7 @@ def policy_reloader(
         # One poll is a connect (libpq: whole seconds, >= 2) and a query; longer is stuck.
         stalled_after=connect_timeout(settings.store_timeout) + settings.store_timeout + 1.0,
         announcer=announcing,
+        confirm=confirm,
     )
 
 

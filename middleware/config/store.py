@@ -25,7 +25,8 @@ class PolicyStore(Protocol):
     origin: str  # names the store in messages, e.g. "postgresql:jurisgate_policy"
 
     def load_rows(self) -> tuple[PolicyRow, ...]:
-        """Every row in order; PolicyError when absent, empty or unreachable."""
+        """Every row in order; PolicyError when absent or empty, PolicyUnavailable (a
+        PolicyError) when the store does not answer."""
         raise NotImplementedError
 
     def content_version(self) -> str:
