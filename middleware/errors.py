@@ -6,6 +6,8 @@
     │   ├── PolicyNotPublished  the files are not the set a policy manifest records (yet)
     │   └── PolicyUnavailable   the policy store did not answer (in time): an outage, not a
     │                           policy to refuse; the reloader tries again at its next poll
+    ├── PolicyStale        503: the store has not confirmed the policy in force for
+    │                      ``[policy] max_staleness`` seconds (policy_freshness.py)
     ├── TokenError         401: the bearer token is missing or unusable      (code: RFC 6750)
     ├── ClaimsError        403: a verified token's jurisdiction claims are unusable
     ├── CacheError         a decision cache failed; callers treat it as a miss
@@ -29,6 +31,7 @@ __all__ = [
     "JurisgateError",
     "PolicyError",
     "PolicyNotPublished",
+    "PolicyStale",
     "PolicyUnavailable",
     "TokenError",
 ]
@@ -65,6 +68,13 @@ class PolicyUnavailable(PolicyError):
     server's): nothing is known about the policy it holds, so nothing is refused either."""
 
     code = "policy_unavailable"
+
+
+class PolicyStale(JurisgateError):
+    """The policy in force has not been confirmed as the store's for longer than
+    ``[policy] max_staleness``: the gate answers 503 rather than decide with it."""
+
+    code = "policy_stale"
 
 
 class TokenError(JurisgateError):
