@@ -121,7 +121,9 @@ def test_past_max_staleness_a_cut_off_replica_answers_503_then_the_new_policy(
                 await until(
                     lambda: replica.health()["status"] == "unavailable", MAX_STALENESS + SLACK
                 )
-                assert time.monotonic() - cut_off >= MAX_STALENESS - INTERVAL - 0.5
+                # Not at the first failed poll (~TIMEOUT after the cut): only at the bound, which
+                # counts from the last poll that began before the cut (slack for a slow machine).
+                assert time.monotonic() - cut_off >= MAX_STALENESS - 1.5
                 hits, remembered = replica.warm.hits, len(replica.warm)
                 assert remembered >= 1
                 stale = await get(http, police)  # remembered as allowed: not served from memory
