@@ -15,6 +15,7 @@ __all__ = ["parse_items", "parse_results"]
 
 _RESULT_KEYS = (
     "path", "items", "id", "region", "country", "counts", "unknown", "max_body_bytes",
+    "collected_at",
 )  # fmt: skip
 
 
@@ -43,6 +44,7 @@ def _route(data: object, index: int, file: Path) -> ResultRoute:
             region=table.get("region", str, "source_region"),
             country=table.get("country", str),
             counts=tuple(counts),
+            collected_at=table.get("collected_at", str),
             unknown=cast(Literal["rule", "refuse"], unknown),
             max_body_bytes=table.get("max_body_bytes", int, DEFAULT_MAX_BODY_BYTES),
         ),

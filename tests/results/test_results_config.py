@@ -43,6 +43,17 @@ def test_results_and_items_are_read(tmp_path: Path) -> None:
     assert loaded.items.disabled_rules == {"il-opt-out"}
 
 
+def test_collected_at_names_the_entries_field_and_defaults_to_none(tmp_path: Path) -> None:
+    loaded = load_config(
+        config(
+            tmp_path,
+            '[[results]]\npath = "/a"\nitems = "r"\ncollected_at = "taken"\n'
+            '[[results]]\npath = "/b"\nitems = "r"\n',
+        )
+    )
+    assert [route.fields.collected_at for route in loaded.results] == ["taken", None]
+
+
 def test_the_defaults(tmp_path: Path) -> None:
     loaded = load_config(config(tmp_path, ""))
     assert loaded.results == ()
@@ -70,6 +81,8 @@ def test_the_defaults(tmp_path: Path) -> None:
         ('[items]\npacks = ["nope"]\n', "unknown pack 'nope'"),
         ('[items]\nfiles = [""]\n', "items.files must be a list of non-empty strings"),
         ("[items]\nextra = 1\n", "unknown key items.extra"),
+        ('[[results]]\npath = "/s"\nitems = "r"\ncollected_at = ""\n', "collected_at must name"),
+        ('[[results]]\npath = "/s"\nitems = "r"\ncollected_at = 3\n', "results[0].collected_at"),
     ],
 )
 def test_mistakes_name_the_file_and_key(tmp_path: Path, extra: str, message: str) -> None:
