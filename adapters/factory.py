@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,7 +28,7 @@ from jurisgate.middleware.config.policy_in_force import PolicyInForce, policy_in
 from jurisgate.middleware.config.policy_manifest import read_published
 from jurisgate.middleware.config.redis_topology import sentinel_address
 from jurisgate.middleware.config.reload import PolicyReloader, file_fingerprint
-from jurisgate.middleware.config.store import PolicyStore, load_from_store
+from jurisgate.middleware.config.store import PolicyStore, connect_timeout, load_from_store
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.errors import ConfigError, PolicyError
@@ -209,10 +208,12 @@ def policy_reloader(
     *,
     current: Callable[[], PolicyInForce],
     swap: Callable[[PolicyInForce], None],
+    confirm: Callable[[float], None] | None = None,
 ) -> PolicyReloader[PolicyInForce] | None:
     """The reloader for the configured policy files or store and the ``[items] files``, keeping
-    ``current()`` in step through ``swap``; None for the bundled pack or when ``[policy]
-    watch_interval`` is 0 (then the ``[items] files`` are read at start-up only)."""
+    ``current()`` in step through ``swap`` and telling ``confirm`` when the store showed the
+    policy current; None for the bundled pack or when ``[policy] watch_interval`` is 0 (then
+    the ``[items] files`` are read at start-up only)."""
     settings, items = config.policy, config.items
     model = settings.model
     if model is None or settings.watch_interval == 0:
@@ -250,8 +251,9 @@ def policy_reloader(
         close=store.close,
         interval=settings.watch_interval,
         # One poll is a connect (libpq: whole seconds, >= 2) and a query; longer is stuck.
-        stalled_after=max(2, math.ceil(settings.store_timeout)) + settings.store_timeout + 1.0,
+        stalled_after=connect_timeout(settings.store_timeout) + settings.store_timeout + 1.0,
         announcer=announcing,
+        confirm=confirm,
     )
 
 

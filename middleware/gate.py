@@ -10,7 +10,9 @@ Flow per request (HTTP and WebSocket alike):
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
    ``request.state.principal`` / ``request.state.decision`` set, and the item rules in force
    for the result filter and the app (``results/in_force.py``).
-A request seen before is answered from the memory of whole requests (``cache/warm.py``); a path
+A gate whose stored policy the store has not confirmed for ``[policy] max_staleness`` answers
+503 before any of this, memory included (``policy_freshness.py``). A request seen before is
+answered from the memory of whole requests (``cache/warm.py``); a path
 over ``[requests] max_path_bytes`` is refused with 414 before any per-path work; any other takes
 the full check (``full_check.py``). Any exception on this path denies. Every request gets
 exactly one audit record, written once its answer has started (``audit/answer.py``).
@@ -57,9 +59,10 @@ from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_
 from .config.request_limits import path_too_long
 from .decision.engine import PolicyEngine
 from .decision.values import Decision
-from .errors import AuditUnavailable, ConfigError
+from .errors import AuditUnavailable, ConfigError, PolicyStale
 from .full_check import admit, full_check, gate_refusal, too_long
 from .health import gate_health
+from .policy_freshness import PolicyFreshness, stale_refusal
 from .responses import DECISION_ID_HEADER, refuse
 from .startup import StartupFailure, fails_at_startup
 from .token.verifier import TokenPolicy, TrustedIssuer
@@ -130,6 +133,12 @@ class JurisdictionMiddleware:
         self.app = app
         self.config = config
         self.clock = clock or SystemClock()
+        # A stored policy not confirmed for [policy] max_staleness answers 503; made before the
+        # policy is loaded, whose start counts as the first confirmation (policy_freshness.py).
+        self.freshness = PolicyFreshness(
+            config.policy.staleness_bound if engine is None else None,
+            retry_after=max(1, math.ceil(config.policy.watch_interval)),
+        )
         # The reloader fingerprints the policy before it is loaded, so a change made in between
         # is seen by its first check rather than missed until the next one. It reaches the
         # checker (made once the engine is loaded) only from its first check on.
@@ -138,6 +147,7 @@ class JurisdictionMiddleware:
                 config,
                 current=lambda: self.checker.in_force(),
                 swap=lambda new: self.checker.swap_policy(new),
+                confirm=self.freshness.confirm,
             )
             if engine is None
             else None
@@ -266,6 +276,8 @@ class JurisdictionMiddleware:
         write: Callable[..., None]
         args: tuple[Any, ...] = ()
         try:
+            if started >= self.freshness.until:  # before any memory: a cached allow is stale too
+                raise PolicyStale("the policy in force is not confirmed as current")
             now = self._now()
             path = routed_path(scope)  # None: rewritten by a framework, refused by full_check
             key = request_key(scope, path) if kind == "http" and path is not None else None
@@ -297,6 +309,9 @@ class JurisdictionMiddleware:
                 self._audit_warned = time.monotonic()  # one line per 10 s, not per request
                 logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
             refusal, write = gate_refusal(checker, scope, decision_id, started, "audit_unavailable")
+            args = ()
+        except PolicyStale:  # the store has not confirmed the policy lately: 503, not a guess
+            refusal, write = stale_refusal(checker, self.freshness, scope, decision_id, started)
             args = ()
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
@@ -339,4 +354,4 @@ class JurisdictionMiddleware:
 
     def health(self) -> dict[str, object]:
         """Cache and policy state for a health endpoint (see jurisgate.middleware.health)."""
-        return gate_health(self.checker, self.reloader)
+        return gate_health(self.checker, self.reloader, self.freshness)

@@ -1,5 +1,5 @@
-"""Answer: RFC 9457 problem+json for 400/401/403/414/451, and WebSocket closes, sent as raw
-ASGI.
+"""Answer: RFC 9457 problem+json for 400/401/403/414/451/503, and WebSocket closes, sent as
+raw ASGI.
 
 Bodies never echo the token or any claim value, and 401 bodies carry only the RFC 6750 error
 code: an attacker learns that a token failed, not why.
@@ -23,6 +23,7 @@ __all__ = [
     "refuse",
     "send_problem",
     "token_problem",
+    "unavailable_problem",
     "websocket_deny",
 ]
 
@@ -34,12 +35,15 @@ _TITLES: Final = {
     403: "Forbidden",
     414: "URI Too Long",
     451: "Unavailable For Legal Reasons",
+    503: "Service Unavailable",
 }
 _CLAIMS_DETAIL: Final = "Your request cannot be decided with the identity it presents."
 _DETAILS: Final = {
     "gate_error": "The request could not be decided, so it is refused.",
     "audit_unavailable": "The request could not be recorded for audit, so it is refused.",
     "rewritten_path": "The request path reached the gate rewritten, so it is refused.",
+    "policy_stale": "The access policy could not be confirmed as current, so no request is "
+    "decided now; try again later.",
 }
 # WebSocket close code for a policy violation (RFC 6455 section 7.4.1).
 WS_POLICY_VIOLATION: Final = 1008
@@ -101,6 +105,19 @@ def path_problem(decision_id: str) -> Problem:
         "decision_id": decision_id,
     }
     return 414, [], _encode(body)
+
+
+def unavailable_problem(code: str, decision_id: str, retry_after: int) -> Problem:
+    """503 with Retry-After (seconds) for a request the gate will not decide now: ``code``
+    says why (``policy_stale``)."""
+    body: dict[str, object] = {
+        "type": f"urn:jurisgate:problem:{code}",
+        "title": _TITLES[503],
+        "status": 503,
+        "detail": _DETAILS[code],
+        "decision_id": decision_id,
+    }
+    return 503, [(b"retry-after", str(retry_after).encode("latin-1"))], _encode(body)
 
 
 async def refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> None:
