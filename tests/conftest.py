@@ -24,7 +24,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
+from jurisgate.middleware import (
+    Clock,
+    FixedClock,
+    JurisdictionMiddleware,
+    ResultFilterMiddleware,
+    TrustedIssuer,
+    load_config,
+)
 from jurisgate.middleware.claims.entity_types import STATE_LOCAL_TYPES
 from jurisgate.middleware.claims.regions import normalize_region
 from jurisgate.middleware.config.gate_config import CONFIG_ENV
@@ -234,13 +241,37 @@ def example_routes(search_api: ModuleType) -> list[BaseRoute]:
     return found
 
 
+def example_stack(routes: list[BaseRoute], config: Path, clock: Clock) -> Starlette:
+    """``routes`` behind a fresh gate on ``config`` and ``clock``, with the result filter inside
+    it as the example mounts it (the gate refuses a ``[[results]]`` answer without it). The
+    filter runs on the system clock, like the example's own filtering (verify mode)."""
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(JurisdictionMiddleware, config=config, clock=clock),
+            Middleware(
+                ResultFilterMiddleware,
+                routes=load_config(config).results,
+                suppressions=FixedSuppressions(),
+            ),
+        ],
+    )
+
+
+ExampleStack = Callable[[list[BaseRoute], Path, Clock], Starlette]
+
+
+@pytest.fixture(name="example_stack")
+def example_stack_fixture() -> ExampleStack:
+    """``example_stack(routes, config, clock)``: see the function of that name."""
+    return example_stack
+
+
 @pytest.fixture
 def example_app(example_routes: list[BaseRoute], clock: FixedClock) -> Starlette:
-    """The example search API's routes behind a fresh gate on the dev config and a fixed clock."""
-    return Starlette(
-        routes=example_routes,
-        middleware=[Middleware(JurisdictionMiddleware, config=DEV_CONFIG, clock=clock)],
-    )
+    """The example search API's routes behind a fresh gate on the dev config and a fixed clock,
+    and the result filter inside it."""
+    return example_stack(example_routes, DEV_CONFIG, clock)
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@ out (``sent_status``) and how the exchange went (``outcome``):
 - ``app_error``: the app raised before it started an answer (the server then answers 500);
 - ``disconnected``: the client was gone before the answer started (the app received
   ``http.disconnect``, or was cancelled);
-- ``no_response``: the app returned without answering.
+- ``no_response``: the app returned without answering;
+- ``results_unfiltered``: the app's answer on a ``[[results]]`` route reached the gate without
+  the result filter having run on it; the gate sent a 503 instead
+  (``results/filter_required.py``).
 
 A result filter (``ResultFilterMiddleware``) that ran inside leaves its per-rule removal counts
 in ``scope["state"][REMOVED_STATE_KEY]`` before it sends the status line; the record written
@@ -45,7 +48,8 @@ logger = logging.getLogger("jurisgate")
 # the leak counts]]).
 RecordWriter = Callable[..., None]
 
-# Where the result filter leaves a request's per-rule removal counts for its record.
+# Where the result filter leaves a request's per-rule removal counts for its record (and,
+# before it sends its status line, its sign that it ran: the gate checks for it).
 REMOVED_STATE_KEY: Final = "jurisgate.removed"
 # Where a verifying result filter leaves the per-rule counts of what it found and refused.
 LEAKED_STATE_KEY: Final = "jurisgate.leaked"
@@ -138,6 +142,13 @@ class Answer:
                     _failed(exc)
             else:
                 self._websocket(message)
+        return self._send(message)
+
+    def substitute(self, message: Message, outcome: str) -> Awaitable[None]:
+        """Start the gate's own answer in place of the app's (its headers complete), recorded
+        with ``outcome``. Only while ``open``."""
+        self.open = False
+        write_record(partial(self._write, *self._args), message["status"], outcome)
         return self._send(message)
 
     async def receive(self) -> Message:
