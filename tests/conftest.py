@@ -36,7 +36,7 @@ from jurisgate.middleware.claims.entity_types import STATE_LOCAL_TYPES
 from jurisgate.middleware.claims.regions import normalize_region
 from jurisgate.middleware.config.gate_config import CONFIG_ENV
 from jurisgate.middleware.errors import ClaimsError
-from jurisgate.middleware.subjects import FixedSuppressions
+from jurisgate.middleware.subjects import FixedSuppressions, Suppressions
 
 # Fixtures kept in tests/fixtures/ (one module per kind), offered to every test folder.
 from .fixtures.admin_config import run, write_config
@@ -241,10 +241,13 @@ def example_routes(search_api: ModuleType) -> list[BaseRoute]:
     return found
 
 
-def example_stack(routes: list[BaseRoute], config: Path, clock: Clock) -> Starlette:
+def example_stack(
+    routes: list[BaseRoute], config: Path, clock: Clock, suppressions: Suppressions | None = None
+) -> Starlette:
     """``routes`` behind a fresh gate on ``config`` and ``clock``, with the result filter inside
-    it as the example mounts it (the gate refuses a ``[[results]]`` answer without it). The
-    filter runs on the system clock, like the example's own filtering (verify mode)."""
+    it as the example mounts it (the gate refuses a ``[[results]]`` answer without it), on the
+    routes' ``suppressions`` (defaults to none). The filter runs on the system clock, like the
+    example's own filtering (verify mode)."""
     return Starlette(
         routes=routes,
         middleware=[
@@ -252,13 +255,13 @@ def example_stack(routes: list[BaseRoute], config: Path, clock: Clock) -> Starle
             Middleware(
                 ResultFilterMiddleware,
                 routes=load_config(config).results,
-                suppressions=FixedSuppressions(),
+                suppressions=suppressions if suppressions is not None else FixedSuppressions(),
             ),
         ],
     )
 
 
-ExampleStack = Callable[[list[BaseRoute], Path, Clock], Starlette]
+ExampleStack = Callable[..., Starlette]
 
 
 @pytest.fixture(name="example_stack")
