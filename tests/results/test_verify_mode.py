@@ -102,6 +102,15 @@ async def test_nested_leaks_are_counted_per_rule() -> None:
     assert scope["state"]["jurisgate.leaked"]["il-photos-five-years"] == 3
 
 
+async def test_a_leak_is_a_leak_even_when_a_count_is_wrong_too() -> None:
+    """The entries are read before the counts: what was found is reported as found."""
+    page = {**LEAKY, "total": "three"}
+    status, _, body, scope = await run(scripted(json_answer(page)), VERIFY)
+    assert status == 503
+    assert json.loads(body)["type"] == "urn:jurisgate:problem:results_leak"
+    assert scope["state"]["jurisgate.leaked"] == {"il-photos-five-years": 1}
+
+
 class Stale:
     def current(self) -> frozenset[str]:
         raise StaleSuppressions("behind")
