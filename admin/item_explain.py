@@ -1,5 +1,6 @@
 """``jurisgate explain --item ITEM.json``: which item rule removes an entry, as the app returns
-it, at an instant; the same engine the result filter runs (``ItemPolicy.verdict``)."""
+it, at an instant; the same engine the result filter runs (``ItemPolicy.verdict``). With a
+``[[results]] collected_at`` configured, the answer says what collection instant it read."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from jurisgate.middleware.config.gate_config import CONFIG_ENV, GateConfig, load
 from jurisgate.middleware.config.loading import item_policy_of
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.results import ItemFields, ItemPolicy, ItemSettings
+from jurisgate.middleware.results.collection_window import collected_instant
 from jurisgate.middleware.results.item_policy import DEFAULT_FIELDS
 
 from .files import format_instant, policy_settings_for
@@ -66,6 +68,10 @@ def explain_item(
     listed = frozenset({str(item.get(fields.id))}) if suppressed else frozenset()
     verdict = policy.verdict(item, at=at, suppressed=listed, fields=fields)
     answer = verdict.as_dict()
+    if fields.collected_at is not None:
+        # What a rule with a collection window read (None: it could not tell).
+        collected = collected_instant(item.get(fields.collected_at))
+        answer["collected_at"] = format_instant(collected) if collected is not None else None
     answer["at"] = format_instant(at)
     answer["item_rules_version"] = policy.version
     return answer
@@ -82,6 +88,9 @@ def print_item(answer: dict[str, Any]) -> None:
             print(f"            {citation['url']}")
     else:
         print(f"shown at {answer['at']}: no item rule suppresses it")
+    if "collected_at" in answer:
+        collected = answer["collected_at"]
+        print(f"  collected at {collected}" if collected else "  collection time unknown")
     if answer["admitted_unknown"]:
         print(f"  provenance unknown to (admitted by): {', '.join(answer['admitted_unknown'])}")
     print(f"  item rules version: {answer['item_rules_version']}")

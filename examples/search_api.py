@@ -93,6 +93,8 @@ def synthetic_index(size: int = 40) -> list[dict[str, str]]:
                 "photo_sha256": hashlib.sha256(photo.read_bytes()).hexdigest(),
                 "source_region": _REGIONS[n % len(_REGIONS)],
                 "source_country": _REGIONS[n % len(_REGIONS)].split("-", 1)[0],
+                # When the photo was collected: read by item rules with a collection window.
+                "collected_at": f"{2018 + (n // 5) % 9}-{1 + n % 12:02d}-15T12:00:00Z",
             }
         )
     return index
@@ -100,7 +102,9 @@ def synthetic_index(size: int = 40) -> list[dict[str, str]]:
 
 INDEX = synthetic_index()
 # Where the example's entries keep what the item rules read (as in its [[results]] table).
-FIELDS = ItemFields(id="id", region="source_region", country="source_country")
+FIELDS = ItemFields(
+    id="id", region="source_region", country="source_country", collected_at="collected_at"
+)
 
 
 async def health(request: Request) -> JSONResponse:

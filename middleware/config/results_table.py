@@ -14,7 +14,8 @@ from .table import Table, build, resolve_path
 __all__ = ["parse_items", "parse_results"]
 
 _RESULT_KEYS = (
-    "path", "items", "id", "region", "country", "counts", "unknown", "max_body_bytes", "mode",
+    "path", "items", "id", "region", "country", "counts", "unknown", "max_body_bytes",
+    "collected_at", "mode",
 )  # fmt: skip
 
 
@@ -46,6 +47,7 @@ def _route(data: object, index: int, file: Path) -> ResultRoute:
             region=table.get("region", str, "source_region"),
             country=table.get("country", str),
             counts=tuple(counts),
+            collected_at=table.get("collected_at", str),
             unknown=cast(Literal["rule", "refuse"], unknown),
             max_body_bytes=table.get("max_body_bytes", int, DEFAULT_MAX_BODY_BYTES),
             mode=cast(Literal["filter", "verify"], mode),

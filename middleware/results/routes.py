@@ -58,6 +58,7 @@ class ResultRoute:
     region: str = "source_region"
     country: str | None = None
     counts: tuple[str, ...] = ()
+    collected_at: str | None = None
     unknown: Literal["rule", "refuse"] = "rule"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     mode: Literal["filter", "verify"] = "filter"
@@ -89,7 +90,12 @@ class ResultRoute:
                 counts.append((True, count_steps[len(prefix) :]))
             else:
                 counts.append((False, count_steps))
-        for name, value in (("id", self.id), ("region", self.region), ("country", self.country)):
+        for name, value in (
+            ("id", self.id),
+            ("region", self.region),
+            ("country", self.country),
+            ("collected_at", self.collected_at),
+        ):
             if value is not None and not value:
                 raise ValueError(f"{name} must name a field")
         if self.unknown not in ("rule", "refuse"):
@@ -98,7 +104,9 @@ class ResultRoute:
             raise ValueError("mode must be 'filter' or 'verify'")
         if not 1024 <= self.max_body_bytes <= 256 * 1024 * 1024:
             raise ValueError("max_body_bytes must be between 1024 and 268435456")
-        object.__setattr__(self, "fields", ItemFields(self.id, self.region, self.country))
+        object.__setattr__(
+            self, "fields", ItemFields(self.id, self.region, self.country, self.collected_at)
+        )
         object.__setattr__(self, "_prefix", prefix)
         object.__setattr__(self, "_tail", tail)
         object.__setattr__(self, "_counts", tuple(counts))

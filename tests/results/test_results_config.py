@@ -51,6 +51,17 @@ def test_mode_verify_is_read(tmp_path: Path) -> None:
     assert [route.mode for route in loaded.results] == ["verify"]
 
 
+def test_collected_at_names_the_entries_field_and_defaults_to_none(tmp_path: Path) -> None:
+    loaded = load_config(
+        config(
+            tmp_path,
+            '[[results]]\npath = "/a"\nitems = "r"\ncollected_at = "taken"\n'
+            '[[results]]\npath = "/b"\nitems = "r"\n',
+        )
+    )
+    assert [route.fields.collected_at for route in loaded.results] == ["taken", None]
+
+
 def test_the_defaults(tmp_path: Path) -> None:
     loaded = load_config(config(tmp_path, ""))
     assert loaded.results == ()
@@ -83,6 +94,8 @@ def test_the_defaults(tmp_path: Path) -> None:
         ('[items]\npacks = ["nope"]\n', "unknown pack 'nope'"),
         ('[items]\nfiles = [""]\n', "items.files must be a list of non-empty strings"),
         ("[items]\nextra = 1\n", "unknown key items.extra"),
+        ('[[results]]\npath = "/s"\nitems = "r"\ncollected_at = ""\n', "collected_at must name"),
+        ('[[results]]\npath = "/s"\nitems = "r"\ncollected_at = 3\n', "results[0].collected_at"),
     ],
 )
 def test_mistakes_name_the_file_and_key(tmp_path: Path, extra: str, message: str) -> None:
