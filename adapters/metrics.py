@@ -9,7 +9,9 @@ metrics beside the gate, never behind it, on an internal address (README, "Admin
 
 Two sources, so nothing is counted twice and the request path does no extra work:
 - every audit record (``GateMetrics`` is an audit observer): decisions, latency, rejected
-  tokens and claims; every decision counted is a decision logged;
+  tokens and claims, entries a verifying result filter caught (``leaked``) and answers the
+  gate refused because no result filter ran on them; every decision counted is a decision
+  logged;
 - at each scrape, the state the gate already keeps (``gate.health()``): cache hits and misses
   per tier, policy reloads, failed policy checks (and whether they fail now), whether a stored
   policy is stale and the requests refused for it, Redis errors and the circuit breaker's state.
@@ -87,6 +89,19 @@ class GateMetrics:
             ["reason"],
             registry=r,
         )
+        self.results_leaked = Counter(
+            "jurisgate_results_leaked",
+            "Entries a verifying result filter found the app had not filtered out (the answer "
+            "was refused with 503), by item rule",
+            ["rule"],
+            registry=r,
+        )
+        self.results_unfiltered = Counter(
+            "jurisgate_results_unfiltered",
+            "Answers on a [[results]] route the gate refused (503) because no result filter "
+            "ran on them (ResultFilterMiddleware not mounted inside the gate)",
+            registry=r,
+        )
         self.sink_failures = Counter(
             "jurisgate_audit_sink_failures",
             "Audit records the durable sink could not store (written to the fallback log)",
@@ -116,6 +131,12 @@ class GateMetrics:
         latency = fields.get("latency_us")
         if isinstance(latency, int | float):
             self.latency.observe(latency / 1e6)
+        leaked = fields.get("leaked")
+        if isinstance(leaked, Mapping):
+            for rule, count in leaked.items():
+                self.results_leaked.labels(str(rule)).inc(count)
+        if fields.get("outcome") == "results_unfiltered":
+            self.results_unfiltered.inc()
 
     def sink_failed(self) -> None:
         """One audit record went to the fallback log (``RedisStreamSink(on_failure=...)``)."""

@@ -12,7 +12,9 @@ suppression list is stale.
 Who may be found is decided twice, by the same item rules (the settlement's opt-outs and
 Illinois photos, the foreign regulators' orders): ``/search`` calls ``filter_items`` before it
 cuts the page, so pages stay full, and the result-filter middleware (``[[results]]`` in the
-config) checks every answer on its way out and fails closed. Both read the item rules the gate
+config, ``mode = "verify"``) checks every answer on its way out: one that still holds a
+suppressed entry is refused (503) with an alarm, never sent. The gate refuses an answer on
+``/search`` that no result filter ran on. Both read the item rules the gate
 has in force for the request (``items_in_force``), so they follow the gate's policy reloads.
 """
 
@@ -219,7 +221,8 @@ def create_app(config: str | os.PathLike[str] | None = None) -> Starlette:
         routes=routes(subjects.suppressions, subjects.endpoints),
         middleware=[
             Middleware(JurisdictionMiddleware, config=chosen),
-            # Inside the gate (refusals are not filtered) and inside any compression.
+            # Inside the gate (refusals are not filtered; the gate refuses what the filter did not
+            # see) and inside any compression. Verify mode ([[results]] mode): /search filters.
             Middleware(
                 ResultFilterMiddleware,
                 routes=settings.results,

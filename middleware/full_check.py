@@ -105,8 +105,10 @@ def later(record: Callable[..., None], **fields: Any) -> RecordWriter:
     latency ends here, at the decision."""
     fields["decided"] = time.perf_counter()
 
-    def write(sent_status: int | None, outcome: str, removed: Any = None) -> None:
-        record(**fields, sent_status=sent_status, outcome=outcome, removed=removed)
+    def write(
+        sent_status: int | None, outcome: str, removed: Any = None, leaked: Any = None
+    ) -> None:
+        record(**fields, sent_status=sent_status, outcome=outcome, removed=removed, leaked=leaked)
 
     return write
 

@@ -9,7 +9,9 @@ Flow per request (HTTP and WebSocket alike):
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
    ``request.state.principal`` / ``request.state.decision`` set, and the item rules in force
-   for the result filter and the app (``results/in_force.py``).
+   for the result filter and the app (``results/in_force.py``); on a route ``[[results]]``
+   names, through a ``send`` that refuses an answer the result filter did not run on
+   (``results/filter_required.py``).
 A gate whose stored policy the store has not confirmed for ``[policy] max_staleness`` answers
 503 before any of this, memory included (``policy_freshness.py``). A request seen before is
 answered from the memory of whole requests (``cache/warm.py``); a path
@@ -64,6 +66,8 @@ from .full_check import admit, full_check, gate_refusal, too_long
 from .health import gate_health
 from .policy_freshness import PolicyFreshness, stale_refusal
 from .responses import DECISION_ID_HEADER, refuse
+from .results.filter_required import FilterRequired, UnfilteredLog
+from .results.route_paths import ResultPaths
 from .startup import StartupFailure, fails_at_startup
 from .token.verifier import TokenPolicy, TrustedIssuer
 
@@ -195,6 +199,9 @@ class JurisdictionMiddleware:
             blocked_by=config.blocked_by,
         )
         self._max_path_bytes = config.requests.max_path_bytes
+        # None without [[results]]: then no request does any work for it.
+        self._result_paths = ResultPaths(config.results) if config.results else None
+        self._unfiltered_log = UnfilteredLog()
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
         for observer in audit.observers:  # GateMetrics also reports cache/reload state
@@ -328,14 +335,32 @@ class JurisdictionMiddleware:
             return
         header = (DECISION_ID_HEADER, decision_id.encode("latin-1")) if kind == "http" else None
         answer = Answer(send, receive, header, write, args, scope)
+        app_send: Send = answer.send
+        paths = self._result_paths
+        if paths is not None and kind == "http":
+            app_send = self._filter_required(paths, answer, scope, path, decision_id)
         try:
-            await self.app(scope, answer.receive, answer.send)
+            await self.app(scope, answer.receive, app_send)
         except BaseException as exc:
             if answer.open:
                 answer.finish(exc)
             raise
         if answer.open:  # the app returned without answering
             answer.finish(None)
+
+    def _filter_required(
+        self, paths: ResultPaths, answer: Answer, scope: Scope, path: str | None, decision_id: str
+    ) -> Send:
+        """The app's ``send`` on a ``[[results]]`` route: one that refuses an answer the result
+        filter did not run on (HEAD answers carry no listing and pass)."""
+        route = None if path is None else paths.find(path)
+        if route is None or scope["method"] == "HEAD":
+            return answer.send
+        # The filter marks the gate's own state dict, even past a middleware that copies scope.
+        if scope.get("state") is None:
+            scope["state"] = {}
+        required = FilterRequired(answer, route.path, scope, decision_id, self._unfiltered_log)
+        return required.send
 
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared

@@ -8,14 +8,14 @@ from typing import Literal, cast
 
 from ..errors import ConfigError
 from ..results.packs import DEFAULT_ITEM_PACKS, ItemSettings
-from ..results.routes import DEFAULT_MAX_BODY_BYTES, ResultRoute
+from ..results.routes import DEFAULT_MAX_BODY_BYTES, MODES, ResultRoute
 from .table import Table, build, resolve_path
 
 __all__ = ["parse_items", "parse_results"]
 
 _RESULT_KEYS = (
     "path", "items", "id", "region", "country", "counts", "unknown", "max_body_bytes",
-    "collected_at",
+    "collected_at", "mode",
 )  # fmt: skip
 
 
@@ -35,6 +35,9 @@ def _route(data: object, index: int, file: Path) -> ResultRoute:
     if not all(isinstance(c, str) for c in counts):
         raise table.error("counts", "must be a list of dotted field paths")
     unknown = table.get("unknown", str, "rule")
+    mode = table.check(
+        "mode", table.get("mode", str, "filter"), MODES.__contains__, "must be 'filter' or 'verify'"
+    )
     return build(
         table,
         lambda: ResultRoute(
@@ -47,6 +50,7 @@ def _route(data: object, index: int, file: Path) -> ResultRoute:
             collected_at=table.get("collected_at", str),
             unknown=cast(Literal["rule", "refuse"], unknown),
             max_body_bytes=table.get("max_body_bytes", int, DEFAULT_MAX_BODY_BYTES),
+            mode=cast(Literal["filter", "verify"], mode),
         ),
     )
 

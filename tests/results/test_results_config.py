@@ -38,9 +38,17 @@ def test_results_and_items_are_read(tmp_path: Path) -> None:
     assert not route.matches("/clustersx")
     assert route.fields.country == "cc"
     assert route.unknown == "refuse"
+    assert route.mode == "filter"  # the default
     assert loaded.items.packs == ("clearview_settlement",)
     assert loaded.items.files == (tmp_path / "mine.csv",)
     assert loaded.items.disabled_rules == {"il-opt-out"}
+
+
+def test_mode_verify_is_read(tmp_path: Path) -> None:
+    loaded = load_config(
+        config(tmp_path, '[[results]]\npath = "/search"\nitems = "results"\nmode = "verify"\n')
+    )
+    assert [route.mode for route in loaded.results] == ["verify"]
 
 
 def test_collected_at_names_the_entries_field_and_defaults_to_none(tmp_path: Path) -> None:
@@ -73,6 +81,11 @@ def test_the_defaults(tmp_path: Path) -> None:
         ('[[results]]\npath = "/s"\nitems = "r"\ncounts = ["x[*].n"]\n', "must start with"),
         ('[[results]]\npath = "/s"\nitems = "r"\nunknown = "maybe"\n', "unknown must be"),
         ('[[results]]\npath = "/s"\nitems = "r"\nmax_body_bytes = 10\n', "max_body_bytes"),
+        (
+            '[[results]]\npath = "/s"\nitems = "r"\nmode = "check"\n',
+            "results[0].mode must be 'filter' or 'verify'",
+        ),
+        ('[[results]]\npath = "/s"\nitems = "r"\nmode = 1\n', "results[0].mode must be a str"),
         ('[[results]]\npath = "s"\nitems = "r"\n', "path must be"),
         (
             '[[results]]\npath = "/s"\nitems = "r"\n[[results]]\npath = "/s"\nitems = "q"\n',
