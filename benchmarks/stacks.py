@@ -4,6 +4,8 @@
 - ``jurisgate``: the same app with JurisdictionMiddleware (development issuer, bundled pack),
   every audit record written to a real file: jurisgate's own ``[audit] file`` writer, or the
   ``jurisgate.audit`` logger with a ``logging.FileHandler``.
+- ``jurisgate_results_*``: jurisgate with a ``[[results]]`` table, on another route than the
+  one requested (the gate's lookup misses) or on it (the result filter runs inside the gate).
 - ``usual``: the same app behind Starlette's AuthenticationMiddleware with a PyJWT backend and
   fastapi-authz's CasbinMiddleware, whose pycasbin model uses ``eval()`` ABAC rules equivalent
   to the settlement pack.
@@ -41,11 +43,18 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from jurisgate.middleware import AuditLog, JurisdictionMiddleware, TrustedIssuer
+from jurisgate.middleware import (
+    AuditLog,
+    JurisdictionMiddleware,
+    ResultFilterMiddleware,
+    ResultRoute,
+    TrustedIssuer,
+)
 from jurisgate.middleware.audit.file_sink import AuditFile
 from jurisgate.middleware.cache.lru import LruTtlCache
 from jurisgate.middleware.cache.warm import WarmRequests
 from jurisgate.middleware.decision.values import Decision
+from jurisgate.middleware.subjects import FixedSuppressions
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 DEV: Final = ROOT / "examples" / "dev"
@@ -74,18 +83,24 @@ CLIENTS: Final = (
 WARM_CLIENT: Final = "fbi-hq"  # the client timed on the hot path: allowed, so the app runs too
 
 _RESULTS = [{"id": f"face-{n:04d}", "name": f"Synthetic Person {n}"} for n in range(5)]
+# What a [[results]] route lists: entries with their source region (one is suppressed).
+_REGIONAL = [{**entry, "source_region": "US-NY"} for entry in _RESULTS]
 
 
 async def search(request: Request) -> JSONResponse:
     return JSONResponse({"query": request.query_params.get("q", ""), "results": _RESULTS})
 
 
+async def regional_search(request: Request) -> JSONResponse:
+    return JSONResponse({"query": request.query_params.get("q", ""), "results": _REGIONAL})
+
+
 async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def _routes() -> list[Route]:
-    return [Route("/search", search), Route("/health", health)]
+def _routes(*, regional: bool = False) -> list[Route]:
+    return [Route("/search", regional_search if regional else search), Route("/health", health)]
 
 
 def sign(subject: str, lifetime: int = 8 * 3600, *, jti: str | None = None) -> str:
@@ -143,19 +158,32 @@ def audit_file_log(path: str | os.PathLike[str]) -> AuditLog:
 
 
 def jurisgate_app(
-    *, local_max_entries: int = 10_000, shared_cache: Any = None, audit: AuditLog | None = None
+    *,
+    local_max_entries: int = 10_000,
+    shared_cache: Any = None,
+    audit: AuditLog | None = None,
+    results: tuple[ResultRoute, ...] = (),
+    regional: bool = False,
 ) -> Starlette:
-    """``audit`` defaults to the ``jurisgate.audit`` logger (see ``audit_to``)."""
-    from jurisgate.middleware import CacheSettings
+    """``audit`` defaults to the ``jurisgate.audit`` logger (see ``audit_to``); ``results``
+    are ``[[results]]`` tables, with the result filter mounted inside the gate; ``regional``
+    answers entries with their source region (what a ``[[results]]`` route lists)."""
+    from jurisgate.middleware import CacheSettings, GateConfig
 
-    gate = Middleware(
-        JurisdictionMiddleware,
-        issuers=[TrustedIssuer(ISSUER, AUDIENCE, ("RS256",), PUBLIC_KEY)],
+    config = GateConfig(
+        issuers=(TrustedIssuer(ISSUER, AUDIENCE, ("RS256",), PUBLIC_KEY),),
         cache=CacheSettings(local_max_entries=local_max_entries),
-        shared_cache=shared_cache,
-        audit=audit,
+        results=results,
     )
-    app = Starlette(routes=_routes(), middleware=[gate])
+    middleware = [
+        Middleware(JurisdictionMiddleware, config=config, shared_cache=shared_cache, audit=audit)
+    ]
+    if results:
+        suppressions = FixedSuppressions({"face-0003"})
+        middleware.append(
+            Middleware(ResultFilterMiddleware, routes=results, suppressions=suppressions)
+        )
+    app = Starlette(routes=_routes(regional=regional), middleware=middleware)
     app.middleware_stack = app.build_middleware_stack()
     return app
 
@@ -312,6 +340,20 @@ def jurisgate_quiet_server() -> ASGIApp:
     """jurisgate with its audit logger below INFO: what the audit record costs under load."""
     logging.getLogger("jurisgate.audit").setLevel(logging.WARNING)
     return jurisgate_app()
+
+
+def jurisgate_results_elsewhere_server() -> ASGIApp:
+    """jurisgate, audit off, with a ``[[results]]`` table on a route other than the one
+    requested: what a configured result filter costs the requests it does not cover."""
+    logging.getLogger("jurisgate.audit").setLevel(logging.WARNING)
+    return jurisgate_app(results=(ResultRoute("/people/*", items="results"),))
+
+
+def jurisgate_results_here_server() -> ASGIApp:
+    """jurisgate, audit off, with a ``[[results]]`` table on the requested route: the gate
+    checks that the result filter (inside it) ran, and the filter reads the whole answer."""
+    logging.getLogger("jurisgate.audit").setLevel(logging.WARNING)
+    return jurisgate_app(results=(ResultRoute("/search", items="results"),), regional=True)
 
 
 def usual_server() -> ASGIApp:
