@@ -39,10 +39,15 @@ def replay_line(fields: ReplayFields) -> str:
     """A remembered request's record: ts to the microsecond from integer nanoseconds (a
     float's repr costs more than the rest of the line); the gate's decision ids are hex."""
     ns, decision_id, core, seconds, sent_status, outcome, removed, leaked = fields
+    # _sent inlined for the usual statuses: this runs for every line.
+    if type(sent_status) is int or sent_status is None:
+        sent = _sent_json(sent_status, outcome)
+    else:
+        sent = _sent(sent_status, outcome)
     return (
         f'{{"ts":{ns // 1_000_000_000}.{ns // 1000 % 1_000_000:06d},'
         f'"decision_id":"{decision_id}",{core},"latency_us":{seconds * 1e6:.1f},'
-        f"{_sent(sent_status, outcome)}{'' if removed is None else removed_json(removed)}"
+        f"{sent}{'' if removed is None else removed_json(removed)}"
         f"{'' if leaked is None else leaked_json(leaked)}}}"
     )
 
