@@ -15,6 +15,7 @@ from .cache.warm import WarmRequests
 from .config.policy_in_force import PolicyInForce
 from .decision.engine import PolicyEngine
 from .results.item_policy import ItemPolicy
+from .results.route_paths import ResultPaths
 
 __all__ = ["Checker"]
 
@@ -23,6 +24,8 @@ class Checker:
     """``engine`` is read once per request (one version for the whole request); ``items`` (the
     item rules) once per admitted request, into its ``scope["state"]``; ``ttl`` caps
     how long a whole request is remembered; ``blocked_by`` names the 451 answer's blocker;
+    ``results`` the ``[[results]]`` routes (None without), whose route a remembered request
+    keeps;
     ``rewritten_paths`` counts the requests refused because a framework rewrote their path
     (the first one is logged)."""
 
@@ -32,6 +35,7 @@ class Checker:
         "blocked_by",
         "engine",
         "items",
+        "results",
         "rewritten_paths",
         "tiers",
         "ttl",
@@ -49,6 +53,7 @@ class Checker:
         audit: AuditLog,
         ttl: float,
         blocked_by: str | None,
+        results: ResultPaths | None = None,
     ) -> None:
         self.engine = engine
         self.items = items
@@ -58,6 +63,7 @@ class Checker:
         self.audit = audit
         self.ttl = ttl
         self.blocked_by = blocked_by
+        self.results = results
         self.rewritten_paths = 0  # requests refused because a framework rewrote their path
 
     def in_force(self) -> PolicyInForce:

@@ -90,9 +90,11 @@ async def full_check(
         decision=decision, tier=tier,
     )  # fmt: skip
     if key is not None and public is not None and tier != "error":
+        results = checker.results
         entry = RememberedRequest(
             engine, principal, decision, method, path, now,
-            audit.remembered(principal, decision, method, path),
+            audit.remembered(principal, decision, method, path), routed,
+            None if results is None else results.find(routed),
         )  # fmt: skip
         # Served again only while the token, the decision and the path's public answer hold.
         until = min(trusted_until, decision.valid_until, public.valid_until, now + checker.ttl)

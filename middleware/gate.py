@@ -39,14 +39,14 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jurisgate.adapters.factory import check_startup, load_engine, policy_reloader
 from jurisgate.adapters.factory import shared_cache as configured_shared_cache
 
-from .audit.answer import Answer, write_record
+from .audit.answer import Answer, Replayed, write_record
 from .audit.log import AuditLog, AuditObserver
 from .authenticate import Authenticator
 from .cache.lru import DecisionCache, DecisionKey, LruTtlCache
@@ -66,7 +66,7 @@ from .full_check import admit, full_check, gate_refusal, too_long
 from .health import gate_health
 from .policy_freshness import PolicyFreshness, stale_refusal
 from .responses import DECISION_ID_HEADER, refuse
-from .results.filter_required import FilterRequired, UnfilteredLog
+from .results.filter_required import UnfilteredLog, filter_required
 from .results.route_paths import ResultPaths
 from .startup import StartupFailure, fails_at_startup
 from .token.verifier import TokenPolicy, TrustedIssuer
@@ -195,12 +195,12 @@ class JurisdictionMiddleware:
             authenticator=self.authenticator,
             warm=WarmRequests(config.cache.local_max_entries, config.cache.local_max_bytes),
             audit=audit,
+            # None without [[results]]: then no request does any work for it.
+            results=ResultPaths(config.results) if config.results else None,
             ttl=config.cache.ttl,
             blocked_by=config.blocked_by,
         )
         self._max_path_bytes = config.requests.max_path_bytes
-        # None without [[results]]: then no request does any work for it.
-        self._result_paths = ResultPaths(config.results) if config.results else None
         self._unfiltered_log = UnfilteredLog()
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
@@ -279,16 +279,18 @@ class JurisdictionMiddleware:
         decision_id = f"{_ID_PREFIX}{next(_id_counter):x}"
         started = time.perf_counter()
         checker = self.checker
-        # The request's one audit record, written once it is answered: write(*args, sent, outcome)
+        # The request's one audit record, written once it is answered: write(sent, outcome), or
+        # write(*replayed, sent, outcome) for a request answered from memory (audit/answer.py)
         write: Callable[..., None]
-        args: tuple[Any, ...] = ()
+        replayed: Replayed | None = None
         try:
             if started >= self.freshness.until:  # before any memory: a cached allow is stale too
                 raise PolicyStale("the policy in force is not confirmed as current")
             now = self._now()
-            path = routed_path(scope)  # None: rewritten by a framework, refused by full_check
-            key = request_key(scope, path) if kind == "http" and path is not None else None
+            # The scope's routing inputs as sent: a request seen before is not routed again.
+            key = request_key(scope) if kind == "http" else None
             remembered = None if key is None else checker.warm.get(key, checker.engine, now)
+            path = None if remembered is None else remembered.routed
             if remembered is not None:
                 refusal = admit(
                     scope,
@@ -299,10 +301,11 @@ class JurisdictionMiddleware:
                     checker.items,
                 )
                 write = checker.audit.replay
-                args = (remembered, decision_id, started, time.perf_counter())
+                replayed = (remembered, decision_id, started, time.perf_counter())
             elif path_too_long(scope["path"], self._max_path_bytes):  # before any per-path work
                 refusal, write = too_long(checker, scope, decision_id, started)
             else:
+                path = routed_path(scope)  # None: rewritten by a framework, refused by full_check
                 refusal, write = await full_check(
                     checker, scope, path, decision_id, started, now, key
                 )
@@ -316,16 +319,16 @@ class JurisdictionMiddleware:
                 self._audit_warned = time.monotonic()  # one line per 10 s, not per request
                 logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
             refusal, write = gate_refusal(checker, scope, decision_id, started, "audit_unavailable")
-            args = ()
+            replayed = None
         except PolicyStale:  # the store has not confirmed the policy lately: 503, not a guess
             refusal, write = stale_refusal(checker, self.freshness, scope, decision_id, started)
-            args = ()
+            replayed = None
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
             refusal, write = gate_refusal(checker, scope, decision_id, started, "gate_error")
-            args = ()
+            replayed = None
         if refusal is not None:
-            record = partial(write, *args)
+            record = write if replayed is None else partial(write, *replayed)
             try:
                 await refuse(scope, send, refusal, decision_id)
             except BaseException:
@@ -334,11 +337,13 @@ class JurisdictionMiddleware:
             write_record(record, refusal[0] if kind == "http" else 403, "sent")
             return
         header = (DECISION_ID_HEADER, decision_id.encode("latin-1")) if kind == "http" else None
-        answer = Answer(send, receive, header, write, args, scope)
+        answer = Answer(send, receive, header, write, scope, replayed)
         app_send: Send = answer.send
-        paths = self._result_paths
-        if paths is not None and kind == "http":
-            app_send = self._filter_required(paths, answer, scope, path, decision_id)
+        paths = checker.results
+        if paths is not None and kind == "http" and path is not None:
+            route = remembered.route if remembered is not None else paths.find(path)
+            if route is not None:  # a send that refuses an answer the filter did not run on
+                app_send = filter_required(answer, route, scope, decision_id, self._unfiltered_log)
         try:
             await self.app(scope, answer.receive, app_send)
         except BaseException as exc:
@@ -347,20 +352,6 @@ class JurisdictionMiddleware:
             raise
         if answer.open:  # the app returned without answering
             answer.finish(None)
-
-    def _filter_required(
-        self, paths: ResultPaths, answer: Answer, scope: Scope, path: str | None, decision_id: str
-    ) -> Send:
-        """The app's ``send`` on a ``[[results]]`` route: one that refuses an answer the result
-        filter did not run on (HEAD answers carry no listing and pass)."""
-        route = None if path is None else paths.find(path)
-        if route is None or scope["method"] == "HEAD":
-            return answer.send
-        # The filter marks the gate's own state dict, even past a middleware that copies scope.
-        if scope.get("state") is None:
-            scope["state"] = {}
-        required = FilterRequired(answer, route.path, scope, decision_id, self._unfiltered_log)
-        return required.send
 
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared

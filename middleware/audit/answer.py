@@ -33,20 +33,32 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from functools import partial
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import AuditUnavailable
 
-__all__ = ["LEAKED_STATE_KEY", "REMOVED_STATE_KEY", "Answer", "RecordWriter", "write_record"]
+if TYPE_CHECKING:
+    from ..cache.warm import RememberedRequest
+
+__all__ = [
+    "LEAKED_STATE_KEY",
+    "REMOVED_STATE_KEY",
+    "Answer",
+    "RecordWriter",
+    "Replayed",
+    "write_record",
+]
 
 logger = logging.getLogger("jurisgate")
 
 # Writes the request's record: (the status sent or None, the outcome[, the removal counts[,
 # the leak counts]]).
 RecordWriter = Callable[..., None]
+# A request answered from memory: (the remembered request, the decision id, the perf_counter
+# readings at its start and at its decision), the leading arguments of ``AuditLog.replay``.
+Replayed = tuple["RememberedRequest", str, float, float]
 
 # Where the result filter leaves a request's per-rule removal counts for its record (and,
 # before it sends its status line, its sign that it ran: the gate checks for it).
@@ -100,9 +112,13 @@ _unavailable = _Unavailable()
 
 class Answer:
     """The ``send`` and ``receive`` an allowed request's app gets. ``header`` (the decision id)
-    is added to an HTTP answer's start. Per request; never shared."""
+    is added to an HTTP answer's start. The record is written as ``write(sent_status, outcome,
+    removed, leaked)``, or for a request answered from memory (``replayed``: the remembered
+    request, decision id, start and decision instants) as ``AuditLog.replay``'s ``write(*replayed,
+    sent_status, outcome, removed, leaked)``, called without a closure or a ``*args`` call
+    being made per request. Per request; never shared."""
 
-    __slots__ = ("_args", "_header", "_receive", "_scope", "_send", "_write", "gone", "open")
+    __slots__ = ("_header", "_receive", "_replayed", "_scope", "_send", "_write", "gone", "open")
 
     def __init__(
         self,
@@ -110,15 +126,15 @@ class Answer:
         receive: Receive,
         header: tuple[bytes, bytes] | None,
         write: Callable[..., None],
-        args: tuple[Any, ...] = (),
         scope: Scope | None = None,
+        replayed: Replayed | None = None,
     ) -> None:
-        self._args = args
-        self._scope = scope
         self._send = send
         self._receive = receive
         self._header = header
         self._write = write
+        self._scope = scope
+        self._replayed = replayed
         self.open = True  # no record written yet
         self.gone = False  # the client's disconnect was seen before the answer started
 
@@ -131,13 +147,21 @@ class Answer:
                     message["headers"] = [*message.get("headers", ()), self._header]
                 self.open = False
                 state = None if self._scope is None else self._scope.get("state")
-                removed = None if state is None else state.get(REMOVED_STATE_KEY)
+                removed = leaked = None
+                if state is not None:
+                    removed = state.get(REMOVED_STATE_KEY)
+                    if removed is not None:  # the result filter ran: its counts are recorded
+                        leaked = state.get(LEAKED_STATE_KEY)
+                replayed = self._replayed
                 try:
-                    if removed is None:
-                        self._write(*self._args, message["status"], "sent")
-                    else:  # the result filter ran: its counts go into the record
-                        leaked = None if state is None else state.get(LEAKED_STATE_KEY)
-                        self._write(*self._args, message["status"], "sent", removed, leaked)
+                    if replayed is None:
+                        self._write(message["status"], "sent", removed, leaked)
+                    else:  # direct arguments: a ``*args`` call costs more than the rest here
+                        entry, decision_id, started, decided = replayed
+                        self._write(
+                            entry, decision_id, started, decided, message["status"], "sent",
+                            removed, leaked,
+                        )  # fmt: skip
                 except Exception as exc:
                     _failed(exc)
             else:
@@ -148,8 +172,16 @@ class Answer:
         """Start the gate's own answer in place of the app's (its headers complete), recorded
         with ``outcome``. Only while ``open``."""
         self.open = False
-        write_record(partial(self._write, *self._args), message["status"], outcome)
+        write_record(self.record, message["status"], outcome)
         return self._send(message)
+
+    def record(self, sent_status: int | None, outcome: str) -> None:
+        """Write the request's record (may raise: callers go through ``write_record``)."""
+        replayed = self._replayed
+        if replayed is None:
+            self._write(sent_status, outcome)
+        else:
+            self._write(*replayed, sent_status, outcome)
 
     async def receive(self) -> Message:
         message = await self._receive()
@@ -168,7 +200,7 @@ class Answer:
         else:  # not an answer's start (an app sending a body first is the server's to refuse)
             return
         self.open = False
-        write_record(partial(self._write, *self._args), status, "sent")
+        write_record(self.record, status, "sent")
 
     def finish(self, error: BaseException | None) -> None:
         """After the app returned (``error`` None) or raised: record an answer that never
@@ -178,4 +210,4 @@ class Answer:
             outcome = "disconnected"
         else:
             outcome = "no_response" if error is None else "app_error"
-        write_record(partial(self._write, *self._args), None, outcome)
+        write_record(self.record, None, outcome)

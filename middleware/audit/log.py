@@ -125,10 +125,10 @@ class AuditLog:
         otherwise the full record, as for a decided request, filled into the entry's
         template when it has one. ``removed`` and ``leaked``: the result filter's counts, if
         it ran (see ``record``)."""
-        shared = entry.audit_fields
-        seconds = (time.perf_counter() if decided is None else decided) - started
         enabled = self.logger.isEnabledFor(_INFO)
         if enabled or self.observers:
+            shared = entry.audit_fields
+            seconds = (time.perf_counter() if decided is None else decided) - started
             template = shared.template
             if template is None:
                 # Nothing wanted whole records when this request was remembered: build one.
@@ -156,20 +156,20 @@ class AuditLog:
             if leaked is not None:
                 record["leaked"] = dict(leaked)
             self._emit(record, enabled)
-        elif self._deferred is not None or self.sink is not None:
+        elif (sink := self._sink) is not None:  # the attribute: the property costs a call
             if removed is not None:
                 removed = dict(removed)  # its own: written out later, on the sink's thread
             if leaked is not None:
                 leaked = dict(leaked)
+            seconds = (time.perf_counter() if decided is None else decided) - started
             fields = (
-                time.time_ns(), decision_id, shared.core, seconds, sent_status, outcome, removed,
-                leaked,
+                time.time_ns(), decision_id, entry.audit_fields.core, seconds, sent_status,
+                outcome, removed, leaked,
             )  # fmt: skip
             if self._deferred is not None:  # the sink's thread writes the line out
                 self._deferred(replay_line, fields)
             else:
-                assert self.sink is not None
-                self.sink.write(replay_line(fields))
+                sink.write(replay_line(fields))
 
     def record(
         self,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from ..audit.record import RememberedFields
     from ..decision.engine import PolicyEngine
+    from ..results.routes import ResultRoute
 
 __all__ = ["RememberedRequest", "RequestKey", "WarmRequests", "request_key"]
 
@@ -35,24 +36,29 @@ _AUTHORIZATION: Final = b"authorization"
 # fill the memory with kilobytes per entry.
 _MAX_PATH: Final = 512
 
-# (the Authorization header value as sent, the method as sent, the routed path as sent)
-RequestKey = tuple[bytes, str, str]
+# (the Authorization header value, the method, and the scope's path, raw_path, root_path and
+# app_root_path), each as the scope has it: every input of ``routed_path``, so that equal keys
+# route to the same path and a remembered request is answered without routing it again (the
+# routed path, and the checks that refuse a rewritten one, run on the request that missed).
+RequestKey = tuple[bytes, str, str, object, object, object]
 
 
-def request_key(scope: Scope, path: str) -> RequestKey | None:
+def request_key(scope: Scope) -> RequestKey | None:
     """The key of an HTTP request with exactly one Authorization header; None otherwise (no
-    header, two of them, or a path over 512 characters: the full path answers those).
-    ``path`` is the routed path as sent (``routed_path``): the root path stripped, nothing
-    else changed."""
+    header, two of them, or a path over 512 characters: the full path answers those)."""
     found: bytes | None = None
     for name, value in scope["headers"]:
         if name == _AUTHORIZATION:
             if found is not None:
                 return None
             found = value
+    path: str = scope["path"]
     if found is None or len(path) > _MAX_PATH:
         return None
-    return (found, scope["method"], path)
+    return (
+        found, scope["method"], path, scope.get("raw_path"), scope.get("root_path"),
+        scope.get("app_root_path"),
+    )  # fmt: skip
 
 
 class RememberedRequest:
@@ -66,6 +72,8 @@ class RememberedRequest:
         "not_before",
         "path",
         "principal",
+        "route",
+        "routed",
     )
 
     def __init__(
@@ -77,6 +85,8 @@ class RememberedRequest:
         path: str,
         not_before: float,
         audit_fields: RememberedFields,
+        routed: str | None = None,
+        route: ResultRoute | None = None,
     ) -> None:
         self.engine = engine
         self.principal = principal  # frozen; each request gets a JurisdictionUser of its own
@@ -85,6 +95,8 @@ class RememberedRequest:
         self.path = path
         self.not_before = not_before
         self.audit_fields = audit_fields  # the record's fields that do not change per request
+        self.routed = path if routed is None else routed  # the path as the app routes it
+        self.route = route  # the [[results]] table covering it, if any (route_paths.py)
 
 
 class WarmRequests:

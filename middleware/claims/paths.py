@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
-__all__ = ["canonical_method", "canonical_path", "policy_paths"]
+__all__ = ["canonical_method", "canonical_path", "policy_paths", "single_spelling"]
 
 
 def canonical_path(path: str) -> str:
     """Collapse duplicate slashes, resolve ``.``/``..``, drop a trailing slash (as Starlette's
     redirect_slashes does). ``path`` is the ASGI scope path, already percent-decoded once."""
-    if (
-        "//" not in path
-        and "/." not in path
-        and (len(path) == 1 or not path.endswith("/"))
-        and path.startswith("/")
-    ):
+    if single_spelling(path):
         return path
     resolved: list[str] = []
     for segment in path.split("/"):
@@ -26,6 +21,18 @@ def canonical_path(path: str) -> str:
             continue
         resolved.append(segment)
     return "/" + "/".join(resolved)
+
+
+def single_spelling(path: str) -> bool:
+    """True when ``canonical_path`` leaves ``path`` as it is: it starts with a slash and has
+    no empty, ``.`` or ``..`` segment and no trailing slash (every segment is non-empty and
+    does not start with a dot). False says only that it may not."""
+    return (
+        "/." not in path
+        and "//" not in path
+        and path[:1] == "/"
+        and (path[-1] != "/" or len(path) == 1)
+    )
 
 
 def policy_paths(path: str) -> tuple[str, ...]:

@@ -17,16 +17,30 @@ import math
 import time
 from typing import Final
 
-from starlette.types import Message, Scope
+from starlette.types import Message, Scope, Send
 
 from ..audit.answer import REMOVED_STATE_KEY, Answer
 from ..responses import results_problem, send_problem
+from .routes import ResultRoute
 
-__all__ = ["FilterRequired", "UnfilteredLog"]
+__all__ = ["FilterRequired", "UnfilteredLog", "filter_required"]
 
 logger = logging.getLogger("jurisgate.results")
 _OUTCOME: Final = "results_unfiltered"
 _WARN_EVERY: Final = 10.0
+
+
+def filter_required(
+    answer: Answer, route: ResultRoute, scope: Scope, decision_id: str, log: UnfilteredLog
+) -> Send:
+    """The app's ``send`` for a request on ``route``: one that refuses an answer the result
+    filter did not run on (HEAD answers carry no listing and pass)."""
+    if scope["method"] == "HEAD":
+        return answer.send
+    # The filter marks the gate's own state dict, even past a middleware that copies scope.
+    if scope.get("state") is None:
+        scope["state"] = {}
+    return FilterRequired(answer, route.path, scope, decision_id, log).send
 
 
 class UnfilteredLog:

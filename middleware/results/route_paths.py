@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..claims.paths import canonical_path
+from ..claims.paths import canonical_path, single_spelling
 from .routes import ResultRoute
 
 __all__ = ["ResultPaths"]
@@ -20,7 +20,7 @@ __all__ = ["ResultPaths"]
 class ResultPaths:
     """The routes of ``[[results]]``, ready to be matched on every request."""
 
-    __slots__ = ("_exact", "_subtrees")
+    __slots__ = ("_exact", "_prefixes", "_subtrees")
 
     def __init__(self, routes: Iterable[ResultRoute]) -> None:
         self._exact: dict[str, ResultRoute] = {}
@@ -35,6 +35,8 @@ class ResultPaths:
         # The longest prefix first: a subtree inside another is the more specific table.
         subtrees.sort(key=lambda entry: len(entry[0]), reverse=True)
         self._subtrees = tuple((prefix, route) for prefix, _, route in subtrees)
+        # Every prefix at once, for one str.startswith call on a path under none of them.
+        self._prefixes = tuple(prefix for prefix, _ in self._subtrees)
 
     def __bool__(self) -> bool:
         return bool(self._exact)
@@ -42,7 +44,8 @@ class ResultPaths:
     def find(self, path: str) -> ResultRoute | None:
         """The table covering ``path`` (as routed), or None."""
         route = self._match(path)
-        if route is None:
+        # A path with a single spelling is its own canonical path: nothing more to look up.
+        if route is None and not single_spelling(path):
             canonical = canonical_path(path)
             if canonical != path:
                 route = self._match(canonical)
@@ -50,9 +53,9 @@ class ResultPaths:
 
     def _match(self, path: str) -> ResultRoute | None:
         route = self._exact.get(path)
-        if route is not None:
+        if route is not None or not path.startswith(self._prefixes):
             return route
         for prefix, subtree in self._subtrees:
             if path.startswith(prefix):
                 return subtree
-        return None
+        return None  # pragma: no cover (startswith said one prefix matches)

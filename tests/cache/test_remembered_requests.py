@@ -112,9 +112,13 @@ def make_gate(
 
 
 async def send(
-    gate: JurisdictionMiddleware, method: str, path: str, headers: list[tuple[str, str]]
+    gate: JurisdictionMiddleware,
+    method: str,
+    path: str,
+    headers: list[tuple[str, str]],
+    root_path: str = "",
 ) -> tuple[int, Any]:
-    transport = httpx.ASGITransport(app=gate)
+    transport = httpx.ASGITransport(app=gate, root_path=root_path)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.request(method, path, headers=headers)
     body = response.json() if response.content else None
@@ -148,6 +152,7 @@ step = st.tuples(
     st.sampled_from(["GET", "HEAD", "POST"]),
     st.sampled_from(PATHS),
     st.booleans(),  # the Authorization header twice
+    st.sampled_from(["", "/search"]),  # the server's root path: the same path routes apart
 )
 
 
@@ -160,7 +165,7 @@ step = st.tuples(
 @pytest.mark.parametrize("observed", [False, True], ids=["sink-only", "whole-record"])
 def test_remembering_never_changes_an_answer(
     observed: bool,
-    steps: list[tuple[float, int, str, str, bool]],
+    steps: list[tuple[float, int, str, str, bool, str]],
     policy_dir: Path,
     dev_issuer: TrustedIssuer,
     tokens: TokenFactory,
@@ -177,16 +182,16 @@ def test_remembering_never_changes_an_answer(
     ]
 
     async def run() -> None:
-        for move, client, method, path, twice in steps:
+        for move, client, method, path, twice, root in steps:
             clock.advance(move)
             headers = []
             if client < len(signed):
                 headers.append(("authorization", f"Bearer {signed[client]}"))
                 if twice:
                     headers.append(("authorization", f"Bearer {signed[client]}"))
-            first = await send(remembering, method, path, headers)
-            second = await send(deciding, method, path, headers)
-            assert first == second, (move, client, method, path, twice)
+            first = await send(remembering, method, path, headers, root)
+            second = await send(deciding, method, path, headers, root)
+            assert first == second, (move, client, method, path, twice, root)
             # Each request leaves exactly one audit line, the same in both.
             assert len(remembered_lines) == len(decided_lines)
             assert comparable(remembered_lines[-1]) == comparable(decided_lines[-1])
@@ -414,3 +419,44 @@ def test_a_clock_set_after_construction_is_the_one_read(
     token = tokens.client(IL_ENDS, "federal_law_enforcement", "US", "US-IL")
     bearer = [("authorization", f"Bearer {token}")]
     assert asyncio.run(send(gate, "GET", "/search", bearer))[0] == 200
+
+
+def test_a_path_routed_elsewhere_is_decided_again(
+    policy_dir: Path, dev_issuer: TrustedIssuer, tokens: TokenFactory
+) -> None:
+    """The memory is keyed on the scope's routing inputs as sent, not on a routed path: the
+    same path below another root path (here routed to the public /health) or with a raw path
+    a framework rewrote must not be answered with what the first one was."""
+    clock = FixedClock(START)
+    gate, _ = make_gate(policy_dir, dev_issuer, clock, remember=True)
+    token = tokens.client(START, "private_company", "US", "US-TX")
+    bearer = [("authorization", f"Bearer {token}")]
+
+    async def run() -> list[int]:
+        return [
+            (await send(gate, "GET", "/search/health", bearer, root))[0]
+            for root in ("", "/search", "", "/search")
+        ]
+
+    assert asyncio.run(run()) == [451, 200, 451, 200]
+    assert gate.warm.hits == 1  # the third (a public answer is not remembered)
+
+    async def rewritten() -> int:
+        header = (b"authorization", bearer[0][1].encode())
+        scope = {
+            "type": "http", "method": "GET", "path": "/search/health", "raw_path": b"/other",
+            "root_path": "", "query_string": b"", "headers": [header],
+        }  # fmt: skip
+        statuses: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def sent(message: Mapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await gate(scope, receive, sent)
+        return statuses[0]
+
+    assert asyncio.run(rewritten()) == 403  # refused as rewritten, not the remembered 451

@@ -257,3 +257,21 @@ def test_route_paths_match_every_spelling_of_a_route(config: Path) -> None:
         assert found.path == "/search/clusters/*", path
     for path in ("/searches", "/search/plain", "/search/clustersx", "/"):
         assert paths.find(path) is None, path
+
+
+async def test_a_request_answered_from_memory_is_guarded_as_the_first(
+    config: Path, bearer: dict[str, str]
+) -> None:
+    """A remembered request keeps the ``[[results]]`` table its path is under: the second
+    (answered from memory) is refused like the first, and a route no table names passes."""
+    records: list[Record] = []
+    app = stack(config, records, filter_at=None)
+    for _ in range(2):
+        assert_unfiltered_503(await call(app, "/search", bearer))
+        assert_unfiltered_503(await call(app, "/search/clusters/7", bearer))
+        assert (await call(app, "/search/plain", bearer)).status_code == 200
+    node: Any = app.middleware_stack
+    while not isinstance(node, JurisdictionMiddleware):
+        node = node.app
+    assert node.warm.hits == 3
+    assert [r["outcome"] for r in records].count("results_unfiltered") == 4
