@@ -336,7 +336,8 @@ class JurisdictionMiddleware:
                 raise
             write_record(record, refusal[0] if kind == "http" else 403, "sent")
             return
-        header = (DECISION_ID_HEADER, decision_id.encode("latin-1")) if kind == "http" else None
+        # The id is ASCII hex: UTF-8, the codec encode() takes without a name lookup, is latin-1.
+        header = (DECISION_ID_HEADER, decision_id.encode()) if kind == "http" else None
         answer = Answer(send, receive, header, write, scope, replayed)
         app_send: Send = answer.send
         paths = checker.results
