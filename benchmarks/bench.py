@@ -319,6 +319,12 @@ SERVERS = {
     "jurisgate_warm_audit_off": "jurisgate_quiet_server",
     "usual_stack": "usual_server",
 }
+# Counted under callgrind only (not loaded with wrk): what a [[results]] table costs the
+# requests on another route, and a request on its route with the result filter inside the gate.
+COUNTED_ONLY = {
+    "jurisgate_results_elsewhere": "jurisgate_results_elsewhere_server",
+    "jurisgate_results_here": "jurisgate_results_here_server",
+}
 
 
 def under_server(plan: Plan, audit_path: Path) -> dict[str, Any]:
@@ -394,7 +400,7 @@ def counted(plan: Plan, audit_path: Path) -> dict[str, Any] | None:
     """Instructions per request under uvicorn, by callgrind (see instructions.py)."""
     token = stacks.sign(stacks.WARM_CLIENT)
     results = {}
-    for name, factory in SERVERS.items():
+    for name, factory in {**SERVERS, **COUNTED_ONLY}.items():
         log(f"callgrind: {name}")
         requests = plan.counted_requests // (10 if name == "usual_stack" else 1)
         env = {stacks.AUDIT_ENV: str(audit_path.with_name(f"audit-counted-{name}.log"))}

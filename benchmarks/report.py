@@ -13,6 +13,8 @@ LABELS = {
     "jurisgate_warm": "jurisgate warm, audit to [audit] file",
     "jurisgate_warm_logging": "jurisgate warm, audit via logging.FileHandler",
     "jurisgate_warm_audit_off": "jurisgate warm, audit off",
+    "jurisgate_results_elsewhere": "jurisgate warm, audit off, [[results]] on another route",
+    "jurisgate_results_here": "jurisgate warm, audit off, [[results]] on this route (filtered)",
     "jurisgate_redis_both_tiers": "jurisgate + Redis, tier 1 on",
     "jurisgate_redis_tier2_only": "jurisgate + Redis, tier 1 off",
     "jurisgate_cold": "jurisgate cold (decision cache off)",
