@@ -2,7 +2,7 @@
 
 A search API must not be able to forget the item rules. For a request on a route that
 ``[[results]]`` names (HEAD excepted), the gate hands the app this ``send``: an answer that
-starts with a 2xx status other than 204 while ``scope["state"]`` holds no sign that the result
+starts with a 2xx status other than 204 (or an interim 1xx) while ``scope["state"]`` holds no sign that the result
 filter ran on it (``REMOVED_STATE_KEY``, which the filter sets before it sends its status
 line) is replaced by a 503 problem+json, logged (the filter is not mounted inside the gate for
 that route) and recorded (outcome ``results_unfiltered``). The app's own body then goes
@@ -73,7 +73,8 @@ class FilterRequired:
             return  # the app's own answer goes nowhere
         if message["type"] == "http.response.start":
             status = message["status"]
-            if 200 <= status < 300 and status != 204 and not self._filtered():
+            # A 1xx is refused too: it is no answer, and passing it would pass what follows.
+            if status < 300 and status != 204 and not self._filtered():
                 self._state = "refused"
                 self._log.seen(self._route, status)
                 problem = results_problem(_OUTCOME, self._decision_id)

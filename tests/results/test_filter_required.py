@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
 from jurisgate.middleware import (
     AuditLog,
@@ -257,3 +258,39 @@ def test_route_paths_match_every_spelling_of_a_route(config: Path) -> None:
         assert found.path == "/search/clusters/*", path
     for path in ("/searches", "/search/plain", "/search/clustersx", "/"):
         assert paths.find(path) is None, path
+
+
+async def test_an_interim_1xx_start_does_not_open_the_gate_to_the_final_answer(
+    config: Path, bearer: dict[str, str]
+) -> None:
+    """A 1xx is no answer, and passing it would pass the unfiltered 2xx that follows it: the
+    gate refuses it like a 2xx the result filter did not run on."""
+
+    async def hinted(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 103, "headers": []})
+        await JSONResponse(PAGE)(scope, receive, send)
+
+    records: list[Record] = []
+    gate = JurisdictionMiddleware(
+        hinted, config=config, clock=FixedClock(TODAY), audit=AuditLog(observers=[records.append])
+    )
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in bearer.items()]
+    scope = {
+        "type": "http", "method": "GET", "path": "/search", "raw_path": b"/search",
+        "root_path": "", "query_string": b"", "headers": headers,
+    }  # fmt: skip
+    await gate(scope, receive, send)
+    statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
+    assert statuses == [503]
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert b'"results"' not in body
+    (record,) = records
+    assert record["outcome"] == "results_unfiltered"
