@@ -2,8 +2,8 @@
 
 A search API must not be able to forget the item rules. For a request on a route that
 ``[[results]]`` names (HEAD excepted), the gate hands the app this ``send``: an answer that
-starts with a 2xx status other than 204 (or an interim 1xx) while ``scope["state"]`` holds no sign that the result
-filter ran on it (``REMOVED_STATE_KEY``, which the filter sets before it sends its status
+starts with a 2xx status other than 204 (or an interim 1xx, which would open the way to the
+final one) while ``scope["state"]`` holds no sign that the result filter ran on it (``REMOVED_STATE_KEY``, which the filter sets before it sends its status
 line) is replaced by a 503 problem+json, logged (the filter is not mounted inside the gate for
 that route) and recorded (outcome ``results_unfiltered``). The app's own body then goes
 nowhere. A filter mounted outside the gate sees the answer only after the gate did, so that
