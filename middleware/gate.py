@@ -11,7 +11,7 @@ Flow per request (HTTP and WebSocket alike):
    ``request.state.principal`` / ``request.state.decision`` set, and the item rules in force
    for the result filter and the app (``results/in_force.py``); on a route ``[[results]]``
    names, through a ``send`` that refuses an answer the result filter did not run on
-   (``results/filter_required.py``).
+   (``results/filter_required.py``); a WebSocket on such a route is closed (403).
 A gate whose stored policy the store has not confirmed for ``[policy] max_staleness`` answers
 503 before any of this, memory included (``policy_freshness.py``). A request seen before is
 answered from the memory of whole requests (``cache/warm.py``); a path
@@ -65,7 +65,7 @@ from .errors import AuditUnavailable, ConfigError, PolicyStale
 from .full_check import admit, full_check, gate_refusal, too_long
 from .health import gate_health
 from .policy_freshness import PolicyFreshness, stale_refusal
-from .responses import DECISION_ID_HEADER, refuse
+from .responses import DECISION_ID_HEADER, refuse, websocket_deny
 from .results.filter_required import FilterRequired, UnfilteredLog
 from .results.route_paths import ResultPaths
 from .startup import StartupFailure, fails_at_startup
@@ -337,8 +337,21 @@ class JurisdictionMiddleware:
         answer = Answer(send, receive, header, write, args, scope)
         app_send: Send = answer.send
         paths = self._result_paths
-        if paths is not None and kind == "http":
-            app_send = self._filter_required(paths, answer, scope, path, decision_id)
+        if paths is not None:
+            if kind == "http":
+                app_send = self._filter_required(paths, answer, scope, path, decision_id)
+            elif path is not None and (route := paths.find(path)) is not None:
+                # No result filter reads a WebSocket's messages: it is closed before the app
+                # sees it, rather than stream entries the rules suppress.
+                self._unfiltered_log.websocket(route.path)
+                record = partial(write, *args)
+                try:
+                    await websocket_deny(send, f"no result filter on a WebSocket; {decision_id}")
+                except BaseException:
+                    write_record(record, None, "disconnected")
+                    raise
+                write_record(record, 403, "results_unfiltered")
+                return
         try:
             await self.app(scope, answer.receive, app_send)
         except BaseException as exc:

@@ -3,11 +3,14 @@
 A search API must not be able to forget the item rules. For a request on a route that
 ``[[results]]`` names (HEAD excepted), the gate hands the app this ``send``: an answer that
 starts with a 2xx status other than 204 (or an interim 1xx, which would open the way to the
-final one) while ``scope["state"]`` holds no sign that the result filter ran on it (``REMOVED_STATE_KEY``, which the filter sets before it sends its status
-line) is replaced by a 503 problem+json, logged (the filter is not mounted inside the gate for
-that route) and recorded (outcome ``results_unfiltered``). The app's own body then goes
-nowhere. A filter mounted outside the gate sees the answer only after the gate did, so that
-order is refused the same way: it never leaks. Other statuses pass: the filter passes them too.
+final one) while ``scope["state"]`` holds no sign that the result filter ran on it
+(``REMOVED_STATE_KEY``, which the filter sets before it sends its status line) is replaced by a
+503 problem+json, logged (the filter is not mounted inside the gate for that route) and
+recorded (outcome ``results_unfiltered``). The app's own body then goes nowhere. A filter
+mounted outside the gate sees the answer only after the gate did, so that order is refused the
+same way: it never leaks. Other statuses pass: the filter passes them too. A WebSocket on such
+a route is closed before the app sees it (``UnfilteredLog.websocket``): no result filter reads
+its messages.
 """
 
 from __future__ import annotations
@@ -47,6 +50,18 @@ class UnfilteredLog:
                 "on: ResultFilterMiddleware is not mounted inside the gate for that route; "
                 "answered 503 (%d so far)",
                 status, route, route, count,
+            )  # fmt: skip
+
+    def websocket(self, route: str) -> None:
+        """A WebSocket on the route, closed before the app saw it."""
+        count = self._counts[route] = self._counts.get(route, 0) + 1
+        now = time.monotonic()
+        if now - self._warned.get(route, -math.inf) >= _WARN_EVERY:
+            self._warned[route] = now
+            logger.error(
+                "refused a WebSocket on %s (a route of [[results]]): no result filter reads "
+                "its messages (%d refused so far)",
+                route, count,
             )  # fmt: skip
 
 

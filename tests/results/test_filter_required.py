@@ -294,3 +294,42 @@ async def test_an_interim_1xx_start_does_not_open_the_gate_to_the_final_answer(
     assert b'"results"' not in body
     (record,) = records
     assert record["outcome"] == "results_unfiltered"
+
+
+async def test_a_websocket_on_a_results_route_is_refused(
+    config: Path, bearer: dict[str, str]
+) -> None:
+    """No result filter reads a WebSocket's messages: a live search on a ``[[results]]`` route
+    would stream entries past the filter and past the gate's check, so it is not opened."""
+
+    async def live(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": json.dumps(PAGE)})
+        await send({"type": "websocket.close", "code": 1000})
+
+    records: list[Record] = []
+    gate = JurisdictionMiddleware(
+        live, config=config, clock=FixedClock(TODAY), audit=AuditLog(observers=[records.append])
+    )
+    sent: list[Message] = []
+    incoming = iter([{"type": "websocket.connect"}])
+
+    async def receive() -> Message:
+        return next(incoming, {"type": "websocket.disconnect", "code": 1000})
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in bearer.items()]
+    for path in ("/search", "/search/clusters/live"):
+        sent.clear()
+        records.clear()
+        scope = {
+            "type": "websocket", "path": path, "raw_path": path.encode(), "root_path": "",
+            "query_string": b"", "headers": headers, "scheme": "ws",
+        }  # fmt: skip
+        await gate(scope, receive, send)
+        assert [m["type"] for m in sent] == ["websocket.close"], path
+        (record,) = records
+        assert (record["sent_status"], record["outcome"]) == (403, "results_unfiltered")
