@@ -6,7 +6,7 @@ import gzip
 import json
 
 import pytest
-from starlette.types import Message
+from starlette.types import Message, Scope
 
 from jurisgate.middleware import FixedClock, ResultFilterMiddleware, ResultRoute
 from jurisgate.middleware.subjects import FixedSuppressions, StaleSuppressions
@@ -264,7 +264,7 @@ async def test_an_interim_1xx_start_does_not_let_the_final_answer_pass_unfiltere
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/search", "headers": [], "state": {}}
+    scope: Scope = {"type": "http", "method": "GET", "path": "/search", "headers": [], "state": {}}
     await gate(scope, receive, send)
     statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
     assert statuses == [103, 200]
