@@ -46,7 +46,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from jurisgate.adapters.factory import check_startup, load_engine, policy_reloader
 from jurisgate.adapters.factory import shared_cache as configured_shared_cache
 
-from .audit.answer import Answer, write_record
+from .audit.answer import LEAKED_STATE_KEY, REMOVED_STATE_KEY, Answer, write_record
 from .audit.log import AuditLog, AuditObserver
 from .authenticate import Authenticator
 from .cache.lru import DecisionCache, DecisionKey, LruTtlCache
@@ -369,9 +369,14 @@ class JurisdictionMiddleware:
         route = None if path is None else paths.find(path)
         if route is None or scope["method"] == "HEAD":
             return answer.send
-        # The filter marks the gate's own state dict, even past a middleware that copies scope.
-        if scope.get("state") is None:
+        # The filter marks the gate's own state dict, even past a middleware that copies scope;
+        # a mark already there is no sign for this request (a server sharing one state dict).
+        state = scope.get("state")
+        if state is None:
             scope["state"] = {}
+        else:
+            state.pop(REMOVED_STATE_KEY, None)
+            state.pop(LEAKED_STATE_KEY, None)
         required = FilterRequired(answer, route.path, scope, decision_id, self._unfiltered_log)
         return required.send
 

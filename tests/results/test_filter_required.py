@@ -333,3 +333,41 @@ async def test_a_websocket_on_a_results_route_is_refused(
         assert [m["type"] for m in sent] == ["websocket.close"], path
         (record,) = records
         assert (record["sent_status"], record["outcome"]) == (403, "results_unfiltered")
+
+
+async def test_a_sign_left_in_the_state_before_the_request_does_not_count(
+    config: Path, bearer: dict[str, str]
+) -> None:
+    """The filter's sign must be this request's: a server that hands every request the same
+    lifespan state dict (ASGI asks for a copy) would otherwise carry one request's sign to
+    the next, unfiltered one."""
+
+    async def unfiltered(scope: Scope, receive: Receive, send: Send) -> None:
+        await JSONResponse(PAGE)(scope, receive, send)
+
+    records: list[Record] = []
+    gate = JurisdictionMiddleware(
+        unfiltered,
+        config=config,
+        clock=FixedClock(TODAY),
+        audit=AuditLog(observers=[records.append]),
+    )
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [(k.lower().encode(), v.encode()) for k, v in bearer.items()]
+    scope: Scope = {
+        "type": "http", "method": "GET", "path": "/search", "raw_path": b"/search",
+        "root_path": "", "query_string": b"", "headers": headers,
+        "state": {"jurisgate.removed": {"il-opt-out": 1}},  # left by an earlier request
+    }  # fmt: skip
+    await gate(scope, receive, send)
+    statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
+    assert statuses == [503]
+    (record,) = records
+    assert record["outcome"] == "results_unfiltered"
