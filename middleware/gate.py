@@ -374,7 +374,7 @@ class JurisdictionMiddleware:
         state = scope.get("state")
         if state is None:
             scope["state"] = {}
-        else:
+        elif isinstance(state, dict):  # what FilterRequired reads its sign from
             state.pop(REMOVED_STATE_KEY, None)
             state.pop(LEAKED_STATE_KEY, None)
         required = FilterRequired(answer, route.path, scope, decision_id, self._unfiltered_log)
