@@ -11,7 +11,7 @@ Flow per request (HTTP and WebSocket alike):
    ``request.state.principal`` / ``request.state.decision`` set, and the item rules in force
    for the result filter and the app (``results/in_force.py``); on a route ``[[results]]``
    names, through a ``send`` that refuses an answer the result filter did not run on
-   (``results/filter_required.py``).
+   (``results/filter_required.py``); a WebSocket on such a route is closed (403).
 A gate whose stored policy the store has not confirmed for ``[policy] max_staleness`` answers
 503 before any of this, memory included (``policy_freshness.py``). A request seen before is
 answered from the memory of whole requests (``cache/warm.py``); a path
@@ -66,7 +66,7 @@ from .full_check import admit, full_check, gate_refusal, too_long
 from .health import gate_health
 from .policy_freshness import PolicyFreshness, stale_refusal
 from .responses import DECISION_ID_HEADER, refuse
-from .results.filter_required import UnfilteredLog, filter_required
+from .results.filter_required import UnfilteredLog, close_websocket, filter_required
 from .results.route_paths import ResultPaths
 from .startup import StartupFailure, fails_at_startup
 from .token.verifier import TokenPolicy, TrustedIssuer
@@ -341,10 +341,13 @@ class JurisdictionMiddleware:
         answer = Answer(send, receive, header, write, scope, replayed)
         app_send: Send = answer.send
         paths = checker.results
-        if paths is not None and kind == "http" and path is not None:
+        if paths is not None and path is not None:
             route = remembered.route if remembered is not None else paths.find(path)
-            if route is not None:  # a send that refuses an answer the filter did not run on
+            if route is not None and kind == "http":  # refuses an answer the filter did not run on
                 app_send = filter_required(answer, route, scope, decision_id, self._unfiltered_log)
+            elif route is not None:  # no result filter reads a WebSocket's messages: closed
+                await close_websocket(send, answer, route, decision_id, self._unfiltered_log)
+                return
         try:
             await self.app(scope, answer.receive, app_send)
         except BaseException as exc:

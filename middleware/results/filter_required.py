@@ -2,12 +2,15 @@
 
 A search API must not be able to forget the item rules. For a request on a route that
 ``[[results]]`` names (HEAD excepted), the gate hands the app this ``send``: an answer that
-starts with a 2xx status other than 204 while ``scope["state"]`` holds no sign that the result
-filter ran on it (``REMOVED_STATE_KEY``, which the filter sets before it sends its status
-line) is replaced by a 503 problem+json, logged (the filter is not mounted inside the gate for
-that route) and recorded (outcome ``results_unfiltered``). The app's own body then goes
-nowhere. A filter mounted outside the gate sees the answer only after the gate did, so that
-order is refused the same way: it never leaks. Other statuses pass: the filter passes them too.
+starts with a 2xx status other than 204 (or an interim 1xx, which would open the way to the
+final one) while ``scope["state"]`` holds no sign that the result filter ran on it
+(``REMOVED_STATE_KEY``, which the filter sets before it sends its status line) is replaced by a
+503 problem+json, logged (the filter is not mounted inside the gate for that route) and
+recorded (outcome ``results_unfiltered``). The app's own body then goes nowhere. A filter
+mounted outside the gate sees the answer only after the gate did, so that order is refused the
+same way: it never leaks. Other statuses pass: the filter passes them too. A WebSocket on such
+a route is closed before the app sees it (``UnfilteredLog.websocket``): no result filter reads
+its messages.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ from typing import Final
 
 from starlette.types import Message, Scope, Send
 
-from ..audit.answer import REMOVED_STATE_KEY, Answer
-from ..responses import results_problem, send_problem
+from ..audit.answer import LEAKED_STATE_KEY, REMOVED_STATE_KEY, Answer, write_record
+from ..responses import results_problem, send_problem, websocket_deny
 from .routes import ResultRoute
 
-__all__ = ["FilterRequired", "UnfilteredLog", "filter_required"]
+__all__ = ["FilterRequired", "UnfilteredLog", "close_websocket", "filter_required"]
 
 logger = logging.getLogger("jurisgate.results")
 _OUTCOME: Final = "results_unfiltered"
@@ -37,10 +40,29 @@ def filter_required(
     filter did not run on (HEAD answers carry no listing and pass)."""
     if scope["method"] == "HEAD":
         return answer.send
-    # The filter marks the gate's own state dict, even past a middleware that copies scope.
-    if scope.get("state") is None:
+    # The filter marks the gate's own state dict, even past a middleware that copies scope;
+    # a mark already there is no sign for this request (a server sharing one state dict).
+    state = scope.get("state")
+    if state is None:
         scope["state"] = {}
+    elif isinstance(state, dict):  # what FilterRequired reads its sign from
+        state.pop(REMOVED_STATE_KEY, None)
+        state.pop(LEAKED_STATE_KEY, None)
     return FilterRequired(answer, route.path, scope, decision_id, log).send
+
+
+async def close_websocket(
+    send: Send, answer: Answer, route: ResultRoute, decision_id: str, log: UnfilteredLog
+) -> None:
+    """Close a WebSocket on ``route`` before the app sees it, rather than stream entries the
+    rules suppress (no result filter reads its messages); its record says so."""
+    log.websocket(route.path)
+    try:
+        await websocket_deny(send, f"no result filter on a WebSocket; {decision_id}")
+    except BaseException:
+        write_record(answer.record, None, "disconnected")
+        raise
+    write_record(answer.record, 403, _OUTCOME)
 
 
 class UnfilteredLog:
@@ -61,6 +83,18 @@ class UnfilteredLog:
                 "on: ResultFilterMiddleware is not mounted inside the gate for that route; "
                 "answered 503 (%d so far)",
                 status, route, route, count,
+            )  # fmt: skip
+
+    def websocket(self, route: str) -> None:
+        """A WebSocket on the route, closed before the app saw it."""
+        count = self._counts[route] = self._counts.get(route, 0) + 1
+        now = time.monotonic()
+        if now - self._warned.get(route, -math.inf) >= _WARN_EVERY:
+            self._warned[route] = now
+            logger.error(
+                "refused a WebSocket on %s (a route of [[results]]): no result filter reads "
+                "its messages (%d refused so far)",
+                route, count,
             )  # fmt: skip
 
 
@@ -87,7 +121,8 @@ class FilterRequired:
             return  # the app's own answer goes nowhere
         if message["type"] == "http.response.start":
             status = message["status"]
-            if 200 <= status < 300 and status != 204 and not self._filtered():
+            # A 1xx is refused too: it is no answer, and passing it would pass what follows.
+            if status < 300 and status != 204 and not self._filtered():
                 self._state = "refused"
                 self._log.seen(self._route, status)
                 problem = results_problem(_OUTCOME, self._decision_id)
