@@ -25,9 +25,8 @@ class Checker:
     item rules) once per admitted request, into its ``scope["state"]``; ``ttl`` caps
     how long a whole request is remembered; ``blocked_by`` names the 451 answer's blocker;
     ``results`` the ``[[results]]`` routes (None without), whose route a remembered request
-    keeps;
-    ``rewritten_paths`` counts the requests refused because a framework rewrote their path
-    (the first one is logged)."""
+    keeps; ``rewritten_paths`` counts the requests refused because a framework rewrote their
+    path (the first one is logged)."""
 
     __slots__ = (
         "audit",

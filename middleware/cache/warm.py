@@ -4,7 +4,8 @@ answered again with one dictionary lookup for as long as every input provably st
 A request that misses goes the full way (public-path check, token verification, claims, the
 decision tiers) and, if it carried a verified token, leaves an entry here. An entry is keyed by
 the whole header value (the whole token, never its signature alone: so every claim, agency and
-capacity included, is part of the key) and is served only:
+capacity included, is part of the key) and by the scope's routing inputs as sent (so a hit is
+not routed again: it holds the routed path and its ``[[results]]`` table), and is served only:
 
 - while the policy engine that decided it is still the one in force (a reload invalidates);
 - not before the instant it was made, so a clock stepped back misses rather than reuses;
