@@ -280,7 +280,7 @@ class JurisdictionMiddleware:
         started = time.perf_counter()
         checker = self.checker
         # The request's one audit record, written once it is answered: write(sent, outcome), or
-        # write(*replayed, sent, outcome) for a request answered from memory (audit/answer.py)
+        # write(replayed, sent, outcome) for a request answered from memory (audit/answer.py)
         write: Callable[..., None]
         replayed: Replayed | None = None
         try:
@@ -300,7 +300,7 @@ class JurisdictionMiddleware:
                     checker.blocked_by,
                     checker.items,
                 )
-                write = checker.audit.replay
+                write = checker.audit.replayed
                 replayed = (remembered, decision_id, started, time.perf_counter())
             elif path_too_long(scope["path"], self._max_path_bytes):  # before any per-path work
                 refusal, write = too_long(checker, scope, decision_id, started)
@@ -328,7 +328,7 @@ class JurisdictionMiddleware:
             refusal, write = gate_refusal(checker, scope, decision_id, started, "gate_error")
             replayed = None
         if refusal is not None:
-            record = write if replayed is None else partial(write, *replayed)
+            record = write if replayed is None else partial(write, replayed)
             try:
                 await refuse(scope, send, refusal, decision_id)
             except BaseException:

@@ -57,8 +57,9 @@ logger = logging.getLogger("jurisgate")
 # the leak counts]]).
 RecordWriter = Callable[..., None]
 # A request answered from memory: (the remembered request, the decision id, the perf_counter
-# readings at its start and at its decision), the leading arguments of ``AuditLog.replay``.
-Replayed = tuple["RememberedRequest", str, float, float]
+# readings at its start and at its decision, None for now), the leading arguments of
+# ``AuditLog.replay``; ``AuditLog.replayed`` takes them as this one tuple.
+Replayed = tuple["RememberedRequest", str, float, float | None]
 
 # Where the result filter leaves a request's per-rule removal counts for its record (and,
 # before it sends its status line, its sign that it ran: the gate checks for it).
@@ -114,9 +115,9 @@ class Answer:
     """The ``send`` and ``receive`` an allowed request's app gets. ``header`` (the decision id)
     is added to an HTTP answer's start. The record is written as ``write(sent_status, outcome,
     removed, leaked)``, or for a request answered from memory (``replayed``: the remembered
-    request, decision id, start and decision instants) as ``AuditLog.replay``'s ``write(*replayed,
-    sent_status, outcome, removed, leaked)``, called without a closure or a ``*args`` call
-    being made per request. Per request; never shared."""
+    request, decision id, start and decision instants) as ``AuditLog.replayed``'s
+    ``write(replayed, sent_status, outcome, removed, leaked)``: no closure and no ``*args``
+    call per request. Per request; never shared."""
 
     __slots__ = ("_header", "_receive", "_replayed", "_scope", "_send", "_write", "gone", "open")
 
@@ -156,12 +157,8 @@ class Answer:
                 try:
                     if replayed is None:
                         self._write(message["status"], "sent", removed, leaked)
-                    else:  # direct arguments: a ``*args`` call costs more than the rest here
-                        entry, decision_id, started, decided = replayed
-                        self._write(
-                            entry, decision_id, started, decided, message["status"], "sent",
-                            removed, leaked,
-                        )  # fmt: skip
+                    else:  # not write(*replayed, ...): a ``*args`` call costs more than the rest
+                        self._write(replayed, message["status"], "sent", removed, leaked)
                 except Exception as exc:
                     _failed(exc)
             else:
@@ -181,7 +178,7 @@ class Answer:
         if replayed is None:
             self._write(sent_status, outcome)
         else:
-            self._write(*replayed, sent_status, outcome)
+            self._write(replayed, sent_status, outcome)
 
     async def receive(self) -> Message:
         message = await self._receive()

@@ -33,6 +33,7 @@ from .settings import AuditSettings
 
 if TYPE_CHECKING:
     from ..cache.warm import RememberedRequest
+    from .answer import Replayed
 
 __all__ = ["AUDIT_LOGGER", "AuditLog", "AuditObserver", "AuditRecord", "AuditSink"]
 
@@ -125,8 +126,22 @@ class AuditLog:
         otherwise the full record, as for a decided request, filled into the entry's
         template when it has one. ``removed`` and ``leaked``: the result filter's counts, if
         it ran (see ``record``)."""
+        self.replayed((entry, decision_id, started, decided), sent_status, outcome, removed, leaked)
+
+    def replayed(
+        self,
+        replayed: Replayed,
+        sent_status: int | None,
+        outcome: str | None,
+        removed: Mapping[str, int] | None = None,
+        leaked: Mapping[str, int] | None = None,
+    ) -> None:
+        """``replay``, with the request's part in the one tuple the gate holds: what the gate
+        calls once per answer, so it passes few arguments and unpacks them only when a
+        record is wanted."""
         enabled = self.logger.isEnabledFor(_INFO)
         if enabled or self.observers:
+            entry, decision_id, started, decided = replayed
             shared = entry.audit_fields
             seconds = (time.perf_counter() if decided is None else decided) - started
             template = shared.template
@@ -157,6 +172,7 @@ class AuditLog:
                 record["leaked"] = dict(leaked)
             self._emit(record, enabled)
         elif (sink := self._sink) is not None:  # the attribute: the property costs a call
+            entry, decision_id, started, decided = replayed
             if removed is not None:
                 removed = dict(removed)  # its own: written out later, on the sink's thread
             if leaked is not None:
