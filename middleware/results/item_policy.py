@@ -103,10 +103,15 @@ class ItemPolicy:
         )
 
     def _segment(self, at: float) -> _Segment:
+        if at != at:  # NaN: no rule is in force at it, and it would land in the last segment
+            raise ValueError("the instant to filter at is NaN")
         index = bisect.bisect_right(self.boundaries, at)
         segment = self._segments.get(index)
         if segment is None:
-            segment = self._segments[index] = _Segment(self.rules, at)
+            # Built at the segment's own start, not at the instant that meets it first: an
+            # infinite instant would leave out the rules that never end, for every later call.
+            since = self.boundaries[index - 1] if index else -math.inf
+            segment = self._segments[index] = _Segment(self.rules, since)
         return segment
 
     def verdict(
