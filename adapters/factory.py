@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jurisgate.middleware.cache.lru import DecisionCache
@@ -24,13 +24,15 @@ from jurisgate.middleware.clock import Clock
 from jurisgate.middleware.config.cache_config import CacheSettings
 from jurisgate.middleware.config.gate_config import GateConfig, PolicySettings
 from jurisgate.middleware.config.loading import engine_for, engine_from_text, policy_files
+from jurisgate.middleware.config.policy_in_force import PolicyInForce, policy_in_force
 from jurisgate.middleware.config.policy_manifest import read_published
 from jurisgate.middleware.config.redis_topology import sentinel_address
 from jurisgate.middleware.config.reload import PolicyReloader, file_fingerprint
-from jurisgate.middleware.config.store import PolicyStore, load_from_store
+from jurisgate.middleware.config.store import PolicyStore, connect_timeout, load_from_store
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.errors import ConfigError, PolicyError
+from jurisgate.middleware.results.packs import ItemSettings
 from jurisgate.middleware.startup import startup_problems
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ __all__ = [
     "announcer",
     "check_startup",
     "load_enforced_engine",
+    "load_enforced_policy",
     "load_engine",
     "open_store",
     "policy_reloader",
@@ -82,21 +85,40 @@ def load_enforced_engine(
 ) -> PolicyEngine:
     """The engine the gate may apply: as ``load_engine``, but with ``manifest_required`` built
     only from files that match the published manifest (PolicyNotPublished otherwise)."""
+    return _enforced(settings, (), store)[0]
+
+
+def load_enforced_policy(
+    settings: PolicySettings, items: ItemSettings, *, store: PolicyStore | None = None
+) -> PolicyInForce:
+    """What the gate puts in force, at start-up and on each reload: the enforced engine and the
+    item rules of its rows and ``[items]``, from one read (with a manifest, the ``[items]
+    files`` must be published with the policy files). PolicyError when either is invalid."""
+    engine, texts = _enforced(settings, items.files, store)
+    return policy_in_force(engine, items, texts=texts)
+
+
+def _enforced(
+    settings: PolicySettings, extra: Sequence[Path], store: PolicyStore | None
+) -> tuple[PolicyEngine, dict[Path, str] | None]:
+    """The enforced engine, and the texts of ``extra`` files read and checked against the same
+    manifest (None without one: they are read when used)."""
     manifest = settings.manifest_path
     if not settings.manifest_required or manifest is None or settings.model is None:
-        return load_engine(settings, store=store)
-    model = settings.model
-    if settings.policy is not None:
-        texts = read_published(manifest, (model, settings.policy))
-        return engine_from_text(
-            texts[model], str(model), texts[settings.policy], str(settings.policy)
-        )
-    model_text = read_published(manifest, (model,))[model]
+        return load_engine(settings, store=store), None
+    model, policy = settings.model, settings.policy
+    texts = read_published(manifest, (model, *(() if policy is None else (policy,)), *extra))
+    extra_texts = {file: texts[file] for file in extra}
+    if policy is not None:
+        engine = engine_from_text(texts[model], str(model), texts[policy], str(policy))
+        return engine, extra_texts
     if store is not None:
-        return PolicyEngine(PolicySource(model_text, store.load_rows(), str(model), store.origin))
+        rows = store.load_rows()
+        return PolicyEngine(PolicySource(texts[model], rows, str(model), store.origin)), extra_texts
     with contextlib.closing(open_store(settings)) as opened:
         rows = opened.load_rows()
-        return PolicyEngine(PolicySource(model_text, rows, str(model), opened.origin))
+        source = PolicySource(texts[model], rows, str(model), opened.origin)
+        return PolicyEngine(source), extra_texts
 
 
 def redis_target(settings: CacheSettings) -> RedisTarget | None:
@@ -124,10 +146,10 @@ def check_startup(
     engine: PolicyEngine | None = None,
     shared_tier: bool = True,
     audit_file: bool = True,
-) -> tuple[PolicyEngine | None, list[str]]:
+) -> tuple[PolicyInForce | None, list[str]]:
     """The gate's start-up checks (middleware/startup.py) with the adapters the gate uses: the
-    enforced policy, the shared tier's secret and passwords. ``jurisgate lint --config`` runs
-    exactly this too."""
+    enforced policy and its item rules, the shared tier's secret and passwords. ``jurisgate
+    lint --config`` runs exactly this too."""
 
     def check_shared_tier(settings: CacheSettings) -> None:
         if redis_target(settings) is not None:
@@ -138,7 +160,7 @@ def check_startup(
     return startup_problems(
         config,
         engine=engine,
-        load_policy=load_enforced_engine,
+        load_policy=lambda loaded: load_enforced_policy(loaded.policy, loaded.items),
         check_shared_tier=check_shared_tier if shared_tier else None,
         audit_file=audit_file,
     )
@@ -184,12 +206,15 @@ def announcer(settings: CacheSettings, *, timeout: float = 0.5) -> RedisAnnounce
 def policy_reloader(
     config: GateConfig,
     *,
-    current: Callable[[], PolicyEngine],
-    swap: Callable[[PolicyEngine], None],
-) -> PolicyReloader | None:
-    """The reloader for the configured policy files or store, keeping ``current()`` in step
-    through ``swap``; None for the bundled pack or when ``[policy] watch_interval`` is 0."""
-    settings = config.policy
+    current: Callable[[], PolicyInForce],
+    swap: Callable[[PolicyInForce], None],
+    confirm: Callable[[float], None] | None = None,
+) -> PolicyReloader[PolicyInForce] | None:
+    """The reloader for the configured policy files or store and the ``[items] files``, keeping
+    ``current()`` in step through ``swap`` and telling ``confirm`` when the store showed the
+    policy current; None for the bundled pack or when ``[policy] watch_interval`` is 0 (then
+    the ``[items] files`` are read at start-up only)."""
+    settings, items = config.policy, config.items
     model = settings.model
     if model is None or settings.watch_interval == 0:
         return None
@@ -207,24 +232,28 @@ def policy_reloader(
         )
     if policy_file is not None:
         return PolicyReloader(
-            load=lambda: load_enforced_engine(settings),
+            load=lambda: load_enforced_policy(settings, items),
             current=current,
             swap=swap,
-            paths=(model, policy_file, *manifest),
+            paths=(model, policy_file, *items.files, *manifest),
             interval=settings.watch_interval,
             announcer=announcing,
         )
     store = open_store(settings)  # one connection for polling and loading, reopened on error
     return PolicyReloader(
-        load=lambda: load_enforced_engine(settings, store=store),
+        load=lambda: load_enforced_policy(settings, items, store=store),
         current=current,
         swap=swap,
-        fingerprint=lambda: (file_fingerprint((model, *manifest)), store.content_version()),
+        fingerprint=lambda: (
+            file_fingerprint((model, *items.files, *manifest)),
+            store.content_version(),
+        ),
         close=store.close,
         interval=settings.watch_interval,
         # One poll is a connect (libpq: whole seconds, >= 2) and a query; longer is stuck.
-        stalled_after=max(2, math.ceil(settings.store_timeout)) + settings.store_timeout + 1.0,
+        stalled_after=connect_timeout(settings.store_timeout) + settings.store_timeout + 1.0,
         announcer=announcing,
+        confirm=confirm,
     )
 
 

@@ -9,10 +9,12 @@ metrics beside the gate, never behind it, on an internal address (README, "Admin
 
 Two sources, so nothing is counted twice and the request path does no extra work:
 - every audit record (``GateMetrics`` is an audit observer): decisions, latency, rejected
-  tokens and claims; every decision counted is a decision logged;
+  tokens and claims, entries a verifying result filter caught (``leaked``) and answers the
+  gate refused because no result filter ran on them; every decision counted is a decision
+  logged;
 - at each scrape, the state the gate already keeps (``gate.health()``): cache hits and misses
-  per tier, policy reloads, failed policy checks (and whether they fail now), Redis errors and
-  the circuit breaker's state.
+  per tier, policy reloads, failed policy checks (and whether they fail now), whether a stored
+  policy is stale and the requests refused for it, Redis errors and the circuit breaker's state.
 """
 
 from __future__ import annotations
@@ -87,6 +89,19 @@ class GateMetrics:
             ["reason"],
             registry=r,
         )
+        self.results_leaked = Counter(
+            "jurisgate_results_leaked",
+            "Entries a verifying result filter found the app had not filtered out (the answer "
+            "was refused with 503), by item rule",
+            ["rule"],
+            registry=r,
+        )
+        self.results_unfiltered = Counter(
+            "jurisgate_results_unfiltered",
+            "Answers on a [[results]] route the gate refused (503) because no result filter "
+            "ran on them (ResultFilterMiddleware not mounted inside the gate)",
+            registry=r,
+        )
         self.sink_failures = Counter(
             "jurisgate_audit_sink_failures",
             "Audit records the durable sink could not store (written to the fallback log)",
@@ -116,6 +131,12 @@ class GateMetrics:
         latency = fields.get("latency_us")
         if isinstance(latency, int | float):
             self.latency.observe(latency / 1e6)
+        leaked = fields.get("leaked")
+        if isinstance(leaked, Mapping):
+            for rule, count in leaked.items():
+                self.results_leaked.labels(str(rule)).inc(count)
+        if fields.get("outcome") == "results_unfiltered":
+            self.results_unfiltered.inc()
 
     def sink_failed(self) -> None:
         """One audit record went to the fallback log (``RedisStreamSink(on_failure=...)``)."""
@@ -152,6 +173,15 @@ class _GateStateCollector:
             "jurisgate_policy_reload_waiting",
             "Gates keeping their policy because the files are not the published set (yet)",
         )
+        stale = GaugeMetricFamily(
+            "jurisgate_policy_stale",
+            "1 while a stored policy is unconfirmed past [policy] max_staleness (every request "
+            "is answered 503), else 0",
+        )
+        stale_refusals = CounterMetricFamily(
+            "jurisgate_policy_stale_refusals",
+            "Requests answered 503 policy_stale: the store had not confirmed the policy lately",
+        )
         errors = CounterMetricFamily("jurisgate_redis_errors", "Errors talking to the Redis tier")
         circuit = GaugeMetricFamily(
             "jurisgate_redis_circuit_state",
@@ -161,6 +191,7 @@ class _GateStateCollector:
         totals: dict[tuple[str, str], float] = {}
         reload_totals = {"ok": 0.0, "rejected": 0.0}
         reload_seen, checks_failed, unreachable = False, 0.0, False
+        bounded, any_stale, refused_stale = False, False, 0.0
         gates_waiting = 0.0
         redis_errors = 0.0
         states: set[str] = set()
@@ -187,6 +218,11 @@ class _GateStateCollector:
                 checks_failed += _num(reload, "check_failures")
                 unreachable = unreachable or reload.get("source_reachable") is False
                 gates_waiting += reload.get("waiting") is not None
+            freshness = health.get("policy_freshness")
+            if isinstance(freshness, dict):
+                bounded = True
+                any_stale = any_stale or freshness.get("stale") is True
+                refused_stale += _num(freshness, "refused")
         for (tier, result), value in sorted(totals.items()):
             cache.add_metric([tier, result], value)
         for result, value in reload_totals.items():
@@ -200,6 +236,11 @@ class _GateStateCollector:
             failing.add_metric([], 1.0 if unreachable else 0.0)
             yield check_failures
             yield failing
+        if bounded:
+            stale.add_metric([], 1.0 if any_stale else 0.0)
+            stale_refusals.add_metric([], refused_stale)
+            yield stale
+            yield stale_refusals
         if shared_seen:
             errors.add_metric([], redis_errors)
             current = "open" if "open" in states else "closed"

@@ -14,15 +14,17 @@ do not survive a round trip. This table keeps each row's values as an ordered ``
 
 Loaded rows are named ``postgresql:<table>#<position>`` in messages (never the DSN: it may hold a
 password). ``content_version()`` hashes the table in the database, so replicas poll one short
-row, and an edit made with plain SQL is noticed too. psycopg errors become PolicyError here.
+row, and an edit made with plain SQL is noticed too. psycopg errors become PolicyError (or its
+PolicyUnavailable) here.
 
 Every call has a client-side deadline (``timeout``, ``[policy] store_timeout``): connecting
 is bounded by libpq's ``connect_timeout`` (whole seconds, at least 2), the rest of the call by
 a SocketDeadline that shuts the socket down when time runs out (a push: at least 60 s), so a
 black-holed server costs one call ``timeout`` seconds and a fresh connection, never a thread
-forever. TCP keepalives and ``tcp_user_timeout`` are set too (defaults below; the DSN's own
-values win), for a dead peer noticed by the kernel between calls, and ``statement_timeout``
-makes the server give up too.
+forever. Such failures (and any other error of the server's) are PolicyUnavailable: the
+reloader tries again rather than refuse a policy it never saw. TCP keepalives and
+``tcp_user_timeout`` are set too (defaults below; the DSN's own values win), for a dead peer
+noticed by the kernel between calls, and ``statement_timeout`` makes the server give up too.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from jurisgate.adapters.socket_deadline import SocketDeadline
+from jurisgate.middleware.config.store import connect_timeout
 from jurisgate.middleware.decision.policy_source import PolicyRow
-from jurisgate.middleware.errors import PolicyError
+from jurisgate.middleware.errors import PolicyError, PolicyUnavailable
 from jurisgate.middleware.third_party import errors_of
 
 __all__ = ["DEFAULT_TABLE", "PostgresPolicyStore"]
@@ -161,12 +164,12 @@ class PostgresPolicyStore:
                     self._conn.close()
                     self._conn = None
                 if expired:
-                    raise PolicyError(
+                    raise PolicyUnavailable(
                         f"{self.origin}: no answer within {seconds:g} s (store_timeout); "
                         "the connection is dropped and opened again on the next call"
                     ) from exc
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                raise PolicyError(
+                raise PolicyUnavailable(
                     f"{self.origin}: PostgreSQL error ({type(exc).__name__}: {detail})"
                 ) from exc
 
@@ -199,7 +202,7 @@ def _with_deadlines(dsn: str, timeout: float) -> str:
     except errors_of("psycopg"):
         raise PolicyError("[policy] store is not a valid PostgreSQL connection URL") from None
     wanted: dict[str, int] = {
-        "connect_timeout": max(2, math.ceil(timeout)),  # libpq counts whole seconds, >= 2
+        "connect_timeout": connect_timeout(timeout),  # libpq counts whole seconds, >= 2
         **_KEEPALIVES,
         "tcp_user_timeout": math.ceil(timeout * 1000),  # unacknowledged data, milliseconds
     }

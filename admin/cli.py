@@ -224,7 +224,7 @@ def _push(args: argparse.Namespace) -> int:
     config = config_for_command(args.config, "policy push")
     if config.policy.store is None:
         raise JurisgateError(f"{config.origin}: [policy] has no store to push to")
-    engine = push_policy(config.policy, Path(args.file))
+    engine = push_policy(config.policy, Path(args.file), config.items)
     table = config.policy.store_table
     print(f"pushed {len(engine.rules)} rules from {args.file} to postgresql:{table}")
     print(f"  policy version: {engine.version}")

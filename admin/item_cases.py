@@ -4,24 +4,29 @@
       item: {id: face-0004, source_region: US-IL}
       suppressed: false                  # optional: is its id on the suppression list?
       at: "2027-05-11T04:59:59Z"         # optional; defaults to now
+      collected_at: "2024-01-01T00:00:00Z"   # optional: when the photo was collected
       expect: {suppressed: true, rule: il-photos-five-years}   # rule optional (null: none)
 
 Decided by ``ItemPolicy.verdict``, the engine of the result filter, with the fields of the
-config's ``[[results]]`` table (``route:`` picks one when there are several).
+config's ``[[results]]`` table (``route:`` picks one when there are several). The entry may
+carry its collection instant in the table's ``collected_at`` field, or the case says it with
+``collected_at:`` (an ISO 8601 date-time with ``Z`` or an offset, or epoch seconds).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.results import ItemFields, ItemPolicy
+from jurisgate.middleware.results.collection_window import collected_instant
 
 __all__ = ["ItemCase", "ItemOutcome", "item_case", "run_item_cases"]
 
-_KEYS: Final = frozenset({"name", "item", "suppressed", "route", "at", "expect"})
+_KEYS: Final = frozenset({"name", "item", "suppressed", "route", "at", "collected_at", "expect"})
+_COLLECTED_AT: Final = "collected_at"  # the entry's field when the config names none
 _EXPECT_KEYS: Final = frozenset({"suppressed", "rule"})
 UNSET: Final = object()
 
@@ -35,6 +40,7 @@ class ItemCase:
     at: float | None
     expect_suppressed: bool
     rule: object  # a rule id, None for "no rule", or UNSET when the case does not say
+    collected_at: float | None = None  # the case's own collection instant, when it gives one
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +90,23 @@ def item_case(
     rule = expect.get("rule", UNSET)
     if rule is not UNSET and rule is not None and not isinstance(rule, str):
         raise JurisgateError(f"{where}: expect.rule must be a rule id or null")
+    collected_at = None
+    if item.get("collected_at") is not None:
+        collected_at = collected_instant(item["collected_at"])
+        if collected_at is None:
+            raise JurisgateError(
+                f"{where}: collected_at must be an ISO 8601 date-time with Z or an offset, "
+                "or epoch seconds"
+            )
     return ItemCase(
-        name, entry, suppressed, route, at(item.get("at"), where), expect["suppressed"], rule
+        name,
+        entry,
+        suppressed,
+        route,
+        at(item.get("at"), where),
+        expect["suppressed"],
+        rule,
+        collected_at,
     )
 
 
@@ -99,9 +120,14 @@ def run_item_cases(
     outcomes = []
     for case in cases:
         fields = fields_for(case.route)
+        entry = case.item
+        if case.collected_at is not None:
+            name = fields.collected_at or _COLLECTED_AT
+            entry = {**entry, name: case.collected_at}
+            fields = replace(fields, collected_at=name)
         listed = frozenset({str(case.item.get(fields.id))}) if case.suppressed else frozenset()
         at = case.at if case.at is not None else now
-        verdict = policy.verdict(case.item, at=at, suppressed=listed, fields=fields)
+        verdict = policy.verdict(entry, at=at, suppressed=listed, fields=fields)
         rule = verdict.rule.id if verdict.rule is not None else None
         outcomes.append(ItemOutcome(case, verdict.suppressed, rule))
     return outcomes

@@ -206,6 +206,13 @@ def _check_item_row(row: PolicyRow, first_use: dict[str, str], now: float) -> li
     if rule.end <= now:
         message = f"the period ended on {format_instant(rule.end)}: it removes nothing now"
         return [Finding(row.source, rule.id, "expired", message)]
+    if rule.collected is not None and rule.collected[0] >= rule.end:
+        # No entry collected in the window exists while the rule is in force.
+        message = (
+            f"the collection window starts on {format_instant(rule.collected[0])}, when the "
+            f"rule has ended ({format_instant(rule.end)}): it can never remove an entry"
+        )
+        return [Finding(row.source, rule.id, "window_never_applies", message)]
     return []
 
 
@@ -225,7 +232,9 @@ def _model_fields(model_text: str, origin: str) -> tuple[list[str], set[str]]:
     ptypes = {ptype for section in ("p", "g") for ptype in model.model.get(section, {})}
     if ITEM_PTYPE in ptypes:
         item_fields = tuple(t.removeprefix(f"{ITEM_PTYPE}_") for t in model["p"][ITEM_PTYPE].tokens)
-        if item_fields != ITEM_RULE_FIELDS:
+        # Without ``collected`` as before item rules had collection windows: rows may still
+        # give one (the gate's matcher never reads p2 rows).
+        if item_fields not in (ITEM_RULE_FIELDS, ITEM_RULE_FIELDS[:-1]):
             raise PolicyError(
                 f"{origin}: item rules must be defined as "
                 f"'{ITEM_PTYPE} = {', '.join(ITEM_RULE_FIELDS)}'"

@@ -5,6 +5,10 @@ Lint runs the loader the gate runs (``load_config``, then
 finding (code ``cannot_start``, exit 1) that names the
 file and key: an unknown key, a private or mismatched key, a missing file, ``redis_url``
 without a secret, an audit file in a missing directory, a policy that does not load.
+
+One finding is not a stop but a trap: a ``[[results]]`` table that names no ``collected_at``
+while an item rule has a collection window (``no_collected_at``): the gate starts, and every
+entry of that route is unknown provenance to the rule (removed, if it refuses unknowns).
 """
 
 from __future__ import annotations
@@ -13,14 +17,21 @@ import os
 from typing import Final
 
 from jurisgate.adapters.factory import check_startup
-from jurisgate.middleware.config.gate_config import CONFIG_ENV, PolicySettings, load_config
-from jurisgate.middleware.errors import ConfigError
+from jurisgate.middleware.config.gate_config import (
+    CONFIG_ENV,
+    GateConfig,
+    PolicySettings,
+    load_config,
+)
+from jurisgate.middleware.config.loading import item_policy_of
+from jurisgate.middleware.errors import ConfigError, PolicyError
 
 from .lint_coverage import Finding
 
-__all__ = ["CANNOT_START", "startup_findings"]
+__all__ = ["CANNOT_START", "NO_COLLECTED_AT", "startup_findings"]
 
 CANNOT_START: Final = "cannot_start"
+NO_COLLECTED_AT: Final = "no_collected_at"
 
 
 def startup_findings(config: str | None) -> tuple[PolicySettings | None, list[Finding]]:
@@ -35,4 +46,27 @@ def startup_findings(config: str | None) -> tuple[PolicySettings | None, list[Fi
     except ConfigError as exc:
         return None, [Finding(origin, None, CANNOT_START, str(exc).removeprefix(f"{origin}: "))]
     _, problems = check_startup(loaded)
-    return loaded.policy, [Finding(loaded.origin, None, CANNOT_START, p) for p in problems]
+    findings = [Finding(loaded.origin, None, CANNOT_START, p) for p in problems]
+    return loaded.policy, findings + _collection_findings(loaded)
+
+
+def _collection_findings(loaded: GateConfig) -> list[Finding]:
+    untold = [route for route in loaded.results if route.collected_at is None]
+    if not untold:
+        return []
+    try:
+        rules = item_policy_of(loaded.policy, loaded.items).rules
+    except PolicyError:
+        return []  # the policy findings say why it does not load
+    return [
+        Finding(
+            loaded.origin,
+            rule.id,
+            NO_COLLECTED_AT,
+            f"[[results]] {route.path} names no collected_at: every entry there is unknown "
+            "provenance to this rule's collection window",
+        )
+        for rule in rules
+        if rule.collected is not None
+        for route in untold
+    ]

@@ -1,7 +1,8 @@
 """``jurisgate policy publish``: declare the policy files complete, so the gates may apply them.
 
-Run it after the last write of a policy change. It reads the configured files once, validates
-exactly those bytes as the gate would (with a store: the model file alone), and writes the
+Run it after the last write of a policy change. It reads the configured files once (the
+``[items] files`` too), validates exactly those bytes as the gate would, item rules included
+(with a store: the model file and the ``[items] files``), and writes the
 manifest last and atomically (see policy_manifest.py). Files that change while it reads them
 are refused, so a publish cannot record a write in progress either.
 """
@@ -14,24 +15,32 @@ from typing import Any
 
 from jurisgate.middleware.config.gate_config import PolicySettings
 from jurisgate.middleware.config.loading import engine_from_text
+from jurisgate.middleware.config.policy_in_force import policy_in_force
 from jurisgate.middleware.config.policy_manifest import Manifest, write_manifest
 from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.middleware.decision.policy_source import PolicySource
 from jurisgate.middleware.errors import PolicyError
+from jurisgate.middleware.results.packs import ItemSettings
 
 from .files import add_config_option, announce, config_for_command
 
 __all__ = ["publish_policy", "published_files"]
 
 
-def publish_policy(settings: PolicySettings) -> tuple[Manifest, PolicyEngine]:
-    """Validate the configured policy files and record them in the manifest; returns the
-    manifest and the engine the gates will build. Raises PolicyError (nothing is written)."""
+def publish_policy(
+    settings: PolicySettings, items: ItemSettings | None = None
+) -> tuple[Manifest, PolicyEngine]:
+    """Validate the configured policy files and ``[items] files`` (with the item rules they
+    and the policy's p2 rows make) and record them in the manifest; returns the manifest and
+    the engine the gates will build. Raises PolicyError (nothing is written)."""
     manifest = settings.manifest_path
     if settings.model is None or manifest is None:
         raise PolicyError("[policy] names no policy files to publish (the bundled pack is fixed)")
-    contents = {file: _read(file) for file in published_files(settings)}
+    items = items if items is not None else ItemSettings()
+    contents = {file: _read(file) for file in published_files(settings, items)}
     engine = _validate(settings, contents)
+    texts = {file: _text(file, contents[file]) for file in items.files}
+    policy_in_force(engine, items, texts=texts)  # the gates refuse invalid item rules too
     for file, content in contents.items():
         if _read(file) != content:
             raise PolicyError(f"{file} changed while it was being published; publish again")
@@ -39,11 +48,15 @@ def publish_policy(settings: PolicySettings) -> tuple[Manifest, PolicyEngine]:
     return write_manifest(manifest, contents, version), engine
 
 
-def published_files(settings: PolicySettings) -> tuple[Path, ...]:
-    """The files a manifest covers: model and policy, or with a store the model alone."""
+def published_files(
+    settings: PolicySettings, items: ItemSettings | None = None
+) -> tuple[Path, ...]:
+    """The files a manifest covers: model and policy (with a store the model alone), then the
+    ``[items] files``."""
     if settings.model is None:
         return ()
-    return (settings.model,) if settings.policy is None else (settings.model, settings.policy)
+    own = (settings.model,) if settings.policy is None else (settings.model, settings.policy)
+    return (*own, *(items.files if items is not None else ()))
 
 
 def register(policy_commands: Any) -> None:
@@ -62,9 +75,9 @@ def register(policy_commands: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     config = config_for_command(args.config, "policy publish")
-    manifest, engine = publish_policy(config.policy)
+    manifest, engine = publish_policy(config.policy, config.items)
     print(f"published {config.policy.manifest_path}")
-    for file in published_files(config.policy):
+    for file in published_files(config.policy, config.items):
         print(f"  {file}")
     print(f"  published at:   {manifest.published_at}")
     if manifest.version is None:  # a store: the version depends on its rows too

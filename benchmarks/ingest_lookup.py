@@ -19,6 +19,8 @@ POINTS = {
     "hammond_in_buffer": [41.5834, -87.5000],
     "beloit_wi_buffer": [42.5083, -89.0318],
     "windsor_on": [42.3149, -83.0364],
+    "montreal_qc": [45.5017, -73.5673],
+    "ottawa_on_qc_buffer": [45.4215, -75.6972],
     "paris": [48.8566, 2.3522],
     "kyiv": [50.4501, 30.5234],
 }

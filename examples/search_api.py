@@ -12,7 +12,10 @@ suppression list is stale.
 Who may be found is decided twice, by the same item rules (the settlement's opt-outs and
 Illinois photos, the foreign regulators' orders): ``/search`` calls ``filter_items`` before it
 cuts the page, so pages stay full, and the result-filter middleware (``[[results]]`` in the
-config) checks every answer on its way out and fails closed.
+config, ``mode = "verify"``) checks every answer on its way out: one that still holds a
+suppressed entry is refused (503) with an alarm, never sent. The gate refuses an answer on
+``/search`` that no result filter ran on. Both read the item rules the gate
+has in force for the request (``items_in_force``), so they follow the gate's policy reloads.
 """
 
 from __future__ import annotations
@@ -42,10 +45,10 @@ from jurisgate.middleware import (
     ResultFilterMiddleware,
     SystemClock,
     filter_items,
+    items_in_force,
     load_config,
 )
 from jurisgate.middleware.config.gate_config import CONFIG_ENV
-from jurisgate.middleware.config.loading import item_policy_of
 from jurisgate.middleware.subjects import (
     OptOutEndpoints,
     ReceiptSigner,
@@ -91,6 +94,8 @@ def synthetic_index(size: int = 40) -> list[dict[str, str]]:
                 "photo_sha256": hashlib.sha256(photo.read_bytes()).hexdigest(),
                 "source_region": _REGIONS[n % len(_REGIONS)],
                 "source_country": _REGIONS[n % len(_REGIONS)].split("-", 1)[0],
+                # When the photo was collected: read by item rules with a collection window.
+                "collected_at": f"{2018 + (n // 5) % 9}-{1 + n % 12:02d}-15T12:00:00Z",
             }
         )
     return index
@@ -98,7 +103,9 @@ def synthetic_index(size: int = 40) -> list[dict[str, str]]:
 
 INDEX = synthetic_index()
 # Where the example's entries keep what the item rules read (as in its [[results]] table).
-FIELDS = ItemFields(id="id", region="source_region", country="source_country")
+FIELDS = ItemFields(
+    id="id", region="source_region", country="source_country", collected_at="collected_at"
+)
 
 
 async def health(request: Request) -> JSONResponse:
@@ -112,8 +119,9 @@ def routes(
     clock: Clock | None = None,
     items: ItemPolicy | None = None,
 ) -> list[BaseRoute]:
-    """The API's routes; ``/search`` filters through the item rules (``items``, defaults to the
-    bundled packs) and ``suppressions`` for every client, before it cuts the page."""
+    """The API's routes; ``/search`` filters through the item rules (``items``, defaults to those
+    the gate has in force for the request, reloaded with its policy) and ``suppressions`` for
+    every client, before it cuts the page."""
     now = (clock or SystemClock()).now
 
     async def search(request: Request) -> Response:
@@ -133,8 +141,9 @@ def routes(
             )
         query = request.query_params.get("q", "").strip().lower()
         found = [face for face in INDEX if not query or query in face["name"].lower()]
+        rules = items if items is not None else items_in_force(request)
         results = filter_items(
-            found, at=now(), suppressed=suppressed, policy=items, fields=FIELDS
+            found, at=now(), suppressed=suppressed, policy=rules, fields=FIELDS
         ).items[:20]
         principal = request.state.principal
         return JSONResponse(
@@ -206,17 +215,18 @@ def create_app(config: str | os.PathLike[str] | None = None) -> Starlette:
     chosen = config or os.environ.get(CONFIG_ENV) or DEV_CONFIG
     subjects, lifespan = example_subjects(chosen)
     settings = load_config(chosen)
-    items = item_policy_of(settings.policy, settings.items)
     app = Starlette(
-        routes=routes(subjects.suppressions, subjects.endpoints, items=items),
+        # Both filters use the item rules the gate has in force (items_in_force): a published
+        # or pushed change of a p2 row or an [items] file reaches them without a restart.
+        routes=routes(subjects.suppressions, subjects.endpoints),
         middleware=[
             Middleware(JurisdictionMiddleware, config=chosen),
-            # Inside the gate (refusals are not filtered) and inside any compression.
+            # Inside the gate (refusals are not filtered; the gate refuses what the filter did not
+            # see) and inside any compression. Verify mode ([[results]] mode): /search filters.
             Middleware(
                 ResultFilterMiddleware,
                 routes=settings.results,
                 suppressions=subjects.suppressions,
-                policy=items,
             ),
         ],
         lifespan=lifespan,

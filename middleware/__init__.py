@@ -27,6 +27,7 @@ from .results import (
     ResultFilterMiddleware,
     ResultRoute,
     filter_items,
+    items_in_force,
 )
 from .token.keys import JwksKeys
 from .token.verifier import TokenPolicy, TokenVerifier, TrustedIssuer, VerifiedToken
@@ -77,6 +78,7 @@ __all__ = [
     "VerifiedToken",
     "admissible",
     "filter_items",
+    "items_in_force",
     "load_config",
     "load_engine",
     "principal_from_claims",

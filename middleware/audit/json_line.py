@@ -5,7 +5,8 @@ Every served request writes one line, so the line is built with f-strings rather
 short strings are remembered), and a remembered request reuses the fields it shares with the
 first one (``core_json``) and writes only its time, decision id, latency and what was sent
 (``replay_line``). ``removed`` (the result filter's per-rule counts) ends the line only when a
-filter ran.
+filter ran, and ``leaked`` (what a verifying filter found the app had not filtered out) only
+when it found some.
 ``audit.py`` decides what goes into a record; this module only spells it out.
 """
 
@@ -19,24 +20,30 @@ __all__ = [
     "ReplayFields",
     "core_json",
     "json_string",
+    "leaked_json",
     "principal_json",
     "record_line",
     "removed_json",
     "replay_line",
 ]
 
-# time_ns, decision id, shared fields, seconds taken, status sent, outcome, removal counts
-ReplayFields = tuple[int, str, str, float, int | None, str | None, Mapping[str, int] | None]
+# time_ns, decision id, shared fields, seconds taken, status sent, outcome, removal counts,
+# leak counts
+ReplayFields = tuple[
+    int, str, str, float, int | None, str | None, Mapping[str, int] | None,
+    Mapping[str, int] | None,
+]  # fmt: skip
 
 
 def replay_line(fields: ReplayFields) -> str:
     """A remembered request's record: ts to the microsecond from integer nanoseconds (a
     float's repr costs more than the rest of the line); the gate's decision ids are hex."""
-    ns, decision_id, core, seconds, sent_status, outcome, removed = fields
+    ns, decision_id, core, seconds, sent_status, outcome, removed, leaked = fields
     return (
         f'{{"ts":{ns // 1_000_000_000}.{ns // 1000 % 1_000_000:06d},'
         f'"decision_id":"{decision_id}",{core},"latency_us":{seconds * 1e6:.1f},'
-        f"{_sent(sent_status, outcome)}{'' if removed is None else removed_json(removed)}}}"
+        f"{_sent(sent_status, outcome)}{'' if removed is None else removed_json(removed)}"
+        f"{'' if leaked is None else leaked_json(leaked)}}}"
     )
 
 
@@ -48,18 +55,26 @@ def record_line(
     sent_status: int | None,
     outcome: str | None,
     removed: Mapping[str, int] | None = None,
+    leaked: Mapping[str, int] | None = None,
 ) -> str:
     """One record: the per-request fields around the ones a remembered request shares."""
     return (
         f'{{"ts":{ts!r},"decision_id":{json_string(decision_id)},{core},'
         f'"latency_us":{latency_us!r},{_sent(sent_status, outcome)}'
-        f"{'' if removed is None else removed_json(removed)}}}"
+        f"{'' if removed is None else removed_json(removed)}"
+        f"{'' if leaked is None else leaked_json(leaked)}}}"
     )
 
 
 def removed_json(removed: Mapping[str, int]) -> str:
     """``,"removed":{rule id: count}``: the result filter's counts (a filtered answer only)."""
     return f',"removed":{json.dumps(removed, ensure_ascii=False, separators=(",", ":"))}'
+
+
+def leaked_json(leaked: Mapping[str, int]) -> str:
+    """``,"leaked":{rule id: count}``: suppressed entries a verifying filter found (and
+    refused) in the app's answer."""
+    return f',"leaked":{json.dumps(leaked, ensure_ascii=False, separators=(",", ":"))}'
 
 
 def _sent(status: int | None, outcome: str | None) -> str:

@@ -118,11 +118,13 @@ class AuditLog:
         sent_status: int | None = None,
         outcome: str | None = None,
         removed: Mapping[str, int] | None = None,
+        leaked: Mapping[str, int] | None = None,
     ) -> None:
         """Record a request answered from memory (decided at ``decided``, a perf_counter
         reading; defaults to now). Straight to the sink when nothing else wants the record;
         otherwise the full record, as for a decided request, filled into the entry's
-        template when it has one. ``removed``: the result filter's counts, if it ran."""
+        template when it has one. ``removed`` and ``leaked``: the result filter's counts, if
+        it ran (see ``record``)."""
         shared = entry.audit_fields
         seconds = (time.perf_counter() if decided is None else decided) - started
         enabled = self.logger.isEnabledFor(_INFO)
@@ -136,7 +138,7 @@ class AuditLog:
                     started=started, status=decision.status, effect=decision.effect,
                     principal=entry.principal, decision=decision, tier="local",
                     decided=started + seconds, sent_status=sent_status, outcome=outcome,
-                    removed=removed,
+                    removed=removed, leaked=leaked,
                 )  # fmt: skip
                 return
             record = ReplayedRecord(template)
@@ -151,12 +153,17 @@ class AuditLog:
             record["outcome"] = outcome
             if removed is not None:
                 record["removed"] = dict(removed)
+            if leaked is not None:
+                record["leaked"] = dict(leaked)
             self._emit(record, enabled)
         elif self._deferred is not None or self.sink is not None:
             if removed is not None:
                 removed = dict(removed)  # its own: written out later, on the sink's thread
+            if leaked is not None:
+                leaked = dict(leaked)
             fields = (
                 time.time_ns(), decision_id, shared.core, seconds, sent_status, outcome, removed,
+                leaked,
             )  # fmt: skip
             if self._deferred is not None:  # the sink's thread writes the line out
                 self._deferred(replay_line, fields)
@@ -183,11 +190,14 @@ class AuditLog:
         sent_status: int | None = None,
         outcome: str | None = None,
         removed: Mapping[str, int] | None = None,
+        leaked: Mapping[str, int] | None = None,
     ) -> None:
         """``issuer``/``subject`` name a verified token that produced no ``principal``;
         ``decided`` (a perf_counter reading, defaults to now) ends the latency;
         ``sent_status`` and ``outcome`` say what the client was sent; ``removed`` (only when
-        the result filter ran) how many entries each item rule removed from it."""
+        the result filter ran) how many entries each item rule removed from it; ``leaked``
+        (only when a verifying filter refused the answer) how many suppressed entries of each
+        rule the app had left in it."""
         enabled = self.logger.isEnabledFor(_INFO)
         if not enabled and not self.observers and self.sink is None:
             return
@@ -201,6 +211,8 @@ class AuditLog:
         )  # fmt: skip
         if removed is not None:
             record["removed"] = dict(removed)
+        if leaked is not None:
+            record["leaked"] = dict(leaked)
         self._emit(record, enabled)
 
     def _fields(

@@ -27,7 +27,7 @@ class AuditRecord(dict[str, Any]):
         core = _core_json(_shared_values(self))
         return record_line(
             self["ts"], self["decision_id"], core, self["latency_us"], self["sent_status"],
-            self["outcome"], self.get("removed"),
+            self["outcome"], self.get("removed"), self.get("leaked"),
         )  # fmt: skip
 
 
@@ -48,7 +48,7 @@ class ReplayedRecord(AuditRecord):
             core = _core_json(values)
         return record_line(
             self["ts"], self["decision_id"], core, self["latency_us"], self["sent_status"],
-            self["outcome"], self.get("removed"),
+            self["outcome"], self.get("removed"), self.get("leaked"),
         )  # fmt: skip
 
     def __reduce__(self) -> tuple[type[AuditRecord], tuple[dict[str, Any]]]:

@@ -10,6 +10,7 @@ read here.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -28,6 +29,7 @@ from .cache_config import CacheSettings, parse_cache
 from .issuers import parse_issuer, production_marks
 from .request_limits import RequestLimits, parse_requests
 from .results_table import parse_items, parse_results
+from .store import connect_timeout
 from .subjects_table import parse_subjects
 from .table import Table, build, is_link_target, resolve_path
 
@@ -36,6 +38,10 @@ __all__ = ["CONFIG_ENV", "CacheSettings", "GateConfig", "PolicySettings", "load_
 CONFIG_ENV: Final = "JURISGATE_CONFIG"
 MANIFEST_NAME: Final = "policy-manifest.json"
 _TABLE_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_MAX_STALENESS_LIMIT: Final = 86400.0  # a day: past that, a bound protects nobody
+# The default max_staleness, in checks of the store: two may fail at their full deadline (a
+# restart, a fail-over) before a replica stops deciding on the third.
+_CHECKS_BEFORE_STALE: Final = 3
 T = TypeVar("T")
 BundledReading = Literal["strict", "decree_text"]
 
@@ -60,6 +66,9 @@ class PolicySettings:
     manifest: Path | None = None
     # Apply only a published policy set; None = required whenever the files are watched.
     require_manifest: bool | None = None
+    # Seconds a replica may decide with a stored policy the store has not confirmed as
+    # current; None = the default (see staleness_bound). A policy store only.
+    max_staleness: float | None = None
 
     @property
     def manifest_path(self) -> Path | None:
@@ -75,6 +84,24 @@ class PolicySettings:
         if self.require_manifest is not None:
             return self.require_manifest
         return self.model is not None and self.watch_interval > 0
+
+    @property
+    def store_check_bound(self) -> float:
+        """The longest one check of a store can take, from the previous one: the poll
+        interval, libpq's connect timeout and the call's own deadline (README, "A store that
+        stops answering")."""
+        return self.watch_interval + connect_timeout(self.store_timeout) + self.store_timeout
+
+    @property
+    def staleness_bound(self) -> float | None:
+        """Seconds a replica may decide with a stored policy not confirmed as current (then
+        503): ``max_staleness``, by default three checks of the store. None when nothing is
+        bounded: policy files, the bundled pack, or a store read only at start-up."""
+        if self.store is None or self.watch_interval == 0:
+            return None
+        if self.max_staleness is not None:
+            return self.max_staleness
+        return _CHECKS_BEFORE_STALE * self.store_check_bound
 
     def __post_init__(self) -> None:
         if self.bundled_reading not in get_args(BundledReading):
@@ -99,6 +126,25 @@ class PolicySettings:
             raise ValueError("store_timeout must be between 0.1 and 300 seconds")
         if self.model is None and (self.require_manifest or self.manifest is not None):
             raise ValueError("manifest and require_manifest need policy files or a store")
+        if self.max_staleness is not None:
+            self._check_max_staleness(self.max_staleness)
+
+    def _check_max_staleness(self, seconds: float) -> None:
+        if self.store is None:
+            # Files are read where the gate runs; a bound that would be ignored is refused.
+            raise ValueError("max_staleness applies to a policy store only (store = ...)")
+        if self.watch_interval == 0:
+            raise ValueError(
+                "max_staleness needs watch_interval > 0 (a store read only at start-up is "
+                "never confirmed again)"
+            )
+        lowest = self.store_check_bound
+        if not (math.isfinite(seconds) and lowest < seconds <= _MAX_STALENESS_LIMIT):
+            raise ValueError(
+                "max_staleness must be more than one check of the store can take (watch_interval"
+                f" + {connect_timeout(self.store_timeout)} + store_timeout = {lowest:g} s) and at"
+                f" most {_MAX_STALENESS_LIMIT:g} seconds"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +232,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             "manifest",
             "require_manifest",
             "bundled_reading",
+            "max_staleness",
         ),
     )
     model = policy_table.get("model", str)
@@ -221,6 +268,7 @@ def _parse(data: dict[str, Any], file: Path) -> GateConfig:
             manifest=resolve_path(base, manifest) if manifest is not None else None,
             require_manifest=policy_table.get("require_manifest", bool),
             bundled_reading=cast(BundledReading, reading),
+            max_staleness=policy_table.get("max_staleness", float),
         ),
     )
 

@@ -77,8 +77,9 @@ def engine_from_text(
 
 def item_policy_of(policy: PolicySettings, items: ItemSettings) -> ItemPolicy:
     """The item rules a configuration puts in force: ``[items]`` packs and files, and the p2
-    rows of the configured policy files (a store's rows are not read here: keep item rules
-    of a stored policy in ``[items] files``)."""
+    rows of the configured policy files, as read now (the core opens no store: with a store,
+    ``policy_in_force`` over ``jurisgate.adapters.factory.load_engine`` reads its p2 rows,
+    as the gate does)."""
     rows = () if policy.store is not None else _rows(policy_files(policy))
     return item_policy_for(items, rows)
 

@@ -1,4 +1,8 @@
-"""Reload: watch the policy files (or store) and swap in a new engine when they change validly.
+"""Reload: watch the policy files (or store) and swap in a new policy when they change validly.
+
+What is loaded and swapped is the gate's PolicyInForce (config/policy_in_force.py): the engine
+of the client rules and the item rules built from the same rows, as one version; the
+``[items] files`` are watched (and published) with the policy files.
 
 A watcher task polls a fingerprint every ``watch_interval`` seconds, off the event loop
 (``asyncio.to_thread``): the files' stat (size, mtime, inode), or for a PostgreSQL store the
@@ -14,8 +18,11 @@ logged, and every poll checks again until a manifest matches.
 With an Announcer (the Redis pub/sub of jurisgate.adapters.redis_pubsub), a reload is announced to
 the other replicas, and an announcement (or a re-established subscription, which may have missed
 some) makes this replica check its policy at once. A poll that fails or overruns is reported by
-PollHealth. The tasks start lazily, on the first ASGI call (lifespan included) of each event loop,
-and a task that fails is logged and started again by itself (``supervised``).
+PollHealth. A poll that finds no change, and a check that loads the policy in force, are
+reported to ``confirm`` (policy_freshness.py: how long a stored policy may go unconfirmed); a
+store that did not answer a load (PolicyUnavailable) is asked again at the next poll. The tasks
+start lazily, on the first ASGI call (lifespan included) of each event loop, and a task that
+fails is logged and started again by itself (``supervised``).
 """
 
 from __future__ import annotations
@@ -23,22 +30,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Hashable, Sequence, Sized
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final, Generic, Protocol, TypeVar
 
-from ..decision.engine import PolicyEngine
-from ..errors import PolicyError, PolicyNotPublished
+from ..errors import PolicyError, PolicyNotPublished, PolicyUnavailable
 from .poll_health import PollHealth
 from .supervised import supervised
 
-__all__ = ["Announcer", "PolicyReloader", "file_fingerprint"]
+__all__ = ["Announcer", "Loaded", "PolicyReloader", "file_fingerprint"]
 
 _CHANGED_DURING_LOAD: Final = object()  # equal to no fingerprint: the next poll loads again
 
 logger = logging.getLogger("jurisgate.reload")
 
 Fingerprint = tuple[tuple[int, int, int] | None, ...]
+
+
+class Loaded(Protocol):
+    """What a reloader loads and swaps: a PolicyInForce (the gate), or a bare PolicyEngine."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def rules(self) -> Sized: ...
+
+
+L = TypeVar("L", bound=Loaded)
 
 
 class Announcer(Protocol):
@@ -66,25 +86,28 @@ def file_fingerprint(paths: Sequence[Path]) -> Fingerprint:
     return tuple(prints)
 
 
-class PolicyReloader:
+class PolicyReloader(Generic[L]):
     """Keeps ``current()`` in step with the policy that ``load()`` reads; ``swap`` installs."""
 
     def __init__(
         self,
         *,
-        load: Callable[[], PolicyEngine],
-        current: Callable[[], PolicyEngine],
-        swap: Callable[[PolicyEngine], None],
+        load: Callable[[], L],
+        current: Callable[[], L],
+        swap: Callable[[L], None],
         paths: Sequence[Path] = (),
         interval: float,
         announcer: Announcer | None = None,
         fingerprint: Callable[[], Hashable] | None = None,
         close: Callable[[], None] | None = None,
         stalled_after: float = 10.0,
+        confirm: Callable[[float], None] | None = None,
     ) -> None:
         """``fingerprint`` (blocking; defaults to the stat of ``paths``) changes when the policy
         may have; ``close`` releases what ``load`` and ``fingerprint`` hold, on ``stop()``;
-        a poll running longer than ``stalled_after`` seconds counts as failing."""
+        a poll running longer than ``stalled_after`` seconds counts as failing; ``confirm``
+        is called with the ``time.perf_counter()`` instant a read began that showed the
+        policy in force current (or refused as invalid)."""
         if not interval > 0:
             raise ValueError("interval must be > 0")
         if fingerprint is None:
@@ -95,6 +118,7 @@ class PolicyReloader:
         self._swap = swap
         self._fingerprint = fingerprint
         self._close = close
+        self._confirm = confirm
         self.interval = interval
         self.announcer = announcer
         self._seen: Hashable = self._fingerprint_or_error()
@@ -155,6 +179,7 @@ class PolicyReloader:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:  # one load at a time; a burst of triggers loads once or twice
+            began = time.perf_counter()
             self._seen = await asyncio.to_thread(self._fingerprint_or_error)
             old = self._current()
             try:
@@ -166,6 +191,10 @@ class PolicyReloader:
                     # (allows without the denies further down). Retry at the next poll.
                     self._seen = _CHANGED_DURING_LOAD
                     return False
+            except PolicyUnavailable as exc:  # an outage, not a policy to refuse: read it again
+                self.polls.failed(exc)
+                self._seen = _CHANGED_DURING_LOAD
+                return False
             except PolicyNotPublished as exc:
                 if self.waiting is None:
                     logger.warning(
@@ -189,8 +218,10 @@ class PolicyReloader:
                 return False
             self.waiting = None
             if engine.version == old.version:
+                self._confirmed(began)
                 return False
             self._swap(engine)
+            self._confirmed(began)
             self.reloads += 1
             self.last_error = None
             logger.warning(
@@ -218,6 +249,7 @@ class PolicyReloader:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
+            began = time.perf_counter()
             self.polls.begin()
             try:
                 seen = await asyncio.to_thread(self._fingerprint)
@@ -229,6 +261,12 @@ class PolicyReloader:
             self.polls.succeeded()
             if seen != self._seen:
                 await self._guarded("policy changed")
+            elif self._lock is None or not self._lock.locked():  # not while a load may swap
+                self._confirmed(began)
+
+    def _confirmed(self, began: float) -> None:
+        if self._confirm is not None:
+            self._confirm(began)
 
     def _fingerprint_or_error(self) -> Hashable:
         """The fingerprint, or a marker that differs from every real one (forces a re-check)."""

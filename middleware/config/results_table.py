@@ -8,13 +8,14 @@ from typing import Literal, cast
 
 from ..errors import ConfigError
 from ..results.packs import DEFAULT_ITEM_PACKS, ItemSettings
-from ..results.routes import DEFAULT_MAX_BODY_BYTES, ResultRoute
+from ..results.routes import DEFAULT_MAX_BODY_BYTES, MODES, ResultRoute
 from .table import Table, build, resolve_path
 
 __all__ = ["parse_items", "parse_results"]
 
 _RESULT_KEYS = (
     "path", "items", "id", "region", "country", "counts", "unknown", "max_body_bytes",
+    "collected_at", "mode",
 )  # fmt: skip
 
 
@@ -34,6 +35,9 @@ def _route(data: object, index: int, file: Path) -> ResultRoute:
     if not all(isinstance(c, str) for c in counts):
         raise table.error("counts", "must be a list of dotted field paths")
     unknown = table.get("unknown", str, "rule")
+    mode = table.check(
+        "mode", table.get("mode", str, "filter"), MODES.__contains__, "must be 'filter' or 'verify'"
+    )
     return build(
         table,
         lambda: ResultRoute(
@@ -43,8 +47,10 @@ def _route(data: object, index: int, file: Path) -> ResultRoute:
             region=table.get("region", str, "source_region"),
             country=table.get("country", str),
             counts=tuple(counts),
+            collected_at=table.get("collected_at", str),
             unknown=cast(Literal["rule", "refuse"], unknown),
             max_body_bytes=table.get("max_body_bytes", int, DEFAULT_MAX_BODY_BYTES),
+            mode=cast(Literal["filter", "verify"], mode),
         ),
     )
 

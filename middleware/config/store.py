@@ -8,6 +8,7 @@ files. The PostgreSQL store is an adapter (``jurisgate.adapters.postgres_store``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -15,7 +16,7 @@ from typing import Protocol
 from ..decision.policy_source import PolicyRow, PolicySource
 from ..errors import PolicyError
 
-__all__ = ["PolicyStore", "load_from_store", "read_model"]
+__all__ = ["PolicyStore", "connect_timeout", "load_from_store", "read_model"]
 
 
 class PolicyStore(Protocol):
@@ -24,7 +25,8 @@ class PolicyStore(Protocol):
     origin: str  # names the store in messages, e.g. "postgresql:jurisgate_policy"
 
     def load_rows(self) -> tuple[PolicyRow, ...]:
-        """Every row in order; PolicyError when absent, empty or unreachable."""
+        """Every row in order; PolicyError when absent or empty, PolicyUnavailable (a
+        PolicyError) when the store does not answer."""
         raise NotImplementedError
 
     def content_version(self) -> str:
@@ -39,6 +41,13 @@ class PolicyStore(Protocol):
 
     def close(self) -> None:
         raise NotImplementedError
+
+
+def connect_timeout(store_timeout: float) -> int:
+    """libpq's ``connect_timeout`` for a store call deadline of ``store_timeout`` seconds: it
+    counts whole seconds and takes less than 2 as 2. One call of the store (a reconnect and a
+    query) can take this plus ``store_timeout``."""
+    return max(2, math.ceil(store_timeout))
 
 
 def load_from_store(model: Path, store: PolicyStore) -> PolicySource:

@@ -6,11 +6,15 @@ uploader's free-text location, and the source URL's country-code domain. Any evi
 puts the photo in a rule's territory while the rule is in force refuses it (fail closed:
 conflicting evidence refuses). Only GPS or a region tag make provenance *known*: free text and
 URLs can add a place but never prove a photo was taken elsewhere. Country-level evidence (a
-``US`` tag, a point in Canada, where no province outlines are bundled) refuses under a
-rule that names a subdivision of that country, and says so in the signals. A GPS point
+``US`` tag, a point in a piece of Canada that no bundled province outline covers) refuses
+under a rule that names a subdivision of that country, and says so in the signals; a rule that
+names the place itself answers first. A GPS point
 cannot rule out a territory that has no bundled outline, neither its own nor its country's
 (an admin's rule for a place the data does not cover): for that rule the point counts as
 unknown provenance (``gps:unmapped:<rule>``), so the rule's ``unknown`` decides.
+
+``at`` is the collection instant: a rule applies while it is in force and, when it has a
+collection window (the ``collected`` column), when ``at`` is inside that window.
 
 The rules are the ``collected_in`` item rules (``rules.py``): by default the bundled packs',
 as the default configuration enables them; ``rules=`` takes a configuration's
@@ -93,14 +97,17 @@ def admissible(
     if not provenance_known:
         signals.append("provenance:unknown")
     unknown_refusal: IngestRule | None = None
+    country_level: tuple[IngestRule, str] | None = None
     for rule in in_force:
-        if not rule.active(instant):
-            continue
+        if not rule.active(instant) or not rule.collected_within(instant):
+            continue  # at ingest, ``at`` is the collection instant too
         matched = _match(rule, places)
-        if matched is not None:
-            if matched:
-                signals.append(f"country_level:{rule.id}:{matched}")
+        if matched == "":
             return Admissibility(False, rule.id, rule.citation, tuple(signals))
+        if matched is not None:
+            # Refuses too, but a later rule that names the very place answers first.
+            country_level = country_level or (rule, matched)
+            continue
         rule_known = known.region is not None or (known.gps is not None and _outlined(rule, mapped))
         if provenance_known and not rule_known:
             signals.append(f"gps:unmapped:{rule.id}")
@@ -109,6 +116,10 @@ def admissible(
                 unknown_refusal = unknown_refusal or rule
             else:
                 signals.append(f"unknown_admitted:{rule.id}")
+    if country_level is not None:
+        rule, country = country_level
+        signals.append(f"country_level:{rule.id}:{country}")
+        return Admissibility(False, rule.id, rule.citation, tuple(signals))
     if unknown_refusal is not None:
         return Admissibility(False, unknown_refusal.id, unknown_refusal.citation, tuple(signals))
     return Admissibility(True, None, None, tuple(signals))

@@ -9,6 +9,12 @@ dictionary look-ups per entry.
 Unknown provenance is an outcome, never a silent allow: an entry whose fields cannot tell
 whether a rule applies (no region, an unknown code, a region and a country that disagree, no
 id) is refused by a rule whose ``unknown`` is ``refuse`` and counted by one that admits it.
+
+A rule with a collection window (``ItemRule.collected``) also needs the entry's collection
+instant: an entry collected outside the window is not its business, one whose ``collected_at``
+cannot tell is unknown provenance to it. Segments where such a rule is in force are judged
+entry by entry, rule by rule (``_WindowedSegment``); the others, every bundled pack's
+included, keep the remembered-places path and never read ``collected_at``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ..claims.regions import known_countries, subdivisions
+from .collection_window import collected_instant
 from .item_rules import ItemRule
 
 __all__ = ["DEFAULT_FIELDS", "FilterOutcome", "ItemFields", "ItemPolicy", "Verdict"]
@@ -30,11 +37,14 @@ _MAX_REMEMBERED_PLACES: Final = 4096
 @dataclass(frozen=True, slots=True)
 class ItemFields:
     """Where an entry keeps what the rules read (top-level keys or attributes); ``country``
-    None means entries carry no country of their own (it is read from the region's prefix)."""
+    None means entries carry no country of their own (it is read from the region's prefix);
+    ``collected_at`` None means they carry no collection instant (unknown to a rule with a
+    collection window)."""
 
     id: str = "id"
     region: str = "source_region"
     country: str | None = "source_country"
+    collected_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +100,9 @@ class ItemPolicy:
         self.boundaries: tuple[float, ...] = tuple(sorted(bounds))
         self._segments: dict[int, _Segment] = {}
         self._by_id = {rule.id: rule for rule in self.rules}
+        # Only policies with a collection window ever look at these.
+        self._has_windows = any(rule.collected is not None for rule in self.rules)
+        self._windowed: dict[int, _WindowedSegment | None] = {}
 
     def rule(self, rule_id: str) -> ItemRule | None:
         return self._by_id.get(rule_id)
@@ -125,6 +138,8 @@ class ItemPolicy:
     ) -> Verdict:
         """Which rule in force at ``at`` suppresses ``item`` (``suppressed``: the entry ids on
         the replica's suppression list); ``refuse_unknown`` makes every rule refuse unknowns."""
+        if self._has_windows and (windowed := self._windowed_segment(at)) is not None:
+            return windowed.verdict(item, suppressed, fields, refuse_unknown)
         return self._segment(at).verdict(item, suppressed, fields, refuse_unknown)
 
     def filter(
@@ -137,7 +152,24 @@ class ItemPolicy:
         refuse_unknown: bool = False,
     ) -> FilterOutcome:
         """The entries no rule suppresses at ``at``, in order, with per-rule counts."""
+        if self._has_windows and (windowed := self._windowed_segment(at)) is not None:
+            return windowed.filter(items, suppressed, fields, refuse_unknown)
         return self._segment(at).filter(items, suppressed, fields, refuse_unknown)
+
+    def _windowed_segment(self, at: float) -> _WindowedSegment | None:
+        """The segment around ``at`` when a rule in force in it has a collection window."""
+        index = bisect.bisect_right(self.boundaries, at)
+        try:
+            return self._windowed[index]
+        except KeyError:
+            active = tuple(rule for rule in self.rules if rule.active(at))
+            found = (
+                _WindowedSegment(active)
+                if any(rule.collected is not None for rule in active)
+                else None
+            )
+            self._windowed[index] = found
+            return found
 
 
 class _Segment:
@@ -286,6 +318,100 @@ def _judge_place(
             return (number, rule, True, tuple(admitted))
         admitted.append(rule.id)
     return (math.inf, None, False, tuple(admitted))
+
+
+class _WindowedSegment:
+    """The rules in force in a segment where one has a collection window: each entry is
+    judged rule by rule, in order (Kleene "and" of place, or listed id, and collection time:
+    a rule that cannot apply is skipped, one that may apply is unknown provenance). The
+    verdict is remembered per (place, listed?, collection slice between two window bounds)."""
+
+    __slots__ = ("_bounds", "_memo", "_rules")
+
+    def __init__(self, active: tuple[ItemRule, ...]) -> None:
+        self._rules = active
+        windows = [rule.collected for rule in active if rule.collected is not None]
+        self._bounds = sorted({b for window in windows for b in window if math.isfinite(b)})
+        self._memo: dict[tuple[object, ...], Verdict] = {}
+
+    def verdict(
+        self, item: object, suppressed: Collection[str], fields: ItemFields, refuse_unknown: bool
+    ) -> Verdict:
+        get = item.get if isinstance(item, Mapping) else _attributes(item)
+        region = get(fields.region)
+        country = get(fields.country) if fields.country else None
+        collected = collected_instant(get(fields.collected_at)) if fields.collected_at else None
+        entry_id = get(fields.id)
+        listed = (
+            str(entry_id) in suppressed if type(entry_id) is str or type(entry_id) is int else None
+        )
+        # Every instant between two window bounds is judged alike: remember the slice.
+        slot = -1 if collected is None else bisect.bisect_right(self._bounds, collected)
+        key = (region, country, listed, slot, refuse_unknown)
+        try:
+            return self._memo[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable value, judged each time
+            found = self._judge(region, country, listed, collected, refuse_unknown)
+        try:
+            if len(self._memo) >= _MAX_REMEMBERED_PLACES:
+                self._memo.clear()
+            self._memo[key] = found
+        except TypeError:
+            pass
+        return found
+
+    def _judge(
+        self,
+        region: object,
+        country: object,
+        listed: bool | None,
+        collected: float | None,
+        refuse_unknown: bool,
+    ) -> Verdict:
+        admitted: list[str] = []
+        for rule in self._rules:
+            applies: bool | None
+            if rule.test == "opted_out":
+                applies = listed
+            else:
+                _, found, unknown, _ = _judge_place([(0, rule)], region, country, True)
+                applies = None if unknown else found is not None
+            if applies is False:
+                continue
+            if rule.collected is not None:
+                if collected is None:
+                    applies = None
+                elif not rule.collected_within(collected):
+                    continue
+            if applies:
+                return Verdict(True, rule, False, tuple(admitted))
+            if refuse_unknown or rule.unknown == "refuse":
+                return Verdict(True, rule, True, tuple(admitted))
+            admitted.append(rule.id)
+        return Verdict(False, None, False, tuple(admitted)) if admitted else _ADMIT
+
+    def filter(
+        self,
+        items: Iterable[object],
+        suppressed: Collection[str],
+        fields: ItemFields,
+        refuse_unknown: bool,
+    ) -> FilterOutcome:
+        kept: list[Any] = []
+        removed: dict[str, int] = {}
+        unknown: dict[str, int] = {}
+        for item in items:
+            verdict = self.verdict(item, suppressed, fields, refuse_unknown)
+            for rule_id in verdict.admitted_unknown:
+                unknown[rule_id] = unknown.get(rule_id, 0) + 1
+            rule = verdict.rule
+            if rule is None:
+                kept.append(item)
+                continue
+            removed[rule.id] = removed.get(rule.id, 0) + 1
+            if verdict.unknown:
+                unknown[rule.id] = unknown.get(rule.id, 0) + 1
+        return FilterOutcome(kept, removed, unknown)
 
 
 def _attributes(item: object) -> Callable[[str], object]:

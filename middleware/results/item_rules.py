@@ -4,7 +4,9 @@ An item rule names a test on a result's entry (``opted_out``: its id is on the r
 suppression list; ``collected_in``: its photo was taken or uploaded in one of the ``where``
 codes), the period in which it applies to answers (start inclusive, end exclusive, UTC unless an
 offset is given), what to do with an entry whose provenance cannot tell (``admit`` or
-``refuse``), the data-subject test in the regulator's words, and its citation.
+``refuse``), the data-subject test in the regulator's words, its citation, and optionally (an
+11th column, ``collected``) the window in which the entries it removes were collected
+(collection_window.py). Rows of 10 columns are rules without a window.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..decision.policy_source import PolicyRow
 from ..decision.rules import cited, effective_period
 from ..decision.values import Citation
 from ..errors import PolicyError
+from .collection_window import CollectionWindow, parse_window
 
 __all__ = [
     "ITEM_PTYPE",
@@ -34,7 +37,10 @@ __all__ = [
 ITEM_PTYPE: Final = "p2"
 ITEM_RULE_FIELDS: Final = (
     "id", "eft", "test", "where", "start", "end", "unknown", "subject", "citation", "url",
+    "collected",
 )  # fmt: skip
+# The columns a row must have; ``collected`` may be left off (no window).
+_REQUIRED_FIELDS: Final = len(ITEM_RULE_FIELDS) - 1
 ItemTest = Literal["opted_out", "collected_in"]
 Unknown = Literal["admit", "refuse"]
 _RULE_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -53,9 +59,14 @@ class ItemRule:
     subject: str
     citation: Citation | None
     source: str
+    collected: CollectionWindow | None = None  # None: whenever the entry was collected
 
     def active(self, at: float) -> bool:
         return self.start <= at < self.end
+
+    def collected_within(self, at: float) -> bool:
+        """Whether an entry collected at ``at`` is one this rule may remove."""
+        return self.collected is None or self.collected[0] <= at < self.collected[1]
 
 
 def parse_item_rules(rows: Sequence[PolicyRow]) -> tuple[ItemRule, ...]:
@@ -81,9 +92,12 @@ def parse_item_row(row: PolicyRow) -> ItemRule:
     def fail(message: str) -> PolicyError:
         return PolicyError(f"{row.source}: item rule {rule_id!r}: {message}")
 
-    if len(row.values) != len(ITEM_RULE_FIELDS):
-        raise fail(f"expected {len(ITEM_RULE_FIELDS)} fields after 'p2', found {len(row.values)}")
-    values = dict(zip(ITEM_RULE_FIELDS, row.values, strict=True))
+    if len(row.values) not in (_REQUIRED_FIELDS, len(ITEM_RULE_FIELDS)):
+        raise fail(
+            f"expected {_REQUIRED_FIELDS} or {len(ITEM_RULE_FIELDS)} fields after 'p2', "
+            f"found {len(row.values)}"
+        )
+    values = dict(zip(ITEM_RULE_FIELDS, row.values, strict=False))
     if not _RULE_ID.fullmatch(rule_id):
         raise fail("id must be 1-64 letters, digits, '.', '_', ':' or '-'")
     if values["eft"] != "suppress":
@@ -107,6 +121,17 @@ def parse_item_row(row: PolicyRow) -> ItemRule:
     if unknown not in ("admit", "refuse"):
         raise fail(f"unknown must be 'admit' or 'refuse', not {unknown!r}")
     start, end = effective_period(values, fail)
+    try:
+        collected = parse_window(values.get("collected", ""))
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    if collected is not None and test == "opted_out":
+        # Narrowing an opt-out by collection time would show some of an opted-out person's
+        # photos again: the opt-out covers them all.
+        raise fail(
+            "an opted_out rule follows the person, whenever a photo was collected: "
+            "leave collected empty"
+        )
     text, url = cited(values, fail)
     if not text:
         raise fail("an item rule needs its citation: it removes people from every answer")
@@ -120,4 +145,5 @@ def parse_item_row(row: PolicyRow) -> ItemRule:
         values["subject"],
         Citation(text, url),
         row.source,
+        collected,
     )

@@ -23,8 +23,9 @@ def filter_items(
     refuse_unknown: bool = False,
 ) -> FilterOutcome:
     """The entries (mappings or objects) no item rule suppresses at ``at``, in order, with per
-    rule removal counts; the same rules as the result-filter middleware (``policy`` defaults
-    to the default configuration's packs). ``suppressed``: the replica's suppression list
+    rule removal counts. ``policy``: behind the gate pass ``items_in_force(request)``, the
+    rules the gate has in force (reloaded with its policy, the result filter's too); defaults
+    to the default configuration's packs. ``suppressed``: the replica's suppression list
     (``Suppressions.current()``, which raises when it is stale)."""
     chosen = policy if policy is not None else bundled_item_policy()
     instant = FixedClock(at).now()

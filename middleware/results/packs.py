@@ -10,7 +10,7 @@ configured policy files count as the admin's own too.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -92,19 +92,23 @@ def item_policy_from_rows(
     return ItemPolicy(ordered.values(), version=digest.hexdigest()[:16])
 
 
-def item_policy_for(settings: ItemSettings, policy_rows: Sequence[PolicyRow] = ()) -> ItemPolicy:
-    """The item rules ``settings`` put in force; ``policy_rows`` are the configured policy
-    file's rows (their p2 rows are the admin's own; the bundled pack's own rows add nothing)."""
+def item_policy_for(
+    settings: ItemSettings,
+    policy_rows: Sequence[PolicyRow] = (),
+    *,
+    texts: Mapping[Path, str] | None = None,
+) -> ItemPolicy:
+    """The item rules ``settings`` put in force; ``policy_rows`` are the configured policy's
+    rows, from files or a store (their p2 rows are the admin's own; the bundled pack's own rows
+    add nothing). ``texts``: the ``files`` as already read (the gate reads them with the
+    policy, checked against its manifest); None reads them here."""
     own = [
         row
         for row in policy_rows
         if row.ptype == ITEM_PTYPE and not row.source.startswith("bundled:")
     ]
     for path in settings.files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PolicyError(f"[items] files: cannot read {path}: {exc}") from exc
+        text = texts[path] if texts is not None else _read(path)
         for row in read_policy_csv(text, str(path)):
             if row.ptype != ITEM_PTYPE:
                 raise PolicyError(
@@ -113,6 +117,13 @@ def item_policy_for(settings: ItemSettings, policy_rows: Sequence[PolicyRow] = (
             own.append(row)
     packs = [pack_item_rows(pack) for pack in settings.packs]
     return item_policy_from_rows(packs, own, sorted(settings.disabled_rules))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"[items] files: cannot read {path}: {exc}") from exc
 
 
 @cache

@@ -6,6 +6,8 @@ faces of every cluster). ``counts`` name integer fields to lower by the entries 
 path without ``[*]`` (``total``) by all removed; one with the items' own prefix
 (``clusters[*].face_count``) by those removed from that element's list. Anything that does not
 have the configured shape is a :class:`ShapeError`: the middleware answers 503, never guesses.
+``mode`` says whether the middleware removes suppressed entries (``filter``) or, for an app
+that filters its own (``filter_items``), refuses an answer that still holds one (``verify``).
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from typing import Any, Final, Literal
 from ..errors import JurisgateError
 from .item_policy import ItemFields
 
-__all__ = ["ResultRoute", "ShapeError", "parse_steps"]
+__all__ = ["MODES", "ResultRoute", "ShapeError", "parse_steps"]
 
 _KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 DEFAULT_MAX_BODY_BYTES: Final = 4 * 1024 * 1024
+# "filter": remove what the rules suppress; "verify": the app filtered (filter_items), so
+# check and refuse (503, an alarm) an answer that still holds a suppressed entry.
+MODES: Final = ("filter", "verify")
 
 
 class ShapeError(JurisgateError):
@@ -53,8 +58,10 @@ class ResultRoute:
     region: str = "source_region"
     country: str | None = None
     counts: tuple[str, ...] = ()
+    collected_at: str | None = None
     unknown: Literal["rule", "refuse"] = "rule"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    mode: Literal["filter", "verify"] = "filter"
     fields: ItemFields = field(init=False)
     _prefix: Steps = field(init=False, repr=False)
     _tail: Steps = field(init=False, repr=False)
@@ -83,14 +90,23 @@ class ResultRoute:
                 counts.append((True, count_steps[len(prefix) :]))
             else:
                 counts.append((False, count_steps))
-        for name, value in (("id", self.id), ("region", self.region), ("country", self.country)):
+        for name, value in (
+            ("id", self.id),
+            ("region", self.region),
+            ("country", self.country),
+            ("collected_at", self.collected_at),
+        ):
             if value is not None and not value:
                 raise ValueError(f"{name} must name a field")
         if self.unknown not in ("rule", "refuse"):
             raise ValueError("unknown must be 'rule' (each rule says) or 'refuse'")
+        if self.mode not in MODES:
+            raise ValueError("mode must be 'filter' or 'verify'")
         if not 1024 <= self.max_body_bytes <= 256 * 1024 * 1024:
             raise ValueError("max_body_bytes must be between 1024 and 268435456")
-        object.__setattr__(self, "fields", ItemFields(self.id, self.region, self.country))
+        object.__setattr__(
+            self, "fields", ItemFields(self.id, self.region, self.country, self.collected_at)
+        )
         object.__setattr__(self, "_prefix", prefix)
         object.__setattr__(self, "_tail", tail)
         object.__setattr__(self, "_counts", tuple(counts))

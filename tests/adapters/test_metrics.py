@@ -17,8 +17,14 @@ from starlette.routing import Route
 
 from jurisgate.adapters.metrics import GateMetrics, metrics_app
 from jurisgate.admin.policy_publish import publish_policy
-from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
+from jurisgate.middleware import (
+    AuditLog,
+    FixedClock,
+    JurisdictionMiddleware,
+    ResultFilterMiddleware,
+)
 from jurisgate.middleware.config.gate_config import load_config
+from jurisgate.middleware.subjects import FixedSuppressions
 from jurisgate.policies import pack_file
 
 if TYPE_CHECKING:
@@ -116,6 +122,46 @@ def test_decisions_tokens_claims_cache_and_latency(config: Path) -> None:
     assert value("jurisgate_cache_lookups_total", tier="local", result="miss") == local["misses"]
     # No shared tier configured: no Redis series at all.
     assert not [name for name, _ in got if name.startswith("jurisgate_redis")]
+
+
+RESULTS = """
+[[results]]
+path = "/search"
+items = "results"
+mode = "verify"
+
+[[results]]
+path = "/search/faces"
+items = "results"
+"""
+
+
+def test_result_leaks_and_unfiltered_answers_are_counted(config: Path) -> None:
+    """From the audit records too: entries a verifying filter caught, per rule, and answers
+    the gate refused because no filter ran on them."""
+    config.write_text(config.read_text(encoding="utf-8") + RESULTS, encoding="utf-8")
+    settings = load_config(config)
+
+    async def listing(request: Request) -> JSONResponse:
+        return JSONResponse({"results": [{"id": "gone", "source_region": "US-NY"}]})
+
+    app = Starlette(routes=[Route("/search", listing), Route("/search/faces", listing)])
+    verifying = ResultFilterMiddleware(
+        app,
+        routes=[route for route in settings.results if route.path == "/search"],
+        suppressions=FixedSuppressions({"gone"}),
+        clock=FixedClock(float(NOW)),
+    )
+    metrics = GateMetrics()
+    gate = JurisdictionMiddleware(
+        verifying, config=str(config), clock=FixedClock(float(NOW)), metrics=metrics
+    )
+    ny = token("US-NY")
+    statuses = asyncio.run(get_all(gate, [("/search", ny), ("/search/faces", ny)]))
+    assert statuses == [503, 503]
+    got = samples(scrape(metrics))
+    assert got[("jurisgate_results_leaked_total", (("rule", "il-opt-out"),))] == 1
+    assert got[("jurisgate_results_unfiltered_total", ())] == 1
 
 
 def scrape(metrics: GateMetrics) -> str:

@@ -125,3 +125,172 @@ def test_matrix_items_draws_places_by_periods(run: Run, tmp_path: Path) -> None:
     assert "<th>(opted out)</th>" in page
     assert "il-photos-five-years" in page
     assert "nl-ap-2024" in page
+
+
+WINDOWED = (
+    "p2, il-collected-during-ban, suppress, collected_in, US-IL, 2022-05-11, , refuse, s, "
+    f"{CITE}, 2022-05-11..2027-05-11T05:00:00Z\n"
+)
+RESULTS_TAKEN = '[[results]]\npath = "/faces"\nitems = "hits"\ncollected_at = "taken"\n'
+
+
+def windowed_config(write_config: WriteConfig, tmp_path: Path) -> Path:
+    (tmp_path / "mine.csv").write_text(WINDOWED, encoding="utf-8")
+    return write_config(
+        pack_file("policy.csv"),
+        extra=RESULTS_TAKEN + f'[items]\npacks = []\nfiles = ["{tmp_path / "mine.csv"}"]\n',
+    )
+
+
+def test_explain_item_reads_the_configured_collected_at(
+    run: Run, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    config = str(windowed_config(write_config, tmp_path))
+    inside = item_file(tmp_path, {"id": "a", "source_region": "US-IL", "taken": 1700000000})
+    code, out, _ = run(
+        "explain", "--item", inside, "--config", config, "--at", "2030-01-01", "--json"
+    )
+    answer = json.loads(out)
+    assert code == 0
+    assert answer["rule"] == "il-collected-during-ban"
+    assert answer["collected_at"] == "2023-11-14T22:13:20Z"
+    before = tmp_path / "before.json"
+    before.write_text(
+        json.dumps({"id": "a", "source_region": "US-IL", "taken": "2021-01-01T00:00:00Z"})
+    )
+    code, out, _ = run("explain", "--item", str(before), "--config", config, "--at", "2030-01-01")
+    assert "no item rule suppresses it" in out
+    assert "collected at 2021-01-01\n" in out
+    naive = item_file(
+        tmp_path, {"id": "a", "source_region": "US-IL", "taken": "2023-01-01T00:00:00"}
+    )
+    code, out, _ = run(
+        "explain", "--item", naive, "--config", config, "--at", "2030-01-01", "--json"
+    )
+    answer = json.loads(out)
+    assert (answer["rule"], answer["unknown_provenance"], answer["collected_at"]) == (
+        "il-collected-during-ban",
+        True,
+        None,
+    )
+
+
+def test_item_cases_give_the_collection_instant(
+    run: Run, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    config = windowed_config(write_config, tmp_path)
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "cases:\n"
+        "  - name: in the window, by the case\n"
+        "    item: {id: a, source_region: US-IL}\n"
+        "    collected_at: 2027-05-11T04:59:59Z\n"
+        '    at: "2030-01-01"\n'
+        "    expect: {suppressed: true, rule: il-collected-during-ban}\n"
+        "  - name: after the window, by the case\n"
+        "    item: {id: a, source_region: US-IL}\n"
+        '    collected_at: "2027-05-11T05:00:00Z"\n'
+        '    at: "2030-01-01"\n'
+        "    expect: {suppressed: false, rule: null}\n"
+        "  - name: before the window, in the entry's own field\n"
+        '    item: {id: a, source_region: US-IL, taken: "2022-05-10T23:59:59Z"}\n'
+        '    at: "2030-01-01"\n'
+        "    expect: {suppressed: false}\n"
+        "  - name: untold\n"
+        "    item: {id: a, source_region: US-IL}\n"
+        '    at: "2030-01-01"\n'
+        "    expect: {suppressed: true, rule: il-collected-during-ban}\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run("test", str(cases), "--config", str(config))
+    assert code == 0, out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "cases:\n  - {name: x, item: {id: a}, collected_at: soon, expect: {suppressed: true}}\n"
+    )
+    code, _, err = run("test", str(bad), "--config", str(config))
+    assert code == 2
+    assert "collected_at must be" in err
+
+
+def test_lint_reads_windows_and_flags_one_that_can_never_apply(
+    run: Run, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    base = pack_file("policy.csv").read_text(encoding="utf-8")
+    config = write_config(
+        base
+        + WINDOWED
+        + f"p2, late, suppress, collected_in, FR, 2022-01-01, 2030-01-01, refuse, s, {CITE}, "
+        + "2030-01-01..\n"
+        + f"p2, odd-window, suppress, collected_in, FR, , , refuse, s, {CITE}, 2023..2022\n"
+    )
+    code, out, _ = run("lint", "--config", str(config))
+    assert code == 1
+    assert "il-collected-during-ban" not in out
+    assert "window_never_applies: rule 'late'" in out
+    assert "bad_item_rule: rule 'odd-window'" in out
+
+
+def test_lint_accepts_a_model_that_defines_item_rules_with_ten_fields(
+    run: Run, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    config = write_config(pack_file("policy.csv"))
+    model = tmp_path / "model.conf"
+    text = model.read_text(encoding="utf-8")
+    model.write_text(text.replace("citation, url, collected\n", "citation, url\n"))
+    assert "citation, url\n" in model.read_text(encoding="utf-8")
+    code, out, _ = run("lint", "--config", str(config))
+    assert code == 0, out
+
+
+def test_diff_and_matrix_show_the_collection_window(
+    run: Run, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    old = pack_file("policy.csv").read_text(encoding="utf-8")
+    old_file, new_file = tmp_path / "old.csv", tmp_path / "new.csv"
+    old_file.write_text(old)
+    new_file.write_text(old + WINDOWED)
+    code, out, _ = run("diff", str(old_file), str(new_file))
+    assert code == 1
+    assert (
+        "entries from US-IL collected from 2022-05-11 until 2027-05-11T05:00:00Z: "
+        "shown -> removed (il-collected-during-ban) from 2027-05-11T05:00:00Z until forever"
+    ) in out
+    code, out, _ = run("diff", str(old_file), str(new_file), "--json")
+    changes = json.loads(out)["item_changes"]
+    assert {
+        "place": "US-IL",
+        "collected": {"from": "2022-05-11", "until": "2027-05-11T05:00:00Z"},
+        "old_rule": None,
+        "new_rule": "il-collected-during-ban",
+        "start": "2027-05-11T05:00:00Z",
+        "end": None,
+    } in changes
+    assert not any(c.get("collected") == {"from": None, "until": "2022-05-11"} for c in changes)
+    config = write_config(new_file)
+    out_file = tmp_path / "items.html"
+    code, _, _ = run("matrix", "--items", "--out", str(out_file), "--config", str(config))
+    page = out_file.read_text(encoding="utf-8")
+    assert code == 0
+    assert "<th>US-IL collected from 2022-05-11 until 2027-05-11T05:00:00Z</th>" in page
+    assert "<th>US-IL with no collection time</th>" in page
+
+
+def test_lint_says_when_a_results_table_cannot_tell_a_window_when_entries_were_collected(
+    run: Run, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    (tmp_path / "mine.csv").write_text(WINDOWED, encoding="utf-8")
+    items = f'[items]\nfiles = ["{tmp_path / "mine.csv"}"]\n'
+    untold = write_config(
+        pack_file("policy.csv"),
+        extra='[[results]]\npath = "/faces"\nitems = "hits"\n' + items,
+    )
+    code, out, _ = run("lint", "--config", str(untold))
+    assert code == 1
+    assert (
+        "no_collected_at: rule 'il-collected-during-ban': [[results]] /faces names no "
+        "collected_at" in out
+    )
+    told = write_config(pack_file("policy.csv"), extra=RESULTS_TAKEN + items)
+    code, out, _ = run("lint", "--config", str(told))
+    assert (code, out) == (0, "0 findings\n")

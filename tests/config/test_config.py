@@ -435,6 +435,67 @@ def test_policy_store_mistakes(conf_dir: Path, table: str, key: str) -> None:
     assert "not-a-real-password" not in message
 
 
+STORED = f'model = "policy/model.conf"\nstore = "{STORE}"\n'
+
+
+def test_max_staleness_of_a_store(conf_dir: Path) -> None:
+    text = (
+        ISSUER
+        + f"\n[policy]\n{STORED}watch_interval = 2\nstore_timeout = 1.5\nmax_staleness = 10\n"
+    )
+    policy = load_config(write(conf_dir, text)).policy
+    assert policy.max_staleness == 10.0
+    assert policy.staleness_bound == 10.0
+
+
+def test_max_staleness_defaults_to_three_checks_of_the_store(conf_dir: Path) -> None:
+    policy = load_config(write(conf_dir, ISSUER + f"\n[policy]\n{STORED}")).policy
+    assert policy.max_staleness is None
+    # One check: watch_interval 1 + libpq's connect timeout 5 + store_timeout 5 = 11 s.
+    assert policy.staleness_bound == 33.0
+    quick = PolicySettings(Path("m.conf"), store=STORE, watch_interval=0.1, store_timeout=0.5)
+    assert quick.staleness_bound == pytest.approx(3 * (0.1 + 2 + 0.5))  # connect: at least 2 s
+
+
+def test_files_and_unwatched_stores_have_no_staleness_bound() -> None:
+    assert PolicySettings().staleness_bound is None
+    assert PolicySettings(Path("m.conf"), Path("p.csv")).staleness_bound is None
+    assert PolicySettings(Path("m.conf"), store=STORE, watch_interval=0).staleness_bound is None
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (f"{STORED}max_staleness = 0", "max_staleness must be more than"),
+        (f"{STORED}max_staleness = -5", "max_staleness must be more than"),
+        (f"{STORED}max_staleness = nan", "max_staleness must be more than"),
+        (f"{STORED}max_staleness = inf", "max_staleness must be more than"),
+        (f"{STORED}max_staleness = 86401", "at most 86400"),
+        (f"{STORED}max_staleness = 11", "(watch_interval + 5 + store_timeout = 11 s)"),
+        (f'{STORED}max_staleness = "30"', "policy.max_staleness must be a float"),
+        (f"{STORED}max_staleness = true", "policy.max_staleness must be a float"),
+        (f"{STORED}watch_interval = 0\nmax_staleness = 60", "max_staleness needs watch_interval"),
+        (
+            'model = "policy/model.conf"\npolicy = "policy/policy.csv"\nmax_staleness = 60',
+            "max_staleness applies to a policy store only",
+        ),
+        ("max_staleness = 60", "max_staleness applies to a policy store only"),
+    ],
+)
+def test_max_staleness_mistakes(conf_dir: Path, table: str, message: str) -> None:
+    error = config_error(write(conf_dir, ISSUER + f"\n[policy]\n{table}\n"))
+    assert message in error
+    assert "max_staleness" in error
+    assert "not-a-real-password" not in error
+
+
+def test_max_staleness_in_code() -> None:
+    with pytest.raises(ValueError, match="max_staleness must be more than"):
+        PolicySettings(Path("m.conf"), store=STORE, max_staleness=11.0)
+    with pytest.raises(ValueError, match="policy store only"):
+        PolicySettings(max_staleness=60.0)
+
+
 def test_policy_store_settings_in_code() -> None:
     with pytest.raises(ValueError, match="model"):
         PolicySettings(store=STORE)

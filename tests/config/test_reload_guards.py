@@ -32,7 +32,7 @@ def copy_pack(tmp_path: Path) -> tuple[Path, Path]:
 
 def reloader(
     model: Path, policy: Path, installed: list[PolicyEngine], **kw: object
-) -> PolicyReloader:
+) -> PolicyReloader[PolicyEngine]:
     installed.append(PolicyEngine(load_policy_files(model, policy)))
     return PolicyReloader(
         load=lambda: PolicyEngine(load_policy_files(model, policy)),

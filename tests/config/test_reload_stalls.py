@@ -13,7 +13,7 @@ from jurisgate.middleware.decision.engine import PolicyEngine
 from jurisgate.policies import pack_files
 
 
-def watching(fingerprint: Callable[[], Hashable]) -> PolicyReloader:
+def watching(fingerprint: Callable[[], Hashable]) -> PolicyReloader[PolicyEngine]:
     engine = PolicyEngine(load_policy_files(*pack_files()))
     return PolicyReloader(
         load=lambda: engine,

@@ -4,20 +4,20 @@ restated here on purpose, so each side fails on its own)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from jurisgate.admin.files import engine_for_config
-from jurisgate.middleware import FixedClock, JurisdictionMiddleware
+from jurisgate.middleware import FixedClock
 from jurisgate.middleware.offline import decide_claims
 
 if TYPE_CHECKING:
-    from tests.conftest import ClientFactory, TokenFactory
+    from tests.conftest import ClientFactory, ExampleStack, TokenFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -62,9 +62,14 @@ def signed(tokens: TokenFactory, at: float, claims: dict[str, str], subject: str
     return tokens.sign(payload)
 
 
-def gate_app(routes: list[BaseRoute], config: Path, at: str) -> Starlette:
-    gate = Middleware(JurisdictionMiddleware, config=config, clock=FixedClock(at))
-    return Starlette(routes=routes, middleware=[gate])
+GateApp = Callable[[Path, str], Starlette]
+
+
+@pytest.fixture
+def gate_app(example_routes: list[BaseRoute], example_stack: ExampleStack) -> GateApp:
+    """``gate_app(config, at)``: the example's routes behind a gate on ``config`` at ``at``,
+    the result filter inside it."""
+    return lambda config, at: example_stack(example_routes, config, FixedClock(at))
 
 
 async def ask(
@@ -79,7 +84,7 @@ async def ask(
 
 @pytest.mark.parametrize(("claims", "at", "status", "rule"), CASES)
 async def test_the_gate_answers_the_decree_cases_as_explain_does(
-    example_routes: list[BaseRoute],
+    gate_app: GateApp,
     dev_config: Path,
     http: ClientFactory,
     tokens: TokenFactory,
@@ -90,7 +95,7 @@ async def test_the_gate_answers_the_decree_cases_as_explain_does(
 ) -> None:
     clock = FixedClock(at)
     token = signed(tokens, clock.now(), claims)
-    app = gate_app(example_routes, dev_config, at)
+    app = gate_app(dev_config, at)
     async with http(app) as client:
         headers = {"authorization": f"Bearer {token}"}
         first = await client.get("/search", headers=headers)
@@ -131,7 +136,7 @@ def decree_text_config(dev_config: Path, tmp_path: Path) -> Path:
 
 
 async def test_the_decree_text_reading_over_http(
-    example_routes: list[BaseRoute],
+    gate_app: GateApp,
     dev_config: Path,
     decree_text_config: Path,
     http: ClientFactory,
@@ -141,8 +146,8 @@ async def test_the_decree_text_reading_over_http(
     now = FixedClock(TODAY).now()
     fbi_chicago = {"entity_type": "federal_law_enforcement", "country": "US", "region": "US-IL"}
     token = signed(tokens, now, fbi_chicago)
-    strict = gate_app(example_routes, dev_config, TODAY)
-    decree = gate_app(example_routes, config, TODAY)
+    strict = gate_app(dev_config, TODAY)
+    decree = gate_app(config, TODAY)
     assert await ask(http, strict, token) == (451, "il-located-five-years")
     assert await ask(http, decree, token) == (200, None)
     isp = signed(tokens, now, ISP)

@@ -28,7 +28,7 @@ from jurisgate.middleware import (
 )
 
 if TYPE_CHECKING:
-    from tests.conftest import ClientFactory, TokenFactory
+    from tests.conftest import ClientFactory, ExampleStack, TokenFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -589,22 +589,17 @@ async def test_cached_decision_never_outlives_the_token(
 
 
 async def test_a_new_gate_instance_shares_nothing(
-    example_routes: list[Any], dev_config: Path, http: ClientFactory, tokens: TokenFactory
+    example_routes: list[Any],
+    dev_config: Path,
+    http: ClientFactory,
+    tokens: TokenFactory,
+    example_stack: ExampleStack,
 ) -> None:
     """Caches are per instance: a gate on a later clock decides afresh."""
     token_at = FixedClock("2027-05-11T04:30:00Z")
     token = tokens.client(token_at.now(), "state_law_enforcement", "US", "US-IL")
     apps = [
-        Starlette(
-            routes=example_routes,
-            middleware=[
-                Middleware(
-                    JurisdictionMiddleware,
-                    config=dev_config,
-                    clock=FixedClock(at),
-                )
-            ],
-        )
+        example_stack(example_routes, dev_config, FixedClock(at))
         for at in ("2027-05-11T04:45:00Z", "2027-05-11T05:15:00Z")
     ]
     statuses = []

@@ -16,6 +16,7 @@ BUNDLED_INGEST_RULES = bundled_ingest_rules()
 NOW = "2026-11-26T12:00:00Z"
 CHICAGO = [41.8781, -87.6298]
 WINDSOR = [42.3149, -83.0364]
+DETROIT = [42.3314, -83.0458]
 
 
 def refused_by(answer: Admissibility) -> str | None:
@@ -48,16 +49,54 @@ def test_gps_fixtures(gps: list[float], rule: str | None) -> None:
     assert refused_by(admissible({"gps": gps}, at=NOW)) == rule
 
 
-def test_windsor_is_canada_not_michigan() -> None:
-    """No province outlines are bundled: Canada is over-blocked for the province rules, and
-    the answer says it was a country-level match."""
+def test_windsor_is_ontario_not_michigan() -> None:
+    """Windsor is in Ontario, which no order names, and only Michigan is near: admissible."""
     answer = admissible({"gps": WINDSOR}, at=NOW)
+    assert answer.admissible
+    assert answer.signals == ("gps:inside:CA-ON",)
+    assert admissible({"gps": DETROIT}, at=NOW).signals == ("gps:inside:US-MI",)
+
+
+@pytest.mark.parametrize(
+    ("gps", "rule", "signal"),
+    [
+        ([49.2827, -123.1207], "ca-bc-oipc-2021", "gps:inside:CA-BC"),  # Vancouver
+        ([48.4284, -123.3656], "ca-bc-oipc-2021", "gps:inside:CA-BC"),  # Victoria
+        ([51.0447, -114.0719], "ca-ab-oipc-2021", "gps:inside:CA-AB"),  # Calgary
+        ([53.5461, -113.4938], "ca-ab-oipc-2021", "gps:inside:CA-AB"),  # Edmonton
+        ([45.5017, -73.5673], "ca-qc-cai-2021", "gps:inside:CA-QC"),  # Montreal
+        ([45.4042, -71.8929], "ca-qc-cai-2021", "gps:inside:CA-QC"),  # Sherbrooke
+        # Ottawa, Ontario: 1 km from the river and Gatineau, inside Quebec's 5 km buffer.
+        ([45.4215, -75.6972], "ca-qc-cai-2021", "gps:within_buffer:CA-QC"),
+    ],
+)
+def test_each_province_is_refused_by_its_own_order(
+    gps: list[float], rule: str, signal: str
+) -> None:
+    answer = admissible({"gps": gps}, at=NOW)
+    assert answer.rule == rule
+    assert signal in answer.signals
+    assert not any(s.startswith("country_level:") for s in answer.signals)
+
+
+def test_a_rule_naming_the_place_answers_before_a_country_level_match() -> None:
+    """Quebec named, and Canada too: the earlier British Columbia rule matches only at the
+    country level, so Quebec's own order is the one that refuses."""
+    answer = admissible({"region": "CA-QC", "uploader_location": "Canada"}, at=NOW)
+    assert answer.rule == "ca-qc-cai-2021"
+    assert not any(s.startswith("country_level:") for s in answer.signals)
+    country_only = admissible({"region": "CA-ON", "uploader_location": "Canada"}, at=NOW)
+    assert country_only.rule == "ca-bc-oipc-2021"
+    assert "country_level:ca-bc-oipc-2021:CA" in country_only.signals
+
+
+def test_a_canadian_piece_no_province_outline_covers_is_over_blocked() -> None:
+    """Salt Spring Island (a Gulf Island of British Columbia) is one of the small pieces of
+    Canada that the province outlines leave out: it is decided at the country level."""
+    answer = admissible({"gps": [48.8167, -123.5000]}, at=NOW)
     assert answer.rule == "ca-bc-oipc-2021"
     assert "gps:inside:CA" in answer.signals
     assert "country_level:ca-bc-oipc-2021:CA" in answer.signals
-    assert not any("US-MI" in signal for signal in answer.signals)
-    # Before any Canadian order, Windsor is admissible: no Michigan or US rule reaches it.
-    assert admissible({"gps": WINDSOR}, at="2021-06-01").admissible
 
 
 # rule id -> facts placing a photo in its territory (and in no other rule's)
@@ -68,9 +107,9 @@ PLACED: dict[str, dict[str, object]] = {
     "gr-hdpa-2022": {"gps": [37.9838, 23.7275]},
     "uk-ico-2022": {"gps": [51.5074, -0.1278]},
     "au-oaic-2021": {"gps": [-33.8688, 151.2093]},
-    "ca-bc-oipc-2021": {"region": "CA-BC"},
-    "ca-ab-oipc-2021": {"region": "CA-AB"},
-    "ca-qc-cai-2021": {"region": "CA-QC"},
+    "ca-bc-oipc-2021": {"gps": [49.2827, -123.1207]},  # Vancouver
+    "ca-ab-oipc-2021": {"gps": [51.0447, -114.0719]},  # Calgary
+    "ca-qc-cai-2021": {"gps": [45.5017, -73.5673]},  # Montreal
     "nl-ap-2024": {"gps": [52.3676, 4.9041]},
 }
 
@@ -186,3 +225,32 @@ def test_answer_as_dict() -> None:
         },
         "signals": ["gps:inside:US-IL", "taken_at:given"],
     }
+
+
+def test_a_rule_with_a_collection_window_applies_when_at_is_inside_it() -> None:
+    # At ingest the collection instant is the check's ``at``: the rule is in force from 2022
+    # with no end, but removes only photos collected in its window.
+    start = datetime(2022, 5, 11, tzinfo=UTC).timestamp()
+    end = datetime(2027, 5, 11, 5, tzinfo=UTC).timestamp()
+    windowed = IngestRule(
+        "il-collected-during-ban",
+        "collected_in",
+        frozenset({"US-IL"}),
+        start,
+        math.inf,
+        "refuse",
+        "photos collected in Illinois during the ban",
+        Citation("c", "https://x"),
+        "test",
+        (start, end),
+    )
+    for at, rule in [
+        (start - 1, None),
+        (start, "il-collected-during-ban"),
+        (end - 1, "il-collected-during-ban"),
+        (end, None),
+        (end + 1, None),
+    ]:
+        assert refused_by(admissible({"gps": CHICAGO}, at=at, rules=[windowed])) == rule
+    assert admissible({}, at=end, rules=[windowed]).admissible  # outside: not its business
+    assert refused_by(admissible({}, at=end - 1, rules=[windowed])) == "il-collected-during-ban"

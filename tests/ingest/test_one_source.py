@@ -115,7 +115,7 @@ def test_an_admins_rule_for_an_unmapped_country_refuses_a_point_there(
 
 def test_every_bundled_rule_territory_has_an_outline_or_a_country_outline() -> None:
     """The codes the item rules use (ISO 3166-1/-2) map to the geography's territories: the
-    subdivision itself (US-IL) or its country, over-blocked (CA-BC -> CA)."""
+    subdivision itself (US-IL, CA-BC) or, where it has no outline, its country (over-blocked)."""
     territories = bundled_boundaries().territories
     for rule in bundled_ingest_rules():
         for code in rule.where:

@@ -45,6 +45,7 @@ async def run(
     suppressions: Suppressions | None = None,
     method: str = "GET",
     path: str = "/search",
+    state: dict[str, Any] | None = None,
 ) -> tuple[int, dict[str, str], bytes, Scope]:
     gate = ResultFilterMiddleware(
         app,
@@ -53,7 +54,9 @@ async def run(
         clock=FixedClock(NOW),
     )
     sent: list[Message] = []
-    scope: Scope = {"type": "http", "method": method, "path": path, "headers": [], "state": {}}
+    scope: Scope = {
+        "type": "http", "method": method, "path": path, "headers": [], "state": state or {},
+    }  # fmt: skip
 
     async def receive() -> Message:
         return {"type": "http.disconnect"}

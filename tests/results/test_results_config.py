@@ -38,9 +38,28 @@ def test_results_and_items_are_read(tmp_path: Path) -> None:
     assert not route.matches("/clustersx")
     assert route.fields.country == "cc"
     assert route.unknown == "refuse"
+    assert route.mode == "filter"  # the default
     assert loaded.items.packs == ("clearview_settlement",)
     assert loaded.items.files == (tmp_path / "mine.csv",)
     assert loaded.items.disabled_rules == {"il-opt-out"}
+
+
+def test_mode_verify_is_read(tmp_path: Path) -> None:
+    loaded = load_config(
+        config(tmp_path, '[[results]]\npath = "/search"\nitems = "results"\nmode = "verify"\n')
+    )
+    assert [route.mode for route in loaded.results] == ["verify"]
+
+
+def test_collected_at_names_the_entries_field_and_defaults_to_none(tmp_path: Path) -> None:
+    loaded = load_config(
+        config(
+            tmp_path,
+            '[[results]]\npath = "/a"\nitems = "r"\ncollected_at = "taken"\n'
+            '[[results]]\npath = "/b"\nitems = "r"\n',
+        )
+    )
+    assert [route.fields.collected_at for route in loaded.results] == ["taken", None]
 
 
 def test_the_defaults(tmp_path: Path) -> None:
@@ -62,6 +81,11 @@ def test_the_defaults(tmp_path: Path) -> None:
         ('[[results]]\npath = "/s"\nitems = "r"\ncounts = ["x[*].n"]\n', "must start with"),
         ('[[results]]\npath = "/s"\nitems = "r"\nunknown = "maybe"\n', "unknown must be"),
         ('[[results]]\npath = "/s"\nitems = "r"\nmax_body_bytes = 10\n', "max_body_bytes"),
+        (
+            '[[results]]\npath = "/s"\nitems = "r"\nmode = "check"\n',
+            "results[0].mode must be 'filter' or 'verify'",
+        ),
+        ('[[results]]\npath = "/s"\nitems = "r"\nmode = 1\n', "results[0].mode must be a str"),
         ('[[results]]\npath = "s"\nitems = "r"\n', "path must be"),
         (
             '[[results]]\npath = "/s"\nitems = "r"\n[[results]]\npath = "/s"\nitems = "q"\n',
@@ -70,6 +94,8 @@ def test_the_defaults(tmp_path: Path) -> None:
         ('[items]\npacks = ["nope"]\n', "unknown pack 'nope'"),
         ('[items]\nfiles = [""]\n', "items.files must be a list of non-empty strings"),
         ("[items]\nextra = 1\n", "unknown key items.extra"),
+        ('[[results]]\npath = "/s"\nitems = "r"\ncollected_at = ""\n', "collected_at must name"),
+        ('[[results]]\npath = "/s"\nitems = "r"\ncollected_at = 3\n', "results[0].collected_at"),
     ],
 )
 def test_mistakes_name_the_file_and_key(tmp_path: Path, extra: str, message: str) -> None:

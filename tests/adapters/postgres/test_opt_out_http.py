@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from jurisgate.adapters.postgres_subjects import PostgresSubjectRegistry
-from jurisgate.middleware import FixedClock, JurisdictionMiddleware
+from jurisgate.middleware import FixedClock
 from jurisgate.middleware.subjects import (
     ReceiptSigner,
     ReceiptVerifier,
@@ -24,7 +23,7 @@ from jurisgate.middleware.subjects import (
     run_pending_jobs,
 )
 
-from ...conftest import DEV_CONFIG, EXAMPLES, TokenFactory
+from ...conftest import DEV_CONFIG, EXAMPLES, TokenFactory, example_stack
 from .conftest import unreachable_dsn
 from .subjects_fixtures import signer, subjects_dsn
 
@@ -63,9 +62,11 @@ async def service(
 
 @pytest.fixture
 def app(service: SubjectsService, search_api: ModuleType) -> Starlette:
-    return Starlette(
-        routes=search_api.routes(service.suppressions, service.endpoints),
-        middleware=[Middleware(JurisdictionMiddleware, config=DEV_CONFIG, clock=FixedClock(NOW))],
+    return example_stack(
+        search_api.routes(service.suppressions, service.endpoints),
+        DEV_CONFIG,
+        FixedClock(NOW),
+        service.suppressions,
     )
 
 

@@ -1,0 +1,94 @@
+"""The gate's check that no ``[[results]]`` route's answer leaves unfiltered.
+
+A search API must not be able to forget the item rules. For a request on a route that
+``[[results]]`` names (HEAD excepted), the gate hands the app this ``send``: an answer that
+starts with a 2xx status other than 204 while ``scope["state"]`` holds no sign that the result
+filter ran on it (``REMOVED_STATE_KEY``, which the filter sets before it sends its status
+line) is replaced by a 503 problem+json, logged (the filter is not mounted inside the gate for
+that route) and recorded (outcome ``results_unfiltered``). The app's own body then goes
+nowhere. A filter mounted outside the gate sees the answer only after the gate did, so that
+order is refused the same way: it never leaks. Other statuses pass: the filter passes them too.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Final
+
+from starlette.types import Message, Scope
+
+from ..audit.answer import REMOVED_STATE_KEY, Answer
+from ..responses import results_problem, send_problem
+
+__all__ = ["FilterRequired", "UnfilteredLog"]
+
+logger = logging.getLogger("jurisgate.results")
+_OUTCOME: Final = "results_unfiltered"
+_WARN_EVERY: Final = 10.0
+
+
+class UnfilteredLog:
+    """One error line per route per 10 s, with a count, not one per request: a gate without
+    its filter refuses every answer on the route. One per gate."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._warned: dict[str, float] = {}
+
+    def seen(self, route: str, status: int) -> None:
+        count = self._counts[route] = self._counts.get(route, 0) + 1
+        now = time.monotonic()
+        if now - self._warned.get(route, -math.inf) >= _WARN_EVERY:
+            self._warned[route] = now
+            logger.error(
+                "refused a %d answer on %s (route %s of [[results]]) that no result filter ran "
+                "on: ResultFilterMiddleware is not mounted inside the gate for that route; "
+                "answered 503 (%d so far)",
+                status, route, route, count,
+            )  # fmt: skip
+
+
+class FilterRequired:
+    """The ``send`` an app on a ``[[results]]`` route gets from the gate. Per request."""
+
+    __slots__ = ("_answer", "_decision_id", "_log", "_route", "_scope", "_state")
+
+    def __init__(
+        self, answer: Answer, route: str, scope: Scope, decision_id: str, log: UnfilteredLog
+    ) -> None:
+        self._answer = answer
+        self._route = route
+        self._scope = scope
+        self._decision_id = decision_id
+        self._log = log
+        self._state = "waiting"  # -> passing | refused
+
+    async def send(self, message: Message) -> None:
+        if self._state == "passing":
+            await self._answer.send(message)
+            return
+        if self._state == "refused":
+            return  # the app's own answer goes nowhere
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            if 200 <= status < 300 and status != 204 and not self._filtered():
+                self._state = "refused"
+                self._log.seen(self._route, status)
+                problem = results_problem(_OUTCOME, self._decision_id)
+                await send_problem(self._refusal, problem, self._decision_id)
+                return
+            self._state = "passing"
+        await self._answer.send(message)
+
+    def _filtered(self) -> bool:
+        state = self._scope.get("state")
+        return isinstance(state, dict) and state.get(REMOVED_STATE_KEY) is not None
+
+    async def _refusal(self, message: Message) -> None:
+        """The gate's 503, in place of the app's answer (its record says so)."""
+        if message["type"] == "http.response.start":
+            await self._answer.substitute(message, _OUTCOME)
+        else:
+            await self._answer.send(message)
