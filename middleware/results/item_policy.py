@@ -115,16 +115,21 @@ class ItemPolicy:
             self.boundaries[index] if index < len(self.boundaries) else math.inf,
         )
 
-    def _segment(self, at: float) -> _Segment:
+    def _index(self, at: float) -> int:
         if at != at:  # NaN: no rule is in force at it, and it would land in the last segment
             raise ValueError("the instant to filter at is NaN")
-        index = bisect.bisect_right(self.boundaries, at)
+        return bisect.bisect_right(self.boundaries, at)
+
+    def _since(self, index: int) -> float:
+        """The instant a segment is built at: its own start, not the instant that meets it
+        first (an infinite one would leave out the rules that never end, for every later call)."""
+        return self.boundaries[index - 1] if index else -math.inf
+
+    def _segment(self, at: float) -> _Segment:
+        index = self._index(at)
         segment = self._segments.get(index)
         if segment is None:
-            # Built at the segment's own start, not at the instant that meets it first: an
-            # infinite instant would leave out the rules that never end, for every later call.
-            since = self.boundaries[index - 1] if index else -math.inf
-            segment = self._segments[index] = _Segment(self.rules, since)
+            segment = self._segments[index] = _Segment(self.rules, self._since(index))
         return segment
 
     def verdict(
@@ -158,11 +163,12 @@ class ItemPolicy:
 
     def _windowed_segment(self, at: float) -> _WindowedSegment | None:
         """The segment around ``at`` when a rule in force in it has a collection window."""
-        index = bisect.bisect_right(self.boundaries, at)
+        index = self._index(at)
         try:
             return self._windowed[index]
         except KeyError:
-            active = tuple(rule for rule in self.rules if rule.active(at))
+            since = self._since(index)
+            active = tuple(rule for rule in self.rules if rule.active(since))
             found = (
                 _WindowedSegment(active)
                 if any(rule.collected is not None for rule in active)

@@ -239,3 +239,20 @@ def test_an_infinite_instant_leaves_the_rules_in_force_for_later_calls() -> None
 def test_a_nan_instant_is_refused() -> None:
     with pytest.raises(ValueError, match="NaN"):
         bundled_item_policy().filter([{"id": "a"}], at=math.nan, suppressed=())
+
+
+def test_an_infinite_instant_leaves_a_collection_window_in_force_for_later_calls() -> None:
+    windowed = PolicyRow(
+        "p2",
+        ("il-window", "suppress", "collected_in", "US-IL", "2022-05-11", "", "refuse", "s", "c", "")
+        + ("2022-05-11..2027-05-11",),
+        "t.csv:1",
+    )
+    policy = item_policy_from_rows([[windowed]])
+    fields = ItemFields(collected_at="collected_at")
+    after_the_window = {"id": "a", "source_region": "US-IL", "collected_at": "2028-01-01T00:00:00Z"}
+    policy.filter([after_the_window], at=math.inf, suppressed=(), fields=fields)
+    later = policy.filter(
+        [after_the_window], at=FixedClock("2030-01-01").now(), suppressed=(), fields=fields
+    )
+    assert later.items == [after_the_window]
