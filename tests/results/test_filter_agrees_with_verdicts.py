@@ -244,8 +244,19 @@ def test_a_nan_instant_is_refused() -> None:
 def test_an_infinite_instant_leaves_a_collection_window_in_force_for_later_calls() -> None:
     windowed = PolicyRow(
         "p2",
-        ("il-window", "suppress", "collected_in", "US-IL", "2022-05-11", "", "refuse", "s", "c", "")
-        + ("2022-05-11..2027-05-11",),
+        (
+            "il-window",
+            "suppress",
+            "collected_in",
+            "US-IL",
+            "2022-05-11",
+            "",
+            "refuse",
+            "s",
+            "c",
+            "",
+            "2022-05-11..2027-05-11",
+        ),  # citation, no URL, the collection window
         "t.csv:1",
     )
     policy = item_policy_from_rows([[windowed]])
