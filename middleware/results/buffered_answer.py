@@ -31,9 +31,11 @@ __all__ = ["BufferedAnswer", "FilterSettings"]
 
 logger = logging.getLogger("jurisgate.results")
 _PASS_STATUSES: Final = frozenset({204, 304})
-_DROPPED_HEADERS: Final = frozenset({b"content-length", b"cache-control", b"etag"})
-# Verify mode sends the app's own bytes: its ETag still names them.
-_DROPPED_VERIFIED: Final = frozenset({b"content-length", b"cache-control"})
+# The body sent is written from what was checked (json_codec.py), not the app's bytes: their
+# validators name something else, and a private cache must not reuse a list past an opt-out.
+_DROPPED_HEADERS: Final = frozenset(
+    {b"content-length", b"cache-control", b"etag", b"last-modified"}
+)
 
 
 class FilterSettings(Protocol):
@@ -133,10 +135,10 @@ class BufferedAnswer:
             return outcome.items, outcome.removed_total
 
         try:
-            # Verify mode runs the same walk (the parsed copy is changed, never sent).
-            total = route.rewrite(document, keep)
-            if total and not verifying:
-                body = json_codec.dumps(document, exact)
+            # Verify mode runs the same walk (a leak is refused below, so what it sends is
+            # what it read). Always written back from the document: see json_codec.py.
+            route.rewrite(document, keep)
+            body = json_codec.dumps(document, exact)
         except (ShapeError, UnreadableJson) as exc:
             if not (verifying and removed):  # a leak found before the mismatch is a leak
                 await self._fail(f"the answer does not have the configured shape ({exc})")
@@ -150,8 +152,7 @@ class BufferedAnswer:
                 return
         else:
             state[REMOVED_STATE_KEY] = removed
-        dropped = _DROPPED_VERIFIED if verifying else _DROPPED_HEADERS
-        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() not in dropped]
+        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() not in _DROPPED_HEADERS]
         headers += [(b"content-length", b"%d" % len(body)), (b"cache-control", b"private")]
         self.state = "done"
         await self._send({**start, "headers": headers})

@@ -13,7 +13,7 @@ answer. HEAD requests and 204, 304, redirect and error answers pass as they are.
 
 A route in ``mode = "verify"`` is one whose app filters its own entries (``filter_items``):
 its answer is buffered, parsed and walked the same way, but never rewritten. A clean answer goes
-out as the app's own bytes (``Cache-Control: private``); one that still holds an entry a rule
+out as it was read (``Cache-Control: private``); one that still holds an entry a rule
 suppresses is an alarm (CRITICAL on ``jurisgate.results``, counts per rule, never which
 entries) and a 503 ``urn:jurisgate:problem:results_leak``.
 
