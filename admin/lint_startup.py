@@ -23,8 +23,8 @@ from jurisgate.middleware.config.gate_config import (
     PolicySettings,
     load_config,
 )
-from jurisgate.middleware.config.loading import item_policy_of
-from jurisgate.middleware.errors import ConfigError, PolicyError
+from jurisgate.middleware.config.policy_in_force import PolicyInForce
+from jurisgate.middleware.errors import ConfigError
 
 from .lint_coverage import Finding
 
@@ -45,19 +45,18 @@ def startup_findings(config: str | None) -> tuple[PolicySettings | None, list[Fi
         loaded = load_config(origin)
     except ConfigError as exc:
         return None, [Finding(origin, None, CANNOT_START, str(exc).removeprefix(f"{origin}: "))]
-    _, problems = check_startup(loaded)
+    in_force, problems = check_startup(loaded)
     findings = [Finding(loaded.origin, None, CANNOT_START, p) for p in problems]
-    return loaded.policy, findings + _collection_findings(loaded)
+    return loaded.policy, findings + _collection_findings(loaded, in_force)
 
 
-def _collection_findings(loaded: GateConfig) -> list[Finding]:
+def _collection_findings(loaded: GateConfig, in_force: PolicyInForce | None) -> list[Finding]:
+    """``in_force``: the item rules the gate would load (a store's p2 rows included), None
+    when the policy does not load (the policy findings say why)."""
     untold = [route for route in loaded.results if route.collected_at is None]
-    if not untold:
+    if not untold or in_force is None:
         return []
-    try:
-        rules = item_policy_of(loaded.policy, loaded.items).rules
-    except PolicyError:
-        return []  # the policy findings say why it does not load
+    rules = in_force.items.rules
     return [
         Finding(
             loaded.origin,

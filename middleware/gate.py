@@ -11,7 +11,7 @@ Flow per request (HTTP and WebSocket alike):
    ``request.state.principal`` / ``request.state.decision`` set, and the item rules in force
    for the result filter and the app (``results/in_force.py``); on a route ``[[results]]``
    names, through a ``send`` that refuses an answer the result filter did not run on
-   (``results/filter_required.py``).
+   (``results/filter_required.py``); a WebSocket on such a route is closed (403).
 A gate whose stored policy the store has not confirmed for ``[policy] max_staleness`` answers
 503 before any of this, memory included (``policy_freshness.py``). A request seen before is
 answered from the memory of whole requests (``cache/warm.py``); a path
@@ -46,7 +46,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from jurisgate.adapters.factory import check_startup, load_engine, policy_reloader
 from jurisgate.adapters.factory import shared_cache as configured_shared_cache
 
-from .audit.answer import Answer, write_record
+from .audit.answer import LEAKED_STATE_KEY, REMOVED_STATE_KEY, Answer, write_record
 from .audit.log import AuditLog, AuditObserver
 from .authenticate import Authenticator
 from .cache.lru import DecisionCache, DecisionKey, LruTtlCache
@@ -65,7 +65,7 @@ from .errors import AuditUnavailable, ConfigError, PolicyStale
 from .full_check import admit, full_check, gate_refusal, too_long
 from .health import gate_health
 from .policy_freshness import PolicyFreshness, stale_refusal
-from .responses import DECISION_ID_HEADER, refuse
+from .responses import DECISION_ID_HEADER, refuse, websocket_deny
 from .results.filter_required import FilterRequired, UnfilteredLog
 from .results.route_paths import ResultPaths
 from .startup import StartupFailure, fails_at_startup
@@ -337,8 +337,21 @@ class JurisdictionMiddleware:
         answer = Answer(send, receive, header, write, args, scope)
         app_send: Send = answer.send
         paths = self._result_paths
-        if paths is not None and kind == "http":
-            app_send = self._filter_required(paths, answer, scope, path, decision_id)
+        if paths is not None:
+            if kind == "http":
+                app_send = self._filter_required(paths, answer, scope, path, decision_id)
+            elif path is not None and (route := paths.find(path)) is not None:
+                # No result filter reads a WebSocket's messages: it is closed before the app
+                # sees it, rather than stream entries the rules suppress.
+                self._unfiltered_log.websocket(route.path)
+                record = partial(write, *args)
+                try:
+                    await websocket_deny(send, f"no result filter on a WebSocket; {decision_id}")
+                except BaseException:
+                    write_record(record, None, "disconnected")
+                    raise
+                write_record(record, 403, "results_unfiltered")
+                return
         try:
             await self.app(scope, answer.receive, app_send)
         except BaseException as exc:
@@ -356,9 +369,14 @@ class JurisdictionMiddleware:
         route = None if path is None else paths.find(path)
         if route is None or scope["method"] == "HEAD":
             return answer.send
-        # The filter marks the gate's own state dict, even past a middleware that copies scope.
-        if scope.get("state") is None:
+        # The filter marks the gate's own state dict, even past a middleware that copies scope;
+        # a mark already there is no sign for this request (a server sharing one state dict).
+        state = scope.get("state")
+        if state is None:
             scope["state"] = {}
+        elif isinstance(state, dict):  # what FilterRequired reads its sign from
+            state.pop(REMOVED_STATE_KEY, None)
+            state.pop(LEAKED_STATE_KEY, None)
         required = FilterRequired(answer, route.path, scope, decision_id, self._unfiltered_log)
         return required.send
 

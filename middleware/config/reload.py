@@ -286,3 +286,6 @@ class PolicyReloader(Generic[L]):
             await self.check(reason)
         except Exception:  # the watcher must outlive any surprise; the old policy stays
             logger.exception("policy reload (%s) failed; keeping the current policy", reason)
+            # The change was never loaded: look again at the next poll, which must not take
+            # the fingerprint read before this failure as the policy in force (and confirm it).
+            self._seen = _CHANGED_DURING_LOAD

@@ -2,12 +2,12 @@
 verify mode, checked) and sent, or refused with a 503.
 
 The states: ``waiting`` for the status line; ``passing`` what is not filtered (HEAD is never
-seen here; 204, 304, 1xx, 3xx and errors); ``buffering`` a 2xx JSON answer; then ``done`` (sent)
-or ``failed`` (a 503 sent), after which the app's late messages go nowhere. Before it sends an
-answer it ran on, the filter leaves its per-rule counts in ``scope["state"]``
-(``REMOVED_STATE_KEY``, and ``LEAKED_STATE_KEY`` for a leak) with the version of the item rules
-it applied (``ITEMS_VERSION_STATE_KEY``): the gate records them, and reads the first as the
-sign that the filter ran.
+seen here; 204, 304, 3xx and errors; a 1xx is passed on while ``waiting``); ``buffering`` a 2xx
+JSON answer; then ``done`` (sent) or ``failed`` (a 503 sent), after which the app's late
+messages go nowhere. Before it sends an answer it ran on, the filter leaves its per-rule counts
+in ``scope["state"]`` (``REMOVED_STATE_KEY``, and ``LEAKED_STATE_KEY`` for a leak) with the
+version of the item rules it applied (``ITEMS_VERSION_STATE_KEY``): the gate records them, and
+reads the first as the sign that the filter ran.
 """
 
 from __future__ import annotations
@@ -83,7 +83,10 @@ class BufferedAnswer:
 
     async def _started(self, message: Message) -> None:
         status = message["status"]
-        if status in _PASS_STATUSES or status >= 300 or status < 200:
+        if status < 200:  # interim (1xx): passed on, and the final status line is still to come
+            await self._send(message)
+            return
+        if status in _PASS_STATUSES or status >= 300:
             self.state = "passing"
             await self._send(message)
             return
@@ -120,7 +123,7 @@ class BufferedAnswer:
         removed: dict[str, int] = {}
 
         def keep(entries: list[Any]) -> tuple[list[Any], int]:
-            if not all(type(entry) is dict for entry in entries):
+            if list(map(type, entries)).count(dict) != len(entries):  # in C: half the time
                 raise ShapeError("an entry is not an object")
             outcome = policy.filter(
                 entries, at=at, suppressed=suppressed, fields=route.fields,

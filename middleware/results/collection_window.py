@@ -54,8 +54,14 @@ def collected_instant(value: object) -> float | None:
         except ValueError:
             return None
         return parsed.timestamp() if parsed.tzinfo is not None else None
-    if type(value) is int or type(value) is float:
-        return float(value) if math.isfinite(value) else None
+    if type(value) is int:
+        try:
+            return float(value)
+        except OverflowError:  # beyond any float: no instant
+            return None
+    if type(value) is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, datetime):
-        return value.timestamp() if value.tzinfo is not None else None
+        # Aware only with an offset: a zone that gives none is naive (local time) to Python.
+        return value.timestamp() if value.utcoffset() is not None else None
     return None

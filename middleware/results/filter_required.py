@@ -2,12 +2,15 @@
 
 A search API must not be able to forget the item rules. For a request on a route that
 ``[[results]]`` names (HEAD excepted), the gate hands the app this ``send``: an answer that
-starts with a 2xx status other than 204 while ``scope["state"]`` holds no sign that the result
-filter ran on it (``REMOVED_STATE_KEY``, which the filter sets before it sends its status
-line) is replaced by a 503 problem+json, logged (the filter is not mounted inside the gate for
-that route) and recorded (outcome ``results_unfiltered``). The app's own body then goes
-nowhere. A filter mounted outside the gate sees the answer only after the gate did, so that
-order is refused the same way: it never leaks. Other statuses pass: the filter passes them too.
+starts with a 2xx status other than 204 (or an interim 1xx, which would open the way to the
+final one) while ``scope["state"]`` holds no sign that the result filter ran on it
+(``REMOVED_STATE_KEY``, which the filter sets before it sends its status line) is replaced by a
+503 problem+json, logged (the filter is not mounted inside the gate for that route) and
+recorded (outcome ``results_unfiltered``). The app's own body then goes nowhere. A filter
+mounted outside the gate sees the answer only after the gate did, so that order is refused the
+same way: it never leaks. Other statuses pass: the filter passes them too. A WebSocket on such
+a route is closed before the app sees it (``UnfilteredLog.websocket``): no result filter reads
+its messages.
 """
 
 from __future__ import annotations
@@ -49,6 +52,18 @@ class UnfilteredLog:
                 status, route, route, count,
             )  # fmt: skip
 
+    def websocket(self, route: str) -> None:
+        """A WebSocket on the route, closed before the app saw it."""
+        count = self._counts[route] = self._counts.get(route, 0) + 1
+        now = time.monotonic()
+        if now - self._warned.get(route, -math.inf) >= _WARN_EVERY:
+            self._warned[route] = now
+            logger.error(
+                "refused a WebSocket on %s (a route of [[results]]): no result filter reads "
+                "its messages (%d refused so far)",
+                route, count,
+            )  # fmt: skip
+
 
 class FilterRequired:
     """The ``send`` an app on a ``[[results]]`` route gets from the gate. Per request."""
@@ -73,7 +88,8 @@ class FilterRequired:
             return  # the app's own answer goes nowhere
         if message["type"] == "http.response.start":
             status = message["status"]
-            if 200 <= status < 300 and status != 204 and not self._filtered():
+            # A 1xx is refused too: it is no answer, and passing it would pass what follows.
+            if status < 300 and status != 204 and not self._filtered():
                 self._state = "refused"
                 self._log.seen(self._route, status)
                 problem = results_problem(_OUTCOME, self._decision_id)

@@ -88,6 +88,8 @@ _ADMIT: Final = Verdict(False, None)
 _Place = tuple[float, Verdict]
 # (position of the deciding rule or inf, the rule, unknown?, ids of rules that admitted unknown)
 _Judged = tuple[float, ItemRule | None, bool, tuple[str, ...]]
+# An entry's verdict by its region alone: (when its string id is not listed, when it is)
+_ByRegion = dict[object, tuple[Verdict, Verdict]]
 
 
 class ItemPolicy:
@@ -115,11 +117,21 @@ class ItemPolicy:
             self.boundaries[index] if index < len(self.boundaries) else math.inf,
         )
 
+    def _index(self, at: float) -> int:
+        if at != at:  # NaN: no rule is in force at it, and it would land in the last segment
+            raise ValueError("the instant to filter at is NaN")
+        return bisect.bisect_right(self.boundaries, at)
+
+    def _since(self, index: int) -> float:
+        """The instant a segment is built at: its own start, not the instant that meets it
+        first (an infinite one would leave out the rules that never end, for every later call)."""
+        return self.boundaries[index - 1] if index else -math.inf
+
     def _segment(self, at: float) -> _Segment:
-        index = bisect.bisect_right(self.boundaries, at)
+        index = self._index(at)
         segment = self._segments.get(index)
         if segment is None:
-            segment = self._segments[index] = _Segment(self.rules, at)
+            segment = self._segments[index] = _Segment(self.rules, self._since(index))
         return segment
 
     def verdict(
@@ -153,11 +165,12 @@ class ItemPolicy:
 
     def _windowed_segment(self, at: float) -> _WindowedSegment | None:
         """The segment around ``at`` when a rule in force in it has a collection window."""
-        index = bisect.bisect_right(self.boundaries, at)
+        index = self._index(at)
         try:
             return self._windowed[index]
         except KeyError:
-            active = tuple(rule for rule in self.rules if rule.active(at))
+            since = self._since(index)
+            active = tuple(rule for rule in self.rules if rule.active(since))
             found = (
                 _WindowedSegment(active)
                 if any(rule.collected is not None for rule in active)
@@ -171,7 +184,7 @@ class _Segment:
     """The rules in force between two consecutive boundaries, and the places judged so far
     (each with its ready-made Verdict, so a common entry allocates nothing)."""
 
-    __slots__ = ("_opt_outs", "_place_rules", "_places")
+    __slots__ = ("_by_region", "_opt_outs", "_place_rules", "_places")
 
     def __init__(self, rules: tuple[ItemRule, ...], at: float) -> None:
         active = [(n, r) for n, r in enumerate(rules) if r.active(at)]
@@ -183,6 +196,9 @@ class _Segment:
         ]
         self._place_rules = [(n, r) for n, r in active if r.test == "collected_in"]
         self._places: dict[tuple[object, object, bool], _Place] = {}
+        # filter()'s fast lane, per refuse_unknown: for an entry without a country, its region
+        # -> (its verdict when its string id is not listed, when it is).
+        self._by_region: tuple[_ByRegion, _ByRegion] = ({}, {})
 
     def verdict(
         self, item: object, suppressed: Collection[str], fields: ItemFields, refuse_unknown: bool
@@ -204,28 +220,33 @@ class _Segment:
         fields: ItemFields,
         refuse_unknown: bool,
     ) -> FilterOutcome:
-        # The loop of verdict(), inlined: this runs for every entry of every answer.
-        places, opt_outs, judge = self._places, self._opt_outs, self._place
-        first_opt_out = opt_outs[0][0] if opt_outs else math.inf
-        region_key, country_key, id_key = fields.region, fields.country, fields.id
+        # verdict() for every entry of every answer. The common entry (a dict without a
+        # country, its region met before, its id a string) takes a lane of a few look-ups;
+        # any other entry is decided by verdict() itself.
+        by_region = self._by_region[refuse_unknown]
+        region_key, id_key = fields.region, fields.id
+        country_key = fields.country or ""
+        countryless = not country_key
         kept: list[Any] = []
         keep = kept.append
         removed: dict[str, int] = {}
         unknown: dict[str, int] = {}
         for item in items:
-            get = item.get if type(item) is dict or isinstance(item, Mapping) else _attributes(item)
-            key = (get(region_key), get(country_key) if country_key else None, refuse_unknown)
-            try:
-                index, verdict = places[key]
-            except (KeyError, TypeError):
-                index, verdict = judge(key)
-            if first_opt_out < index:
-                entry_id = get(id_key)
-                if type(entry_id) is str and len(opt_outs) == 1:
-                    if entry_id in suppressed:
-                        verdict = opt_outs[0][2]
-                else:
-                    verdict = self._opt_out(entry_id, index, verdict, suppressed, refuse_unknown)
+            if type(item) is dict and (
+                countryless or country_key not in item or item[country_key] is None
+            ):
+                try:
+                    clear, listed = by_region[item[region_key]]
+                    if type(entry_id := item[id_key]) is str:
+                        verdict = listed if entry_id in suppressed else clear
+                    elif clear is listed:  # the id decides nothing here
+                        verdict = clear
+                    else:
+                        verdict = self.verdict(item, suppressed, fields, refuse_unknown)
+                except (KeyError, TypeError):  # no such key, a region not met yet, unhashable
+                    verdict = self.verdict(item, suppressed, fields, refuse_unknown)
+            else:
+                verdict = self.verdict(item, suppressed, fields, refuse_unknown)
             if verdict is _ADMIT:
                 keep(item)
                 continue
@@ -276,9 +297,18 @@ class _Segment:
         try:
             if len(self._places) >= _MAX_REMEMBERED_PLACES:
                 self._places.clear()
+                self._by_region[0].clear()
+                self._by_region[1].clear()
             self._places[key] = place
         except TypeError:
-            pass  # an unhashable value: judged, not remembered
+            return place  # an unhashable value: judged, not remembered
+        region, country, refuse_unknown = key
+        if country is None:
+            # A string id on the suppression list is decided by the first opt-out rule, when
+            # it comes before the place's own deciding rule (as _opt_out finds).
+            opt_outs = self._opt_outs
+            listed = opt_outs[0][2] if opt_outs and opt_outs[0][0] < index else verdict
+            self._by_region[refuse_unknown][region] = (verdict, listed)
         return place
 
 

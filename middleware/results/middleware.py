@@ -50,9 +50,10 @@ __all__ = ["LEAKED_STATE_KEY", "REMOVED_STATE_KEY", "ResultFilterMiddleware"]
 
 class ResultFilterMiddleware:
     """Mount inside the gate: ``Middleware(ResultFilterMiddleware, routes=config.results,
-    suppressions=subjects.suppressions, policy=items)``. ``policy`` defaults to the bundled
-    packs of the default configuration, ``clock`` to the system clock; each route's ``mode``
-    (``filter``, the default, or ``verify``) says what it does with that route's answers."""
+    suppressions=subjects.suppressions)``. ``policy`` defaults to the item rules the gate has
+    in force for the request (the bundled packs without a gate), ``clock`` to the system
+    clock; each route's ``mode`` (``filter``, the default, or ``verify``) says what it does
+    with that route's answers."""
 
     def __init__(
         self,

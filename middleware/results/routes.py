@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from ..claims.paths import canonical_path
 from ..errors import JurisgateError
 from .item_policy import ItemFields
 
@@ -71,6 +72,18 @@ class ResultRoute:
         if not self.path.startswith("/") or "*" in self.path.removesuffix("/*"):
             raise ValueError(
                 f"path must be an exact path or a subtree ending in '/*': {self.path!r}"
+            )
+        # Requests are matched as routed and in their canonical spelling; a path written
+        # otherwise ('/search/') would match neither for the route's own spelling ('/search').
+        subtree = self.path.endswith("/*")
+        base = self.path[:-2] if subtree else self.path
+        written = canonical_path(base or "/") + ("/*" if subtree else "")
+        if written.startswith("//"):  # "/*": the root's subtree
+            written = written[1:]
+        if written != self.path:
+            raise ValueError(
+                f"path must be written {written!r} as the policy reads it (no '//', '.', '..' "
+                f"or trailing '/'), not {self.path!r}"
             )
         steps = parse_steps(self.items, "items")
         if steps[-1][1]:

@@ -140,3 +140,28 @@ def test_a_policy_waiting_to_be_published_is_not_confirmed() -> None:
             reloader.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_load_that_fails_unexpectedly_is_not_confirmed_and_is_tried_again() -> None:
+    """A surprise while loading a changed policy (a bug, not a verdict on the policy) keeps
+    the old policy, and the watcher alive: the store's current policy was never seen, so no
+    poll may confirm the old one as current until a load succeeds."""
+    store, confirmed = Store(), list[float]()
+    store.load_fails = RuntimeError("a bug in a loader")
+
+    async def scenario() -> None:
+        reloader = watching(store, confirmed)
+        reloader.ensure_running()
+        try:
+            await until(lambda: confirmed)
+            store.version = "v2"
+            await until(lambda: store.loads >= 1)
+            seen = len(confirmed)
+            await until(lambda: store.loads >= 3)  # tried again at each poll
+            assert len(confirmed) == seen, "a policy not loaded was confirmed"
+            store.load_fails = None
+            await until(lambda: len(confirmed) > seen)
+        finally:
+            reloader.stop()
+
+    asyncio.run(scenario())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from types import ModuleType
 from typing import Any
 
@@ -55,6 +55,19 @@ def epoch(text: str, seconds: int = 0) -> float:
     return (
         datetime.fromisoformat(text.replace("Z", "+00:00")) + timedelta(seconds=seconds)
     ).timestamp()
+
+
+class NoOffset(tzinfo):
+    """A zone that cannot say its offset: Python takes such a datetime as naive."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
 
 
 # Parsing ---------------------------------------------------------------------------------
@@ -179,6 +192,11 @@ def test_collected_at_forms_that_are_read(value: object) -> None:
         ["2023-01-01T00:00:00Z"],
         {"at": 1},
         "2023-01-01T00:00:00Z" + " " * 100,  # longer than any instant: not parsed
+        # No float holds it (the stdlib reads such a JSON integer exactly).
+        pytest.param(10**400, id="huge-int"),
+        pytest.param(-(10**400), id="huge-negative-int"),
+        # A zone that cannot say its offset: naive after all.
+        pytest.param(datetime(2023, 1, 1, tzinfo=NoOffset()), id="zone-without-offset"),
     ],
 )
 def test_unreadable_collected_at_is_unknown_provenance(value: object) -> None:

@@ -6,12 +6,12 @@ import gzip
 import json
 
 import pytest
-from starlette.types import Message
+from starlette.types import Message, Scope
 
-from jurisgate.middleware import ResultRoute
-from jurisgate.middleware.subjects import StaleSuppressions
+from jurisgate.middleware import FixedClock, ResultFilterMiddleware, ResultRoute
+from jurisgate.middleware.subjects import FixedSuppressions, StaleSuppressions
 
-from .asgi_harness import json_answer, run, scripted
+from .asgi_harness import NOW, json_answer, run, scripted
 
 pytestmark = pytest.mark.anyio
 
@@ -240,3 +240,34 @@ async def test_gzip_inside_the_filter_fails_closed() -> None:
     ]
     status, headers, got, _ = await run(scripted(messages), ROUTE)
     problem(status, headers, got)
+
+
+async def test_an_interim_1xx_start_does_not_let_the_final_answer_pass_unfiltered() -> None:
+    """A 1xx is no answer: the final status line after it is filtered like any other (ASGI
+    servers refuse a second start today; the filter does not count on it)."""
+    hint: Message = {
+        "type": "http.response.start",
+        "status": 103,
+        "headers": [(b"link", b"</style.css>; rel=preload")],
+    }
+    gate = ResultFilterMiddleware(
+        scripted([hint, *json_answer(PAGE)]),
+        routes=[ROUTE],
+        suppressions=FixedSuppressions(["a"]),
+        clock=FixedClock(NOW),
+    )
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {"type": "http", "method": "GET", "path": "/search", "headers": [], "state": {}}
+    await gate(scope, receive, send)
+    statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
+    assert statuses == [103, 200]
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert [entry["id"] for entry in json.loads(body)["results"]] == ["b", "c"]
+    assert scope["state"]["jurisgate.removed"]

@@ -87,6 +87,10 @@ def test_the_defaults(tmp_path: Path) -> None:
         ),
         ('[[results]]\npath = "/s"\nitems = "r"\nmode = 1\n', "results[0].mode must be a str"),
         ('[[results]]\npath = "s"\nitems = "r"\n', "path must be"),
+        # The paths are matched in their canonical spelling: another would match nothing.
+        ('[[results]]\npath = "/search/"\nitems = "r"\n', "'/search' as the policy reads it"),
+        ('[[results]]\npath = "//search"\nitems = "r"\n', "'/search' as the policy reads it"),
+        ('[[results]]\npath = "/a/../s/*"\nitems = "r"\n', "'/s/*' as the policy reads it"),
         (
             '[[results]]\npath = "/s"\nitems = "r"\n[[results]]\npath = "/s"\nitems = "q"\n',
             "the same path appears twice",

@@ -181,3 +181,16 @@ def test_policy_push_command_refuses_an_invalid_item_rule(
     broken = policy_with(pack_policy, "bad.csv", item_row("order", "DE", effect="maybe"))
     assert main(["policy", "push", "--config", str(config), str(broken)]) != 0
     assert "item rule 'order': effect must be 'suppress'" in capsys.readouterr().err
+
+
+def test_lint_sees_a_collection_window_kept_in_the_store(
+    store_settings: PolicySettings, pack_policy: Path, tmp_path: Path
+) -> None:
+    """``no_collected_at`` reads the item rules the gate would load, a store's p2 rows
+    included: a [[results]] table without collected_at leaves every entry unknown to them."""
+    from jurisgate.admin.lint_startup import NO_COLLECTED_AT, startup_findings
+
+    windowed = item_row("order", "DE") + ", 2020-01-01..2021-01-01"
+    push_policy(store_settings, policy_with(pack_policy, "win.csv", windowed), NO_PACKS)
+    _, findings = startup_findings(str(store_config(tmp_path, store_settings)))
+    assert [(f.code, f.rule) for f in findings] == [(NO_COLLECTED_AT, "order")]
