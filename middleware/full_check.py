@@ -106,9 +106,16 @@ def later(record: Callable[..., None], **fields: Any) -> RecordWriter:
     fields["decided"] = time.perf_counter()
 
     def write(
-        sent_status: int | None, outcome: str, removed: Any = None, leaked: Any = None
+        sent_status: int | None,
+        outcome: str,
+        removed: Any = None,
+        leaked: Any = None,
+        item_policy_version: str | None = None,
     ) -> None:
-        record(**fields, sent_status=sent_status, outcome=outcome, removed=removed, leaked=leaked)
+        record(
+            **fields, sent_status=sent_status, outcome=outcome, removed=removed, leaked=leaked,
+            item_policy_version=item_policy_version,
+        )  # fmt: skip
 
     return write
 

@@ -16,9 +16,11 @@ out (``sent_status``) and how the exchange went (``outcome``):
 
 A result filter (``ResultFilterMiddleware``) that ran inside leaves its per-rule removal counts
 in ``scope["state"][REMOVED_STATE_KEY]`` before it sends the status line; the record written
-then carries them as ``removed`` (two dict lookups per answer, nothing allocated without it).
-A verifying filter that refused an answer leaves the suppressed entries it found per rule in
-``scope["state"][LEAKED_STATE_KEY]`` too (``leaked``; read only when ``removed`` is there).
+then carries them as ``removed`` (two dict lookups per answer, nothing allocated without it),
+and the version of the item rules it applied, left in ``scope["state"][ITEMS_VERSION_STATE_KEY]``,
+as ``item_policy_version``. A verifying filter that refused an answer leaves the suppressed
+entries it found per rule in ``scope["state"][LEAKED_STATE_KEY]`` too (``leaked``). Both are
+read only when ``removed`` is there.
 
 Exactly one of these is written per request, whatever the app does. A refusal the gate sends
 itself is recorded the same way, by the gate (``write_record``). Writing a record never raises
@@ -40,12 +42,19 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import AuditUnavailable
 
-__all__ = ["LEAKED_STATE_KEY", "REMOVED_STATE_KEY", "Answer", "RecordWriter", "write_record"]
+__all__ = [
+    "ITEMS_VERSION_STATE_KEY",
+    "LEAKED_STATE_KEY",
+    "REMOVED_STATE_KEY",
+    "Answer",
+    "RecordWriter",
+    "write_record",
+]
 
 logger = logging.getLogger("jurisgate")
 
-# Writes the request's record: (the status sent or None, the outcome[, the removal counts[,
-# the leak counts]]).
+# Writes the request's record: (the status sent or None, the outcome[, the removal counts,
+# the leak counts, the item rules' version]).
 RecordWriter = Callable[..., None]
 
 # Where the result filter leaves a request's per-rule removal counts for its record (and,
@@ -53,6 +62,8 @@ RecordWriter = Callable[..., None]
 REMOVED_STATE_KEY: Final = "jurisgate.removed"
 # Where a verifying result filter leaves the per-rule counts of what it found and refused.
 LEAKED_STATE_KEY: Final = "jurisgate.leaked"
+# Where the result filter leaves the version of the item rules it applied (``ItemPolicy.version``).
+ITEMS_VERSION_STATE_KEY: Final = "jurisgate.item_policy_version"
 
 # Servers answer a WebSocket closed before it was accepted with 403 (ASGI spec).
 _WS_CLOSED_STATUS: Final = 403
@@ -135,9 +146,12 @@ class Answer:
                 try:
                     if removed is None:
                         self._write(*self._args, message["status"], "sent")
-                    else:  # the result filter ran: its counts go into the record
+                    else:  # the result filter ran: its counts and rules go into the record
                         leaked = None if state is None else state.get(LEAKED_STATE_KEY)
-                        self._write(*self._args, message["status"], "sent", removed, leaked)
+                        version = None if state is None else state.get(ITEMS_VERSION_STATE_KEY)
+                        self._write(
+                            *self._args, message["status"], "sent", removed, leaked, version
+                        )
                 except Exception as exc:
                     _failed(exc)
             else:

@@ -119,12 +119,13 @@ class AuditLog:
         outcome: str | None = None,
         removed: Mapping[str, int] | None = None,
         leaked: Mapping[str, int] | None = None,
+        item_policy_version: str | None = None,
     ) -> None:
         """Record a request answered from memory (decided at ``decided``, a perf_counter
         reading; defaults to now). Straight to the sink when nothing else wants the record;
         otherwise the full record, as for a decided request, filled into the entry's
-        template when it has one. ``removed`` and ``leaked``: the result filter's counts, if
-        it ran (see ``record``)."""
+        template when it has one. ``removed``, ``leaked`` and ``item_policy_version``: the
+        result filter's counts and rules, if it ran (see ``record``)."""
         shared = entry.audit_fields
         seconds = (time.perf_counter() if decided is None else decided) - started
         enabled = self.logger.isEnabledFor(_INFO)
@@ -138,7 +139,7 @@ class AuditLog:
                     started=started, status=decision.status, effect=decision.effect,
                     principal=entry.principal, decision=decision, tier="local",
                     decided=started + seconds, sent_status=sent_status, outcome=outcome,
-                    removed=removed, leaked=leaked,
+                    removed=removed, leaked=leaked, item_policy_version=item_policy_version,
                 )  # fmt: skip
                 return
             record = ReplayedRecord(template)
@@ -151,6 +152,8 @@ class AuditLog:
             record["latency_us"] = round(seconds * 1e6, 1)
             record["sent_status"] = sent_status
             record["outcome"] = outcome
+            if item_policy_version is not None:
+                record["item_policy_version"] = item_policy_version
             if removed is not None:
                 record["removed"] = dict(removed)
             if leaked is not None:
@@ -162,8 +165,8 @@ class AuditLog:
             if leaked is not None:
                 leaked = dict(leaked)
             fields = (
-                time.time_ns(), decision_id, shared.core, seconds, sent_status, outcome, removed,
-                leaked,
+                time.time_ns(), decision_id, shared.core, seconds, sent_status, outcome,
+                item_policy_version, removed, leaked,
             )  # fmt: skip
             if self._deferred is not None:  # the sink's thread writes the line out
                 self._deferred(replay_line, fields)
@@ -191,13 +194,15 @@ class AuditLog:
         outcome: str | None = None,
         removed: Mapping[str, int] | None = None,
         leaked: Mapping[str, int] | None = None,
+        item_policy_version: str | None = None,
     ) -> None:
         """``issuer``/``subject`` name a verified token that produced no ``principal``;
         ``decided`` (a perf_counter reading, defaults to now) ends the latency;
         ``sent_status`` and ``outcome`` say what the client was sent; ``removed`` (only when
         the result filter ran) how many entries each item rule removed from it; ``leaked``
         (only when a verifying filter refused the answer) how many suppressed entries of each
-        rule the app had left in it."""
+        rule the app had left in it; ``item_policy_version`` (only when the filter ran) the
+        version of the item rules it applied."""
         enabled = self.logger.isEnabledFor(_INFO)
         if not enabled and not self.observers and self.sink is None:
             return
@@ -209,6 +214,8 @@ class AuditLog:
             reason=reason, tier=tier, issuer=issuer, subject=subject, sent_status=sent_status,
             outcome=outcome,
         )  # fmt: skip
+        if item_policy_version is not None:
+            record["item_policy_version"] = item_policy_version
         if removed is not None:
             record["removed"] = dict(removed)
         if leaked is not None:

@@ -5,8 +5,9 @@ The states: ``waiting`` for the status line; ``passing`` what is not filtered (H
 seen here; 204, 304, 3xx and errors; a 1xx is passed on while ``waiting``); ``buffering`` a 2xx
 JSON answer; then ``done`` (sent) or ``failed`` (a 503 sent), after which the app's late
 messages go nowhere. Before it sends an answer it ran on, the filter leaves its per-rule counts
-in ``scope["state"]`` (``REMOVED_STATE_KEY``, and ``LEAKED_STATE_KEY`` for a leak): the gate
-records them, and reads the first as the sign that the filter ran.
+in ``scope["state"]`` (``REMOVED_STATE_KEY``, and ``LEAKED_STATE_KEY`` for a leak) with the
+version of the item rules it applied (``ITEMS_VERSION_STATE_KEY``): the gate records them, and
+reads the first as the sign that the filter ran.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Final, Protocol
 
 from starlette.types import Message, Scope, Send
 
-from ..audit.answer import LEAKED_STATE_KEY, REMOVED_STATE_KEY
+from ..audit.answer import ITEMS_VERSION_STATE_KEY, LEAKED_STATE_KEY, REMOVED_STATE_KEY
 from ..clock import Clock
 from ..responses import results_problem, send_problem
 from ..subjects.errors import StaleSuppressions
@@ -144,6 +145,7 @@ class BufferedAnswer:
                 await self._fail(f"the answer does not have the configured shape ({exc})")
                 return
         state = self._scope.setdefault("state", {})
+        state[ITEMS_VERSION_STATE_KEY] = policy.version
         if verifying:
             state[REMOVED_STATE_KEY] = {}  # verify mode never removes: it refuses
             if removed:

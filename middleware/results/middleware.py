@@ -23,10 +23,11 @@ gate the bundled packs of the default configuration.
 
 Per-rule removal counts (never which entries) are left in ``scope["state"]["jurisgate.removed"]``
 before the status line is sent (``{}`` in verify mode, and the leak's counts in
-``scope["state"]["jurisgate.leaked"]``): the gate, outside, writes them into the request's
-audit record (``removed``, ``leaked``) and refuses a 2xx answer on a ``[[results]]`` route
-that arrives without them (``filter_required.py``). The per-request work is in
-``buffered_answer.py``.
+``scope["state"]["jurisgate.leaked"]``), with the version of the item rules applied in
+``scope["state"]["jurisgate.item_policy_version"]``: the gate, outside, writes them into the
+request's audit record (``removed``, ``leaked``, ``item_policy_version``) and refuses a 2xx
+answer on a ``[[results]]`` route that arrives without them (``filter_required.py``). The
+per-request work is in ``buffered_answer.py``.
 """
 
 from __future__ import annotations
