@@ -27,6 +27,7 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.asyncio.sentinel import SentinelConnectionPool as AsyncSentinelPool
 from redis.backoff import NoBackoff
+from redis.exceptions import ClusterDownError
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
 __all__ = ["AsyncClient", "RedisTarget", "SyncClient", "ping", "redis_client"]
@@ -97,9 +98,13 @@ class RedisTarget:
 async def ping(client: AsyncClient) -> None:
     """Raises unless Redis answers; in a cluster, unless every primary answers (each holds a
     share of the keys; a plain PING would only ask one node, which answers even while the
-    cluster is down)."""
+    cluster is down) and a node says the cluster is ``ok`` (a refreshed view of the nodes may
+    already leave out a dead primary whose keys no one serves)."""
     if isinstance(client, AsyncRedisCluster):
         await client.ping(target_nodes=AsyncRedisCluster.PRIMARIES)
+        info = await client.cluster_info(target_nodes=AsyncRedisCluster.RANDOM)
+        if info.get("cluster_state") != "ok":
+            raise ClusterDownError(f"cluster_state is {info.get('cluster_state')!r}")
     else:
         await client.ping()
 

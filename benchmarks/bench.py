@@ -9,7 +9,9 @@ of them alike:
 3. under uvicorn with wrk (or an asyncio client): bare, jurisgate, the usual stack; then the
    same servers under valgrind's callgrind, counting instructions per request (when valgrind
    is installed): a figure the machine's neighbours cannot move;
-4. a cProfile of jurisgate's warm in-process loop.
+4. a cProfile of jurisgate's warm in-process loop;
+5. memory, the suppression check (issue #15), the result filter and ``filter_items`` and the
+   ingest check (issue #16; result_filter.py, ingest_lookup.py).
 Writes latest.json, latest.md, latest.png and latest-profile.txt into benchmarks/results/.
 """
 
@@ -37,12 +39,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import ingest_lookup
 import instructions
 import jwt
 import loadgen
 import policy_gen
 import redis_tier
 import report
+import result_filter
 import stacks
 import suppression
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -70,10 +74,11 @@ class Plan:
     counted_requests: int  # per variant under callgrind (the usual stack gets a tenth)
     profile_requests: int
     memory_requests: int
+    filter_rounds: int  # result_filter.py's rounds per figure
 
 
-QUICK = Plan(5, 300, 3, {5: 100, 100: 20, 1000: 3, 10_000: 1}, 2, 3, 300, 3000, 50_000)
-FULL = Plan(11, 1000, 7, {5: 300, 100: 60, 1000: 8, 10_000: 1}, 9, 6, 2000, 20000, 1_000_000)
+QUICK = Plan(5, 300, 3, {5: 100, 100: 20, 1000: 3, 10_000: 1}, 2, 3, 300, 3000, 50_000, 5)
+FULL = Plan(11, 1000, 7, {5: 300, 100: 60, 1000: 8, 10_000: 1}, 9, 6, 2000, 20000, 1_000_000, 31)
 PACK_SIZES = (100, 1000, 10_000)
 # Which clients the engine is timed for, and why each: pycasbin stops at the first matching
 # deny (deny overrides), so denials by the settlement's first rules are its fastest case.
@@ -555,6 +560,12 @@ def main(argv: list[str] | None = None) -> None:
     result["memory"] = memory(plan.memory_requests)
     log("suppression check: 20 results against 100,000 suppressed ids")
     result["suppression"] = suppression.measure()
+    log(f"result filter and filter_items (issue #16), {plan.filter_rounds} rounds")
+    result["result_filter"] = result_filter.measure(
+        plan.filter_rounds, count_instructions=instructions.find_valgrind() is not None
+    )
+    log("ingest check: admissible() on GPS facts")
+    result["ingest"] = ingest_lookup.measure()
     result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     result["peak_rss_mib"] = peak_rss_mib()
     result["elapsed_seconds"] = round(time.monotonic() - began, 1)

@@ -136,6 +136,48 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
                 check["added_us"] <= 2 and check["redis_round_trips"] == 0,
             )
         )
+    rows += _filter_targets(result)
+    return rows
+
+
+def _filter_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue #16: the result filter's and filter_items' targets; the ingest check's figure."""
+    rows: list[dict[str, Any]] = []
+    found = result.get("result_filter")
+    if found:
+        limits = found["targets"]
+        for row in found["middleware"]:
+            limit = limits[f"added_us_{row['results']}"]
+            rows.append(
+                _target(
+                    f"result filter middleware adds <= {limit} us at {row['results']} results",
+                    f"+{row['added_us']} us median (min +{row['added_us_min']}, "
+                    f"{row['rounds']} rounds; {row['bare_us']} -> {row['filtered_us']} us)",
+                    row["added_us"] <= limit,
+                )
+            )
+        call = found["filter_items"]
+        limit = limits["filter_items_us_per_100"]
+        counted = found.get("filter_items_instructions")
+        rows.append(
+            _target(
+                f"filter_items <= {limit} us per 100 items",
+                f"{call['us']} us median (min {call['us_min']}, {call['rounds']} rounds)"
+                + (f"; {counted['per_call']:,} instructions per call" if counted else ""),
+                call["us"] <= limit,
+            )
+        )
+    ingest = result.get("ingest")
+    if ingest:
+        points = {k: v for k, v in ingest.items() if k.endswith("_us")}
+        rows.append(
+            _target(
+                "ingest check admissible() per photo (no target)",
+                f"{min(points.values())}-{max(points.values())} us per GPS point; boundary "
+                f"file loaded once in {ingest['load_ms']} ms",
+                None,
+            )
+        )
     return rows
 
 
@@ -252,6 +294,7 @@ def markdown(result: dict[str, Any]) -> str:
                 f" | {row['rps_median'] / bare_rps:.0%} | {_ratio(row['rps_median'], usual_rps)}x |"
             )
     lines += _counted_section(result)
+    lines += _filter_section(result)
     lines += [
         "",
         "## Against the issue's targets",
@@ -320,6 +363,60 @@ def _counted_section(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _filter_section(result: dict[str, Any]) -> list[str]:
+    found = result.get("result_filter")
+    if not found:
+        return []
+    lines = [
+        "",
+        "## Result filter, filter_items and the ingest check (issue #16)",
+        "",
+        "In-process ASGI call of a Starlette JSON route with and without "
+        "`ResultFilterMiddleware` (bundled packs, 100,000 suppressed ids, one entry in five "
+        "removed, so the body is parsed, rewritten and serialized again); bare and filtered "
+        "in alternating rounds, per-round means. Verify mode checks the answer the app "
+        "filtered itself. Median over rounds, then the least disturbed round (min) and the "
+        f"most (max). Load average {found['loadavg'][0]} before, {found['loadavg'][1]} after.",
+        "",
+        "| way in | results | bare (us) | with the filter (us) | added: median (min-max) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for mode in ("middleware", "verify"):
+        for row in found[mode]:
+            lines.append(
+                f"| {mode} | {row['results']} | {row['bare_us']} | {row['filtered_us']} | "
+                f"+{row['added_us']} (+{row['added_us_min']} to +{row['added_us_max']}) |"
+            )
+    call, windowed = found["filter_items"], found["filter_items_windowed"]
+    counted = found.get("filter_items_instructions")
+    lines += [
+        "",
+        f"`filter_items` on {call['items']} entries: {call['us']} us median, {call['us_min']} "
+        f"us min ({call['rounds']} rounds)"
+        + (
+            f"; {counted['per_call']:,} instructions per call (callgrind, "
+            f"{counted['calls']:,} calls)"
+            if counted
+            else ""
+        )
+        + f". With a collection-window rule in force (judged entry by entry): "
+        f"{windowed['us']} us median, {windowed['us_min']} us min.",
+    ]
+    ingest = result.get("ingest")
+    if ingest:
+        points = ", ".join(
+            f"{name.removesuffix('_us').replace('_', ' ')} {value} us"
+            for name, value in ingest.items()
+            if name.endswith("_us")
+        )
+        lines += [
+            "",
+            f"Ingest check, `admissible()` on GPS facts, per photo: {points}; the bundled "
+            f"boundary file loads once in {ingest['load_ms']} ms.",
+        ]
+    return lines
+
+
 def chart(result: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -327,11 +424,15 @@ def chart(result: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     server = result.get("uvicorn")
-    fig = plt.figure(figsize=(13, 10), layout="constrained")
-    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1.1])
+    filtered = result.get("result_filter")
+    rows = 3 if filtered else 2
+    fig = plt.figure(figsize=(13, 5 * rows), layout="constrained")
+    grid = fig.add_gridspec(rows, 2, height_ratios=[1, 1.1, 1][:rows])
     axes = [fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0])]
     if server:
         axes.append(fig.add_subplot(grid[1, 1]))
+    if filtered:
+        _filter_panels(result, fig.add_subplot(grid[2, 0]), fig.add_subplot(grid[2, 1]))
     inproc = result["in_process"]["results"]
     names = [n for n in ORDER if n in inproc][::-1]
     p50 = [inproc[n]["p50_us"] for n in names]
@@ -395,6 +496,43 @@ def chart(result: dict[str, Any], path: Path) -> None:
     )
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _filter_panels(result: dict[str, Any], costs: Any, ingest_axis: Any) -> None:
+    """Issue #16: what the result filter adds and filter_items costs, against their targets;
+    the ingest check per GPS point."""
+    found = result["result_filter"]
+    limits = found["targets"]
+    bars = [
+        (f"middleware\n{row['results']} results", row, limits[f"added_us_{row['results']}"])
+        for row in found["middleware"]
+    ]
+    labels = [label for label, _, _ in bars] + ["filter_items\n100 items"]
+    medians = [row["added_us"] for _, row, _ in bars] + [found["filter_items"]["us"]]
+    minimums = [row["added_us_min"] for _, row, _ in bars] + [found["filter_items"]["us_min"]]
+    targets = [limit for _, _, limit in bars] + [limits["filter_items_us_per_100"]]
+    spots = range(len(labels))
+    costs.bar(spots, medians, color="#1f77b4", label="median over rounds")
+    costs.scatter(spots, minimums, marker="_", s=400, color="black", zorder=3, label="min")
+    costs.scatter(spots, targets, marker="v", s=80, color="#2ca02c", zorder=3, label="target")
+    for spot, value in zip(spots, medians, strict=True):
+        costs.text(spot, value, f"{value:,.1f}", ha="center", va="bottom", fontsize=9)
+    costs.set_xticks(spots, labels)
+    costs.set_yscale("log")
+    costs.set_ylabel("microseconds added (middleware) or per call")
+    costs.set_title("Result filter (issue #16), in-process, bundled packs")
+    costs.legend(fontsize=8)
+    ingest = result.get("ingest") or {}
+    points = {k.removesuffix("_us"): v for k, v in ingest.items() if k.endswith("_us")}
+    if points:
+        ingest_axis.barh(range(len(points)), list(points.values()), color="#9467bd")
+        ingest_axis.set_yticks(range(len(points)), [n.replace("_", " ") for n in points])
+        ingest_axis.set_xlabel("microseconds per admissible() call (median)")
+        ingest_axis.set_title("Ingest check per photo, GPS facts (no target)")
+        for row, value in enumerate(points.values()):
+            ingest_axis.text(value, row, f" {value:,.1f}", va="center", fontsize=8)
+    else:
+        ingest_axis.set_visible(False)
 
 
 def _color(name: str) -> str:

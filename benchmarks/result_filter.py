@@ -1,6 +1,7 @@
 """What the result filter costs (issue #16's targets, in-process: the middleware adds at most
 50 us to an answer of 20 results and 250 us to one of 100; ``filter_items`` at most 20 us per
-100 items). Run by hand: ``.venv/bin/python benchmarks/result_filter.py``; not part of run.sh.
+100 items). Part of ``run.sh`` (bench.py calls :func:`measure`); alone:
+``.venv/bin/python benchmarks/result_filter.py``.
 
 The middleware is timed as one ASGI call of a Starlette JSON route with and without
 ``ResultFilterMiddleware`` around it (bare and filtered in alternating rounds, medians of
@@ -13,13 +14,23 @@ entries less the suppressed fifth): parsed and checked, sent as the app's bytes.
 collection window (docs/admin-guide.md, "Collection windows"), entries carrying
 ``collected_at``: judged entry by entry, rule by rule (no target; the bundled packs never
 take it).
+
+Each figure is reported as the median and the minimum over rounds: on a shared machine the
+minimum is the least disturbed round. Where valgrind is installed, ``filter_items`` is also
+counted in instructions per call (callgrind, the process run twice and the difference taken),
+a figure the neighbours' load cannot move.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import shutil
 import statistics
+import subprocess
+import sys
 import time
 from typing import Any, Literal
 
@@ -135,9 +146,12 @@ async def middleware_cost(
     added = [f - b for f, b in zip(filters, bares, strict=True)]
     return {
         "results": count,
+        "rounds": rounds,
         "bare_us": round(statistics.median(bares), 1),
         "filtered_us": round(statistics.median(filters), 1),
         "added_us": round(statistics.median(added), 1),
+        "added_us_min": round(min(added), 1),
+        "added_us_max": round(max(added), 1),
     }
 
 
@@ -152,7 +166,43 @@ def filter_items_cost(count: int = 100, rounds: int = 15, number: int = 2000) ->
         for _ in range(number):
             filter_items(found, at=at, suppressed=suppressed, policy=policy)
         times.append((time.perf_counter() - start) / number * 1e6)
-    return {"items": count, "us": round(statistics.median(times), 2)}
+    return {
+        "items": count,
+        "rounds": rounds,
+        "us": round(statistics.median(times), 2),
+        "us_min": round(min(times), 2),
+        "us_max": round(max(times), 2),
+    }
+
+
+def filter_items_instructions(count: int = 100, calls: int = 2000) -> dict[str, Any] | None:
+    """Instructions per ``filter_items`` call under callgrind: this file run with ``--calls 0``
+    and ``--calls N``, the difference over N (start-up and imports cancel out)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    totals = []
+    for number in (0, calls):
+        done = subprocess.run(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+             __file__, "--calls", str(number), "--items", str(count)],
+            capture_output=True, text=True, timeout=900, check=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )  # fmt: skip
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            return None
+        totals.append(int(found.group(1)))
+    return {"items": count, "calls": calls, "per_call": (totals[1] - totals[0]) // calls}
+
+
+def _calls(count: int, number: int) -> None:
+    """What callgrind counts: one warm-up call, then ``number`` calls."""
+    found = entries(count)
+    policy, suppressed = bundled_item_policy(), SUPPRESSED.current()
+    at = FixedClock(NOW).now()
+    for _ in range(number + 1):
+        filter_items(found, at=at, suppressed=suppressed, policy=policy)
 
 
 WINDOWED_RULE = PolicyRow(
@@ -183,18 +233,38 @@ def filter_items_windowed_cost(count: int = 100, rounds: int = 15, number: int =
         for _ in range(number):
             filter_items(found, at=at, suppressed=suppressed, policy=policy, fields=fields)
         times.append((time.perf_counter() - start) / number * 1e6)
-    return {"items": count, "us": round(statistics.median(times), 2)}
+    return {
+        "items": count,
+        "us": round(statistics.median(times), 2),
+        "us_min": round(min(times), 2),
+    }
+
+
+TARGETS = {"added_us_20": 50, "added_us_100": 250, "filter_items_us_per_100": 20}
+
+
+def measure(rounds: int = 15, *, count_instructions: bool = True) -> dict[str, Any]:
+    """Every figure of this file (``rounds`` rounds each), the load average around them."""
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    report: dict[str, Any] = {
+        "middleware": [asyncio.run(middleware_cost(n, rounds)) for n in (20, 100)],
+        "verify": [asyncio.run(middleware_cost(n, rounds, mode="verify")) for n in (20, 100)],
+        "filter_items": filter_items_cost(rounds=rounds),
+        "filter_items_windowed": filter_items_windowed_cost(rounds=rounds),
+        "targets": TARGETS,
+    }
+    report["loadavg"] = [load_before, [round(x, 2) for x in os.getloadavg()]]
+    if count_instructions:
+        report["filter_items_instructions"] = filter_items_instructions()
+    return report
 
 
 def main() -> None:
-    report = {
-        "middleware": [asyncio.run(middleware_cost(n)) for n in (20, 100)],
-        "verify": [asyncio.run(middleware_cost(n, mode="verify")) for n in (20, 100)],
-        "filter_items": filter_items_cost(),
-        "filter_items_windowed": filter_items_windowed_cost(),
-        "targets": {"added_us_20": 50, "added_us_100": 250, "filter_items_us_per_100": 20},
-    }
-    print(json.dumps(report, indent=2))
+    if "--calls" in sys.argv:
+        option = sys.argv.index
+        _calls(int(sys.argv[option("--items") + 1]), int(sys.argv[option("--calls") + 1]))
+        return
+    print(json.dumps(measure(), indent=2))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from .results.item_policy import ItemPolicy
 if TYPE_CHECKING:
     from .audit.answer import RecordWriter
 
-__all__ = ["REWRITTEN_PATH", "admit", "full_check", "gate_refusal", "too_long"]
+__all__ = ["REWRITTEN_PATH", "admit", "full_check", "gate_refusal", "safe_record", "too_long"]
 
 logger = logging.getLogger("jurisgate")
 _AUTHENTICATED: Final = AuthCredentials(["authenticated"])
@@ -108,9 +108,16 @@ def later(record: Callable[..., None], **fields: Any) -> RecordWriter:
     fields["decided"] = time.perf_counter()
 
     def write(
-        sent_status: int | None, outcome: str, removed: Any = None, leaked: Any = None
+        sent_status: int | None,
+        outcome: str,
+        removed: Any = None,
+        leaked: Any = None,
+        item_policy_version: str | None = None,
     ) -> None:
-        record(**fields, sent_status=sent_status, outcome=outcome, removed=removed, leaked=leaked)
+        record(
+            **fields, sent_status=sent_status, outcome=outcome, removed=removed, leaked=leaked,
+            item_policy_version=item_policy_version,
+        )  # fmt: skip
 
     return write
 
@@ -136,17 +143,25 @@ def gate_refusal(
     """403 for a request the gate could not decide (``gate_error``) or could not record
     (``audit_unavailable``), with its record. Reads only what cannot fail."""
     denied = refusal(checker.engine.version)
+    record = safe_record(checker, scope, decision_id, started)
+    write = later(record, status=403, effect="deny", decision=denied, reason=code)
+    return decision_problem(denied, decision_id, code=code), write
+
+
+def safe_record(
+    checker: Checker, scope: Scope, decision_id: str, started: float
+) -> Callable[..., None]:
+    """The audit record of a request the gate refuses before (or instead of) deciding it,
+    from what cannot fail: the scope's method and path, when they are strings."""
     method = scope.get("method", "GET") if scope.get("type") == "http" else "GET"
     path = scope.get("path", "")
-    record = partial(
+    return partial(
         checker.audit.record,
         decision_id=decision_id,
         method=method if isinstance(method, str) else "",
         path=path if isinstance(path, str) else "",
         started=started,
     )
-    write = later(record, status=403, effect="deny", decision=denied, reason=code)
-    return decision_problem(denied, decision_id, code=code), write
 
 
 def _rewritten(

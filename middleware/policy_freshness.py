@@ -22,7 +22,6 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING
 
 from starlette.types import Scope
@@ -30,7 +29,7 @@ from starlette.types import Scope
 from .checker import Checker
 from .decision.values import refusal
 from .errors import PolicyStale
-from .full_check import later
+from .full_check import later, safe_record
 from .responses import Problem, unavailable_problem
 
 if TYPE_CHECKING:
@@ -114,15 +113,7 @@ def stale_refusal(
     """503 ``policy_stale`` (Retry-After) for a request that reached a stale gate, with its
     audit record (effect deny, reason ``policy_stale``). Reads only what cannot fail."""
     freshness.refusing(checker.engine.version)
-    method = scope.get("method", "GET") if scope.get("type") == "http" else "GET"
-    path = scope.get("path", "")
-    record = partial(
-        checker.audit.record,
-        decision_id=decision_id,
-        method=method if isinstance(method, str) else "",
-        path=path if isinstance(path, str) else "",
-        started=started,
-    )
+    record = safe_record(checker, scope, decision_id, started)
     code = PolicyStale.code
     denied = refusal(checker.engine.version)
     write = later(record, status=503, effect="deny", decision=denied, reason=code)

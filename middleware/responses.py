@@ -45,8 +45,10 @@ _DETAILS: Final = {
     "policy_stale": "The access policy could not be confirmed as current, so no request is "
     "decided now; try again later.",
 }
-# WebSocket close code for a policy violation (RFC 6455 section 7.4.1).
+# WebSocket close codes (RFC 6455 section 7.4.1, and the IANA registry of section 11.7): a
+# policy violation (a refusal), and "try again later" (a 503: the gate will decide later).
 WS_POLICY_VIOLATION: Final = 1008
+WS_TRY_AGAIN_LATER: Final = 1013
 
 Problem = tuple[int, list[tuple[bytes, bytes]], bytes]
 
@@ -148,10 +150,12 @@ def results_problem(
 
 
 async def refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> None:
-    """Answer a refused request: problem+json over HTTP, a policy-violation close over
-    WebSocket."""
+    """Answer a refused request: problem+json over HTTP; over WebSocket a close, with "try
+    again later" for a 503 (a stale policy) and a policy violation for any other refusal."""
     if scope["type"] == "websocket":
-        await websocket_deny(send, f"denied ({problem[0]}); decision {decision_id}")
+        status = problem[0]
+        code = WS_TRY_AGAIN_LATER if status == 503 else WS_POLICY_VIOLATION
+        await websocket_deny(send, f"denied ({status}); decision {decision_id}", code)
     else:
         await send_problem(send, problem, decision_id)
 
@@ -171,9 +175,10 @@ async def send_problem(send: Send, problem: Problem, decision_id: str | None) ->
     await send({"type": "http.response.body", "body": body})
 
 
-async def websocket_deny(send: Send, reason: str) -> None:
-    """Close before accepting; servers answer the upgrade with 403."""
-    await send({"type": "websocket.close", "code": WS_POLICY_VIOLATION, "reason": reason[:120]})
+async def websocket_deny(send: Send, reason: str, code: int = WS_POLICY_VIOLATION) -> None:
+    """Close before accepting (``code`` defaults to a policy violation); servers answer the
+    upgrade with 403."""
+    await send({"type": "websocket.close", "code": code, "reason": reason[:120]})
 
 
 def _encode(body: dict[str, object]) -> bytes:

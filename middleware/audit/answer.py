@@ -16,9 +16,11 @@ out (``sent_status``) and how the exchange went (``outcome``):
 
 A result filter (``ResultFilterMiddleware``) that ran inside leaves its per-rule removal counts
 in ``scope["state"][REMOVED_STATE_KEY]`` before it sends the status line; the record written
-then carries them as ``removed`` (two dict lookups per answer, nothing allocated without it).
-A verifying filter that refused an answer leaves the suppressed entries it found per rule in
-``scope["state"][LEAKED_STATE_KEY]`` too (``leaked``; read only when ``removed`` is there).
+then carries them as ``removed`` (two dict lookups per answer, nothing allocated without it),
+and the version of the item rules it applied, left in ``scope["state"][ITEMS_VERSION_STATE_KEY]``,
+as ``item_policy_version``. A verifying filter that refused an answer leaves the suppressed
+entries it found per rule in ``scope["state"][LEAKED_STATE_KEY]`` too (``leaked``). Both are
+read only when ``removed`` is there.
 
 Exactly one of these is written per request, whatever the app does. A refusal the gate sends
 itself is recorded the same way, by the gate (``write_record``). Writing a record never raises
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from ..cache.warm import RememberedRequest
 
 __all__ = [
+    "ITEMS_VERSION_STATE_KEY",
     "LEAKED_STATE_KEY",
     "REMOVED_STATE_KEY",
     "Answer",
@@ -53,8 +56,8 @@ __all__ = [
 
 logger = logging.getLogger("jurisgate")
 
-# Writes the request's record: (the status sent or None, the outcome[, the removal counts[,
-# the leak counts]]).
+# Writes the request's record: (the status sent or None, the outcome[, the removal counts,
+# the leak counts, the item rules' version]).
 RecordWriter = Callable[..., None]
 # A request answered from memory: (the remembered request, the decision id, the perf_counter
 # readings at its start and at its decision, None for now), the leading arguments of
@@ -66,6 +69,8 @@ Replayed = tuple["RememberedRequest", str, float, float | None]
 REMOVED_STATE_KEY: Final = "jurisgate.removed"
 # Where a verifying result filter leaves the per-rule counts of what it found and refused.
 LEAKED_STATE_KEY: Final = "jurisgate.leaked"
+# Where the result filter leaves the version of the item rules it applied (``ItemPolicy.version``).
+ITEMS_VERSION_STATE_KEY: Final = "jurisgate.item_policy_version"
 
 # Servers answer a WebSocket closed before it was accepted with 403 (ASGI spec).
 _WS_CLOSED_STATUS: Final = 403
@@ -148,17 +153,18 @@ class Answer:
                     message["headers"] = [*message.get("headers", ()), self._header]
                 self.open = False
                 state = None if self._scope is None else self._scope.get("state")
-                removed = leaked = None
+                removed = leaked = version = None
                 if state is not None:
                     removed = state.get(REMOVED_STATE_KEY)
-                    if removed is not None:  # the result filter ran: its counts are recorded
+                    if removed is not None:  # the filter ran: its counts and rules are recorded
                         leaked = state.get(LEAKED_STATE_KEY)
+                        version = state.get(ITEMS_VERSION_STATE_KEY)
                 replayed = self._replayed
                 try:
                     if replayed is None:
-                        self._write(message["status"], "sent", removed, leaked)
+                        self._write(message["status"], "sent", removed, leaked, version)
                     else:  # not write(*replayed, ...): a ``*args`` call costs more than the rest
-                        self._write(replayed, message["status"], "sent", removed, leaked)
+                        self._write(replayed, message["status"], "sent", removed, leaked, version)
                 except Exception as exc:
                     _failed(exc)
             else:

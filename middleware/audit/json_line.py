@@ -4,9 +4,9 @@ Every served request writes one line, so the line is built with f-strings rather
 ``json.dumps`` of a dict: strings go through ``json_string`` (ids and codes need no escaping;
 short strings are remembered), and a remembered request reuses the fields it shares with the
 first one (``core_json``) and writes only its time, decision id, latency and what was sent
-(``replay_line``). ``removed`` (the result filter's per-rule counts) ends the line only when a
-filter ran, and ``leaked`` (what a verifying filter found the app had not filtered out) only
-when it found some.
+(``replay_line``). ``item_policy_version`` (which item rules the result filter applied) and
+``removed`` (its per-rule counts) end the line only when a filter ran, and ``leaked`` (what a
+verifying filter found the app had not filtered out) only when it found some.
 ``audit.py`` decides what goes into a record; this module only spells it out.
 """
 
@@ -27,10 +27,10 @@ __all__ = [
     "replay_line",
 ]
 
-# time_ns, decision id, shared fields, seconds taken, status sent, outcome, removal counts,
-# leak counts
+# time_ns, decision id, shared fields, seconds taken, status sent, outcome, item rules'
+# version, removal counts, leak counts
 ReplayFields = tuple[
-    int, str, str, float, int | None, str | None, Mapping[str, int] | None,
+    int, str, str, float, int | None, str | None, str | None, Mapping[str, int] | None,
     Mapping[str, int] | None,
 ]  # fmt: skip
 
@@ -38,7 +38,7 @@ ReplayFields = tuple[
 def replay_line(fields: ReplayFields) -> str:
     """A remembered request's record: ts to the microsecond from integer nanoseconds (a
     float's repr costs more than the rest of the line); the gate's decision ids are hex."""
-    ns, decision_id, core, seconds, sent_status, outcome, removed, leaked = fields
+    ns, decision_id, core, seconds, sent_status, outcome, version, removed, leaked = fields
     # _sent inlined for the usual statuses: this runs for every line.
     if type(sent_status) is int or sent_status is None:
         sent = _sent_json(sent_status, outcome)
@@ -47,8 +47,7 @@ def replay_line(fields: ReplayFields) -> str:
     return (
         f'{{"ts":{ns // 1_000_000_000}.{ns // 1000 % 1_000_000:06d},'
         f'"decision_id":"{decision_id}",{core},"latency_us":{seconds * 1e6:.1f},'
-        f"{sent}{'' if removed is None else removed_json(removed)}"
-        f"{'' if leaked is None else leaked_json(leaked)}}}"
+        f"{sent}{_filtered(version, removed, leaked)}}}"
     )
 
 
@@ -59,6 +58,7 @@ def record_line(
     latency_us: float,
     sent_status: int | None,
     outcome: str | None,
+    item_policy_version: str | None = None,
     removed: Mapping[str, int] | None = None,
     leaked: Mapping[str, int] | None = None,
 ) -> str:
@@ -66,8 +66,20 @@ def record_line(
     return (
         f'{{"ts":{ts!r},"decision_id":{json_string(decision_id)},{core},'
         f'"latency_us":{latency_us!r},{_sent(sent_status, outcome)}'
-        f"{'' if removed is None else removed_json(removed)}"
-        f"{'' if leaked is None else leaked_json(leaked)}}}"
+        f"{_filtered(item_policy_version, removed, leaked)}}}"
+    )
+
+
+def _filtered(
+    version: str | None, removed: Mapping[str, int] | None, leaked: Mapping[str, int] | None
+) -> str:
+    """What the result filter left for the record: nothing when it did not run."""
+    if removed is None and leaked is None and version is None:  # most records
+        return ""
+    return (
+        ("" if version is None else f',"item_policy_version":{json_string(version)}')
+        + ("" if removed is None else removed_json(removed))
+        + ("" if leaked is None else leaked_json(leaked))
     )
 
 

@@ -120,13 +120,17 @@ class AuditLog:
         outcome: str | None = None,
         removed: Mapping[str, int] | None = None,
         leaked: Mapping[str, int] | None = None,
+        item_policy_version: str | None = None,
     ) -> None:
         """Record a request answered from memory (decided at ``decided``, a perf_counter
         reading; defaults to now). Straight to the sink when nothing else wants the record;
         otherwise the full record, as for a decided request, filled into the entry's
-        template when it has one. ``removed`` and ``leaked``: the result filter's counts, if
-        it ran (see ``record``)."""
-        self.replayed((entry, decision_id, started, decided), sent_status, outcome, removed, leaked)
+        template when it has one. ``removed``, ``leaked`` and ``item_policy_version``: the
+        result filter's counts and rules, if it ran (see ``record``)."""
+        self.replayed(
+            (entry, decision_id, started, decided), sent_status, outcome, removed, leaked,
+            item_policy_version,
+        )  # fmt: skip
 
     def replayed(
         self,
@@ -135,6 +139,7 @@ class AuditLog:
         outcome: str | None,
         removed: Mapping[str, int] | None = None,
         leaked: Mapping[str, int] | None = None,
+        item_policy_version: str | None = None,
     ) -> None:
         """``replay``, with the request's part in the one tuple the gate holds: what the gate
         calls once per answer, so it passes few arguments and unpacks them only when a
@@ -153,7 +158,7 @@ class AuditLog:
                     started=started, status=decision.status, effect=decision.effect,
                     principal=entry.principal, decision=decision, tier="local",
                     decided=started + seconds, sent_status=sent_status, outcome=outcome,
-                    removed=removed, leaked=leaked,
+                    removed=removed, leaked=leaked, item_policy_version=item_policy_version,
                 )  # fmt: skip
                 return
             record = ReplayedRecord(template)
@@ -166,6 +171,8 @@ class AuditLog:
             record["latency_us"] = round(seconds * 1e6, 1)
             record["sent_status"] = sent_status
             record["outcome"] = outcome
+            if item_policy_version is not None:
+                record["item_policy_version"] = item_policy_version
             if removed is not None:
                 record["removed"] = dict(removed)
             if leaked is not None:
@@ -180,7 +187,7 @@ class AuditLog:
             seconds = (time.perf_counter() if decided is None else decided) - started
             fields = (
                 time.time_ns(), decision_id, entry.audit_fields.core, seconds, sent_status,
-                outcome, removed, leaked,
+                outcome, item_policy_version, removed, leaked,
             )  # fmt: skip
             if self._deferred is not None:  # the sink's thread writes the line out
                 self._deferred(replay_line, fields)
@@ -207,13 +214,15 @@ class AuditLog:
         outcome: str | None = None,
         removed: Mapping[str, int] | None = None,
         leaked: Mapping[str, int] | None = None,
+        item_policy_version: str | None = None,
     ) -> None:
         """``issuer``/``subject`` name a verified token that produced no ``principal``;
         ``decided`` (a perf_counter reading, defaults to now) ends the latency;
         ``sent_status`` and ``outcome`` say what the client was sent; ``removed`` (only when
         the result filter ran) how many entries each item rule removed from it; ``leaked``
         (only when a verifying filter refused the answer) how many suppressed entries of each
-        rule the app had left in it."""
+        rule the app had left in it; ``item_policy_version`` (only when the filter ran) the
+        version of the item rules it applied."""
         enabled = self.logger.isEnabledFor(_INFO)
         if not enabled and not self.observers and self.sink is None:
             return
@@ -225,6 +234,8 @@ class AuditLog:
             reason=reason, tier=tier, issuer=issuer, subject=subject, sent_status=sent_status,
             outcome=outcome,
         )  # fmt: skip
+        if item_policy_version is not None:
+            record["item_policy_version"] = item_policy_version
         if removed is not None:
             record["removed"] = dict(removed)
         if leaked is not None:

@@ -27,7 +27,8 @@ class AuditRecord(dict[str, Any]):
         core = _core_json(_shared_values(self))
         return record_line(
             self["ts"], self["decision_id"], core, self["latency_us"], self["sent_status"],
-            self["outcome"], self.get("removed"), self.get("leaked"),
+            self["outcome"], self.get("item_policy_version"), self.get("removed"),
+            self.get("leaked"),
         )  # fmt: skip
 
 
@@ -48,7 +49,8 @@ class ReplayedRecord(AuditRecord):
             core = _core_json(values)
         return record_line(
             self["ts"], self["decision_id"], core, self["latency_us"], self["sent_status"],
-            self["outcome"], self.get("removed"), self.get("leaked"),
+            self["outcome"], self.get("item_policy_version"), self.get("removed"),
+            self.get("leaked"),
         )  # fmt: skip
 
     def __reduce__(self) -> tuple[type[AuditRecord], tuple[dict[str, Any]]]:

@@ -5,8 +5,9 @@ The states: ``waiting`` for the status line; ``passing`` what is not filtered (H
 seen here; 204, 304, 3xx and errors; a 1xx is passed on while ``waiting``); ``buffering`` a 2xx
 JSON answer; then ``done`` (sent) or ``failed`` (a 503 sent), after which the app's late
 messages go nowhere. Before it sends an answer it ran on, the filter leaves its per-rule counts
-in ``scope["state"]`` (``REMOVED_STATE_KEY``, and ``LEAKED_STATE_KEY`` for a leak): the gate
-records them, and reads the first as the sign that the filter ran.
+in ``scope["state"]`` (``REMOVED_STATE_KEY``, and ``LEAKED_STATE_KEY`` for a leak) with the
+version of the item rules it applied (``ITEMS_VERSION_STATE_KEY``): the gate records them, and
+reads the first as the sign that the filter ran.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Final, Protocol
 
 from starlette.types import Message, Scope, Send
 
-from ..audit.answer import LEAKED_STATE_KEY, REMOVED_STATE_KEY
+from ..audit.answer import ITEMS_VERSION_STATE_KEY, LEAKED_STATE_KEY, REMOVED_STATE_KEY
 from ..clock import Clock
 from ..responses import results_problem, send_problem
 from ..subjects.errors import StaleSuppressions
@@ -31,9 +32,11 @@ __all__ = ["BufferedAnswer", "FilterSettings"]
 
 logger = logging.getLogger("jurisgate.results")
 _PASS_STATUSES: Final = frozenset({204, 304})
-_DROPPED_HEADERS: Final = frozenset({b"content-length", b"cache-control", b"etag"})
-# Verify mode sends the app's own bytes: its ETag still names them.
-_DROPPED_VERIFIED: Final = frozenset({b"content-length", b"cache-control"})
+# The body sent is written from what was checked (json_codec.py), not the app's bytes: their
+# validators name something else, and a private cache must not reuse a list past an opt-out.
+_DROPPED_HEADERS: Final = frozenset(
+    {b"content-length", b"cache-control", b"etag", b"last-modified"}
+)
 
 
 class FilterSettings(Protocol):
@@ -122,7 +125,7 @@ class BufferedAnswer:
         removed: dict[str, int] = {}
 
         def keep(entries: list[Any]) -> tuple[list[Any], int]:
-            if not all(type(entry) is dict for entry in entries):
+            if list(map(type, entries)).count(dict) != len(entries):  # in C: half the time
                 raise ShapeError("an entry is not an object")
             outcome = policy.filter(
                 entries, at=at, suppressed=suppressed, fields=route.fields,
@@ -133,15 +136,16 @@ class BufferedAnswer:
             return outcome.items, outcome.removed_total
 
         try:
-            # Verify mode runs the same walk (the parsed copy is changed, never sent).
-            total = route.rewrite(document, keep)
-            if total and not verifying:
-                body = json_codec.dumps(document, exact)
+            # Verify mode runs the same walk (a leak is refused below, so what it sends is
+            # what it read). Always written back from the document: see json_codec.py.
+            route.rewrite(document, keep)
+            body = json_codec.dumps(document, exact)
         except (ShapeError, UnreadableJson) as exc:
             if not (verifying and removed):  # a leak found before the mismatch is a leak
                 await self._fail(f"the answer does not have the configured shape ({exc})")
                 return
         state = self._scope.setdefault("state", {})
+        state[ITEMS_VERSION_STATE_KEY] = policy.version
         if verifying:
             state[REMOVED_STATE_KEY] = {}  # verify mode never removes: it refuses
             if removed:
@@ -150,8 +154,7 @@ class BufferedAnswer:
                 return
         else:
             state[REMOVED_STATE_KEY] = removed
-        dropped = _DROPPED_VERIFIED if verifying else _DROPPED_HEADERS
-        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() not in dropped]
+        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() not in _DROPPED_HEADERS]
         headers += [(b"content-length", b"%d" % len(body)), (b"cache-control", b"private")]
         self.state = "done"
         await self._send({**start, "headers": headers})

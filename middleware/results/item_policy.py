@@ -13,7 +13,7 @@ id) is refused by a rule whose ``unknown`` is ``refuse`` and counted by one that
 A rule with a collection window (``ItemRule.collected``) also needs the entry's collection
 instant: an entry collected outside the window is not its business, one whose ``collected_at``
 cannot tell is unknown provenance to it. Segments where such a rule is in force are judged
-entry by entry, rule by rule (``_WindowedSegment``); the others, every bundled pack's
+entry by entry, rule by rule (``WindowedSegment``); the others, every bundled pack's
 included, keep the remembered-places path and never read ``collected_at``.
 """
 
@@ -21,73 +21,29 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
-from ..claims.regions import known_countries, subdivisions
-from .collection_window import collected_instant
 from .item_rules import ItemRule
+from .place_judgement import judge_place
+from .verdicts import (
+    ADMIT,
+    DEFAULT_FIELDS,
+    MAX_REMEMBERED_PLACES,
+    FilterOutcome,
+    ItemFields,
+    Verdict,
+    attributes,
+)
+from .windowed_segment import WindowedSegment
 
+# The shared types are defined in verdicts.py and kept importable from here.
 __all__ = ["DEFAULT_FIELDS", "FilterOutcome", "ItemFields", "ItemPolicy", "Verdict"]
 
-_MAX_REMEMBERED_PLACES: Final = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class ItemFields:
-    """Where an entry keeps what the rules read (top-level keys or attributes); ``country``
-    None means entries carry no country of their own (it is read from the region's prefix);
-    ``collected_at`` None means they carry no collection instant (unknown to a rule with a
-    collection window)."""
-
-    id: str = "id"
-    region: str = "source_region"
-    country: str | None = "source_country"
-    collected_at: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """One entry's outcome: the rule that suppresses it (or None), and whether that rule (or
-    one that admitted it) could not tell from the entry's provenance."""
-
-    suppressed: bool
-    rule: ItemRule | None
-    unknown: bool = False
-    admitted_unknown: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        citation = self.rule.citation if self.rule is not None else None
-        return {
-            "suppressed": self.suppressed,
-            "rule": self.rule.id if self.rule is not None else None,
-            "citation": citation.as_dict() if citation is not None else None,
-            "unknown_provenance": self.unknown,
-            "admitted_unknown": list(self.admitted_unknown),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class FilterOutcome:
-    """The entries kept, in order, and per rule id how many were removed (never which) and
-    how many had a provenance the rule could not read (admitted or refused)."""
-
-    items: list[Any]
-    removed: dict[str, int] = field(default_factory=dict)
-    unknown: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def removed_total(self) -> int:
-        return sum(self.removed.values())
-
-
-DEFAULT_FIELDS: Final = ItemFields()
-_ADMIT: Final = Verdict(False, None)
 # (position of the deciding rule or inf, the verdict)
 _Place = tuple[float, Verdict]
-# (position of the deciding rule or inf, the rule, unknown?, ids of rules that admitted unknown)
-_Judged = tuple[float, ItemRule | None, bool, tuple[str, ...]]
+# An entry's verdict by its region alone: (when its string id is not listed, when it is)
+_ByRegion = dict[object, tuple[Verdict, Verdict]]
 
 
 class ItemPolicy:
@@ -102,7 +58,7 @@ class ItemPolicy:
         self._by_id = {rule.id: rule for rule in self.rules}
         # Only policies with a collection window ever look at these.
         self._has_windows = any(rule.collected is not None for rule in self.rules)
-        self._windowed: dict[int, _WindowedSegment | None] = {}
+        self._windowed: dict[int, WindowedSegment | None] = {}
 
     def rule(self, rule_id: str) -> ItemRule | None:
         return self._by_id.get(rule_id)
@@ -115,11 +71,21 @@ class ItemPolicy:
             self.boundaries[index] if index < len(self.boundaries) else math.inf,
         )
 
+    def _index(self, at: float) -> int:
+        if at != at:  # NaN: no rule is in force at it, and it would land in the last segment
+            raise ValueError("the instant to filter at is NaN")
+        return bisect.bisect_right(self.boundaries, at)
+
+    def _since(self, index: int) -> float:
+        """The instant a segment is built at: its own start, not the instant that meets it
+        first (an infinite one would leave out the rules that never end, for every later call)."""
+        return self.boundaries[index - 1] if index else -math.inf
+
     def _segment(self, at: float) -> _Segment:
-        index = bisect.bisect_right(self.boundaries, at)
+        index = self._index(at)
         segment = self._segments.get(index)
         if segment is None:
-            segment = self._segments[index] = _Segment(self.rules, at)
+            segment = self._segments[index] = _Segment(self.rules, self._since(index))
         return segment
 
     def verdict(
@@ -151,15 +117,16 @@ class ItemPolicy:
             return windowed.filter(items, suppressed, fields, refuse_unknown)
         return self._segment(at).filter(items, suppressed, fields, refuse_unknown)
 
-    def _windowed_segment(self, at: float) -> _WindowedSegment | None:
+    def _windowed_segment(self, at: float) -> WindowedSegment | None:
         """The segment around ``at`` when a rule in force in it has a collection window."""
-        index = bisect.bisect_right(self.boundaries, at)
+        index = self._index(at)
         try:
             return self._windowed[index]
         except KeyError:
-            active = tuple(rule for rule in self.rules if rule.active(at))
+            since = self._since(index)
+            active = tuple(rule for rule in self.rules if rule.active(since))
             found = (
-                _WindowedSegment(active)
+                WindowedSegment(active)
                 if any(rule.collected is not None for rule in active)
                 else None
             )
@@ -171,7 +138,7 @@ class _Segment:
     """The rules in force between two consecutive boundaries, and the places judged so far
     (each with its ready-made Verdict, so a common entry allocates nothing)."""
 
-    __slots__ = ("_opt_outs", "_place_rules", "_places")
+    __slots__ = ("_by_region", "_opt_outs", "_place_rules", "_places")
 
     def __init__(self, rules: tuple[ItemRule, ...], at: float) -> None:
         active = [(n, r) for n, r in enumerate(rules) if r.active(at)]
@@ -183,11 +150,14 @@ class _Segment:
         ]
         self._place_rules = [(n, r) for n, r in active if r.test == "collected_in"]
         self._places: dict[tuple[object, object, bool], _Place] = {}
+        # filter()'s fast lane, per refuse_unknown: for an entry without a country, its region
+        # -> (its verdict when its string id is not listed, when it is).
+        self._by_region: tuple[_ByRegion, _ByRegion] = ({}, {})
 
     def verdict(
         self, item: object, suppressed: Collection[str], fields: ItemFields, refuse_unknown: bool
     ) -> Verdict:
-        get = item.get if isinstance(item, Mapping) else _attributes(item)
+        get = item.get if isinstance(item, Mapping) else attributes(item)
         key = (get(fields.region), get(fields.country) if fields.country else None, refuse_unknown)
         try:
             index, found = self._places[key]
@@ -204,29 +174,34 @@ class _Segment:
         fields: ItemFields,
         refuse_unknown: bool,
     ) -> FilterOutcome:
-        # The loop of verdict(), inlined: this runs for every entry of every answer.
-        places, opt_outs, judge = self._places, self._opt_outs, self._place
-        first_opt_out = opt_outs[0][0] if opt_outs else math.inf
-        region_key, country_key, id_key = fields.region, fields.country, fields.id
+        # verdict() for every entry of every answer. The common entry (a dict without a
+        # country, its region met before, its id a string) takes a lane of a few look-ups;
+        # any other entry is decided by verdict() itself.
+        by_region = self._by_region[refuse_unknown]
+        region_key, id_key = fields.region, fields.id
+        country_key = fields.country or ""
+        countryless = not country_key
         kept: list[Any] = []
         keep = kept.append
         removed: dict[str, int] = {}
         unknown: dict[str, int] = {}
         for item in items:
-            get = item.get if type(item) is dict or isinstance(item, Mapping) else _attributes(item)
-            key = (get(region_key), get(country_key) if country_key else None, refuse_unknown)
-            try:
-                index, verdict = places[key]
-            except (KeyError, TypeError):
-                index, verdict = judge(key)
-            if first_opt_out < index:
-                entry_id = get(id_key)
-                if type(entry_id) is str and len(opt_outs) == 1:
-                    if entry_id in suppressed:
-                        verdict = opt_outs[0][2]
-                else:
-                    verdict = self._opt_out(entry_id, index, verdict, suppressed, refuse_unknown)
-            if verdict is _ADMIT:
+            if type(item) is dict and (
+                countryless or country_key not in item or item[country_key] is None
+            ):
+                try:
+                    clear, listed = by_region[item[region_key]]
+                    if type(entry_id := item[id_key]) is str:
+                        verdict = listed if entry_id in suppressed else clear
+                    elif clear is listed:  # the id decides nothing here
+                        verdict = clear
+                    else:
+                        verdict = self.verdict(item, suppressed, fields, refuse_unknown)
+                except (KeyError, TypeError):  # no such key, a region not met yet, unhashable
+                    verdict = self.verdict(item, suppressed, fields, refuse_unknown)
+            else:
+                verdict = self.verdict(item, suppressed, fields, refuse_unknown)
+            if verdict is ADMIT:
                 keep(item)
                 continue
             for rule_id in verdict.admitted_unknown:
@@ -267,150 +242,25 @@ class _Segment:
         )
 
     def _place(self, key: tuple[object, object, bool]) -> _Place:
-        index, rule, unknown, admitted = _judge_place(self._place_rules, *key)
+        index, rule, unknown, admitted = judge_place(self._place_rules, *key)
         if rule is None:
-            verdict = _ADMIT if not admitted else Verdict(False, None, False, admitted)
+            verdict = ADMIT if not admitted else Verdict(False, None, False, admitted)
         else:
             verdict = Verdict(True, rule, unknown, admitted)
         place = (index, verdict)
         try:
-            if len(self._places) >= _MAX_REMEMBERED_PLACES:
+            if len(self._places) >= MAX_REMEMBERED_PLACES:
                 self._places.clear()
+                self._by_region[0].clear()
+                self._by_region[1].clear()
             self._places[key] = place
         except TypeError:
-            pass  # an unhashable value: judged, not remembered
+            return place  # an unhashable value: judged, not remembered
+        region, country, refuse_unknown = key
+        if country is None:
+            # A string id on the suppression list is decided by the first opt-out rule, when
+            # it comes before the place's own deciding rule (as _opt_out finds).
+            opt_outs = self._opt_outs
+            listed = opt_outs[0][2] if opt_outs and opt_outs[0][0] < index else verdict
+            self._by_region[refuse_unknown][region] = (verdict, listed)
         return place
-
-
-def _judge_place(
-    rules: list[tuple[int, ItemRule]], region: object, country: object, refuse_unknown: bool
-) -> _Judged:
-    """The first place rule that suppresses an entry from (region, country)."""
-    region_code = region if isinstance(region, str) and region in subdivisions() else None
-    country_code = country if isinstance(country, str) and country in known_countries() else None
-    conflict = (region is not None and region_code is None) or (
-        country is not None and country_code is None
-    )
-    if region_code is not None:
-        derived = region_code.split("-", 1)[0]
-        if country_code is not None and country_code != derived:
-            conflict = True
-        country_code = derived
-    admitted: list[str] = []
-    for number, rule in rules:
-        where = rule.where
-        if not conflict and region_code is not None:
-            if region_code in where or country_code in where:
-                return (number, rule, False, tuple(admitted))
-            continue
-        if not conflict and country_code is not None:
-            if country_code in where:
-                return (number, rule, False, tuple(admitted))
-            if not any(code.startswith(country_code + "-") for code in where):
-                continue
-        # The entry's place cannot tell whether this rule applies.
-        if refuse_unknown or rule.unknown == "refuse":
-            return (number, rule, True, tuple(admitted))
-        admitted.append(rule.id)
-    return (math.inf, None, False, tuple(admitted))
-
-
-class _WindowedSegment:
-    """The rules in force in a segment where one has a collection window: each entry is
-    judged rule by rule, in order (Kleene "and" of place, or listed id, and collection time:
-    a rule that cannot apply is skipped, one that may apply is unknown provenance). The
-    verdict is remembered per (place, listed?, collection slice between two window bounds)."""
-
-    __slots__ = ("_bounds", "_memo", "_rules")
-
-    def __init__(self, active: tuple[ItemRule, ...]) -> None:
-        self._rules = active
-        windows = [rule.collected for rule in active if rule.collected is not None]
-        self._bounds = sorted({b for window in windows for b in window if math.isfinite(b)})
-        self._memo: dict[tuple[object, ...], Verdict] = {}
-
-    def verdict(
-        self, item: object, suppressed: Collection[str], fields: ItemFields, refuse_unknown: bool
-    ) -> Verdict:
-        get = item.get if isinstance(item, Mapping) else _attributes(item)
-        region = get(fields.region)
-        country = get(fields.country) if fields.country else None
-        collected = collected_instant(get(fields.collected_at)) if fields.collected_at else None
-        entry_id = get(fields.id)
-        listed = (
-            str(entry_id) in suppressed if type(entry_id) is str or type(entry_id) is int else None
-        )
-        # Every instant between two window bounds is judged alike: remember the slice.
-        slot = -1 if collected is None else bisect.bisect_right(self._bounds, collected)
-        key = (region, country, listed, slot, refuse_unknown)
-        try:
-            return self._memo[key]
-        except (KeyError, TypeError):  # TypeError: an unhashable value, judged each time
-            found = self._judge(region, country, listed, collected, refuse_unknown)
-        try:
-            if len(self._memo) >= _MAX_REMEMBERED_PLACES:
-                self._memo.clear()
-            self._memo[key] = found
-        except TypeError:
-            pass
-        return found
-
-    def _judge(
-        self,
-        region: object,
-        country: object,
-        listed: bool | None,
-        collected: float | None,
-        refuse_unknown: bool,
-    ) -> Verdict:
-        admitted: list[str] = []
-        for rule in self._rules:
-            applies: bool | None
-            if rule.test == "opted_out":
-                applies = listed
-            else:
-                _, found, unknown, _ = _judge_place([(0, rule)], region, country, True)
-                applies = None if unknown else found is not None
-            if applies is False:
-                continue
-            if rule.collected is not None:
-                if collected is None:
-                    applies = None
-                elif not rule.collected_within(collected):
-                    continue
-            if applies:
-                return Verdict(True, rule, False, tuple(admitted))
-            if refuse_unknown or rule.unknown == "refuse":
-                return Verdict(True, rule, True, tuple(admitted))
-            admitted.append(rule.id)
-        return Verdict(False, None, False, tuple(admitted)) if admitted else _ADMIT
-
-    def filter(
-        self,
-        items: Iterable[object],
-        suppressed: Collection[str],
-        fields: ItemFields,
-        refuse_unknown: bool,
-    ) -> FilterOutcome:
-        kept: list[Any] = []
-        removed: dict[str, int] = {}
-        unknown: dict[str, int] = {}
-        for item in items:
-            verdict = self.verdict(item, suppressed, fields, refuse_unknown)
-            for rule_id in verdict.admitted_unknown:
-                unknown[rule_id] = unknown.get(rule_id, 0) + 1
-            rule = verdict.rule
-            if rule is None:
-                kept.append(item)
-                continue
-            removed[rule.id] = removed.get(rule.id, 0) + 1
-            if verdict.unknown:
-                unknown[rule.id] = unknown.get(rule.id, 0) + 1
-        return FilterOutcome(kept, removed, unknown)
-
-
-def _attributes(item: object) -> Callable[[str], object]:
-    def get(name: str) -> object:
-        return getattr(item, name, None)
-
-    return get

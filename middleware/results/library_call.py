@@ -28,7 +28,7 @@ def filter_items(
     to the default configuration's packs. ``suppressed``: the replica's suppression list
     (``Suppressions.current()``, which raises when it is stale)."""
     chosen = policy if policy is not None else bundled_item_policy()
-    instant = FixedClock(at).now()
+    instant = at if type(at) is float else FixedClock(at).now()  # a float is taken as it is
     return chosen.filter(
         items, at=instant, suppressed=suppressed, fields=fields, refuse_unknown=refuse_unknown
     )

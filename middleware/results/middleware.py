@@ -13,7 +13,7 @@ answer. HEAD requests and 204, 304, redirect and error answers pass as they are.
 
 A route in ``mode = "verify"`` is one whose app filters its own entries (``filter_items``):
 its answer is buffered, parsed and walked the same way, but never rewritten. A clean answer goes
-out as the app's own bytes (``Cache-Control: private``); one that still holds an entry a rule
+out as it was read (``Cache-Control: private``); one that still holds an entry a rule
 suppresses is an alarm (CRITICAL on ``jurisgate.results``, counts per rule, never which
 entries) and a 503 ``urn:jurisgate:problem:results_leak``.
 
@@ -23,10 +23,11 @@ gate the bundled packs of the default configuration.
 
 Per-rule removal counts (never which entries) are left in ``scope["state"]["jurisgate.removed"]``
 before the status line is sent (``{}`` in verify mode, and the leak's counts in
-``scope["state"]["jurisgate.leaked"]``): the gate, outside, writes them into the request's
-audit record (``removed``, ``leaked``) and refuses a 2xx answer on a ``[[results]]`` route
-that arrives without them (``filter_required.py``). The per-request work is in
-``buffered_answer.py``.
+``scope["state"]["jurisgate.leaked"]``), with the version of the item rules applied in
+``scope["state"]["jurisgate.item_policy_version"]``: the gate, outside, writes them into the
+request's audit record (``removed``, ``leaked``, ``item_policy_version``) and refuses a 2xx
+answer on a ``[[results]]`` route that arrives without them (``filter_required.py``). The
+per-request work is in ``buffered_answer.py``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ cannot be stored goes to the fallback log and is counted."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import shutil
@@ -11,14 +12,24 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
 
 from jurisgate.adapters.audit_stream import FALLBACK_LOGGER, RedisStreamSink
 from jurisgate.adapters.metrics import GateMetrics
+from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
 
+from ..audit.test_file_sink_gate import NOW, config_file, get_all
+from ..audit.test_item_policy_version import filtered_app
+from ..audit.test_removed_counts import COUNTS
 from ..fixtures.servers import free_port
+
+if TYPE_CHECKING:
+    from tests.conftest import TokenFactory
+
+__all__ = ["config_file"]  # the fixture, shared
 
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = [
@@ -157,3 +168,29 @@ def test_records_still_queued_at_close_go_to_the_fallback(
         fallen = " ".join(r.getMessage() for r in caplog.records if r.name == FALLBACK_LOGGER)
     assert all(f'"decision_id":"id-{n}"' in fallen for n in range(50))
     assert sink.failed >= 50
+
+
+def test_a_filtered_answers_record_reaches_the_stream_with_its_item_rules(
+    redis_url: str, config_file: Path, tokens: TokenFactory
+) -> None:
+    """``removed`` and ``item_policy_version`` reach the stream as the gate recorded them."""
+    sink = RedisStreamSink(redis_url)
+    gate = JurisdictionMiddleware(
+        filtered_app(), config=config_file, clock=FixedClock(NOW),
+        audit=AuditLog(observers=[sink]),
+    )  # fmt: skip
+    texas = tokens.client(NOW, "state_agency", "US", "US-TX")
+
+    async def run() -> None:
+        await get_all(gate, [("/search", texas), ("/search", texas), ("/health", None)])
+        await gate.aclose()
+
+    asyncio.run(run())
+    assert sink.flush()
+    sink.close()
+    version = gate.checker.items.version
+    records = stored(redis_url)
+    assert [(r["tier"], r.get("item_policy_version"), r.get("removed")) for r in records] == [
+        ("engine", version, COUNTS), ("local", version, COUNTS), ("public", None, None),
+    ]  # fmt: skip
+    assert sink.failed == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import socket
 import threading
 import time
 import tomllib
@@ -29,7 +30,6 @@ from jurisgate.middleware import FixedClock, JurisdictionMiddleware
 from jurisgate.policies import pack_file
 
 from ..fixtures.admin_config import WriteConfig
-from ..fixtures.servers import free_port
 from ..fixtures.tokens import hs256_token
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -57,13 +57,17 @@ def api(config: Path) -> Starlette:
 
 @contextmanager
 def served(app: Any) -> Iterator[str]:
-    """``app`` under a real uvicorn on a free loopback port (a thread of this process)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    """``app`` under a real uvicorn (a thread of this process) on a loopback socket bound
+    here, on a port the kernel picks: no other process can take it between the choice and the
+    bind, as it can a port that ``free_port`` found free a moment before."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
+        assert thread.is_alive(), "uvicorn stopped before it started"
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
     try:
@@ -71,6 +75,7 @@ def served(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+        listening.close()
 
 
 @pytest.fixture
@@ -86,11 +91,12 @@ def test_documented_metrics_serve_prometheus_without_a_token_and_the_api_still_r
     (snippet,) = [block for block in readme_blocks("python") if "GateMetrics()" in block]
     assert "metrics_app" not in snippet  # never mounted on the gated app, where Prometheus gets 401
     address, port = re.search(r'start_http_server\((\d+), addr="([^"]+)"', snippet).group(2, 1)  # type: ignore[union-attr]
-    scrape_port = free_port()
-    # Only the deployment's address and port change: this test owns the loopback's ports.
+    # Only the deployment's address and port change: the loopback, and a port the kernel
+    # picks as the server binds (0), so no other process can hold it by then.
     snippet = snippet.replace(f'addr="{address}"', 'addr="127.0.0.1"').replace(
-        port, str(scrape_port)
+        f"start_http_server({port},", "start_http_server(0,"
     )
+    assert 'start_http_server(0, addr="127.0.0.1"' in snippet
     started: list[Any] = []
     real_start = prometheus_client.start_http_server
 
@@ -106,7 +112,8 @@ def test_documented_metrics_serve_prometheus_without_a_token_and_the_api_still_r
         with served(app) as base, httpx.Client(timeout=10) as client:
             assert client.get(f"{base}/metrics").status_code == 401  # the API port refuses
             assert client.get(f"{base}/search").status_code == 401
-            scrape = client.get(f"http://127.0.0.1:{scrape_port}/metrics")  # no token
+            ((scraper, _),) = started
+            scrape = client.get(f"http://127.0.0.1:{scraper.server_port}/metrics")  # no token
         assert scrape.status_code == 200
         refused = re.findall(r'^jurisgate_decisions_total\{[^}]*status="401"[^}]*\} (\S+)$',
                              scrape.text, flags=re.MULTILINE)  # fmt: skip

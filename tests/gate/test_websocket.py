@@ -1,9 +1,10 @@
-"""WebSocket connections are checked like HTTP: denied ones are closed (1008) before accept."""
+"""WebSocket connections are checked like HTTP: denied ones are closed (1008) before accept,
+and those a stale policy refuses with "try again later" (1013)."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -14,12 +15,20 @@ from starlette.middleware import Middleware
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from jurisgate.middleware import FixedClock, JurisdictionMiddleware, Principal, TrustedIssuer
+from jurisgate.middleware import (
+    AuditLog,
+    FixedClock,
+    JurisdictionMiddleware,
+    Principal,
+    TrustedIssuer,
+)
+from jurisgate.middleware.policy_freshness import PolicyFreshness
 
 if TYPE_CHECKING:
     from tests.conftest import TokenFactory
 
 POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
 
 
 def _test_client_class() -> Any:
@@ -121,3 +130,37 @@ def test_path_without_an_allow_rule_is_closed(
             pytest.fail("the connection was accepted")
     assert closed.value.code == POLICY_VIOLATION
     assert accepted == []
+
+
+def test_a_stale_policy_closes_with_try_again_later(
+    dev_issuer: TrustedIssuer, tokens: TokenFactory, clock: FixedClock
+) -> None:
+    """A policy the store has not confirmed for ``[policy] max_staleness`` refuses every
+    connection, an allowed client's too, before accept; not a violation of the policy but
+    "try again later" (1013, RFC 6455 section 7.4.2's registry), as HTTP gets 503."""
+    reached: list[str] = []
+
+    async def feed(websocket: WebSocket) -> None:
+        reached.append(websocket.url.path)
+        await websocket.accept()
+        await websocket.close()
+
+    app = Starlette(routes=[WebSocketRoute("/search", feed)])
+    records: list[Mapping[str, Any]] = []
+    gate = JurisdictionMiddleware(
+        app, issuers=[dev_issuer], clock=clock, audit=AuditLog(observers=[records.append])
+    )
+    # Last confirmed long ago: past any bound (what policy_freshness.py's deadline measures).
+    gate.freshness = PolicyFreshness(30.0, clock=lambda: -1e9)
+    token = tokens.client(clock.now(), "federal_law_enforcement", "US", "US-DC")
+    with _test_client_class()(gate) as client:
+        with pytest.raises(WebSocketDisconnect) as closed:  # noqa: SIM117
+            with client.websocket_connect("/search", headers={"authorization": f"Bearer {token}"}):
+                pytest.fail("the connection was accepted")
+        assert client.get("/search").status_code == 503  # HTTP: the same refusal
+    assert closed.value.code == TRY_AGAIN_LATER
+    assert "(503)" in closed.value.reason
+    assert reached == []
+    assert [(r["reason"], r["status"], r["sent_status"]) for r in records] == [
+        ("policy_stale", 503, 403), ("policy_stale", 503, 503),
+    ]  # fmt: skip

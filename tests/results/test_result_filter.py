@@ -40,12 +40,37 @@ async def test_filters_adjusts_counts_and_fixes_headers() -> None:
     assert scope["state"]["jurisgate.removed"] == {"il-photos-five-years": 1, "il-opt-out": 1}
 
 
-async def test_nothing_removed_sends_the_apps_own_bytes() -> None:
+async def test_nothing_removed_sends_what_was_read_without_the_apps_validators() -> None:
     page = {"total": 1, "results": [{"id": "b", "source_region": "US-NY"}]}
-    messages = json_answer(page)
+    messages = json_answer(page, headers={"etag": '"v1"', "last-modified": "Mon, 01 Jan 2024"})
     status, headers, body, _ = await run(scripted(messages), ROUTE)
-    assert (status, body) == (200, messages[1]["body"])
+    assert (status, json.loads(body)) == (200, page)
     assert headers["cache-control"] == "private"
+    assert "etag" not in headers
+    assert "last-modified" not in headers
+
+
+@pytest.mark.parametrize("mode", ["filter", "verify"])
+async def test_a_repeated_key_goes_out_once_as_it_was_checked(mode: str) -> None:
+    """Both parsers read a repeated key's last value; a client reading the first must not see
+    a list (or an id) the filter never checked."""
+    route = ResultRoute(path="/search", items="results", mode=mode)  # type: ignore[arg-type]
+    body = (
+        b'{"results": [{"id": "a", "source_region": "US-IL"}], "results": '
+        b'[{"id": "c", "id": "b", "source_region": "US-IL", "source_region": "US-NY"}]}'
+    )
+    status, _, sent, _ = await run(scripted(raw(body)), route, suppressed=["c"])
+    assert status == 200
+    assert sent == b'{"results":[{"id":"b","source_region":"US-NY"}]}'
+
+
+async def test_integers_beyond_64_bits_go_out_exactly() -> None:
+    kept = {"id": "b", "source_region": "US-NY", "n": 2**64 + 1}
+    page = {"total": 2, "results": [kept, {"id": "a", "source_region": "US-IL", "n": -(10**30)}]}
+    status, _, body, _ = await run(scripted(json_answer(page)), ROUTE, suppressed=["a"])
+    assert status == 200
+    assert json.loads(body) == {"total": 1, "results": [kept]}
+    assert b"18446744073709551617" in body
 
 
 async def test_a_chunked_body_is_buffered_whole() -> None:

@@ -206,10 +206,12 @@ async def test_a_lapsed_lease_is_taken_over_and_the_old_worker_cannot_complete(
     registry: PostgresSubjectRegistry, signer: ReceiptSigner
 ) -> None:
     await registry.submit(submission(), PHOTO, receipts(signer))
-    first = await registry.claim_job(lease_seconds=0.05)
+    # Long enough that the next claim surely comes within it on a loaded machine (0.05 s did
+    # not, once), short enough to wait out.
+    first = await registry.claim_job(lease_seconds=0.5)
     assert first is not None
     assert await registry.claim_job(lease_seconds=60) is None  # leased
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.6)
     second = await registry.claim_job(lease_seconds=60)
     assert second is not None
     assert second.attempt == first.attempt + 1
