@@ -33,7 +33,8 @@ __all__ = ["signer", "subjects_dsn"]
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.anyio]
 
-MAX_STALENESS = 0.5
+# Twice the polls' bound a loaded machine once overran (a 503 at request 233 with 0.5 s).
+MAX_STALENESS = 1.0
 
 
 def photo_of(entry: str) -> bytes:
@@ -129,6 +130,8 @@ async def test_no_answer_lists_a_suppressed_entry_through_redis_faults_and_stall
             await suppress("face-0005")
         elif n == 600:
             await second.suppressions.aclose()  # the second replica's syncer stalls
+        elif n == 800:
+            await asyncio.sleep(MAX_STALENESS)  # however fast the requests: now past its bound
         http = first_http if n % 2 else second_http
         asked = loop.time()
         response = await http.get("/search", headers={"Authorization": f"Bearer {token}"})
