@@ -192,7 +192,9 @@ class PostgresPolicyStore:
         position, ptype, values = record
         if not isinstance(ptype, str) or not isinstance(values, list):
             raise PolicyError(f"{self.origin}#{position}: not a policy row")
-        return PolicyRow(ptype, tuple(str(v) for v in values), f"{self.origin}#{position}")
+        if not all(isinstance(value, str) for value in values):  # a table without our CHECK
+            raise PolicyError(f"{self.origin}#{position}: a value is NULL (not a policy row)")
+        return PolicyRow(ptype, tuple(values), f"{self.origin}#{position}")
 
 
 def _with_deadlines(dsn: str, timeout: float) -> str:

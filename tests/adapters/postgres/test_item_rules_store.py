@@ -194,3 +194,30 @@ def test_lint_sees_a_collection_window_kept_in_the_store(
     push_policy(store_settings, policy_with(pack_policy, "win.csv", windowed), NO_PACKS)
     _, findings = startup_findings(str(store_config(tmp_path, store_settings)))
     assert [(f.code, f.rule) for f in findings] == [(NO_COLLECTED_AT, "order")]
+
+
+def test_a_null_value_in_a_table_without_its_check_is_refused_not_read_as_none(
+    store_settings: PolicySettings, pack_policy: Path
+) -> None:
+    """A table made by hand (or before the CHECK) may hold a NULL: it is no policy value, not
+    the text "None" in a citation column."""
+    push_policy(store_settings, policy_with(pack_policy, "de.csv", item_row("order", "DE")))
+    assert store_settings.store is not None
+    table = sql.Identifier(store_settings.store_table)
+    with psycopg.connect(store_settings.store) as conn:
+        names = conn.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'"
+            " AND pg_get_constraintdef(oid) LIKE '%%array_position%%'",
+            (store_settings.store_table,),
+        ).fetchall()
+        for (name,) in names:
+            conn.execute(
+                sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(name))
+            )
+        conn.execute(
+            sql.SQL(
+                "UPDATE {} SET vals[9] = NULL WHERE position = (SELECT max(position) FROM {})"
+            ).format(table, table)
+        )
+    with pytest.raises(PolicyError, match=r"#\d+: a value is NULL"):
+        load_engine(store_settings)
