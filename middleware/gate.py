@@ -330,11 +330,11 @@ class JurisdictionMiddleware:
         if refusal is not None:
             record = write if replayed is None else partial(write, replayed)
             try:
-                await refuse(scope, send, refusal, decision_id)
+                sent = await refuse(scope, send, refusal, decision_id)
             except BaseException:
                 write_record(record, None, "disconnected")
                 raise
-            write_record(record, refusal[0] if kind == "http" else 403, "sent")
+            write_record(record, sent, "sent")
             return
         # The id is ASCII hex: UTF-8, the codec encode() takes without a name lookup, is latin-1.
         header = (DECISION_ID_HEADER, decision_id.encode()) if kind == "http" else None

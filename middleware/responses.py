@@ -17,6 +17,7 @@ from .decision.values import Decision
 __all__ = [
     "DECISION_ID_HEADER",
     "Problem",
+    "as_websocket_response",
     "decision_problem",
     "path_problem",
     "refuse",
@@ -149,15 +150,30 @@ def results_problem(
     return 503, [(b"retry-after", b"2")] if retry else [], _encode(body)
 
 
-async def refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> None:
-    """Answer a refused request: problem+json over HTTP; over WebSocket a close, with "try
-    again later" for a 503 (a stale policy) and a policy violation for any other refusal."""
-    if scope["type"] == "websocket":
-        status = problem[0]
-        code = WS_TRY_AGAIN_LATER if status == 503 else WS_POLICY_VIOLATION
-        await websocket_deny(send, f"denied ({status}); decision {decision_id}", code)
-    else:
+async def refuse(scope: Scope, send: Send, problem: Problem, decision_id: str) -> int:
+    """Answer a refused request and return the status the client is sent: problem+json over
+    HTTP; over WebSocket a close (servers answer the upgrade 403), with "try again later" for
+    a 503 (a stale policy) and a policy violation for any other refusal. A 503 goes out as
+    itself, Retry-After included, where the server offers the WebSocket denial response."""
+    status = problem[0]
+    if scope["type"] != "websocket":
         await send_problem(send, problem, decision_id)
+        return status
+    if status == 503 and "websocket.http.response" in (scope.get("extensions") or {}):
+        await send_problem(as_websocket_response(send), problem, decision_id)
+        return status
+    code = WS_TRY_AGAIN_LATER if status == 503 else WS_POLICY_VIOLATION
+    await websocket_deny(send, f"denied ({status}); decision {decision_id}", code)
+    return 403
+
+
+def as_websocket_response(send: Send) -> Send:
+    """The WebSocket denial-response extension: the same messages, under ``websocket.``."""
+
+    async def send_as_websocket(message: dict[str, object]) -> None:
+        await send({**message, "type": f"websocket.{message['type']}"})
+
+    return send_as_websocket  # type: ignore[return-value]
 
 
 async def send_problem(send: Send, problem: Problem, decision_id: str | None) -> None:

@@ -31,7 +31,7 @@ from .config.gate_config import CONFIG_ENV, GateConfig
 from .config.policy_in_force import PolicyInForce, policy_in_force
 from .decision.engine import PolicyEngine
 from .errors import JurisgateError
-from .responses import Problem, send_problem
+from .responses import Problem, as_websocket_response, send_problem
 from .token.verifier import TrustedIssuer, prepared_keys
 
 __all__ = [
@@ -180,15 +180,6 @@ class StartupFailure:
             await send_problem(send, problem, decision_id)
         elif kind == "websocket":
             if "websocket.http.response" in scope.get("extensions", {}):
-                await send_problem(_as_websocket_response(send), problem, decision_id)
+                await send_problem(as_websocket_response(send), problem, decision_id)
             else:  # 1011: the server met a condition that kept it from serving (RFC 6455)
                 await send({"type": "websocket.close", "code": 1011, "reason": "unavailable"})
-
-
-def _as_websocket_response(send: Send) -> Send:
-    """The WebSocket denial-response extension: the same messages, under ``websocket.``."""
-
-    async def send_as_websocket(message: dict[str, object]) -> None:
-        await send({**message, "type": f"websocket.{message['type']}"})
-
-    return send_as_websocket  # type: ignore[return-value]

@@ -1,5 +1,6 @@
 """WebSocket connections are checked like HTTP: denied ones are closed (1008) before accept,
-and those a stale policy refuses with "try again later" (1013)."""
+and those a stale policy refuses get a 503 where the server offers the denial response (as
+Starlette's TestClient does), else a close with "try again later" (1013)."""
 
 from __future__ import annotations
 
@@ -132,12 +133,20 @@ def test_path_without_an_allow_rule_is_closed(
     assert accepted == []
 
 
-def test_a_stale_policy_closes_with_try_again_later(
+def _denial_response_class() -> Any:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Using `httpx`", StarletteDeprecationWarning)
+        from starlette.testclient import WebSocketDenialResponse
+    return WebSocketDenialResponse
+
+
+def test_a_stale_policy_answers_503_before_accept(
     dev_issuer: TrustedIssuer, tokens: TokenFactory, clock: FixedClock
 ) -> None:
     """A policy the store has not confirmed for ``[policy] max_staleness`` refuses every
     connection, an allowed client's too, before accept; not a violation of the policy but
-    "try again later" (1013, RFC 6455 section 7.4.2's registry), as HTTP gets 503."""
+    "try again later": the 503 HTTP gets, through the denial-response extension the
+    TestClient offers (without it, a close with 1013: the test below)."""
     reached: list[str] = []
 
     async def feed(websocket: WebSocket) -> None:
@@ -154,13 +163,73 @@ def test_a_stale_policy_closes_with_try_again_later(
     gate.freshness = PolicyFreshness(30.0, clock=lambda: -1e9)
     token = tokens.client(clock.now(), "federal_law_enforcement", "US", "US-DC")
     with _test_client_class()(gate) as client:
-        with pytest.raises(WebSocketDisconnect) as closed:  # noqa: SIM117
+        with pytest.raises(_denial_response_class()) as denied:  # noqa: SIM117
             with client.websocket_connect("/search", headers={"authorization": f"Bearer {token}"}):
                 pytest.fail("the connection was accepted")
         assert client.get("/search").status_code == 503  # HTTP: the same refusal
-    assert closed.value.code == TRY_AGAIN_LATER
-    assert "(503)" in closed.value.reason
+    assert denied.value.status_code == 503
+    assert int(denied.value.headers["retry-after"]) >= 1
     assert reached == []
     assert [(r["reason"], r["status"], r["sent_status"]) for r in records] == [
-        ("policy_stale", 503, 403), ("policy_stale", 503, 503),
+        ("policy_stale", 503, 503), ("policy_stale", 503, 503),
     ]  # fmt: skip
+
+
+async def _stale_websocket_answer(
+    gate: JurisdictionMiddleware, token: str, extensions: dict[str, object]
+) -> list[Mapping[str, Any]]:
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "path": "/search",
+        "raw_path": b"/search",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {token}".encode())],
+        "subprotocols": [],
+        "extensions": extensions,
+    }
+    sent: list[Mapping[str, Any]] = []
+
+    async def receive() -> Mapping[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Mapping[str, Any]) -> None:
+        sent.append(message)
+
+    await gate(scope, receive, send)  # type: ignore[arg-type]
+    return sent
+
+
+@pytest.mark.anyio
+async def test_a_stale_policy_answers_503_where_the_server_offers_the_denial_response(
+    dev_issuer: TrustedIssuer, tokens: TokenFactory, clock: FixedClock
+) -> None:
+    """With the WebSocket denial-response extension the client sees the 503 and its
+    Retry-After, as over HTTP, not the 403 a close before accept becomes."""
+
+    async def feed(websocket: WebSocket) -> None:
+        pytest.fail("the app was reached")
+
+    records: list[Mapping[str, Any]] = []
+    gate = JurisdictionMiddleware(
+        Starlette(routes=[WebSocketRoute("/search", feed)]),
+        issuers=[dev_issuer],
+        clock=clock,
+        audit=AuditLog(observers=[records.append]),
+    )
+    gate.freshness = PolicyFreshness(30.0, clock=lambda: -1e9)
+    token = tokens.client(clock.now(), "federal_law_enforcement", "US", "US-DC")
+    start, body = await _stale_websocket_answer(gate, token, {"websocket.http.response": {}})
+    assert start["type"] == "websocket.http.response.start"
+    assert start["status"] == 503
+    headers = dict(start["headers"])
+    assert int(headers[b"retry-after"]) >= 1
+    assert body["type"] == "websocket.http.response.body"
+    assert b"policy_stale" in body["body"]
+    (closed,) = await _stale_websocket_answer(gate, token, {})  # without it: a close, 1013
+    assert (closed["type"], closed["code"]) == ("websocket.close", TRY_AGAIN_LATER)
+    assert [(r["reason"], r["sent_status"]) for r in records] == [
+        ("policy_stale", 503), ("policy_stale", 403),
+    ]  # fmt: skip
+    await gate.aclose()
