@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.ingest import admissible, read_image_location
 
-from .files import add_config_option, instant_option
+from .files import add_config_option, instant_option, read_json_object
 from .item_explain import item_policy_for_config
 
 __all__ = ["register"]
@@ -50,7 +49,7 @@ def register(commands: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     rules = item_policy_for_config(args.config)  # a broken config or item rule stops here
-    facts = _read_facts(args.facts)
+    facts = read_json_object(args.facts, "facts")
     if args.image:
         facts = _with_image(facts, args.image)
     at = instant_option(args.at)
@@ -70,17 +69,6 @@ def _run(args: argparse.Namespace) -> int:
         for signal in answer.signals:
             print(f"  signal: {signal}")
     return EXIT_ADMISSIBLE if answer.admissible else EXIT_REFUSED
-
-
-def _read_facts(source: str) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        facts = json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise JurisgateError(f"cannot read facts from {source}: {exc}") from exc
-    if not isinstance(facts, dict):
-        raise JurisgateError(f"facts in {source} must be a JSON object")
-    return facts
 
 
 def _with_image(facts: dict[str, Any], path: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from .files import (
     engine_for_config,
     instant_option,
     issuer_tables,
+    read_json_object,
 )
 
 __all__ = ["main"]
@@ -149,7 +150,7 @@ def _explain(args: argparse.Namespace) -> int:
     if args.item is not None:
         return _explain_item(args)
     engine = engine_for_config(args.config)
-    claims = _read_claims(args.claims)
+    claims = read_json_object(args.claims, "claims")
     at = instant_option(args.at)
     method = canonical_method(args.method.upper())
     path = canonical_path(args.path)
@@ -259,17 +260,6 @@ def _describe_client(p: dict[str, Any]) -> str:
         who += f" of {p['agency_region']}"
     who += f" in {p['country']}/{p['region'] or '(no region)'}"
     return who + (" (personal capacity)" if p.get("capacity") == "personal" else "")
-
-
-def _read_claims(source: str) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        claims = json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise JurisgateError(f"cannot read claims from {source}: {exc}") from exc
-    if not isinstance(claims, dict):
-        raise JurisgateError(f"claims in {source} must be a JSON object")
-    return claims
 
 
 def _iso(at: float) -> str:

@@ -1,4 +1,5 @@
-"""Shared plumbing for the admin commands: where the policy files are, and how instants print.
+"""Shared plumbing for the admin commands: where the policy files are, how instants print, and
+how a JSON input (claims, an item, facts) is read.
 
 The commands read a policy the way the middleware does (``[policy]`` of the config file, else
 the bundled settlement pack) so that what an admin checks is what the gate enforces.
@@ -8,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from jurisgate.adapters.factory import announcer as configured_announcer
 from jurisgate.adapters.factory import load_engine
@@ -41,6 +46,7 @@ __all__ = [
     "policy_files",
     "policy_files_for",
     "policy_settings_for",
+    "read_json_object",
 ]
 
 
@@ -120,3 +126,16 @@ def format_instant(at: float) -> str:
     if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
         return moment.date().isoformat()
     return moment.isoformat().replace("+00:00", "Z")
+
+
+def read_json_object(source: str, what: str) -> dict[str, Any]:
+    """The JSON object in file ``source`` (``-``: standard input); ``what`` names it in the
+    errors ("claims", "the item", "facts")."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        found = json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise JurisgateError(f"cannot read {what} from {source}: {exc}") from exc
+    if not isinstance(found, dict):
+        raise JurisgateError(f"{what} in {source} must be a JSON object")
+    return found

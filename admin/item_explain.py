@@ -4,10 +4,7 @@ it, at an instant; the same engine the result filter runs (``ItemPolicy.verdict`
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-from pathlib import Path
 from typing import Any
 
 from jurisgate.adapters.factory import load_engine
@@ -19,7 +16,7 @@ from jurisgate.middleware.results import ItemFields, ItemPolicy, ItemSettings
 from jurisgate.middleware.results.collection_window import collected_instant
 from jurisgate.middleware.results.item_policy import DEFAULT_FIELDS
 
-from .files import format_instant, policy_settings_for
+from .files import format_instant, policy_settings_for, read_json_object
 
 __all__ = ["explain_item", "item_fields_for", "item_policy_for_config"]
 
@@ -60,13 +57,7 @@ def item_fields_for(config: str | None, route: str | None) -> ItemFields:
 def explain_item(
     config: str | None, source: str, at: float, suppressed: bool, route: str | None
 ) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-        item = json.loads(text)
-    except (OSError, ValueError) as exc:
-        raise JurisgateError(f"cannot read the item from {source}: {exc}") from exc
-    if not isinstance(item, dict):
-        raise JurisgateError(f"the item in {source} must be a JSON object")
+    item = read_json_object(source, "the item")
     policy = item_policy_for_config(config)
     fields = item_fields_for(config, route)
     # Offline there is no replica's suppression list: --suppressed puts the entry's id on it.
