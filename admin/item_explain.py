@@ -15,6 +15,7 @@ from jurisgate.middleware.errors import JurisgateError
 from jurisgate.middleware.results import ItemFields, ItemPolicy, ItemSettings
 from jurisgate.middleware.results.collection_window import collected_instant
 from jurisgate.middleware.results.item_policy import DEFAULT_FIELDS
+from jurisgate.middleware.results.route_paths import ResultPaths
 
 from .files import format_instant, policy_settings_for, read_json_object
 
@@ -43,10 +44,10 @@ def item_fields_for(config: str | None, route: str | None) -> ItemFields:
     loaded = _config(config)
     routes = loaded.results if loaded is not None else ()
     if route is not None:
-        chosen = [r for r in routes if r.matches(route)]
-        if not chosen:
+        chosen = ResultPaths(routes).find(route)  # the table the filter would apply
+        if chosen is None:
             raise JurisgateError(f"--route: no [[results]] table matches {route!r}")
-        return chosen[0].fields
+        return chosen.fields
     if len(routes) == 1:
         return routes[0].fields
     if len(routes) > 1:

@@ -124,12 +124,6 @@ class ResultRoute:
         object.__setattr__(self, "_tail", tail)
         object.__setattr__(self, "_counts", tuple(counts))
 
-    def matches(self, path: str) -> bool:
-        if self.path.endswith("/*"):
-            base = self.path[:-2]
-            return path == base or path.startswith(base + "/")
-        return path == self.path
-
     def rewrite(self, body: object, keep: Callable[[list[Any]], tuple[list[Any], int]]) -> int:
         """Replace every entry list in ``body`` by ``keep(list)``'s entries, lower the counts,
         and return how many were removed. Raises ShapeError on any mismatch (nothing is

@@ -49,6 +49,23 @@ def test_explain_item_reads_the_fields_of_the_configs_results_table(
     assert json.loads(out)["rule"] == "fr-cnil-2021"
 
 
+def test_explain_item_route_picks_the_table_the_filter_applies(
+    run: Run, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    """Overlapping subtrees: the filter takes the longest prefix, whatever the file's order;
+    ``--route`` must read that table's fields, not the first that covers the path."""
+    config = write_config(
+        pack_file("policy.csv"),
+        extra='[[results]]\npath = "/faces/*"\nitems = "hits"\nregion = "nowhere"\n'
+        '[[results]]\npath = "/faces/eu/*"\nitems = "hits"\nregion = "place"\n',
+    )
+    item = item_file(tmp_path, {"id": "a", "place": "FR-75C"})
+    args = ("explain", "--item", item, "--config", str(config), "--route", "/faces/eu/1")
+    code, out, _ = run(*args, "--json")
+    assert code == 0
+    assert json.loads(out)["rule"] == "fr-cnil-2021"
+
+
 def test_item_cases_pass_and_fail(run: Run, tmp_path: Path) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text(

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from jurisgate.middleware import ConfigError, load_config
+from jurisgate.middleware.results.route_paths import ResultPaths
 
 ISSUER = """[[issuers]]
 issuer = "https://idp.test"
@@ -34,8 +35,8 @@ def test_results_and_items_are_read(tmp_path: Path) -> None:
         )
     )
     (route,) = loaded.results
-    assert route.matches("/clusters/7")
-    assert not route.matches("/clustersx")
+    assert ResultPaths(loaded.results).find("/clusters/7") is route
+    assert ResultPaths(loaded.results).find("/clustersx") is None
     assert route.fields.country == "cc"
     assert route.unknown == "refuse"
     assert route.mode == "filter"  # the default
