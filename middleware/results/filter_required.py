@@ -74,10 +74,8 @@ class UnfilteredLog:
         self._warned: dict[str, float] = {}
 
     def seen(self, route: str, status: int) -> None:
-        count = self._counts[route] = self._counts.get(route, 0) + 1
-        now = time.monotonic()
-        if now - self._warned.get(route, -math.inf) >= _WARN_EVERY:
-            self._warned[route] = now
+        count = self._due(route)
+        if count:
             logger.error(
                 "refused a %d answer on %s (route %s of [[results]]) that no result filter ran "
                 "on: ResultFilterMiddleware is not mounted inside the gate for that route; "
@@ -87,15 +85,22 @@ class UnfilteredLog:
 
     def websocket(self, route: str) -> None:
         """A WebSocket on the route, closed before the app saw it."""
-        count = self._counts[route] = self._counts.get(route, 0) + 1
-        now = time.monotonic()
-        if now - self._warned.get(route, -math.inf) >= _WARN_EVERY:
-            self._warned[route] = now
+        count = self._due(route)
+        if count:
             logger.error(
                 "refused a WebSocket on %s (a route of [[results]]): no result filter reads "
                 "its messages (%d refused so far)",
                 route, count,
             )  # fmt: skip
+
+    def _due(self, route: str) -> int:
+        """Count one more refusal on ``route``: the count when a line is due, else 0."""
+        count = self._counts[route] = self._counts.get(route, 0) + 1
+        now = time.monotonic()
+        if now - self._warned.get(route, -math.inf) < _WARN_EVERY:
+            return 0
+        self._warned[route] = now
+        return count
 
 
 class FilterRequired:
