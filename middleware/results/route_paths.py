@@ -5,6 +5,11 @@ Built once from the tables: exact paths in a dict, subtrees (``/x/*``) as prefix
 looked up as routed and, when it differs, in its canonical spelling (``/search/``,
 ``//search``: the spellings the policy treats as ``/search``), so no spelling a router may
 serve as the route slips past it.
+
+Most requests are on routes no table covers, and they are answered by one substring test
+(``may_cover``): every segment of a table's path is a segment of any path it covers, in
+every spelling (resolving ``.``, ``..`` and empty segments only drops segments), so a path
+that does not hold the most telling segment of any table cannot be covered.
 """
 
 from __future__ import annotations
@@ -20,26 +25,44 @@ __all__ = ["ResultPaths"]
 class ResultPaths:
     """The routes of ``[[results]]``, ready to be matched on every request."""
 
-    __slots__ = ("_exact", "_prefixes", "_subtrees")
+    __slots__ = ("_exact", "_prefixes", "_subtrees", "needles")
 
     def __init__(self, routes: Iterable[ResultRoute]) -> None:
         self._exact: dict[str, ResultRoute] = {}
         subtrees: list[tuple[str, str, ResultRoute]] = []
+        needles: dict[str, None] = {}
         for route in routes:
             if route.path.endswith("/*"):
                 base = route.path[:-2]
                 self._exact.setdefault(base, route)
                 subtrees.append((base + "/", base, route))
             else:
+                base = route.path
                 self._exact[route.path] = route
+            # The longest segment: the rarest in paths, a guess that costs nothing per request.
+            needles[max(base.split("/"), key=len)] = None
         # The longest prefix first: a subtree inside another is the more specific table.
         subtrees.sort(key=lambda entry: len(entry[0]), reverse=True)
         self._subtrees = tuple((prefix, route) for prefix, _, route in subtrees)
         # Every prefix at once, for one str.startswith call on a path under none of them.
         self._prefixes = tuple(prefix for prefix, _ in self._subtrees)
+        # None: a table on "/" or "/*", which has no segment and may cover any path.
+        self.needles = None if "" in needles else tuple(needles)
 
     def __bool__(self) -> bool:
         return bool(self._exact)
+
+    def may_cover(self, path: str) -> bool:
+        """False when no table covers ``path`` or any tail of it (``routed_path`` strips a
+        root path from its front), in any spelling; True says only that one may. The result
+        filter spells this loop out."""
+        needles = self.needles
+        if needles is None:
+            return True
+        for needle in needles:  # noqa: SIM110 (any() would make a generator per request)
+            if needle in path:
+                return True
+        return False
 
     def find(self, path: str) -> ResultRoute | None:
         """The table covering ``path`` (as routed), or None."""
