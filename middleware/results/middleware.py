@@ -41,6 +41,7 @@ from ..claims.routed_path import routed_path
 from ..clock import Clock, SystemClock
 from ..subjects.suppressions import Suppressions
 from .buffered_answer import BufferedAnswer
+from .gate_lookup import GateLookups
 from .item_policy import ItemPolicy
 from .route_paths import ResultPaths
 from .routes import ResultRoute
@@ -68,6 +69,7 @@ class ResultFilterMiddleware:
         self.routes = tuple(routes)
         self._paths = ResultPaths(self.routes)
         self._needles = self._paths.needles
+        self._gate_lookups = GateLookups(self.routes)
         self.suppressions = suppressions
         self.policy = policy  # None: the gate's item rules in force (in_force.py)
         self.clock = clock or SystemClock()
@@ -87,13 +89,17 @@ class ResultFilterMiddleware:
             else:
                 await self.app(scope, receive, send)
                 return
-        path = routed_path(scope)
-        # A path the gate would refuse as rewritten is matched as the scope has it: filtered
-        # rather than passed by a filter mounted without the gate.
-        route = self._paths.find(scope["path"] if path is None else path)
+        # What the gate in front found for this very request, else our own lookup (mounted
+        # without the gate, or something in between rewrote the path).
+        route = self._gate_lookups.route(scope)
         if route is None:
-            await self.app(scope, receive, send)
-            return
+            path = routed_path(scope)
+            # A path the gate would refuse as rewritten is matched as the scope has it:
+            # filtered rather than passed by a filter mounted without the gate.
+            route = self._paths.find(scope["path"] if path is None else path)
+            if route is None:
+                await self.app(scope, receive, send)
+                return
         answer = BufferedAnswer(self, route, scope, send)
         await self.app(scope, receive, answer.send)
         await answer.finish()
