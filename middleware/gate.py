@@ -344,9 +344,7 @@ class JurisdictionMiddleware:
         if paths is not None and path is not None:
             route = remembered.route if remembered is not None else paths.find(path)
             if route is not None and kind == "http":  # refuses an answer the filter did not run on
-                app_send = filter_required(
-                    answer, paths, route, scope, decision_id, self._unfiltered_log
-                )
+                app_send = filter_required(answer, route, scope, decision_id, self._unfiltered_log)
             elif route is not None:  # no result filter reads a WebSocket's messages: closed
                 await close_websocket(send, answer, route, decision_id, self._unfiltered_log)
                 return

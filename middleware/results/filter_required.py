@@ -24,8 +24,6 @@ from starlette.types import Message, Scope, Send
 
 from ..audit.answer import LEAKED_STATE_KEY, REMOVED_STATE_KEY, Answer, write_record
 from ..responses import results_problem, send_problem, websocket_deny
-from .gate_lookup import ROUTE_STATE_KEY
-from .route_paths import ResultPaths
 from .routes import ResultRoute
 
 __all__ = ["FilterRequired", "UnfilteredLog", "close_websocket", "filter_required"]
@@ -36,32 +34,20 @@ _WARN_EVERY: Final = 10.0
 
 
 def filter_required(
-    answer: Answer,
-    paths: ResultPaths,
-    route: ResultRoute,
-    scope: Scope,
-    decision_id: str,
-    log: UnfilteredLog,
+    answer: Answer, route: ResultRoute, scope: Scope, decision_id: str, log: UnfilteredLog
 ) -> Send:
-    """The app's ``send`` for a request on ``route`` (what ``paths`` found for it): one that
-    refuses an answer the result filter did not run on (HEAD answers carry no listing and
-    pass). The filter inside is handed ``route`` and need not look it up again
-    (``gate_lookup.py``)."""
+    """The app's ``send`` for a request on ``route``: one that refuses an answer the result
+    filter did not run on (HEAD answers carry no listing and pass)."""
     if scope["method"] == "HEAD":
         return answer.send
     # The filter marks the gate's own state dict, even past a middleware that copies scope;
     # a mark already there is no sign for this request (a server sharing one state dict).
     state = scope.get("state")
     if state is None:
-        state = scope["state"] = {}
+        scope["state"] = {}
     elif isinstance(state, dict):  # what FilterRequired reads its sign from
         state.pop(REMOVED_STATE_KEY, None)
         state.pop(LEAKED_STATE_KEY, None)
-    if isinstance(state, dict):  # gate_lookup.found(), spelled out: on every such request
-        state[ROUTE_STATE_KEY] = (
-            paths.routes, route, scope["path"], scope.get("raw_path"), scope.get("root_path"),
-            scope.get("app_root_path"),
-        )  # fmt: skip
     return FilterRequired(answer, route.path, scope, decision_id, log).send
 
 

@@ -41,7 +41,6 @@ from ..claims.routed_path import routed_path
 from ..clock import Clock, SystemClock
 from ..subjects.suppressions import Suppressions
 from .buffered_answer import BufferedAnswer
-from .gate_lookup import GateLookups
 from .item_policy import ItemPolicy
 from .route_paths import ResultPaths
 from .routes import ResultRoute
@@ -69,7 +68,6 @@ class ResultFilterMiddleware:
         self.routes = tuple(routes)
         self._paths = ResultPaths(self.routes)
         self._needles = self._paths.needles
-        self._gate_lookups = GateLookups(self.routes)
         self.suppressions = suppressions
         self.policy = policy  # None: the gate's item rules in force (in_force.py)
         self.clock = clock or SystemClock()
@@ -89,17 +87,13 @@ class ResultFilterMiddleware:
             else:
                 await self.app(scope, receive, send)
                 return
-        # What the gate in front found for this very request, else our own lookup (mounted
-        # without the gate, or something in between rewrote the path).
-        route = self._gate_lookups.route(scope)
+        path = routed_path(scope)
+        # A path the gate would refuse as rewritten is matched as the scope has it: filtered
+        # rather than passed by a filter mounted without the gate.
+        route = self._paths.find(scope["path"] if path is None else path)
         if route is None:
-            path = routed_path(scope)
-            # A path the gate would refuse as rewritten is matched as the scope has it:
-            # filtered rather than passed by a filter mounted without the gate.
-            route = self._paths.find(scope["path"] if path is None else path)
-            if route is None:
-                await self.app(scope, receive, send)
-                return
+            await self.app(scope, receive, send)
+            return
         answer = BufferedAnswer(self, route, scope, send)
         await self.app(scope, receive, answer.send)
         await answer.finish()

@@ -25,14 +25,13 @@ __all__ = ["ResultPaths"]
 class ResultPaths:
     """The routes of ``[[results]]``, ready to be matched on every request."""
 
-    __slots__ = ("_exact", "_prefixes", "_subtrees", "needles", "routes")
+    __slots__ = ("_exact", "_prefixes", "_subtrees", "needles")
 
     def __init__(self, routes: Iterable[ResultRoute]) -> None:
-        self.routes = tuple(routes)  # what a lookup handed over is checked against
         self._exact: dict[str, ResultRoute] = {}
         subtrees: list[tuple[str, str, ResultRoute]] = []
         needles: dict[str, None] = {}
-        for route in self.routes:
+        for route in routes:
             if route.path.endswith("/*"):
                 base = route.path[:-2]
                 self._exact.setdefault(base, route)
