@@ -66,19 +66,27 @@ class ResultPaths:
 
     def find(self, path: str) -> ResultRoute | None:
         """The table covering ``path`` (as routed), or None."""
-        route = self._match(path)
+        # As routed first, spelled out: a route's own spelling is found without another call.
+        route = self._exact.get(path)
+        if route is not None:
+            return route
+        if path.startswith(self._prefixes):
+            return self._subtree(path)
         # A path with a single spelling is its own canonical path: nothing more to look up.
-        if route is None and not single_spelling(path):
-            canonical = canonical_path(path)
-            if canonical != path:
-                route = self._match(canonical)
-        return route
+        if single_spelling(path):
+            return None
+        canonical = canonical_path(path)
+        return None if canonical == path else self._match(canonical)
 
     def _match(self, path: str) -> ResultRoute | None:
         route = self._exact.get(path)
         if route is not None or not path.startswith(self._prefixes):
             return route
+        return self._subtree(path)
+
+    def _subtree(self, path: str) -> ResultRoute:
+        """The longest subtree holding ``path``, which starts with one of ``_prefixes``."""
         for prefix, subtree in self._subtrees:
             if path.startswith(prefix):
                 return subtree
-        return None  # pragma: no cover (startswith said one prefix matches)
+        raise AssertionError(f"no prefix of {path!r}")  # pragma: no cover (startswith said one)
