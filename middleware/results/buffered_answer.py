@@ -2,9 +2,11 @@
 verify mode, checked) and sent, or refused with a 503.
 
 The states: ``waiting`` for the status line; ``passing`` what is not filtered (HEAD is never
-seen here; 204, 304, 3xx and errors; a 1xx is passed on while ``waiting``); ``buffering`` a 2xx
-JSON answer; then ``done`` (sent) or ``failed`` (a 503 sent), after which the app's late
-messages go nowhere. Before it sends an answer it ran on, the filter leaves its per-rule counts
+seen here; 204, 304 and errors; a 1xx is passed on while ``waiting``); ``buffering`` a 2xx JSON
+answer, or a redirect (3xx), which passes as it is when its body is empty (the usual redirect)
+and is filtered like a 2xx when it has one (a redirect is no error: what it carries could list
+people); then ``done`` (sent) or ``failed`` (a 503 sent), after which the app's late messages
+go nowhere. Before it sends an answer it ran on, the filter leaves its per-rule counts
 in ``scope["state"]`` (``REMOVED_STATE_KEY``, and ``LEAKED_STATE_KEY`` for a leak) with the
 version of the item rules it applied (``ITEMS_VERSION_STATE_KEY``): the gate records them, and
 reads the first as the sign that the filter ran.
@@ -88,15 +90,15 @@ class BufferedAnswer:
         if status < 200:  # interim (1xx): passed on, and the final status line is still to come
             await self._send(message)
             return
-        if status in _PASS_STATUSES or status >= 300:
+        if status in _PASS_STATUSES or status >= 400:
             self.state = "passing"
             await self._send(message)
             return
-        headers = message.get("headers", ())
-        problem = _unreadable(status, headers, self._route.max_body_bytes)
-        if problem is not None:
-            await self._fail(problem)
-            return
+        if status < 300:  # a redirect's headers are judged once its body is known (_complete)
+            problem = _unreadable(status, message.get("headers", ()), self._route.max_body_bytes)
+            if problem is not None:
+                await self._fail(problem)
+                return
         self._start = message
         self.state = "buffering"
 
@@ -107,6 +109,18 @@ class BufferedAnswer:
             return
         body = b"".join(self._chunks)
         self._chunks = []
+        if start["status"] >= 300:  # a redirect
+            if not body:  # lists nobody: sent as it came
+                self.state = "done"
+                await self._send(start)
+                await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            problem = _unreadable(
+                start["status"], start.get("headers", ()), self._route.max_body_bytes
+            )
+            if problem is not None:
+                await self._fail(f"a redirect with a body: {problem}")
+                return
         owner = self._filter
         try:
             suppressed = owner.suppressions.current()

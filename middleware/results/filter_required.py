@@ -6,11 +6,13 @@ starts with a 2xx status other than 204 (or an interim 1xx, which would open the
 final one) while ``scope["state"]`` holds no sign that the result filter ran on it
 (``REMOVED_STATE_KEY``, which the filter sets before it sends its status line) is replaced by a
 503 problem+json, logged (the filter is not mounted inside the gate for that route) and
-recorded (outcome ``results_unfiltered``). The app's own body then goes nowhere. A filter
-mounted outside the gate sees the answer only after the gate did, so that order is refused the
-same way: it never leaks. Other statuses pass: the filter passes them too. A WebSocket on such
-a route is closed before the app sees it (``UnfilteredLog.websocket``): no result filter reads
-its messages.
+recorded (outcome ``results_unfiltered``). A redirect (3xx other than 304) is held until its
+first body message: with an empty body it passes (it lists nobody), with a body it is refused
+the same way, as the filter would have filtered it. The app's own body then goes nowhere. A
+filter mounted outside the gate sees the answer only after the gate did, so that order is
+refused the same way: it never leaks. Other statuses pass: the filter passes them too. A
+WebSocket on such a route is closed before the app sees it (``UnfilteredLog.websocket``): no
+result filter reads its messages.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ class UnfilteredLog:
 class FilterRequired:
     """The ``send`` an app on a ``[[results]]`` route gets from the gate. Per request."""
 
-    __slots__ = ("_answer", "_decision_id", "_log", "_route", "_scope", "_state")
+    __slots__ = ("_answer", "_decision_id", "_held", "_log", "_route", "_scope", "_state")
 
     def __init__(
         self, answer: Answer, route: str, scope: Scope, decision_id: str, log: UnfilteredLog
@@ -116,7 +118,8 @@ class FilterRequired:
         self._scope = scope
         self._decision_id = decision_id
         self._log = log
-        self._state = "waiting"  # -> passing | refused
+        self._held: Message | None = None  # a redirect's status line, until its body shows
+        self._state = "waiting"  # -> (holding ->) passing | refused
 
     async def send(self, message: Message) -> None:
         if self._state == "passing":
@@ -124,17 +127,33 @@ class FilterRequired:
             return
         if self._state == "refused":
             return  # the app's own answer goes nowhere
-        if message["type"] == "http.response.start":
-            status = message["status"]
-            # A 1xx is refused too: it is no answer, and passing it would pass what follows.
-            if status < 300 and status != 204 and not self._filtered():
-                self._state = "refused"
-                self._log.seen(self._route, status)
-                problem = results_problem(_OUTCOME, self._decision_id)
-                await send_problem(self._refusal, problem, self._decision_id)
+        held = self._held
+        if held is not None:  # a redirect without the filter's sign: passes only if empty
+            if message["type"] == "http.response.body" and not message.get("body"):
+                if message.get("more_body", False):
+                    return  # an empty chunk says nothing yet
+                self._state = "passing"
+                await self._answer.send(held)
+            else:
+                await self._refuse(held["status"])
                 return
-            self._state = "passing"
+        elif message["type"] == "http.response.start":
+            status = message["status"]
+            if status in (204, 304) or status >= 400 or self._filtered():
+                self._state = "passing"
+            elif status >= 300:
+                self._held = message
+                return
+            else:  # a 2xx, or a 1xx: no answer, and passing it would pass what follows
+                await self._refuse(status)
+                return
         await self._answer.send(message)
+
+    async def _refuse(self, status: int) -> None:
+        self._state = "refused"
+        self._log.seen(self._route, status)
+        problem = results_problem(_OUTCOME, self._decision_id)
+        await send_problem(self._refusal, problem, self._decision_id)
 
     def _filtered(self) -> bool:
         state = self._scope.get("state")

@@ -9,7 +9,8 @@ lists through the item rules in force at the request's instant (``ItemPolicy``, 
 ``Cache-Control: private``. What it cannot read with certainty (an encoded body, a type other
 than JSON, a body over ``max_body_bytes``, a shape other than configured, a partial answer, a
 file sent by path, a stale suppression list) becomes a problem+json 503, never an unfiltered
-answer. HEAD requests and 204, 304, redirect and error answers pass as they are.
+answer. HEAD requests, 204, 304, error answers and redirects without a body pass as they are;
+a redirect with a body is filtered like a 2xx.
 
 A route in ``mode = "verify"`` is one whose app filters its own entries (``filter_items``):
 its answer is buffered, parsed and walked the same way, but never rewritten. A clean answer goes

@@ -58,9 +58,9 @@ PAGE = {"total": len(FACES), "results": FACES}
 
 async def search(request: Request) -> Response:
     status = int(request.query_params.get("status", "200"))
-    if status in (204, 304):
-        return Response(status_code=status)
-    return JSONResponse(PAGE, status_code=status)
+    if status in (204, 304) or request.query_params.get("empty"):
+        return Response(status_code=status, headers={"location": "/elsewhere"})
+    return JSONResponse(PAGE, status_code=status, headers={"location": "/elsewhere"})
 
 
 async def cluster(request: Request) -> JSONResponse:
@@ -190,6 +190,8 @@ async def test_the_filter_mounted_outside_the_gate_never_leaks(
         ("HEAD", "", 200),
         ("GET", "?status=204", 204),
         ("GET", "?status=304", 304),
+        ("GET", "?status=307&empty=1", 307),
+        ("GET", "?status=302&empty=1", 302),
         ("GET", "?status=404", 404),
         ("GET", "?status=500", 500),
     ],
@@ -389,3 +391,30 @@ async def test_a_request_answered_from_memory_is_guarded_as_the_first(
         node = node.app
     assert node.warm.hits == 3
     assert [r["outcome"] for r in records].count("results_unfiltered") == 4
+
+
+@pytest.mark.parametrize("status", [300, 301, 302, 303, 307, 308])
+async def test_a_redirect_with_a_listing_and_no_filter_is_a_503(
+    config: Path, bearer: dict[str, str], status: int
+) -> None:
+    """A redirect is no error answer: one that carries a list of people is refused like a
+    2xx when no filter ran on it (an empty one passes, above)."""
+    records: list[Record] = []
+    app = stack(config, records, filter_at=None)
+    answer = await call(app, f"/search?status={status}", bearer)
+    assert_unfiltered_503(answer)
+    (record,) = records
+    assert (record["sent_status"], record["outcome"]) == (503, "results_unfiltered")
+
+
+async def test_a_redirect_with_a_listing_is_filtered_inside_the_gate(
+    config: Path, bearer: dict[str, str]
+) -> None:
+    records: list[Record] = []
+    app = stack(config, records, filter_at="inside")
+    answer = await call(app, "/search?status=302", bearer)
+    assert answer.status_code == 302
+    assert answer.headers["location"] == "/elsewhere"
+    assert [face["id"] for face in answer.json()["results"]] == ["f0", "f1", "f2", "f4"]
+    (record,) = records
+    assert (record["sent_status"], record["removed"]) == (302, {"il-opt-out": 1})

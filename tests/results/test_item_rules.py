@@ -81,7 +81,8 @@ EXPECTED_FOREIGN = {
     "uk-ico-2022": ({"GB"}, "2022-05-18"),
     "au-oaic-2021": ({"AU"}, "2021-10-14"),
     "ca-bc-oipc-2021": ({"CA-BC"}, "2021-12-14"),
-    "ca-ab-oipc-2021": ({"CA-AB"}, "2021-12-14"),
+    # The order's own date (Slaw on 2025 ABKB 287: 7 December 2021); made public on the 14th.
+    "ca-ab-oipc-2021": ({"CA-AB"}, "2021-12-07"),
     "ca-qc-cai-2021": ({"CA-QC"}, "2021-12-14"),
     # The decision's own date (GDPRhub: decided 16.05.2024); it was published 3 September 2024.
     "nl-ap-2024": ({"NL"}, "2024-05-16"),

@@ -234,8 +234,8 @@ async def test_a_stale_suppression_list_is_a_503_with_retry_after() -> None:
     assert headers["retry-after"] == "2"
 
 
-@pytest.mark.parametrize("status", [204, 304, 302, 400, 404, 500])
-async def test_empty_redirect_and_error_answers_pass_as_they_are(status: int) -> None:
+@pytest.mark.parametrize("status", [204, 304, 400, 404, 500])
+async def test_empty_and_error_answers_pass_as_they_are(status: int) -> None:
     messages = json_answer(
         {"error": "x", "results": [{"id": "a", "source_region": "US-IL"}]},
         status=status,
@@ -296,3 +296,47 @@ async def test_an_interim_1xx_start_does_not_let_the_final_answer_pass_unfiltere
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     assert [entry["id"] for entry in json.loads(body)["results"]] == ["b", "c"]
     assert scope["state"]["jurisgate.removed"]
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("chunks", [[], [b""], [b"", b""]])
+async def test_a_redirect_without_a_body_passes_as_it_is(status: int, chunks: list[bytes]) -> None:
+    headers = [(b"location", b"/elsewhere"), (b"content-length", b"0")]
+    start = {"type": "http.response.start", "status": status, "headers": headers}
+    bodies = [
+        {"type": "http.response.body", "body": chunk, "more_body": n < len(chunks) - 1}
+        for n, chunk in enumerate(chunks or [b""])
+    ]
+    got, got_headers, body, _ = await run(scripted([start, *bodies]), ROUTE)
+    assert (got, body) == (status, b"")
+    assert got_headers["location"] == "/elsewhere"
+    assert got_headers["content-length"] == "0"
+
+
+@pytest.mark.parametrize("status", [300, 302, 307])
+async def test_a_redirect_that_lists_people_is_filtered(status: int) -> None:
+    """A redirect is no error: what it carries could list people, so it is filtered like a
+    2xx, its status and Location kept."""
+    messages = json_answer(PAGE, status=status, headers={"location": "/elsewhere"})
+    got, headers, body, scope = await run(scripted(messages), ROUTE, suppressed=["c"])
+    assert got == status
+    assert headers["location"] == "/elsewhere"
+    assert json.loads(body) == {"total": 1, "results": [{"id": "b", "source_region": "US-NY"}]}
+    assert scope["state"]["jurisgate.removed"] == {"il-photos-five-years": 1, "il-opt-out": 1}
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({"content-encoding": "gzip"}, None),  # encoded: unreadable
+        ({"content-type": "text/html"}, b"<a href='/elsewhere'>a</a>"),  # not JSON
+    ],
+)
+async def test_a_redirect_with_a_body_it_cannot_read_is_a_503(
+    headers: dict[str, str], body: bytes | None
+) -> None:
+    messages = json_answer(PAGE, status=302, headers=headers)
+    if body is not None:
+        messages[1]["body"] = body
+    status, got_headers, got_body, _ = await run(scripted(messages), ROUTE)
+    problem(status, got_headers, got_body)
