@@ -197,7 +197,10 @@ class Sentinels:
                 encoding="utf-8",
             )
             sentinel.start()
-        wait_for(self._ready, 20, "sentinels ready")
+        # A sentinel learns of the replica from the primary's INFO, which it asks for every
+        # 10 s: one round missed on a loaded machine takes 20 s past the start. Ready is usually
+        # seen within seconds; the bound only decides when to give up.
+        wait_for(self._ready, 45, "sentinels ready")
 
     def _ready(self) -> bool:
         def sees_all(port: int) -> bool:
