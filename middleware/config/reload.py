@@ -32,14 +32,23 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence, Sized
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Generic, Protocol, TypeVar
+from typing import Final, Generic, Literal, Protocol, TypeVar
 
 from ..errors import PolicyError, PolicyNotPublished, PolicyUnavailable
 from .poll_health import PollHealth
 from .supervised import supervised
 
-__all__ = ["Announcer", "Loaded", "PolicyReloader", "file_fingerprint"]
+__all__ = [
+    "Announcer",
+    "Loaded",
+    "PolicyRead",
+    "PolicyReloader",
+    "file_fingerprint",
+    "fingerprint_or_error",
+    "read_policy",
+]
 
 _CHANGED_DURING_LOAD: Final = object()  # equal to no fingerprint: the next poll loads again
 
@@ -84,6 +93,54 @@ def file_fingerprint(paths: Sequence[Path]) -> Fingerprint:
         else:
             prints.append((st.st_size, st.st_mtime_ns, st.st_ino))
     return tuple(prints)
+
+
+def fingerprint_or_error(fingerprint: Callable[[], Hashable]) -> Hashable:
+    """The fingerprint, or a marker that differs from every real one (forces a re-check)."""
+    try:
+        return fingerprint()
+    except Exception as exc:
+        return ("unavailable", str(exc))
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRead(Generic[L]):
+    """One read of the policy: ``loaded`` it (valid, its fingerprint unchanged meanwhile);
+    ``changed`` while it was read; ``unavailable`` (the store did not answer); ``waiting``
+    for a publish; ``invalid`` (refused). ``problem`` says why it was not loaded."""
+
+    outcome: Literal["loaded", "changed", "unavailable", "waiting", "invalid"]
+    loaded: L | None = None
+    problem: PolicyError | None = None
+
+
+def read_policy(
+    load: Callable[[], L], fingerprint: Callable[[], Hashable], saw: Callable[[Hashable], None]
+) -> PolicyRead[L]:
+    """Read the policy once, blocking: the one load both the gate's reloader (in a thread) and
+    a synchronous follower (``jurisgate.adapters.ingest_check``) run. ``saw`` is told the
+    fingerprint read before the load, then a marker equal to no fingerprint when the next
+    poll must read again (changed meanwhile, the store did not answer, not published)."""
+    seen = fingerprint_or_error(fingerprint)
+    saw(seen)
+    try:
+        loaded = load()
+        if not loaded.rules:  # most likely a file caught while being rewritten
+            raise PolicyError("the new policy has no rules")
+        if fingerprint_or_error(fingerprint) != seen:
+            # Written to while we read it: what we loaded may be a prefix of the file
+            # (allows without the denies further down). Retry at the next poll.
+            saw(_CHANGED_DURING_LOAD)
+            return PolicyRead("changed")
+    except PolicyUnavailable as exc:  # an outage, not a policy to refuse: read it again
+        saw(_CHANGED_DURING_LOAD)
+        return PolicyRead("unavailable", problem=exc)
+    except PolicyNotPublished as exc:
+        saw(_CHANGED_DURING_LOAD)  # look again at the next poll
+        return PolicyRead("waiting", problem=exc)
+    except PolicyError as exc:
+        return PolicyRead("invalid", problem=exc)
+    return PolicyRead("loaded", loaded)
 
 
 class PolicyReloader(Generic[L]):
@@ -180,41 +237,33 @@ class PolicyReloader(Generic[L]):
             self._lock = asyncio.Lock()
         async with self._lock:  # one load at a time; a burst of triggers loads once or twice
             began = time.perf_counter()
-            self._seen = await asyncio.to_thread(self._fingerprint_or_error)
-            old = self._current()
-            try:
-                engine = await asyncio.to_thread(self._load)
-                if not engine.rules:  # most likely a file caught while being rewritten
-                    raise PolicyError("the new policy has no rules")
-                if await asyncio.to_thread(self._fingerprint_or_error) != self._seen:
-                    # Written to while we read it: what we loaded may be a prefix of the file
-                    # (allows without the denies further down). Retry at the next poll.
-                    self._seen = _CHANGED_DURING_LOAD
-                    return False
-            except PolicyUnavailable as exc:  # an outage, not a policy to refuse: read it again
-                self.polls.failed(exc)
-                self._seen = _CHANGED_DURING_LOAD
+            old = self._current()  # only this reloader swaps, and it holds the lock
+            read = await asyncio.to_thread(read_policy, self._load, self._fingerprint, self._saw)
+            if read.outcome == "unavailable" and read.problem is not None:
+                self.polls.failed(read.problem)  # an outage, not a policy to refuse
                 return False
-            except PolicyNotPublished as exc:
+            if read.outcome == "waiting":
                 if self.waiting is None:
                     logger.warning(
                         "policy reload (%s) waits, keeping version %s in force: %s",
                         reason,
                         old.version,
-                        exc,
+                        read.problem,
                     )
-                self.waiting = str(exc)
-                self._seen = _CHANGED_DURING_LOAD  # look again at the next poll
+                self.waiting = str(read.problem)
                 return False
-            except PolicyError as exc:
+            if read.outcome == "invalid":
                 self.rejected += 1
-                self.last_error = str(exc)
+                self.last_error = str(read.problem)
                 logger.error(
                     "policy reload (%s) rejected, keeping version %s in force: %s",
                     reason,
                     old.version,
-                    exc,
+                    read.problem,
                 )
+                return False
+            engine = read.loaded
+            if engine is None:  # changed while it was read: the next poll reads it again
                 return False
             self.waiting = None
             if engine.version == old.version:
@@ -269,11 +318,10 @@ class PolicyReloader(Generic[L]):
             self._confirm(began)
 
     def _fingerprint_or_error(self) -> Hashable:
-        """The fingerprint, or a marker that differs from every real one (forces a re-check)."""
-        try:
-            return self._fingerprint()
-        except Exception as exc:
-            return ("unavailable", str(exc))
+        return fingerprint_or_error(self._fingerprint)
+
+    def _saw(self, seen: Hashable) -> None:
+        self._seen = seen
 
     async def _announced(self, version: str | None) -> None:
         if version is None:
