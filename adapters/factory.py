@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from .redis_pubsub import RedisAnnouncer
 
 __all__ = [
+    "PolicyWatch",
     "announcer",
     "check_startup",
     "load_enforced_engine",
@@ -47,6 +49,7 @@ __all__ = [
     "load_engine",
     "open_store",
     "policy_reloader",
+    "policy_watch",
     "redis_target",
     "shared_cache",
 ]
@@ -203,16 +206,22 @@ def announcer(settings: CacheSettings, *, timeout: float = 0.5) -> RedisAnnounce
     return RedisAnnouncer(target, f"{settings.key_prefix}policy", timeout=timeout)
 
 
-def policy_reloader(
-    config: GateConfig,
-    *,
-    current: Callable[[], PolicyInForce],
-    swap: Callable[[PolicyInForce], None],
-    confirm: Callable[[float], None] | None = None,
-) -> PolicyReloader[PolicyInForce] | None:
-    """The reloader for the configured policy files or store and the ``[items] files``, keeping
-    ``current()`` in step through ``swap`` and telling ``confirm`` when the store showed the
-    policy current; None for the bundled pack or when ``[policy] watch_interval`` is 0 (then
+@dataclass(frozen=True, slots=True)
+class PolicyWatch:
+    """How the configured policy is followed: ``load`` reads what the gate puts in force
+    (``load_enforced_policy``), ``fingerprint`` (blocking) changes when it may have, ``close``
+    releases the store connection both share (None for files)."""
+
+    load: Callable[[], PolicyInForce]
+    fingerprint: Callable[[], Hashable]
+    close: Callable[[], None] | None
+    stalled_after: float  # seconds a poll may take before it counts as failing
+
+
+def policy_watch(config: GateConfig) -> PolicyWatch | None:
+    """How the gate's reloader (and ``IngestCheck``) follow the configured policy files or
+    store and the ``[items] files``: with a manifest required, a publish is a change too.
+    None for the bundled pack or when ``[policy] watch_interval`` is 0 (then the policy and
     the ``[items] files`` are read at start-up only)."""
     settings, items = config.policy, config.items
     model = settings.model
@@ -221,7 +230,6 @@ def policy_reloader(
     policy_file = settings.policy
     if policy_file is None and settings.store is None:
         return None
-    announcing = announcer(config.cache, timeout=1.0)
     # A publish (the manifest renamed into place) is a change to look at, like a file's.
     published = settings.manifest_path
     manifest = (published,) if published is not None and settings.manifest_required else ()
@@ -231,29 +239,56 @@ def policy_reloader(
             "file caught half-written can be applied; publish with `jurisgate policy publish`"
         )
     if policy_file is not None:
-        return PolicyReloader(
+        watched = (model, policy_file, *items.files, *manifest)
+        return PolicyWatch(
             load=lambda: load_enforced_policy(settings, items),
-            current=current,
-            swap=swap,
-            paths=(model, policy_file, *items.files, *manifest),
-            interval=settings.watch_interval,
-            announcer=announcing,
+            fingerprint=lambda: file_fingerprint(watched),
+            close=None,
+            stalled_after=10.0,
         )
     store = open_store(settings)  # one connection for polling and loading, reopened on error
-    return PolicyReloader(
+    return PolicyWatch(
         load=lambda: load_enforced_policy(settings, items, store=store),
-        current=current,
-        swap=swap,
         fingerprint=lambda: (
             file_fingerprint((model, *items.files, *manifest)),
             store.content_version(),
         ),
         close=store.close,
-        interval=settings.watch_interval,
         # One poll is a connect (libpq: whole seconds, >= 2) and a query; longer is stuck.
         stalled_after=connect_timeout(settings.store_timeout) + settings.store_timeout + 1.0,
+    )
+
+
+def policy_reloader(
+    config: GateConfig,
+    *,
+    current: Callable[[], PolicyInForce],
+    swap: Callable[[PolicyInForce], None],
+    confirm: Callable[[float], None] | None = None,
+) -> PolicyReloader[PolicyInForce] | None:
+    """The reloader for the configured policy files or store and the ``[items] files``
+    (``policy_watch``), keeping ``current()`` in step through ``swap`` and telling ``confirm``
+    when the store showed the policy current; None when nothing is watched."""
+    watch = policy_watch(config)
+    if watch is None:
+        return None
+    try:
+        announcing = announcer(config.cache, timeout=1.0)
+    except BaseException:
+        if watch.close is not None:
+            watch.close()
+        raise
+    return PolicyReloader(
+        load=watch.load,
+        current=current,
+        swap=swap,
+        fingerprint=watch.fingerprint,
+        close=watch.close,
+        interval=config.policy.watch_interval,
+        stalled_after=watch.stalled_after,
         announcer=announcing,
-        confirm=confirm,
+        # Files are read where the gate runs: only a store's answers bound staleness.
+        confirm=confirm if config.policy.store is not None else None,
     )
 
 
