@@ -76,10 +76,11 @@ def engine_from_text(
 
 
 def item_policy_of(policy: PolicySettings, items: ItemSettings) -> ItemPolicy:
-    """The item rules a configuration puts in force: ``[items]`` packs and files, and the p2
-    rows of the configured policy files, as read now (the core opens no store: with a store,
-    ``policy_in_force`` over ``jurisgate.adapters.factory.load_engine`` reads its p2 rows,
-    as the gate does)."""
+    """The item rules of ``[items]`` packs and files and the p2 rows of the configured policy
+    files, read once, as they are now (no publish-manifest check). With a ``[policy] store``
+    it reads NO p2 rows (the core opens no store), so a store's item rules are missing.
+    Crawlers use ``jurisgate.adapters.IngestCheck`` instead: the rules a gate would apply
+    (store included), followed as they change."""
     rows = () if policy.store is not None else _rows(policy_files(policy))
     return item_policy_for(items, rows)
 

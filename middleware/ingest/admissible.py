@@ -17,8 +17,9 @@ unknown provenance (``gps:unmapped:<rule>``), so the rule's ``unknown`` decides.
 collection window (the ``collected`` column), when ``at`` is inside that window.
 
 The rules are the ``collected_in`` item rules (``rules.py``): by default the bundled packs',
-as the default configuration enables them; ``rules=`` takes a configuration's
-(``item_policy_of(config.policy, config.items)``) or a list of item rules.
+as the default configuration enables them; ``rules=`` takes an ItemPolicy or a list of item
+rules. A crawler on a configuration uses ``jurisgate.adapters.IngestCheck``, which calls this
+with the item rules a gate would apply now (a policy store's included) and follows them.
 """
 
 from __future__ import annotations
