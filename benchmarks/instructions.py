@@ -17,11 +17,14 @@ count per line here is within about 1,000 instructions of what one large batch c
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +138,25 @@ def _thread_totals(out: Path) -> dict[int, int]:
                 total += int(line.split()[1])
         totals[thread] = totals.get(thread, 0) + total
     return totals
+
+
+def per_call(argv_for: Callable[[int], list[str]], calls: int, *, timeout: float) -> int | None:
+    """Instructions per call of what ``python argv_for(n)`` does ``n`` times: that command run
+    under callgrind with 0 and with ``calls`` calls, the difference over ``calls`` (start-up and
+    imports cancel out). None without valgrind, or when callgrind printed no total."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    totals = []
+    for number in (0, calls):
+        done = subprocess.run(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+             *argv_for(number)],
+            capture_output=True, text=True, timeout=timeout, check=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )  # fmt: skip
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            return None
+        totals.append(int(found.group(1)))
+    return (totals[1] - totals[0]) // calls

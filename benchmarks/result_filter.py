@@ -26,14 +26,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any, Literal
 
+import instructions
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -178,22 +176,10 @@ def filter_items_cost(count: int = 100, rounds: int = 15, number: int = 2000) ->
 def filter_items_instructions(count: int = 100, calls: int = 2000) -> dict[str, Any] | None:
     """Instructions per ``filter_items`` call under callgrind: this file run with ``--calls 0``
     and ``--calls N``, the difference over N (start-up and imports cancel out)."""
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        return None
-    totals = []
-    for number in (0, calls):
-        done = subprocess.run(
-            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-             __file__, "--calls", str(number), "--items", str(count)],
-            capture_output=True, text=True, timeout=900, check=True,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
-        )  # fmt: skip
-        found = re.search(r"Collected : (\d+)", done.stderr)
-        if found is None:
-            return None
-        totals.append(int(found.group(1)))
-    return {"items": count, "calls": calls, "per_call": (totals[1] - totals[0]) // calls}
+    found = instructions.per_call(
+        lambda n: [__file__, "--calls", str(n), "--items", str(count)], calls, timeout=900
+    )
+    return None if found is None else {"items": count, "calls": calls, "per_call": found}
 
 
 def _calls(count: int, number: int) -> None:

@@ -16,16 +16,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+import instructions as callgrind
 import stacks
 from inprocess import http_scope
 from starlette.types import ASGIApp, Message
@@ -95,24 +93,18 @@ async def _timed(rounds: int, number: int) -> dict[str, dict[str, float]]:
 
 def instructions(requests: int = 2000) -> dict[str, int] | None:
     """Instructions per request of each variant under callgrind (None without valgrind)."""
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
+    if shutil.which("valgrind") is None:
         return None
     counts = {}
     for index, name in enumerate(VARIANTS):
-        totals = []
-        for number in (0, requests):
-            done = subprocess.run(
-                [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-                 __file__, "--variant", str(index), "--requests", str(number)],
-                capture_output=True, text=True, timeout=1800, check=True,
-                env={**os.environ, "PYTHONHASHSEED": "0"},
-            )  # fmt: skip
-            found = re.search(r"Collected : (\d+)", done.stderr)
-            if found is None:
-                raise RuntimeError(f"no callgrind total: {done.stderr[-500:]}")
-            totals.append(int(found.group(1)))
-        counts[name] = (totals[1] - totals[0]) // requests
+
+        def argv(number: int, index: int = index) -> list[str]:
+            return [__file__, "--variant", str(index), "--requests", str(number)]
+
+        found = callgrind.per_call(argv, requests, timeout=1800)
+        if found is None:
+            raise RuntimeError(f"no callgrind total for {name}")
+        counts[name] = found
     return counts
 
 
