@@ -11,40 +11,19 @@ from pathlib import Path
 import pytest
 
 from jurisgate.adapters import IngestCheck
-from jurisgate.admin.policy_publish import publish_policy
-from jurisgate.middleware import FixedClock, load_config
-from jurisgate.middleware.config.policy_manifest import write_manifest
+from jurisgate.middleware import FixedClock
 from jurisgate.middleware.errors import ConfigError
-from jurisgate.policies import pack_files
 
-from ..fixtures.live_items import AT, item_row, write_live_config
+from ..fixtures import live_items
+from ..fixtures.live_items import AT, item_row, publish, publish_unchecked, write_policy
 
 INTERVAL = 0.05  # [policy] watch_interval, in the injected clock's seconds
 BERLIN = {"region": "DE-BE"}
 MADRID = {"region": "ES-M"}
 
 
-def write_policy(policy: Path, *rows: str) -> None:
-    """The bundled pack's policy with ``rows`` appended (written, not published)."""
-    text = pack_files()[1].read_text(encoding="utf-8")
-    policy.write_text(text + "".join(f"{row}\n" for row in rows), encoding="utf-8")
-
-
 def files_config(directory: Path, *rows: str) -> Path:
-    model, policy = directory / "model.conf", directory / "policy.csv"
-    model.write_text(pack_files()[0].read_text(encoding="utf-8"), encoding="utf-8")
-    write_policy(policy, *rows)
-    config = write_live_config(
-        directory, f'model = "{model}"\npolicy = "{policy}"\nwatch_interval = {INTERVAL}'
-    )
-    publish(config)
-    return config
-
-
-def publish(config: Path) -> None:
-    """``jurisgate policy publish --config``."""
-    loaded = load_config(config)
-    publish_policy(loaded.policy, loaded.items)
+    return live_items.files_config(directory, *rows, watch_interval=INTERVAL)
 
 
 def refuses(check: IngestCheck, facts: dict[str, str]) -> str | None:
@@ -87,14 +66,7 @@ def test_an_invalid_published_edit_keeps_the_last_good_rules(
     # it): IngestCheck must refuse it itself, as the gate does.
     policy = tmp_path / "policy.csv"
     write_policy(policy, item_row("order", "ES", effect="allow"))
-    settings = load_config(config).policy
-    assert settings.model is not None
-    assert settings.manifest_path is not None
-    write_manifest(
-        settings.manifest_path,
-        {settings.model: settings.model.read_bytes(), policy: policy.read_bytes()},
-        None,
-    )
+    publish_unchecked(config, policy)
     clock.advance(INTERVAL)
     with caplog.at_level(logging.ERROR, logger="jurisgate.reload"):
         assert (refuses(check, BERLIN), refuses(check, MADRID)) == ("order", None)

@@ -10,12 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from jurisgate.admin.policy_publish import publish_policy
-from jurisgate.middleware import JurisdictionMiddleware, load_config
-from jurisgate.middleware.config.policy_manifest import write_manifest
-from jurisgate.policies import pack_files
+from jurisgate.middleware import JurisdictionMiddleware
 
-from ..fixtures.live_items import item_row, kept_ids, live_app, write_live_config
+from ..fixtures.live_items import (
+    files_config,
+    item_row,
+    kept_ids,
+    live_app,
+    pack_policy_with,
+    publish,
+    publish_unchecked,
+    write_live_config,
+    write_policy,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -27,38 +34,6 @@ async def until(condition: object, seconds: float = FOLLOW) -> None:
     async with asyncio.timeout(seconds):
         while not condition():  # noqa: ASYNC110 - the reloader runs in other tasks
             await asyncio.sleep(0.02)
-
-
-def pack_policy_with(directory: Path, *rows: str) -> tuple[Path, Path]:
-    """The bundled pack's model and policy in ``directory``, ``rows`` appended to the policy."""
-    model, policy = directory / "model.conf", directory / "policy.csv"
-    source_model, _source_policy = pack_files()
-    model.write_text(source_model.read_text(encoding="utf-8"), encoding="utf-8")
-    write_policy(policy, *rows)
-    return model, policy
-
-
-def write_policy(policy: Path, *rows: str) -> None:
-    text = pack_files()[1].read_text(encoding="utf-8")
-    policy.write_text(text + "".join(f"{row}\n" for row in rows), encoding="utf-8")
-
-
-def files_config(tmp_path: Path, *rows: str, items_file: Path | None = None) -> Path:
-    model, policy = pack_policy_with(tmp_path, *rows)
-    files = f'files = ["{items_file}"]' if items_file is not None else ""
-    config = write_live_config(
-        tmp_path,
-        f'model = "{model}"\npolicy = "{policy}"\nwatch_interval = 0.05',
-        files,
-    )
-    publish(config)
-    return config
-
-
-def publish(config: Path) -> None:
-    """``jurisgate policy publish --config``: the policy files and the [items] files."""
-    loaded = load_config(config)
-    publish_policy(loaded.policy, loaded.items)
 
 
 def items_version(gate: JurisdictionMiddleware) -> str:
@@ -94,14 +69,7 @@ async def test_an_invalid_p2_row_is_refused_and_the_old_item_rules_stay(tmp_path
         # it (publish_policy would refuse it): the gate must refuse it itself.
         policy = tmp_path / "policy.csv"
         write_policy(policy, item_row("local-order", "ES", effect="allow"))
-        settings = load_config(config).policy
-        assert settings.model is not None
-        assert settings.manifest_path is not None
-        write_manifest(
-            settings.manifest_path,
-            {settings.model: settings.model.read_bytes(), policy: policy.read_bytes()},
-            None,
-        )
+        publish_unchecked(config, policy)
         reloader = gate.reloader
         assert reloader is not None
         await until(lambda: reloader.rejected >= 1)
