@@ -13,7 +13,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import pytest
 
@@ -49,9 +49,14 @@ class RedisServer:
         self.config = config  # a config file (Sentinel needs one it can rewrite)
         self.url = f"redis://127.0.0.1:{port}/0"
         self.process: subprocess.Popen[bytes] | None = None
+        self.log = workdir / f"redis-{port}.log"  # what it said, quoted if it fails to start
         self.paused = False
 
     def start(self) -> None:
+        with self.log.open("ab") as log:
+            self._spawn(log)
+
+    def _spawn(self, log: IO[bytes]) -> None:
         self.process = subprocess.Popen(
             [
                 REDIS_SERVER,
@@ -64,13 +69,15 @@ class RedisServer:
                 "--daemonize", "no",
                 *self.args,
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 10
         while not self.ping():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {self.port}")
+                said = self.log.read_text(encoding="utf-8", errors="replace")[-600:]
+                self.stop()
+                raise RuntimeError(f"redis-server did not start on port {self.port}: {said}")
             time.sleep(0.02)
 
     def ping(self) -> bool:

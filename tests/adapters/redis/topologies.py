@@ -15,7 +15,7 @@ from pathlib import Path
 
 import redis
 
-from ...fixtures.servers import free_port
+from ...fixtures.servers import free_ports
 from .conftest import RedisServer
 
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
@@ -63,18 +63,26 @@ class Cluster:
         self.workdir = workdir
         self.replicas = replicas
         self.node_timeout = node_timeout
-        ports = [free_port() for _ in range(primaries * (1 + replicas))]
-        self.nodes = [RedisServer(port, workdir, self._options(port)) for port in ports]
+        self.count = primaries * (1 + replicas)
+        self.nodes = self._new_nodes()
         # Any one node: the client discovers the others.
         self.url = self.url_of(self.nodes[0])
 
-    def _options(self, port: int) -> tuple[str, ...]:
+    def _new_nodes(self) -> list[RedisServer]:
+        """Nodes on ports of their own: each node's and its bus's, all different."""
+        ports = free_ports(2 * self.count)
+        return [
+            RedisServer(port, self.workdir, self._options(port, bus))
+            for port, bus in zip(ports[: self.count], ports[self.count :], strict=True)
+        ]
+
+    def _options(self, port: int, bus: int) -> tuple[str, ...]:
         return (
             "--cluster-enabled", "yes",
             "--cluster-config-file", str(self.workdir / f"nodes-{port}.conf"),
             "--cluster-node-timeout", str(self.node_timeout),
             # The bus port defaults to port + 10000, out of range for high free ports.
-            "--cluster-port", str(free_port()),
+            "--cluster-port", str(bus),
             # A replica may take over however long ago it last heard its primary.
             "--cluster-replica-validity-factor", "0",
             *_REPLICATION,
@@ -85,8 +93,17 @@ class Cluster:
         return f"redis://:{PASSWORD}@127.0.0.1:{node.port}/0"
 
     def start(self) -> None:
-        for node in self.nodes:
-            node.start()
+        try:
+            for node in self.nodes:
+                node.start()
+        except RuntimeError:
+            # A port chosen free was taken meanwhile (by a client's outgoing connection, say):
+            # once more on other ports.
+            self.stop()
+            self.nodes = self._new_nodes()
+            self.url = self.url_of(self.nodes[0])
+            for node in self.nodes:
+                node.start()
         subprocess.run(
             [
                 REDIS_CLI, "-a", PASSWORD, "--no-auth-warning", "--cluster", "create",
@@ -169,13 +186,13 @@ class Sentinels:
 
     def __init__(self, workdir: Path, *, count: int = 2, down_after: int = 500) -> None:
         self.workdir = workdir
-        self.primary = RedisServer(free_port(), workdir, _REPLICATION)
+        ports = free_ports(2 + count)
+        self.primary = RedisServer(ports[0], workdir, _REPLICATION)
         self.replica = RedisServer(
-            free_port(), workdir, (*_REPLICATION, "--replicaof", "127.0.0.1", "0")
+            ports[1], workdir, (*_REPLICATION, "--replicaof", "127.0.0.1", "0")
         )  # the port is set in start()
         self.sentinels: list[RedisServer] = []
-        for _ in range(count):
-            port = free_port()
+        for port in ports[2:]:
             config = workdir / f"sentinel-{port}.conf"
             self.sentinels.append(RedisServer(port, workdir, ("--sentinel",), config=config))
         self.down_after = down_after
