@@ -128,7 +128,11 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     if not os.access(REDIS_SERVER, os.X_OK):
         pytest.skip("no redis-server binary")
     server = RedisServer(free_port(), tmp_path)
-    server.start()
+    try:
+        server.start()
+    except RuntimeError:  # the port was taken between choosing and binding it: another one
+        server = RedisServer(free_port(), tmp_path)
+        server.start()
     try:
         yield server
     finally:
@@ -168,7 +172,12 @@ def redis_sentinels(tmp_path: Path) -> Iterator[Sentinels]:
         pytest.skip("no redis-server binary")
     sentinels = Sentinels(tmp_path)
     try:
-        sentinels.start()
+        try:
+            sentinels.start()
+        except RuntimeError:  # a port taken between choosing and binding it: other ports
+            sentinels.stop()
+            sentinels = Sentinels(tmp_path)
+            sentinels.start()
         yield sentinels
     finally:
         sentinels.stop()
