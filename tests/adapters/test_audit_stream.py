@@ -22,8 +22,7 @@ from jurisgate.adapters.metrics import GateMetrics
 from jurisgate.middleware import AuditLog, FixedClock, JurisdictionMiddleware
 
 from ..audit.test_file_sink_gate import NOW, config_file, get_all
-from ..audit.test_item_policy_version import filtered_app
-from ..audit.test_removed_counts import COUNTS
+from ..audit.test_removed_counts import COUNTS, filtered_app
 from ..fixtures.servers import free_port
 
 if TYPE_CHECKING:

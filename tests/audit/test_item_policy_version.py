@@ -12,57 +12,25 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from jurisgate.middleware import (
     AUDIT_LOGGER,
     AuditLog,
     FixedClock,
     JurisdictionMiddleware,
-    ResultFilterMiddleware,
-    ResultRoute,
 )
 from jurisgate.middleware.results import ItemPolicy, bundled_item_policy
-from jurisgate.middleware.subjects import FixedSuppressions
 
 from .test_file_sink_gate import NOW, config_file, get_all
-from .test_removed_counts import COUNTS, FACES
+from .test_removed_counts import COUNTS, filtered_app
 
 if TYPE_CHECKING:
     from tests.conftest import TokenFactory
 
 __all__ = ["config_file"]  # the fixture, shared
-
-
-def filtered_app(
-    *, policy: ItemPolicy | None = None, mode: Literal["filter", "verify"] = "filter"
-) -> Starlette:
-    async def search(request: Request) -> JSONResponse:
-        return JSONResponse({"total": len(FACES), "results": FACES})
-
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    route = ResultRoute(path="/search", items="results", counts=("total",), mode=mode)
-    return Starlette(
-        routes=[Route("/search", search), Route("/health", health)],
-        middleware=[
-            Middleware(
-                ResultFilterMiddleware,
-                routes=[route],
-                suppressions=FixedSuppressions({"face-ny-suppressed"}),
-                policy=policy,
-                clock=FixedClock(NOW),
-            )
-        ],
-    )
 
 
 def file_records(config_file: Path) -> list[dict[str, Any]]:

@@ -11,48 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from jurisgate.middleware import (
     AUDIT_LOGGER,
     FixedClock,
     JurisdictionMiddleware,
-    ResultFilterMiddleware,
-    ResultRoute,
 )
-from jurisgate.middleware.subjects import FixedSuppressions
 
 from .test_file_sink_gate import NOW, config_file, get_all
-from .test_removed_counts import COUNTS, FACES
+from .test_removed_counts import COUNTS, FACES, filtered_app
 
 if TYPE_CHECKING:
     from tests.conftest import TokenFactory
 
 __all__ = ["config_file"]  # the fixture, shared
-
-
-def verifying_app() -> Starlette:
-    """An app that forgot to filter, behind a result filter in verify mode."""
-
-    async def search(request: Request) -> JSONResponse:
-        return JSONResponse({"total": len(FACES), "results": FACES})
-
-    route = ResultRoute(path="/search", items="results", counts=("total",), mode="verify")
-    return Starlette(
-        routes=[Route("/search", search)],
-        middleware=[
-            Middleware(
-                ResultFilterMiddleware,
-                routes=[route],
-                suppressions=FixedSuppressions({"face-ny-suppressed"}),
-                clock=FixedClock(NOW),
-            )
-        ],
-    )
 
 
 @pytest.mark.parametrize("logger_on", [False, True])
@@ -63,7 +35,8 @@ def test_a_refused_leak_is_counted_in_the_record(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO if logger_on else logging.WARNING, logger=AUDIT_LOGGER)
-    gate = JurisdictionMiddleware(verifying_app(), config=config_file, clock=FixedClock(NOW))
+    app = filtered_app(mode="verify")  # an app that forgot to filter its own entries
+    gate = JurisdictionMiddleware(app, config=config_file, clock=FixedClock(NOW))
     texas = tokens.client(NOW, "state_agency", "US", "US-TX")
 
     async def run() -> list[int]:

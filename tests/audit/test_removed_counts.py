@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 from starlette.applications import Starlette
@@ -25,6 +25,7 @@ from jurisgate.middleware import (
     ResultFilterMiddleware,
     ResultRoute,
 )
+from jurisgate.middleware.results import ItemPolicy
 from jurisgate.middleware.subjects import FixedSuppressions
 
 from .test_file_sink_gate import NOW, config_file, get_all
@@ -43,20 +44,28 @@ FACES = [
 COUNTS = {"il-photos-five-years": 1, "il-opt-out": 1}
 
 
-def filtered_app() -> Starlette:
+def filtered_app(
+    *, policy: ItemPolicy | None = None, mode: Literal["filter", "verify"] = "filter"
+) -> Starlette:
+    """``/search`` lists FACES (one from Illinois, one suppressed) behind a result filter in
+    ``mode``, with ``policy`` (None: the gate's item rules); ``/health`` is no filtered route.
+    The audit tests of the filter's counts, leaks and item-rule version share it."""
+
     async def search(request: Request) -> JSONResponse:
         return JSONResponse({"total": len(FACES), "results": FACES})
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    route = ResultRoute(path="/search", items="results", counts=("total",), mode=mode)
     return Starlette(
         routes=[Route("/search", search), Route("/health", health)],
         middleware=[
             Middleware(
                 ResultFilterMiddleware,
-                routes=[ResultRoute(path="/search", items="results", counts=("total",))],
+                routes=[route],
                 suppressions=FixedSuppressions({"face-ny-suppressed"}),
+                policy=policy,
                 clock=FixedClock(NOW),
             )
         ],
