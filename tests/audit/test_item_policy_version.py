@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +17,13 @@ import pytest
 
 from jurisgate.middleware import (
     AUDIT_LOGGER,
-    AuditLog,
     FixedClock,
     JurisdictionMiddleware,
 )
 from jurisgate.middleware.results import ItemPolicy, bundled_item_policy
 
 from .test_file_sink_gate import NOW, config_file, get_all
-from .test_removed_counts import COUNTS, filtered_app
+from .test_removed_counts import COUNTS, filtered_app, observed_and_replayed
 
 if TYPE_CHECKING:
     from tests.conftest import TokenFactory
@@ -118,31 +116,10 @@ def test_observers_get_it_and_so_does_a_record_built_on_replay(
 ) -> None:
     """Observers (metrics, the audit stream) see it on both paths; a request remembered while
     nothing wanted whole records, replayed once the logger is on, gets it too."""
-    caplog.set_level(logging.WARNING, logger=AUDIT_LOGGER)
-    observed: list[Mapping[str, Any]] = []
-    watched = JurisdictionMiddleware(
-        filtered_app(), config=config_file, clock=FixedClock(NOW),
-        audit=AuditLog(observers=[observed.append]),
-    )  # fmt: skip
-    plain = JurisdictionMiddleware(
-        filtered_app(), config=config_file, clock=FixedClock(NOW), audit=AuditLog()
-    )
-    in_force = watched.checker.items.version
-    texas = tokens.client(NOW, "state_agency", "US", "US-TX")
-
-    async def run() -> None:
-        await get_all(watched, [("/search", texas), ("/search", texas), ("/health", None)])
-        await get_all(plain, [("/search", texas)])  # remembered without a template
-        caplog.set_level(logging.INFO, logger=AUDIT_LOGGER)
-        await get_all(plain, [("/search", texas)])
-        await watched.aclose()
-        await plain.aclose()
-
-    asyncio.run(run())
+    observed, logged, in_force = observed_and_replayed(config_file, tokens, caplog)
     assert [(r["tier"], r.get("item_policy_version")) for r in observed] == [
         ("engine", in_force), ("local", in_force), ("public", None),
     ]  # fmt: skip
-    logged = [r.audit for r in caplog.records]  # type: ignore[attr-defined]
     assert [(r["tier"], r["item_policy_version"]) for r in logged] == [("local", in_force)]
     assert json.loads(str(logged[0]))["item_policy_version"] == in_force
 

@@ -109,11 +109,13 @@ def test_a_filtered_answers_record_counts_what_each_rule_removed(
         assert [json.loads(str(r)) for r in logged] == records
 
 
-def test_observers_get_the_counts_and_so_does_a_record_built_on_replay(
+def observed_and_replayed(
     config_file: Path, tokens: TokenFactory, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Observers see the counts on both paths; a request remembered while nothing wanted
-    whole records, replayed once the logger is on, gets them too."""
+) -> tuple[list[Mapping[str, Any]], list[dict[str, Any]], str]:
+    """One gate with an observer answers /search (decided, then remembered) and /health;
+    another remembers /search while nothing wants whole records, then answers it again once
+    the audit logger is on. What the observer saw, what the logger got, and the item rules'
+    version in force."""
     caplog.set_level(logging.WARNING, logger=AUDIT_LOGGER)
     observed: list[Mapping[str, Any]] = []
     watched = JurisdictionMiddleware(
@@ -134,9 +136,18 @@ def test_observers_get_the_counts_and_so_does_a_record_built_on_replay(
         await plain.aclose()
 
     asyncio.run(run())
+    logged: list[dict[str, Any]] = [r.audit for r in caplog.records]  # type: ignore[attr-defined]
+    return observed, logged, watched.checker.items.version
+
+
+def test_observers_get_the_counts_and_so_does_a_record_built_on_replay(
+    config_file: Path, tokens: TokenFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Observers see the counts on both paths; a request remembered while nothing wanted
+    whole records, replayed once the logger is on, gets them too."""
+    observed, logged, _ = observed_and_replayed(config_file, tokens, caplog)
     assert [(r["tier"], r.get("removed")) for r in observed] == [
         ("engine", COUNTS), ("local", COUNTS), ("public", None),
     ]  # fmt: skip
-    logged = [r.audit for r in caplog.records]  # type: ignore[attr-defined]
     assert [(r["tier"], r["removed"]) for r in logged] == [("local", COUNTS)]
     assert json.loads(str(logged[0]))["removed"] == COUNTS
