@@ -68,7 +68,6 @@ class ResultFilterMiddleware:
         self.app = app
         self.routes = tuple(routes)
         self._paths = ResultPaths(self.routes)
-        self._needles = self._paths.needles
         self.suppressions = suppressions
         self.policy = policy  # None: the gate's item rules in force (in_force.py)
         self.clock = clock or SystemClock()
@@ -77,17 +76,10 @@ class ResultFilterMiddleware:
         if scope["type"] != "http" or scope["method"] == "HEAD":
             await self.app(scope, receive, send)
             return
-        # Most requests are on no table's route: a substring test tells (ResultPaths.may_cover,
-        # spelled out here to spare a call on every request).
-        needles = self._needles
-        if needles is not None:
-            where: str = scope["path"]
-            for needle in needles:
-                if needle in where:
-                    break
-            else:
-                await self.app(scope, receive, send)
-                return
+        # Most requests are on no table's route: a substring test tells, with no routing.
+        if not self._paths.may_cover(scope["path"]):
+            await self.app(scope, receive, send)
+            return
         path = routed_path(scope)
         # A path the gate would refuse as rewritten is matched as the scope has it: filtered
         # rather than passed by a filter mounted without the gate.

@@ -54,8 +54,7 @@ class ResultPaths:
 
     def may_cover(self, path: str) -> bool:
         """False when no table covers ``path`` or any tail of it (``routed_path`` strips a
-        root path from its front), in any spelling; True says only that one may. The result
-        filter spells this loop out."""
+        root path from its front), in any spelling; True says only that one may."""
         needles = self.needles
         if needles is None:
             return True
