@@ -26,7 +26,7 @@ from jurisgate.middleware.clock import Clock
 from jurisgate.middleware.config.gate_config import load_config
 from jurisgate.middleware.config.policy_in_force import PolicyInForce
 from jurisgate.middleware.config.poll_health import PollHealth
-from jurisgate.middleware.config.reload import fingerprint_or_error, read_policy
+from jurisgate.middleware.config.reload import fingerprint_or_error, read_policy, settle_read
 from jurisgate.middleware.errors import ConfigError, JurisgateError, PolicyStale
 from jurisgate.middleware.ingest.admissible import Admissibility, admissible
 from jurisgate.middleware.ingest.facts import ProvenanceFacts
@@ -156,36 +156,16 @@ class IngestCheck:
             logger.exception("ingest check: policy reload failed; keeping the current policy")
             self._seen = _LOOK_AGAIN
             return
-        if read.outcome == "waiting":
-            if self.waiting is None:
-                logger.warning(
-                    "ingest check: policy reload waits, keeping version %s in force: %s",
-                    self.version,
-                    read.problem,
-                )
-            self.waiting = str(read.problem)
+        loaded = settle_read(read, self, self.version, "ingest check: policy reload")
+        if loaded is None:
             return
-        if read.outcome == "invalid":
-            self.rejected += 1
-            self.last_error = str(read.problem)
-            logger.error(
-                "ingest check: policy reload rejected, keeping version %s in force: %s",
-                self.version,
-                read.problem,
-            )
-            return
-        if read.outcome == "unavailable" and read.problem is not None:
-            self.polls.failed(read.problem)
-        if read.loaded is None:  # unavailable, or changed while read: the next poll reads again
-            return
-        self.waiting = None
-        if read.loaded.version != self._policy.version:
+        if loaded.version != self._policy.version:
             logger.warning(
                 "ingest check: policy reloaded: version %s -> %s",
                 self._policy.version,
-                read.loaded.version,
+                loaded.version,
             )
-            self._policy = read.loaded
+            self._policy = loaded
             self.reloads += 1
             self.last_error = None
         self._freshness.confirm(began)

@@ -45,9 +45,11 @@ __all__ = [
     "Loaded",
     "PolicyRead",
     "PolicyReloader",
+    "ReloadRecord",
     "file_fingerprint",
     "fingerprint_or_error",
     "read_policy",
+    "settle_read",
 ]
 
 _CHANGED_DURING_LOAD: Final = object()  # equal to no fingerprint: the next poll loads again
@@ -141,6 +143,39 @@ def read_policy(
     except PolicyError as exc:
         return PolicyRead("invalid", problem=exc)
     return PolicyRead("loaded", loaded)
+
+
+class ReloadRecord(Protocol):
+    """What a follower of the policy keeps about its reads (PolicyReloader, IngestCheck)."""
+
+    polls: PollHealth
+    rejected: int
+    last_error: str | None
+    waiting: str | None
+
+
+def settle_read(read: PolicyRead[L], record: ReloadRecord, version: str, label: str) -> L | None:
+    """Record what ``read`` found in ``record`` and log it as ``label`` ("policy reload
+    (poll)"), with ``version`` the one in force; the policy read when it is valid (the
+    caller swaps it in if its version is new), else None."""
+    if read.outcome == "unavailable" and read.problem is not None:
+        record.polls.failed(read.problem)  # an outage, not a policy to refuse
+        return None
+    if read.outcome == "waiting":
+        if record.waiting is None:
+            logger.warning(
+                "%s waits, keeping version %s in force: %s", label, version, read.problem
+            )
+        record.waiting = str(read.problem)
+        return None
+    if read.outcome == "invalid":
+        record.rejected += 1
+        record.last_error = str(read.problem)
+        logger.error("%s rejected, keeping version %s in force: %s", label, version, read.problem)
+        return None
+    if read.loaded is not None:  # None: changed while it was read, read again at the next poll
+        record.waiting = None
+    return read.loaded
 
 
 class PolicyReloader(Generic[L]):
@@ -239,33 +274,9 @@ class PolicyReloader(Generic[L]):
             began = time.perf_counter()
             old = self._current()  # only this reloader swaps, and it holds the lock
             read = await asyncio.to_thread(read_policy, self._load, self._fingerprint, self._saw)
-            if read.outcome == "unavailable" and read.problem is not None:
-                self.polls.failed(read.problem)  # an outage, not a policy to refuse
+            engine = settle_read(read, self, old.version, f"policy reload ({reason})")
+            if engine is None:
                 return False
-            if read.outcome == "waiting":
-                if self.waiting is None:
-                    logger.warning(
-                        "policy reload (%s) waits, keeping version %s in force: %s",
-                        reason,
-                        old.version,
-                        read.problem,
-                    )
-                self.waiting = str(read.problem)
-                return False
-            if read.outcome == "invalid":
-                self.rejected += 1
-                self.last_error = str(read.problem)
-                logger.error(
-                    "policy reload (%s) rejected, keeping version %s in force: %s",
-                    reason,
-                    old.version,
-                    read.problem,
-                )
-                return False
-            engine = read.loaded
-            if engine is None:  # changed while it was read: the next poll reads it again
-                return False
-            self.waiting = None
             if engine.version == old.version:
                 self._confirmed(began)
                 return False
